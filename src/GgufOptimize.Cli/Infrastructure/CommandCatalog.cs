@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace GgufOptimize.Cli.Infrastructure;
+
+/// <summary>Every subcommand, in the order <c>--help</c> lists them. One line per command.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}

@@ -1,0 +1,109 @@
+using GgufOptimize.Common;
+using LLama.Native;
+
+namespace GgufOptimize.Engine;
+
+/// <summary>
+/// A llama.cpp context that evaluates one chunk at a time from an empty KV cache and hands back the
+/// logits of every position.
+/// </summary>
+public sealed class LlamaEvaluator : IDisposable
+{
+    private readonly LlamaModel _model;
+    private readonly SafeLLamaContextHandle _context;
+    private readonly LLamaBatch _batch = new();
+    private readonly int _batchSize;
+
+    public EvaluatorOptions Options { get; }
+    public int VocabSize => _model.VocabSize;
+
+    public LlamaEvaluator(LlamaModel model, EvaluatorOptions options) : this(model, options, IntPtr.Zero, IntPtr.Zero) { }
+
+    /// <summary><paramref name="evalCallback"/> is a native <c>ggml_backend_sched_eval_callback</c> (imatrix capture).</summary>
+    internal LlamaEvaluator(LlamaModel model, EvaluatorOptions options, IntPtr evalCallback, IntPtr evalCallbackUserData)
+    {
+        if (options.ContextSize <= 0) throw GgufOptimizeException.BadInput($"--context-size must be positive (got {options.ContextSize})");
+        _model = model;
+        Options = options;
+        _batchSize = options.EffectiveBatch;
+        var p = LLamaContextParams.Default();
+        p.n_ctx = (uint)options.ContextSize;
+        p.n_batch = (uint)_batchSize;
+        p.n_ubatch = (uint)options.EffectiveUBatch;
+        p.n_seq_max = 1;
+        p.n_threads = options.EffectiveThreads;
+        p.n_threads_batch = options.EffectiveThreads;
+        p.embeddings = false;
+        p.no_perf = true;
+        p.cb_eval = evalCallback;
+        p.cb_eval_user_data = evalCallbackUserData;
+        NativeRuntime.ClearNativeErrors();
+        try
+        {
+            _context = SafeLLamaContextHandle.Create(model.Handle, p);
+        }
+        catch (LLama.Exceptions.RuntimeError e)
+        {
+            throw GgufOptimizeException.Runtime($"llama.cpp could not create a context of {options.ContextSize} tokens for '{model.Path}': {NativeRuntime.LastNativeError()}", e);
+        }
+    }
+
+    /// <summary>
+    /// Evaluates <paramref name="tokens"/> as one sequence starting at position 0 with an empty cache and
+    /// copies the logits of every position into <paramref name="logits"/> (tokens.Length × n_vocab, row-major).
+    /// </summary>
+    public void EvaluateChunk(ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        int nVocab = _model.VocabSize;
+        if (tokens.Length > Options.ContextSize) throw new ArgumentException($"chunk of {tokens.Length} tokens exceeds the context size {Options.ContextSize}");
+        if (logits.Length < tokens.Length * nVocab) throw new ArgumentException("logits buffer too small");
+        _context.MemoryClear();
+        for (int start = 0; start < tokens.Length; start += _batchSize)
+        {
+            int n = Math.Min(_batchSize, tokens.Length - start);
+            _batch.Clear();
+            for (int i = 0; i < n; i++)
+                _batch.Add((LLamaToken)tokens[start + i], (LLamaPos)(start + i), LLamaSeqId.Zero, true);
+            var result = _context.Decode(_batch);
+            if (result != DecodeResult.Ok)
+                throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {start}: {NativeRuntime.LastNativeError()}");
+            _context.GetLogits(n).CopyTo(logits.Slice(start * nVocab, n * nVocab));
+        }
+    }
+
+    /// <summary>Evaluates without copying logits out: the bare decode that benchmarks compare against.</summary>
+    public void DecodeOnly(ReadOnlySpan<int> tokens, bool allLogits = true)
+    {
+        _context.MemoryClear();
+        for (int start = 0; start < tokens.Length; start += _batchSize)
+        {
+            int n = Math.Min(_batchSize, tokens.Length - start);
+            _batch.Clear();
+            for (int i = 0; i < n; i++)
+                _batch.Add((LLamaToken)tokens[start + i], (LLamaPos)(start + i), LLamaSeqId.Zero, allLogits || start + i == tokens.Length - 1);
+            var result = _context.Decode(_batch);
+            if (result != DecodeResult.Ok)
+                throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {start}: {NativeRuntime.LastNativeError()}");
+        }
+    }
+
+    /// <summary>The logits of the last decoded position (for sampling).</summary>
+    public ReadOnlySpan<float> LastLogits(int index) => _context.GetLogitsIth(index);
+
+    /// <summary>Decodes one more token after what is in the cache (for generation); returns its logits.</summary>
+    public ReadOnlySpan<float> DecodeNext(int token, int position)
+    {
+        if (position == 0) _context.MemoryClear();
+        _batch.Clear();
+        _batch.Add((LLamaToken)token, (LLamaPos)position, LLamaSeqId.Zero, true);
+        var result = _context.Decode(_batch);
+        if (result != DecodeResult.Ok)
+            throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {position}: {NativeRuntime.LastNativeError()}");
+        return _context.GetLogitsIth(0);
+    }
+
+    public void Dispose()
+    {
+        _context.Dispose();
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text;
+using GgufOptimize.Common;
+using LLama.Native;
+
+namespace GgufOptimize.Engine;
+
+/// <summary>A GGUF model loaded into llama.cpp (CPU only, memory-mapped weights).</summary>
+public sealed class LlamaModel : IDisposable
+{
+    internal SafeLlamaModelHandle Handle { get; }
+    public string Path { get; }
+    public int VocabSize { get; }
+    public int TrainContext { get; }
+    public int EmbeddingSize { get; }
+    public int LayerCount { get; }
+    public bool AddBos { get; }
+    public bool AddEos { get; }
+    public int? Bos { get; }
+    public int? Eos { get; }
+
+    private LlamaModel(string path, SafeLlamaModelHandle handle)
+    {
+        Path = path;
+        Handle = handle;
+        var vocab = handle.Vocab;
+        VocabSize = vocab.Count;
+        TrainContext = handle.ContextSize;
+        EmbeddingSize = handle.EmbeddingSize;
+        LayerCount = handle.LayerCount;
+        AddBos = vocab.ShouldAddBOS;
+        AddEos = vocab.ShouldAddEOS;
+        Bos = vocab.BOS is { } b ? (int)b : null;
+        Eos = vocab.EOS is { } e ? (int)e : null;
+    }
+
+    /// <summary>Loads a model; a missing or unloadable file is reported as bad input naming the file.</summary>
+    public static LlamaModel Load(string path)
+    {
+        NativeRuntime.Initialize(NativeRuntime.Verbose);
+        if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
+        var p = LLamaModelParams.Default();
+        p.n_gpu_layers = 0;
+        NativeRuntime.ClearNativeErrors();
+        try
+        {
+            return new LlamaModel(path, SafeLlamaModelHandle.LoadFromFile(path, p));
+        }
+        catch (Exception e) when (e is LLama.Exceptions.LoadWeightsFailedException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            string why = NativeRuntime.LastNativeError();
+            throw GgufOptimizeException.BadInput($"model file '{path}' could not be loaded by llama.cpp{(why.Length > 0 ? ": " + why : "")}");
+        }
+    }
+
+    /// <summary>Tokenizes text as plain text (special-token syntax is not parsed), without BOS/EOS.</summary>
+    public int[] Tokenize(string text)
+    {
+        var tokens = Handle.Tokenize(text, false, false, Encoding.UTF8);
+        var result = new int[tokens.Length];
+        for (int i = 0; i < tokens.Length; i++) result[i] = (int)tokens[i];
+        return result;
+    }
+
+    /// <summary>The UTF-8 bytes of one token's piece, for detokenizing generated text.</summary>
+    public byte[] TokenBytes(int token)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        uint n = Handle.TokenToSpan(token, buffer, 0, false);
+        if (n > buffer.Length)
+        {
+            var big = new byte[n];
+            Handle.TokenToSpan(token, big, 0, false);
+            return big;
+        }
+        return buffer[..(int)n].ToArray();
+    }
+
+    public string? MetadataString(string key)
+    {
+        var m = Handle.MetadataValueByKey(key);
+        return m is { } mem ? Encoding.UTF8.GetString(mem.Span).TrimEnd('\0') : null;
+    }
+
+    public void Dispose() => Handle.Dispose();
+}

@@ -1,0 +1,97 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using LLama.Native;
+
+namespace GgufOptimize.Engine;
+
+/// <summary>
+/// Loads llama.cpp (through LLamaSharp's library selection) once per process, routes its log output,
+/// and lets our own DllImports of <c>llama</c> and <c>ggml-base</c> bind to the very same native files.
+/// </summary>
+public static class NativeRuntime
+{
+    internal const string LlamaLibrary = "llama";
+    internal const string GgmlBaseLibrary = "ggml-base";
+
+    private static readonly object Gate = new();
+    private static bool _initialized;
+    private static volatile bool _verbose;
+    private static NativeLogConfig.LLamaLogCallback? _callback; // kept alive: native code holds it
+
+    /// <summary>Native log lines at warning level and above, kept so a failure can be explained.</summary>
+    private static readonly Queue<string> RecentErrors = new();
+
+    public static bool Verbose { get => _verbose; set => _verbose = value; }
+
+    /// <summary>Idempotent. <paramref name="verbose"/> shows llama.cpp's log on stderr.</summary>
+    public static void Initialize(bool verbose = false)
+    {
+        _verbose = verbose;
+        lock (Gate)
+        {
+            if (_initialized) return;
+            _callback = OnLog;
+            NativeLibraryConfig.All.WithLogCallback(_callback);
+            NativeLibrary.SetDllImportResolver(typeof(NativeRuntime).Assembly, Resolve);
+            NativeApi.llama_empty_call();
+            NativeLogConfig.llama_log_set(_callback);
+            _initialized = true;
+        }
+    }
+
+    /// <summary>The last native error/warning lines, for error messages when a native call fails.</summary>
+    public static string LastNativeError()
+    {
+        lock (RecentErrors) return string.Join(" | ", RecentErrors);
+    }
+
+    internal static void ClearNativeErrors()
+    {
+        lock (RecentErrors) RecentErrors.Clear();
+    }
+
+    private static void OnLog(LLamaLogLevel level, string message)
+    {
+        if (level is LLamaLogLevel.Error or LLamaLogLevel.Warning)
+        {
+            lock (RecentErrors)
+            {
+                RecentErrors.Enqueue(message.Trim());
+                while (RecentErrors.Count > 4) RecentErrors.Dequeue();
+            }
+        }
+        if (_verbose) Console.Error.Write(message);
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
+    {
+        string file = name switch
+        {
+            LlamaLibrary => "libllama.so",
+            GgmlBaseLibrary => "libggml-base.so",
+            _ => "",
+        };
+        if (file.Length == 0) return IntPtr.Zero;
+        string? loaded = FindLoaded(file);
+        if (loaded is not null && NativeLibrary.TryLoad(loaded, out var handle)) return handle;
+        return IntPtr.Zero;
+    }
+
+    /// <summary>LLamaSharp picks a CPU-feature-specific folder; the process map tells which file it loaded.</summary>
+    private static string? FindLoaded(string fileName)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/maps"))
+            {
+                int slash = line.IndexOf('/');
+                if (slash < 0) continue;
+                string p = line[slash..];
+                if (p.EndsWith("/" + fileName, StringComparison.Ordinal)) return p;
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return null;
+    }
+}
