@@ -29,16 +29,17 @@ internal sealed class JsonArrayElementReader(Stream stream, int maxElementBytes)
         element = default;
         try
         {
-            return _started ? NextElement(out element) : Start();
+            if (!_started && !Start()) return Kind.Malformed;
+            return NextElement(out element);
         }
         catch (JsonException e)
         {
-            Problem = $"invalid JSON near byte {_discarded + _pos + (e.BytePositionInLine ?? 0)}";
+            Problem = $"invalid{(_eof ? " or truncated" : "")} JSON near byte {_discarded + _pos + (e.BytePositionInLine ?? 0)}";
             return Kind.Malformed;
         }
     }
 
-    private Kind Start()
+    private bool Start()
     {
         while (true)
         {
@@ -48,16 +49,16 @@ internal sealed class JsonArrayElementReader(Stream stream, int maxElementBytes)
                 if (reader.TokenType != JsonTokenType.StartArray)
                 {
                     Problem = "the file is not a JSON array";
-                    return Kind.Malformed;
+                    return false;
                 }
                 Advance(ref reader);
                 _started = true;
-                return NextElement(out _);
+                return true;
             }
             if (_eof)
             {
                 Problem = "the file is empty";
-                return Kind.Malformed;
+                return false;
             }
             Refill(maxElementBytes);
         }
