@@ -8,5 +8,6 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return Commands.InspectCommand.Create();
+        yield return Commands.LogitsCommand.Create();
     }
 }
