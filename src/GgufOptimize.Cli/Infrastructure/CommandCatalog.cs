@@ -9,5 +9,6 @@ internal static class CommandCatalog
     {
         yield return Commands.InspectCommand.Create();
         yield return Commands.LogitsCommand.Create();
+        yield return Commands.KldCommand.Create();
     }
 }
