@@ -140,21 +140,43 @@ public static class LogitComparer
         index = Vector256.ConditionalSelect(greater.AsInt32(), positions, index);
     }
 
-    /// <summary>S_P, S_Q and T of the remarks, in double, 8 logits of each row per step.</summary>
+    /// <summary>S_P, S_Q and T of the remarks, in double: 16 logits of each row per step with AVX-512, else 8.</summary>
     private static (double SumP, double SumQ, double Cross) Accumulate(ReadOnlySpan<float> baseline, ReadOnlySpan<float> target, float maxP, float maxQ)
     {
         ref float p = ref MemoryMarshal.GetReference(baseline);
         ref float q = ref MemoryMarshal.GetReference(target);
         int n = baseline.Length;
-        var mp = Vector256.Create((double)maxP);
-        var mq = Vector256.Create((double)maxQ);
+        int i = 0;
+        double sumP = 0, sumQ = 0, cross = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var mp = Vector512.Create((double)maxP);
+            var mq = Vector512.Create((double)maxQ);
+            var sp = Vector512<double>.Zero; var sq = sp; var t = sp;
+            for (; i <= n - 16; i += 16)
+            {
+                var (pLow, pHigh) = Vector512.Widen(Vector512.LoadUnsafe(ref p, (nuint)i));
+                var (qLow, qHigh) = Vector512.Widen(Vector512.LoadUnsafe(ref q, (nuint)i));
+                var u0 = pLow - mp; var u1 = pHigh - mp;
+                var v0 = qLow - mq; var v1 = qHigh - mq;
+                var e0 = VectorExp.ExpNonPositive(u0); var e1 = VectorExp.ExpNonPositive(u1);
+                sp += e0 + e1;
+                sq += VectorExp.ExpNonPositive(v0) + VectorExp.ExpNonPositive(v1);
+                t = Vector512.FusedMultiplyAdd(e0, u0 - v0, Vector512.FusedMultiplyAdd(e1, u1 - v1, t));
+            }
+            sumP = Vector512.Sum(sp);
+            sumQ = Vector512.Sum(sq);
+            cross = Vector512.Sum(t);
+        }
+
+        var mp8 = Vector256.Create((double)maxP);
+        var mq8 = Vector256.Create((double)maxQ);
         var sp0 = Vector256<double>.Zero; var sp1 = sp0;
         var sq0 = sp0; var sq1 = sp0;
         var t0 = sp0; var t1 = sp0;
-        int i = 0;
         for (; i <= n - 8; i += 8)
         {
-            Step(Vector256.LoadUnsafe(ref p, (nuint)i), Vector256.LoadUnsafe(ref q, (nuint)i), mp, mq,
+            Step(Vector256.LoadUnsafe(ref p, (nuint)i), Vector256.LoadUnsafe(ref q, (nuint)i), mp8, mq8,
                 ref sp0, ref sp1, ref sq0, ref sq1, ref t0, ref t1);
         }
         if (i < n)
@@ -166,10 +188,10 @@ public static class LogitComparer
             tailQ.Fill(float.MinValue);
             baseline[i..].CopyTo(tailP);
             target[i..].CopyTo(tailQ);
-            Step(Vector256.Create<float>(tailP), Vector256.Create<float>(tailQ), mp, mq,
+            Step(Vector256.Create<float>(tailP), Vector256.Create<float>(tailQ), mp8, mq8,
                 ref sp0, ref sp1, ref sq0, ref sq1, ref t0, ref t1);
         }
-        return (Vector256.Sum(sp0 + sp1), Vector256.Sum(sq0 + sq1), Vector256.Sum(t0 + t1));
+        return (sumP + Vector256.Sum(sp0 + sp1), sumQ + Vector256.Sum(sq0 + sq1), cross + Vector256.Sum(t0 + t1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -181,9 +203,9 @@ public static class LogitComparer
         var (qLow, qHigh) = Vector256.Widen(qv);
         var u0 = pLow - mp; var u1 = pHigh - mp;
         var v0 = qLow - mq; var v1 = qHigh - mq;
-        var e0 = VectorExp.Exp(u0); var e1 = VectorExp.Exp(u1);
+        var e0 = VectorExp.ExpNonPositive(u0); var e1 = VectorExp.ExpNonPositive(u1);
         sp0 += e0; sp1 += e1;
-        sq0 += VectorExp.Exp(v0); sq1 += VectorExp.Exp(v1);
+        sq0 += VectorExp.ExpNonPositive(v0); sq1 += VectorExp.ExpNonPositive(v1);
         t0 = Vector256.FusedMultiplyAdd(e0, u0 - v0, t0);
         t1 = Vector256.FusedMultiplyAdd(e1, u1 - v1, t1);
     }
