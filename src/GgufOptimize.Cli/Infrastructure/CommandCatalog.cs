@@ -7,6 +7,8 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return Commands.InspectCommand.Create();
+        yield return Commands.LogitsCommand.Create();
+        yield return Commands.KldCommand.Create();
     }
 }
