@@ -43,7 +43,7 @@ internal static class DatasetCommand
         var shuffle = new Option<bool>("--shuffle") { Description = "Order samples within each language by a seeded hash of their text instead of source order (reads every source to the end)" };
         var seed = new Option<long>("--seed") { Description = "Seed for --shuffle", DefaultValueFactory = _ => 0 };
         var subsets = new Option<string?>("--subsets") { Description = "Comma-separated nested subset sizes (unit of --num-samples or --num-tokens), written as subset-SIZE files; needs --output-dir" };
-        var output = new Option<string?>("--output", "-o") { Description = "Dataset file to write (manifest: NAME.manifest.json beside it)" };
+        var output = new Option<string?>("--output", "-o") { Description = "Dataset file to write (its manifest: FILE.manifest.json beside it)" };
         var outputDir = new Option<string?>("--output-dir") { Description = "Folder for nested subsets and manifest.json" };
         var format = new Option<DatasetFormat>("--format") { Description = "text: samples separated by blank lines; jsonl: {\"text\",\"lang\"} per line", DefaultValueFactory = _ => DatasetFormat.Text };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output" };

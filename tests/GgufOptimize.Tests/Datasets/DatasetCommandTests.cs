@@ -74,4 +74,30 @@ public class DatasetCommandTests
         Assert.Contains("cannot reach", r.Stderr);
         Assert.Empty(Directory.GetFileSystemEntries(tmp.Path));
     }
+
+    [SkippableFact]
+    public void Kill_9_leaves_no_output_or_scratch_and_the_rerun_gives_the_full_result()
+    {
+        using var tmp = new TempDir();
+        string corpus = tmp.File("big.jsonl");
+        var random = new Random(3);
+        using (var w = new StreamWriter(corpus))
+            for (int i = 0; i < 300_000; i++)
+                w.WriteLine(JsonSerializer.Serialize(new { text = $"sample {i} " + new string((char)('a' + random.Next(26)), 200 + random.Next(300)), lang = i % 3 == 0 ? "en" : "es" }));
+        string[] args = ["dataset", "-s", corpus, "--lang-field", "lang", "--langs", "en,es", "--subsets", "100,400", "--shuffle", "--seed", "1"];
+
+        bool killed = CliProcess.RunAndKill(TimeSpan.FromMilliseconds(900), [.. args, "--output-dir", tmp.File("calib")]);
+        Skip.IfNot(killed, "the run finished before it could be killed");
+        if (Directory.Exists(tmp.File("calib")))
+        {
+            Assert.DoesNotContain(Directory.GetFiles(tmp.File("calib")), f => f.Contains("spill"));
+            Assert.False(File.Exists(tmp.File("calib/manifest.json")));
+        }
+        var rerun = CliProcess.Run([.. args, "--output-dir", tmp.File("calib")]);
+        Assert.True(rerun.ExitCode == 0, rerun.Stderr);
+        var reference = CliProcess.Run([.. args, "--output-dir", tmp.File("reference")]);
+        Assert.Equal(0, reference.ExitCode);
+        foreach (var name in new[] { "subset-100.txt", "subset-400.txt" })
+            Assert.Equal(File.ReadAllBytes(tmp.File("reference/" + name)), File.ReadAllBytes(tmp.File("calib/" + name)));
+    }
 }
