@@ -11,7 +11,7 @@ namespace GgufOptimize.Datasets;
 /// (see <see cref="SubsetPlan"/>), and writes data files plus a manifest atomically.
 /// </summary>
 /// <remarks>
-/// Memory: one sample being read, plus about 100 bytes per held sample (selected and skipped ones, and with
+/// Memory: one sample being read, plus about 150 bytes per held sample (selected and skipped ones, and with
 /// <c>--shuffle</c> only those); sample texts wait in a scratch file next to the output. Without <c>--shuffle</c>
 /// reading stops as soon as every language has its share.
 /// </remarks>
