@@ -28,7 +28,7 @@ internal static class AidreamsText
         using var model = LlamaModel.Load(modelPath);
         var tokens = model.Tokenize(text);
         int chunks = Math.Min(maxChunks, ChunkPlanner.ChunkCount(tokens.Length, context, model.AddBos, model.AddEos));
-        using var eval = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, Threads = 2 });
+        using var eval = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, Threads = 1 });
         var result = new List<float[]>();
         for (int c = 0; c < chunks; c++)
         {
@@ -47,17 +47,29 @@ internal static class AidreamsText
         long positions = 0;
         for (int c = 0; c < reference.Count; c++)
         {
-            for (int at = 0; at < reference[c].Length; at += vocab)
+            float[] p = reference[c], q = candidate[c];
+            for (int at = 0; at < p.Length; at += vocab)
             {
-                var p = LogSoftmax(reference[c].AsSpan(at, vocab));
-                var q = LogSoftmax(candidate[c].AsSpan(at, vocab));
-                double kld = 0;
-                for (int i = 0; i < vocab; i++) kld += Math.Exp(p[i]) * (p[i] - q[i]);
+                double lseP = LogSumExp(p, at, vocab), lseQ = LogSumExp(q, at, vocab), kld = 0;
+                for (int i = at; i < at + vocab; i++)
+                {
+                    double lp = p[i] - lseP;
+                    kld += Math.Exp(lp) * (lp - (q[i] - lseQ));
+                }
                 total += kld;
                 positions++;
             }
         }
         return total / positions;
+    }
+
+    private static double LogSumExp(float[] row, int at, int n)
+    {
+        double max = double.NegativeInfinity;
+        for (int i = at; i < at + n; i++) max = Math.Max(max, row[i]);
+        double sum = 0;
+        for (int i = at; i < at + n; i++) sum += Math.Exp(row[i] - max);
+        return Math.Log(sum) + max;
     }
 
     /// <summary>Mean negative log-likelihood of the next token over every chunk of <paramref name="text"/>.</summary>
@@ -66,7 +78,7 @@ internal static class AidreamsText
         using var model = LlamaModel.Load(modelPath);
         var tokens = model.Tokenize(text);
         int chunks = Math.Min(maxChunks, ChunkPlanner.ChunkCount(tokens.Length, context, model.AddBos, model.AddEos));
-        using var eval = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, Threads = 2 });
+        using var eval = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, Threads = 1 });
         double nll = 0;
         long n = 0;
         for (int c = 0; c < chunks; c++)
@@ -76,23 +88,11 @@ internal static class AidreamsText
             eval.EvaluateChunk(chunk, logits);
             for (int t = 0; t + 1 < chunk.Length; t++)
             {
-                var lp = LogSoftmax(logits.AsSpan(t * model.VocabSize, model.VocabSize));
-                nll -= lp[chunk[t + 1]];
+                nll -= logits[t * model.VocabSize + chunk[t + 1]] - LogSumExp(logits, t * model.VocabSize, model.VocabSize);
                 n++;
             }
         }
         return nll / n;
     }
 
-    private static double[] LogSoftmax(ReadOnlySpan<float> logits)
-    {
-        double max = double.NegativeInfinity;
-        foreach (var v in logits) max = Math.Max(max, v);
-        double sum = 0;
-        foreach (var v in logits) sum += Math.Exp(v - max);
-        double log = Math.Log(sum) + max;
-        var result = new double[logits.Length];
-        for (int i = 0; i < logits.Length; i++) result[i] = logits[i] - log;
-        return result;
-    }
 }

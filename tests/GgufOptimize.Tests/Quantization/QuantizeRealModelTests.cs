@@ -13,7 +13,7 @@ public class QuantizeRealModelTests
         ModelPath = SharedAssets.AidreamsModel,
         OutputDirectory = dir.Path,
         Types = QuantizationTypes.ParseList(types),
-        Threads = 2,
+        Threads = 1,
     };
 
     [SkippableFact]
@@ -78,7 +78,7 @@ public class QuantizeRealModelTests
         ImatrixBuilder.Run(new ImatrixOptions
         {
             ModelPath = SharedAssets.AidreamsModel, DatasetPath = AidreamsText.WriteCalibration(dir, 40),
-            OutputPath = imatrixPath, ContextSize = 128, Threads = 2,
+            OutputPath = imatrixPath, ContextSize = 128, Threads = 1,
         }, NullProgress.Instance);
         var plain = ModelQuantizer.Run(Options(dir, "Q4_0"), NullProgress.Instance).Single();
         var weighted = ModelQuantizer.Run(Options(dir, "Q4_0") with { ImatrixPath = imatrixPath }, NullProgress.Instance).Single();
