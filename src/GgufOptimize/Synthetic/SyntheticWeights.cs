@@ -16,9 +16,11 @@ internal sealed class SyntheticWeights
 {
     private const double ClassBoost = 6.0;
     private const double RandomLogitStd = 1.5;
-    private const double ClassEnergy = 0.5;   // of n_embd, in the embedding
+    // The class is read back through output rows of norm ~2.6 (a few class directions each); with unit noise per
+    // channel that readout has noise ~2.6, so the class amplitude is set for a signal-to-noise ratio of 5 whatever n_embd.
+    private const double ClassAmplitude = 5 * 2.6;
     private const double SinkEnergy = 0.5;    // of n_embd, in the embedding
-    private const double LayerEnergy = 0.4;   // added by all layers together, relative to the embedding
+    private const double LayerEnergy = 0.25;  // added by all layers together, relative to the embedding
     private const double AttentionVariance = 0.7; // of the mixed values, a rough estimate
     private const double SiluProductVariance = 0.36; // E[silu(g)^2 u^2] for g, u ~ N(0, 1)
     private const double ZipfSlope = 0.9;
@@ -81,8 +83,8 @@ internal sealed class SyntheticWeights
         for (int i = 0; i < Math.Max(1, ff / 256); i++) _hotNeuron[rng.NextInt(ff)] = true;
 
         double d = _d;
-        double energy = (d - 1 - outliers) + outliers * options.OutlierScale * options.OutlierScale + 0.25 + (ClassEnergy + SinkEnergy) * d;
-        _alpha = Math.Sqrt(ClassEnergy * d);
+        _alpha = ClassAmplitude;
+        double energy = (d - 1 - outliers) + outliers * options.OutlierScale * options.OutlierScale + 0.25 + _alpha * _alpha + SinkEnergy * d;
         _sinkValue = Math.Sqrt(SinkEnergy * d);
         double finalEnergy = energy * (1 + LayerEnergy);
         _rmsFinal = Math.Sqrt(finalEnergy / d);
@@ -103,15 +105,16 @@ internal sealed class SyntheticWeights
     private static bool IsWordLike(SyntheticTokenKind k) => k is SyntheticTokenKind.Word or SyntheticTokenKind.WordPrefix
         or SyntheticTokenKind.Fragment or SyntheticTokenKind.Character or SyntheticTokenKind.Space;
 
-    /// <summary>Unit directions avoiding the sink channel; orthonormal when they fit.</summary>
+    /// <summary>Unit directions in the ordinary channels (not the sink or outliers, whose large values would add noise); orthonormal when they fit.</summary>
     private float[][] Directions(DeterministicRandom rng, int count)
     {
         var dirs = new double[count][];
+        int ordinary = _channelStd.Count(s => s == 1f);
         for (int k = 0; k < count; k++)
         {
             var v = new double[_d];
-            for (int i = 0; i < _d; i++) v[i] = i == _sink ? 0 : rng.NextGaussian();
-            if (count <= _d - 1)
+            for (int i = 0; i < _d; i++) v[i] = _channelStd[i] == 1f ? rng.NextGaussian() : 0;
+            if (count <= ordinary)
                 for (int j = 0; j < k; j++)
                 {
                     double dot = 0;
