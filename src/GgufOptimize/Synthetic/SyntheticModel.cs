@@ -96,18 +96,25 @@ public static class SyntheticModel
 
     private delegate void RowFiller(int row, Span<float> values);
 
+    /// <summary>
+    /// Generates rows in blocks on all cores (every row has its own random stream, so the bytes do not depend on
+    /// the thread count) and writes each block in order.
+    /// </summary>
     private static void WriteRows(Stream s, GgmlType type, int rowLength, int rows, RowFiller fill)
     {
-        var values = new float[rowLength];
-        var half = type == GgmlType.F32 ? [] : new ushort[rowLength];
-        for (int r = 0; r < rows; r++)
+        int blockRows = Math.Max(1, Math.Min(rows, (1 << 20) / rowLength));
+        var values = new float[blockRows * rowLength];
+        var half = type == GgmlType.F32 ? [] : new ushort[values.Length];
+        for (int start = 0; start < rows; start += blockRows)
         {
-            fill(r, values);
+            int n = Math.Min(blockRows, rows - start);
+            Parallel.For(0, n, i => fill(start + i, values.AsSpan(i * rowLength, rowLength)));
+            var block = values.AsSpan(0, n * rowLength);
             switch (type)
             {
-                case GgmlType.F32: s.Write(MemoryMarshal.AsBytes(values.AsSpan())); break;
-                case GgmlType.F16: HalfConversion.F32ToF16(values, half); s.Write(MemoryMarshal.AsBytes(half.AsSpan())); break;
-                default: HalfConversion.F32ToBF16(values, half); s.Write(MemoryMarshal.AsBytes(half.AsSpan())); break;
+                case GgmlType.F32: s.Write(MemoryMarshal.AsBytes(block)); break;
+                case GgmlType.F16: HalfConversion.F32ToF16(block, half); s.Write(MemoryMarshal.AsBytes(half.AsSpan(0, block.Length))); break;
+                default: HalfConversion.F32ToBF16(block, half); s.Write(MemoryMarshal.AsBytes(half.AsSpan(0, block.Length))); break;
             }
         }
     }

@@ -184,13 +184,13 @@ internal sealed class SyntheticWeights
         }
         var baseLogit = new double[contexts.Count][];
         for (int c = 0; c < contexts.Count; c++) baseLogit[c] = new double[n];
-        var row = new float[_d];
-        for (int j = 0; j < n; j++)
+        Parallel.For(0, n, () => new float[_d], (j, _, row) =>
         {
             OutputFeatures(j, row);
             row[_sink] = 0;
             for (int c = 0; c < contexts.Count; c++) baseLogit[c][j] = System.Numerics.Tensors.TensorPrimitives.Dot(row, states[c]);
-        }
+            return row;
+        }, _ => { });
 
         var pauses = Members(SyntheticTokenKind.Pause);
         var sentenceEnds = Members(SyntheticTokenKind.SentenceEnd);
