@@ -18,6 +18,19 @@ public static class SyntheticModel
     public static void Write(string path, SyntheticModelOptions options, IProgressSink? progress = null, CancellationToken cancellationToken = default) =>
         CreateWriter(options).Write(path, progress, cancellationToken);
 
+    /// <summary>
+    /// The residual channels with large activations in a model made from <paramref name="options"/>: the sink channel
+    /// (a large constant) and the outlier channels (wide spread). An importance matrix of the attention and FFN
+    /// input matrices should rank these channels highest.
+    /// </summary>
+    public static SyntheticChannels LargeChannels(SyntheticModelOptions options)
+    {
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw GgufOptimizeException.BadInput($"synthetic model: {e.Message}"); }
+        var weights = new SyntheticWeights(options, SyntheticVocabulary.Build(options.VocabSize));
+        return new SyntheticChannels(weights.SinkChannel, weights.OutlierChannels);
+    }
+
     /// <summary>A writer with all metadata and (lazily generated) tensors of the model, for callers that add keys first.</summary>
     public static GgufWriter CreateWriter(SyntheticModelOptions options)
     {
