@@ -45,6 +45,15 @@ public static class Hdf5ContiguousFile
             }
             File.Move(temp, fullPath, overwrite: options.Overwrite);
         }
+        catch (DirectoryNotFoundException)
+        {
+            throw GgufOptimizeException.BadInput($"cannot create HDF5 file '{path}': its directory does not exist");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw GgufOptimizeException.BadInput($"cannot create HDF5 file '{path}': permission denied");
+        }
         catch (IOException e)
         {
             TryDelete(temp);

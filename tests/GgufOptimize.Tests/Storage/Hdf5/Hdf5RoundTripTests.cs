@@ -199,6 +199,23 @@ public class Hdf5RoundTripTests
     }
 
     [Fact]
+    public void Create_reports_a_missing_directory_and_oversized_header_messages_clearly()
+    {
+        using var dir = new TempDir();
+        var spec = new Hdf5FileSpec();
+        spec.Root.AddDataset("v", H5ElementType.Float32, 4);
+        var e = Assert.Throws<GgufOptimizeException>(() => Hdf5ContiguousFile.Create(dir.File("no/such/dir/x.h5"), spec));
+        Assert.Equal(FailureKind.BadInput, e.Kind);
+        Assert.Contains("directory does not exist", e.Message);
+
+        // Numeric array attributes live in the object header, whose messages are limited to 64 KiB.
+        spec.Root.SetAttribute("big", new double[10_000]);
+        var big = Assert.Throws<ArgumentException>(() => Hdf5ContiguousFile.Create(dir.File("big.h5"), spec));
+        Assert.Contains("attribute big of /", big.Message);
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
     public void Mapped_reader_sees_writes_made_after_it_was_opened()
     {
         using var dir = new TempDir();
