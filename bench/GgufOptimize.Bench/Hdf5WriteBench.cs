@@ -58,16 +58,14 @@ public static class Hdf5WriteBench
             Row($"Hdf5DataWriter, sparse file, random chunk order, + fsync, median of {rounds}", totalMiB, Median(ours), Median(ours) / ddMedian);
             Row($"Hdf5DataWriter, ReserveDiskSpace (fallocate), + fsync, median of {rounds}", totalMiB, Median(oursReserved), Median(oursReserved) / ddMedian);
 
-            // Reads: the file was just written, so it is in the page cache; the first pass only confirms that.
-            double plain = 0, mappedFresh = 0, mappedSame = 0, mappedCopy = 0, pread = 0;
-            for (int pass = 0; pass < 2; pass++)
-            {
-                plain = ReadFileStream(big);
-                mappedFresh = ReadMapped(big, passes: 1);
-                mappedSame = ReadMapped(big, passes: 2);
-                mappedCopy = ReadMappedCopy(big);
-                pread = ReadPositional(big);
-            }
+            // Reads: the file was just written, so it is in the page cache; a warm-up pass confirms that,
+            // then each variant is timed three times (median) because other jobs share the CPUs.
+            ReadFileStream(big);
+            double plain = Median(Repeat(() => ReadFileStream(big)));
+            double mappedFresh = Median(Repeat(() => ReadMapped(big, passes: 1)));
+            double mappedSame = Median(Repeat(() => ReadMapped(big, passes: 2)));
+            double mappedCopy = Median(Repeat(() => ReadMappedCopy(big)));
+            double pread = Median(Repeat(() => ReadPositional(big)));
             Row("read: FileStream sequential, 16 MiB buffer (page cache)", totalMiB, plain, 1);
             Row("read: Hdf5MappedReader.Rows<float> + sum, new mapping", totalMiB, mappedFresh, mappedFresh / plain);
             Row("read: Hdf5MappedReader.Rows<float> + sum, mapping reused", totalMiB, mappedSame, mappedSame / plain);
@@ -90,8 +88,8 @@ public static class Hdf5WriteBench
             Row($"PureHDF 2.2.0 H5File.Write + fsync, median of {rounds}", pureMiB, Median(pureWrites), 1);
             Row($"Hdf5DataWriter, same size, median of {rounds}", pureMiB, Median(oursSmall), Median(oursSmall) / Median(pureWrites));
             ReadPureHdf(small);
-            double pureRead = ReadPureHdf(small);
-            double oursSmallRead = ReadMappedCopy(small);
+            double pureRead = Median(Repeat(() => ReadPureHdf(small)));
+            double oursSmallRead = Median(Repeat(() => ReadMappedCopy(small)));
             Row("read: PureHDF Dataset.Read<float[]> (page cache)", pureMiB, pureRead, 1);
             Row("read: Hdf5MappedReader.Read<float> copy, same file", pureMiB, oursSmallRead, oursSmallRead / pureRead);
         }
@@ -239,6 +237,8 @@ public static class Hdf5WriteBench
         }
         return data;
     }
+
+    private static List<double> Repeat(Func<double> measure) => [measure(), measure(), measure()];
 
     private static double Median(List<double> values)
     {

@@ -199,7 +199,7 @@ public class Hdf5RoundTripTests
     }
 
     [Fact]
-    public void Create_reports_a_missing_directory_and_oversized_header_messages_clearly()
+    public void Create_reports_a_missing_directory_a_full_disk_and_oversized_header_messages_clearly()
     {
         using var dir = new TempDir();
         var spec = new Hdf5FileSpec();
@@ -207,6 +207,12 @@ public class Hdf5RoundTripTests
         var e = Assert.Throws<GgufOptimizeException>(() => Hdf5ContiguousFile.Create(dir.File("no/such/dir/x.h5"), spec));
         Assert.Equal(FailureKind.BadInput, e.Kind);
         Assert.Contains("directory does not exist", e.Message);
+
+        var huge = new Hdf5FileSpec();
+        huge.Root.AddDataset("v", H5ElementType.Float64, 1L << 30, 1L << 20); // 8 PiB
+        var full = Assert.Throws<GgufOptimizeException>(() => Hdf5ContiguousFile.Create(dir.File("huge.h5"), huge));
+        Assert.Equal(FailureKind.Runtime, full.Kind);
+        Assert.Contains("not enough free disk space", full.Message);
 
         // Numeric array attributes live in the object header, whose messages are limited to 64 KiB.
         spec.Root.SetAttribute("big", new double[10_000]);
