@@ -10,6 +10,8 @@ internal static class CommandCatalog
         yield return Commands.InspectCommand.Create();
         yield return Commands.LogitsCommand.Create();
         yield return Commands.KldCommand.Create();
+        yield return Commands.QuantizeCommand.Create();
+        yield return Commands.ImatrixCommand.Create();
         yield return Commands.DatasetCommand.Create();
     }
 }

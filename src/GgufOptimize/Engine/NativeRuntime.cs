@@ -23,6 +23,22 @@ public static class NativeRuntime
 
     public static bool Verbose { get => _verbose; set => _verbose = value; }
 
+    /// <summary>Per thread: llama.cpp logs on the calling thread, so a listener sees only its own call's output.</summary>
+    [ThreadStatic] private static Action<LLamaLogLevel, string>? _threadListener;
+
+    /// <summary>Also hands this thread's native log text to <paramref name="listener"/> until the result is disposed.</summary>
+    internal static IDisposable ListenOnThisThread(Action<LLamaLogLevel, string> listener)
+    {
+        var previous = _threadListener;
+        _threadListener = listener;
+        return new ListenerScope(previous);
+    }
+
+    private sealed class ListenerScope(Action<LLamaLogLevel, string>? previous) : IDisposable
+    {
+        public void Dispose() => _threadListener = previous;
+    }
+
     /// <summary>Idempotent. <paramref name="verbose"/> shows llama.cpp's log on stderr.</summary>
     public static void Initialize(bool verbose = false)
     {
@@ -52,6 +68,7 @@ public static class NativeRuntime
 
     private static void OnLog(LLamaLogLevel level, string message)
     {
+        _threadListener?.Invoke(level, message);
         if (level is LLamaLogLevel.Error or LLamaLogLevel.Warning)
         {
             lock (RecentErrors)

@@ -16,9 +16,11 @@ internal sealed class SyntheticWeights
 {
     private const double ClassBoost = 6.0;
     private const double RandomLogitStd = 1.5;
-    private const double ClassEnergy = 0.5;   // of n_embd, in the embedding
+    // The class is read back through output rows of norm ~2.6 (a few class directions each); with unit noise per
+    // channel that readout has noise ~2.6, so the class amplitude is set for a signal-to-noise ratio of 5 whatever n_embd.
+    private const double ClassAmplitude = 5 * 2.6;
     private const double SinkEnergy = 0.5;    // of n_embd, in the embedding
-    private const double LayerEnergy = 0.4;   // added by all layers together, relative to the embedding
+    private const double LayerEnergy = 0.25;  // added by all layers together, relative to the embedding
     private const double AttentionVariance = 0.7; // of the mixed values, a rough estimate
     private const double SiluProductVariance = 0.36; // E[silu(g)^2 u^2] for g, u ~ N(0, 1)
     private const double ZipfSlope = 0.9;
@@ -30,6 +32,7 @@ internal sealed class SyntheticWeights
     private readonly int _d;
     private readonly int _sink;
     private readonly float[] _channelStd;
+    private readonly bool[] _ordinary;      // neither the sink nor an outlier channel
     private readonly int _wordClasses;
     private readonly float[][] _directions; // word classes, then Wordness, Pause, SentenceEnd, Bos
     private readonly int[] _class;          // word class of each word-like token (-1 for others)
@@ -58,6 +61,7 @@ internal sealed class SyntheticWeights
         int outliers = options.EffectiveOutlierChannels;
         for (int i = 1; i <= outliers; i++) _channelStd[channels[i]] = options.OutlierScale;
         _channelStd[_sink] = 0.5f;
+        _ordinary = Enumerable.Range(0, _d).Select(i => i != _sink && !channels.Take(outliers + 1).Contains(i)).ToArray();
 
         int wordLike = Enumerable.Range(0, vocab.Count).Count(t => IsWordLike(vocab.Kinds[t]));
         _wordClasses = Math.Clamp(wordLike / 32, 4, Math.Max(4, Math.Min(256, _d / 4)));
@@ -81,8 +85,8 @@ internal sealed class SyntheticWeights
         for (int i = 0; i < Math.Max(1, ff / 256); i++) _hotNeuron[rng.NextInt(ff)] = true;
 
         double d = _d;
-        double energy = (d - 1 - outliers) + outliers * options.OutlierScale * options.OutlierScale + 0.25 + (ClassEnergy + SinkEnergy) * d;
-        _alpha = Math.Sqrt(ClassEnergy * d);
+        _alpha = ClassAmplitude;
+        double energy = (d - 1 - outliers) + outliers * options.OutlierScale * options.OutlierScale + 0.25 + _alpha * _alpha + SinkEnergy * d;
         _sinkValue = Math.Sqrt(SinkEnergy * d);
         double finalEnergy = energy * (1 + LayerEnergy);
         _rmsFinal = Math.Sqrt(finalEnergy / d);
@@ -98,20 +102,21 @@ internal sealed class SyntheticWeights
     }
 
     public int SinkChannel => _sink;
-    public IReadOnlyList<int> OutlierChannels => Enumerable.Range(0, _d).Where(i => _channelStd[i] > 1f).ToList();
+    public IReadOnlyList<int> OutlierChannels => Enumerable.Range(0, _d).Where(i => !_ordinary[i] && i != _sink).ToList();
 
     private static bool IsWordLike(SyntheticTokenKind k) => k is SyntheticTokenKind.Word or SyntheticTokenKind.WordPrefix
         or SyntheticTokenKind.Fragment or SyntheticTokenKind.Character or SyntheticTokenKind.Space;
 
-    /// <summary>Unit directions avoiding the sink channel; orthonormal when they fit.</summary>
+    /// <summary>Unit directions in the ordinary channels (not the sink or outliers, whose large values would add noise); orthonormal when they fit.</summary>
     private float[][] Directions(DeterministicRandom rng, int count)
     {
         var dirs = new double[count][];
+        int ordinary = _ordinary.Count(o => o);
         for (int k = 0; k < count; k++)
         {
             var v = new double[_d];
-            for (int i = 0; i < _d; i++) v[i] = i == _sink ? 0 : rng.NextGaussian();
-            if (count <= _d - 1)
+            for (int i = 0; i < _d; i++) v[i] = _ordinary[i] ? rng.NextGaussian() : 0;
+            if (count <= ordinary)
                 for (int j = 0; j < k; j++)
                 {
                     double dot = 0;
@@ -181,13 +186,13 @@ internal sealed class SyntheticWeights
         }
         var baseLogit = new double[contexts.Count][];
         for (int c = 0; c < contexts.Count; c++) baseLogit[c] = new double[n];
-        var row = new float[_d];
-        for (int j = 0; j < n; j++)
+        Parallel.For(0, n, () => new float[_d], (j, _, row) =>
         {
             OutputFeatures(j, row);
             row[_sink] = 0;
             for (int c = 0; c < contexts.Count; c++) baseLogit[c][j] = System.Numerics.Tensors.TensorPrimitives.Dot(row, states[c]);
-        }
+            return row;
+        }, _ => { });
 
         var pauses = Members(SyntheticTokenKind.Pause);
         var sentenceEnds = Members(SyntheticTokenKind.SentenceEnd);

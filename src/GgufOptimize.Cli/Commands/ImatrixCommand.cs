@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Common;
+using GgufOptimize.Imatrix;
+
+namespace GgufOptimize.Cli.Commands;
+
+/// <summary>
+/// <c>gguf-optimize imatrix</c>: compute an importance matrix from a calibration text (llama-imatrix),
+/// merge or convert imatrix files, and <c>imatrix stats</c>.
+/// </summary>
+internal static class ImatrixCommand
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "Model to evaluate (with --dataset)" };
+        var dataset = new Option<string?>("--dataset", "-d") { Description = "Calibration text file (UTF-8)" };
+        var output = new Option<string>("--output", "-o") { Description = "Imatrix file to write", DefaultValueFactory = _ => "imatrix.gguf" };
+        var format = new Option<string>("--output-format") { Description = "gguf (llama.cpp's current format) or dat (legacy)", DefaultValueFactory = _ => "gguf" };
+        var inFiles = new Option<string[]>("--in-file") { Description = "Imatrix to start from (repeatable): several are merged (sums and counts add); one alone is converted", DefaultValueFactory = _ => [] };
+        var chunks = new Option<int?>("--chunks") { Description = "Chunks to evaluate (default: all remaining)" };
+        var fromChunk = new Option<int>("--from-chunk") { Description = "Chunks of the dataset to skip first, so growing subsets can be taken from one file", DefaultValueFactory = _ => 0 };
+        var context = new Option<int>("--context-size", "-c") { Description = "Tokens per chunk (0 = the model's training context, at most 512); also the chunk size assumed for .dat inputs", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch-size", "-b") { Description = "Tokens per decode call (0 = the context size)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (0 = physical cores)", DefaultValueFactory = _ => 0 };
+        var processOutput = new Option<bool>("--process-output") { Description = "Also collect the inputs of output.weight", DefaultValueFactory = _ => false };
+        var saveFrequency = new Option<int>("--save-frequency") { Description = "Write a resumable snapshot (<output>.resume) every N chunks; 0 = only on Ctrl-C", DefaultValueFactory = _ => 0 };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Compute again when the output exists (otherwise it is skipped)", DefaultValueFactory = _ => false };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout", DefaultValueFactory = _ => false };
+
+        var command = new Command("imatrix", "Compute an importance matrix from a calibration text, or merge/convert imatrix files")
+        {
+            model, dataset, output, format, inFiles, chunks, fromChunk, context, batch, threads, processOutput, saveFrequency, overwrite, json,
+        };
+        command.Subcommands.Add(CreateStats());
+        CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
+        {
+            var options = new ImatrixOptions
+            {
+                ModelPath = parseResult.GetValue(model),
+                DatasetPath = parseResult.GetValue(dataset),
+                OutputPath = parseResult.GetValue(output)!,
+                Format = ImatrixFile.ParseFormat(parseResult.GetValue(format)!),
+                InFiles = parseResult.GetValue(inFiles)!,
+                Chunks = parseResult.GetValue(chunks),
+                FromChunk = parseResult.GetValue(fromChunk),
+                ContextSize = parseResult.GetValue(context),
+                BatchSize = parseResult.GetValue(batch),
+                Threads = parseResult.GetValue(threads),
+                ProcessOutput = parseResult.GetValue(processOutput),
+                SaveFrequency = parseResult.GetValue(saveFrequency),
+                Overwrite = parseResult.GetValue(overwrite),
+            };
+            var result = ImatrixBuilder.Run(options, ctx.Progress, ct);
+            Console.Out.Write(parseResult.GetValue(json) ? JsonSerializer.Serialize(result, Json) + "\n" : Render(result));
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    private static Command CreateStats()
+    {
+        var file = new Argument<string>("imatrix") { Description = "Imatrix file (GGUF or legacy .dat)" };
+        var top = new Option<int>("--top") { Description = "Input channels listed per tensor, by mean squared activation", DefaultValueFactory = _ => 5 };
+        var chunkSize = new Option<int>("--legacy-chunk-size") { Description = "Chunk size assumed for a legacy .dat file (only affects the row counts shown)", DefaultValueFactory = _ => ImatrixFile.DefaultLegacyChunkSize };
+        var json = new Option<bool>("--json") { Description = "Print the statistics as JSON on stdout", DefaultValueFactory = _ => false };
+        var command = new Command("stats", "Per tensor: sum, mean and max of the per-channel mean squared activations and the top channels; per layer totals")
+        {
+            file, top, chunkSize, json,
+        };
+        CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
+        {
+            int n = parseResult.GetValue(top);
+            if (n < 0) throw GgufOptimizeException.BadInput($"--top must not be negative (got {n})");
+            var stats = ImatrixStatistics.Compute(ImatrixFile.Load(parseResult.GetValue(file)!, parseResult.GetValue(chunkSize)), n);
+            Console.Out.Write(parseResult.GetValue(json) ? JsonSerializer.Serialize(stats, Json) + "\n" : RenderStats(stats));
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    internal static string Render(ImatrixResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        if (r.Skipped) return $"{r.OutputPath}: exists, skipped (--overwrite computes it again)\n";
+        var b = new StringBuilder();
+        b.Append(c, $"{r.OutputPath}: {r.Entries} entries, {r.ChunkCount} chunks in total\n");
+        if (r.ChunksEvaluated > 0 || r.ChunksResumed > 0)
+            b.Append(c, $"  evaluated {r.ChunksEvaluated} chunks ({r.TokensEvaluated:N0} tokens, {r.TokensPerSecond:F0} tokens/s){(r.ChunksResumed > 0 ? $", {r.ChunksResumed} taken over from the snapshot" : "")}\n");
+        return b.ToString();
+    }
+
+    internal static string RenderStats(ImatrixStatistics s)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var b = new StringBuilder();
+        b.Append(c, $"datasets: {(s.Datasets.Count > 0 ? string.Join(", ", s.Datasets) : "(none recorded)")}; {s.ChunkCount} chunks of {s.ChunkSize} tokens\n\n");
+        int width = Math.Max(8, s.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(0).Max() + 2);
+        b.Append(c, $"{"tensor".PadRight(width)}{"rows",10}{"sum",12}{"mean",12}{"max",12}  top channels (channel:mean x²)\n");
+        foreach (var t in s.Tensors)
+        {
+            string top = string.Join(" ", t.TopChannels.Select(ch => (t.Groups > 1 ? $"e{ch.Expert}/" : "") + ch.Channel.ToString(c) + ":" + ch.MeanSquare.ToString("G3", c)));
+            b.Append(c, $"{t.Name.PadRight(width)}{t.Rows,10}{t.Sum,12:G4}{t.Mean,12:G4}{t.Max,12:G4}  {top}\n");
+        }
+        b.Append(c, $"\n{"layer",-8}{"tensors",8}{"sum",14}{"mean",12}\n");
+        foreach (var l in s.Layers)
+            b.Append(c, $"{l.Layer,-8}{l.Tensors,8}{l.Sum,14:G5}{l.Mean,12:G4}\n");
+        return b.ToString();
+    }
+}

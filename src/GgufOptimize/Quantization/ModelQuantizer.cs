@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using GgufOptimize.Common;
+using GgufOptimize.Engine;
+using GgufOptimize.Gguf;
+using GgufOptimize.Imatrix;
+
+namespace GgufOptimize.Quantization;
+
+/// <summary>
+/// Quantizes one model to several types in turn with llama.cpp's own quantizer (what quantize.py did by
+/// running llama-quantize), with or without an importance matrix. Every type is planned and checked before
+/// the first one is written; each output appears under its final name only when complete.
+/// </summary>
+public static class ModelQuantizer
+{
+    private static readonly HashSet<string> NeedImatrix = new(StringComparer.OrdinalIgnoreCase) { "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS" };
+
+    public static IReadOnlyList<QuantizeOutcome> Run(QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken = default)
+    {
+        if (options.Types.Count == 0) throw GgufOptimizeException.BadInput("no quantization type given (--types or --config)");
+        if (options.Threads < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {options.Threads})");
+        var model = GgufFile.Read(options.ModelPath);
+        if (model.Architecture is null) throw GgufOptimizeException.BadInput($"'{options.ModelPath}' is not a model (no general.architecture)");
+        string outputDir = Path.GetFullPath(options.OutputDirectory);
+        if (!options.DryRun) OutputPaths.EnsureWritableFolder(outputDir, "--output-dir");
+
+        if (options.ImatrixPath is null)
+        {
+            var refused = options.Types.Where(t => t.RefusedWithoutImatrix).Select(t => t.Name).ToList();
+            if (refused.Count > 0)
+                throw GgufOptimizeException.BadInput($"{string.Join(", ", refused)} need(s) an importance matrix: pass --imatrix (llama.cpp refuses these types without one)");
+        }
+        var imatrix = options.ImatrixPath is null ? null : PreparedImatrix.Load(options, model);
+        string name = options.Name ?? OutputNaming.DefaultName(options.ModelPath);
+        string? tag = options.ImatrixPath is null ? null : options.ImatrixTag ?? OutputNaming.DefaultTag(options.ImatrixPath);
+
+        var planned = new List<(QuantizePlan Plan, NativeQuantizeRequest Request)>();
+        progress.Start("planning", options.Types.Count);
+        foreach (var type in options.Types)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string output = Path.Combine(outputDir, OutputNaming.FileName(name, type, tag));
+            var (plan, request) = QuantizePlanner.Plan(type, output, options, model, imatrix);
+            CheckFeasible(plan, options, imatrix);
+            planned.Add((plan, request));
+            progress.Report(planned.Count);
+        }
+        progress.Finish();
+        if (options.DryRun) return planned.Select(p => new QuantizeOutcome(p.Plan, QuantizeStatus.Planned, TimeSpan.Zero, 0)).ToList();
+
+        var outcomes = new List<QuantizeOutcome>();
+        foreach (var (plan, request) in planned)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (File.Exists(plan.OutputPath) && !options.Overwrite)
+            {
+                progress.Info($"{plan.OutputPath} exists; skipped (use --overwrite to replace it)");
+                outcomes.Add(new QuantizeOutcome(plan, QuantizeStatus.Skipped, TimeSpan.Zero, new FileInfo(plan.OutputPath).Length));
+                continue;
+            }
+            outcomes.Add(Write(plan, request, progress));
+        }
+        return outcomes;
+    }
+
+    private static QuantizeOutcome Write(QuantizePlan plan, NativeQuantizeRequest request, IProgressSink progress)
+    {
+        string partial = plan.OutputPath + ".partial";
+        TryDelete(partial);
+        progress.Info($"quantizing to {plan.Type.Name}: {Path.GetFileName(plan.OutputPath)}");
+        var clock = Stopwatch.StartNew();
+        var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false });
+        clock.Stop();
+        if (!result.Succeeded)
+        {
+            TryDelete(partial);
+            throw GgufOptimizeException.Runtime($"llama.cpp failed to quantize to {plan.Type.Name}: {NativeRuntime.LastNativeError()}");
+        }
+        File.Move(partial, plan.OutputPath, overwrite: true);
+        var written = GgufFile.Read(plan.OutputPath);
+        foreach (var t in plan.Tensors)
+        {
+            var actual = written.FindTensor(t.Name);
+            if (actual is null || !string.Equals(TensorTypeCatalog.Name((int)actual.Type), t.TargetType, StringComparison.OrdinalIgnoreCase))
+                progress.Warn($"{Path.GetFileName(plan.OutputPath)}: '{t.Name}' is {(actual is null ? "missing" : TensorTypeCatalog.Name((int)actual.Type))}, the plan said {t.TargetType}");
+        }
+        return new QuantizeOutcome(plan, QuantizeStatus.Written, clock.Elapsed, new FileInfo(plan.OutputPath).Length);
+    }
+
+    /// <summary>What llama.cpp would only discover halfway through writing: fail before anything is written.</summary>
+    private static void CheckFeasible(QuantizePlan plan, QuantizeOptions options, PreparedImatrix? imatrix)
+    {
+        foreach (var t in plan.Tensors.Where(t => t.Converted))
+        {
+            bool needs = NeedImatrix.Contains(t.TargetType) || (t.TargetType == "Q2_K" && plan.Type.Name == "Q2_K_S");
+            bool exempt = t.Name is "token_embd.weight" or "per_layer_token_embd.weight" or "output.weight";
+            if (needs && !exempt && (imatrix is null || !imatrix.Covers(t.Name)))
+                throw GgufOptimizeException.BadInput(imatrix is null
+                    ? $"{plan.Type.Name} needs an importance matrix: '{t.Name}' would be {t.TargetType}, which llama.cpp refuses to make without one (pass --imatrix)"
+                    : $"{plan.Type.Name}: '{t.Name}' would be {t.TargetType}, which needs imatrix data, and '{imatrix.Path}' has none for it (check --include/--exclude-weights)");
+            if (!options.AllowRequantize && IsQuantized(t.SourceType))
+                throw GgufOptimizeException.BadInput($"'{t.Name}' is already {t.SourceType}; converting it to {t.TargetType} needs --allow-requantize");
+        }
+    }
+
+    private static bool IsQuantized(string type) => type is not ("F32" or "F16" or "BF16" or "F64" or "I8" or "I16" or "I32" or "I64");
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

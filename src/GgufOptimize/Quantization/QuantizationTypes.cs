@@ -1,0 +1,82 @@
+using GgufOptimize.Common;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace GgufOptimize.Quantization;
+
+/// <summary>The quantization names llama-quantize accepts, and where a run's list of them comes from.</summary>
+public static class QuantizationTypes
+{
+    private static readonly QuantizationType[] Table =
+    [
+        new("Q4_0", 2), new("Q4_1", 3), new("Q5_0", 8), new("Q5_1", 9), new("Q8_0", 7),
+        new("Q2_K", 10), new("Q2_K_S", 21, RefusedWithoutImatrix: true),
+        new("Q3_K_S", 11), new("Q3_K_M", 12), new("Q3_K_L", 13),
+        new("Q4_K_S", 14), new("Q4_K_M", 15), new("Q5_K_S", 16), new("Q5_K_M", 17), new("Q6_K", 18),
+        new("IQ1_S", 24, RefusedWithoutImatrix: true), new("IQ1_M", 31, RefusedWithoutImatrix: true),
+        new("IQ2_XXS", 19, RefusedWithoutImatrix: true), new("IQ2_XS", 20, RefusedWithoutImatrix: true),
+        new("IQ2_S", 28, RefusedWithoutImatrix: true), new("IQ2_M", 29),
+        new("IQ3_XXS", 23), new("IQ3_XS", 22), new("IQ3_S", 26), new("IQ3_M", 27),
+        new("IQ4_NL", 25), new("IQ4_XS", 30),
+        new("TQ1_0", 36), new("TQ2_0", 37), new("MXFP4_MOE", 38),
+        new("F16", 1), new("BF16", 32), new("F32", 0), new("COPY", 0, OnlyCopy: true),
+    ];
+
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Q3_K"] = "Q3_K_M",
+        ["Q4_K"] = "Q4_K_M",
+        ["Q5_K"] = "Q5_K_M",
+    };
+
+    private static readonly Dictionary<string, QuantizationType> ByName = Table.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
+
+    public static IReadOnlyList<QuantizationType> All => Table;
+
+    /// <summary>Looks a name up case-insensitively (aliases Q3_K, Q4_K, Q5_K included); unknown names are bad input.</summary>
+    public static QuantizationType Parse(string name)
+    {
+        string key = name.Trim();
+        if (Aliases.TryGetValue(key, out var canonical)) key = canonical;
+        if (ByName.TryGetValue(key, out var type)) return type;
+        throw GgufOptimizeException.BadInput($"unknown quantization type '{name}'; known: {string.Join(", ", Table.Select(t => t.Name))}");
+    }
+
+    /// <summary>A comma-separated list ("Q4_K_M,Q6_K,q8_0"), in order, without duplicates.</summary>
+    public static IReadOnlyList<QuantizationType> ParseList(string list)
+    {
+        var types = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Parse).Distinct().ToList();
+        if (types.Count == 0) throw GgufOptimizeException.BadInput("--types names no quantization type");
+        return types;
+    }
+
+    /// <summary>The list under <c>quantizations:</c> in a YAML file such as llama-gguf-optimize's quantizations.yaml.</summary>
+    public static IReadOnlyList<QuantizationType> LoadConfig(string path)
+    {
+        if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"config file '{path}' does not exist");
+        var yaml = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            yaml.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw GgufOptimizeException.BadInput($"config file '{path}' is not valid YAML: {e.Message}");
+        }
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root
+            || !root.Children.TryGetValue(new YamlScalarNode("quantizations"), out var node))
+            throw GgufOptimizeException.BadInput($"config file '{path}' has no 'quantizations:' list");
+        if (node is not YamlSequenceNode list)
+            throw GgufOptimizeException.BadInput($"'quantizations' in '{path}' must be a list of type names");
+        var types = new List<QuantizationType>();
+        foreach (var item in list)
+        {
+            if (item is not YamlScalarNode { Value: { } value })
+                throw GgufOptimizeException.BadInput($"'quantizations' in '{path}' must be a list of type names (found {item.NodeType})");
+            types.Add(Parse(value));
+        }
+        if (types.Count == 0) throw GgufOptimizeException.BadInput($"'quantizations' in '{path}' is empty");
+        return types.Distinct().ToList();
+    }
+}
