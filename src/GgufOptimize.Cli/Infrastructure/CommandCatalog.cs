@@ -8,6 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return Commands.InspectCommand.Create();
+        yield return Commands.LogitsCommand.Create();
+        yield return Commands.KldCommand.Create();
         yield return Commands.QuantizeCommand.Create();
         yield return Commands.ImatrixCommand.Create();
     }

@@ -7,6 +7,9 @@ namespace GgufOptimize.Engine;
 /// A llama.cpp context that evaluates one chunk at a time from an empty KV cache and hands back the
 /// logits of every position.
 /// </summary>
+/// <summary>Receives the logits of positions [firstPosition, firstPosition + n) of the chunk being evaluated.</summary>
+public delegate void LogitsBatchHandler(int firstPosition, ReadOnlySpan<float> logits);
+
 public sealed class LlamaEvaluator : IDisposable
 {
     private readonly LlamaModel _model;
@@ -55,8 +58,26 @@ public sealed class LlamaEvaluator : IDisposable
     public void EvaluateChunk(ReadOnlySpan<int> tokens, Span<float> logits)
     {
         int nVocab = _model.VocabSize;
-        if (tokens.Length > Options.ContextSize) throw new ArgumentException($"chunk of {tokens.Length} tokens exceeds the context size {Options.ContextSize}");
         if (logits.Length < tokens.Length * nVocab) throw new ArgumentException("logits buffer too small");
+        unsafe
+        {
+            fixed (float* dest = logits)
+            {
+                float* d = dest;
+                int len = logits.Length;
+                EvaluateChunk(tokens, (first, batch) => batch.CopyTo(new Span<float>(d + (long)first * nVocab, len - first * nVocab)));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Evaluates one chunk and hands each decode batch's logits to <paramref name="onLogits"/> straight from
+    /// llama.cpp's output buffer (first position, span of n × n_vocab floats), so huge chunks need no extra copy.
+    /// </summary>
+    public void EvaluateChunk(ReadOnlySpan<int> tokens, LogitsBatchHandler onLogits)
+    {
+        int nVocab = _model.VocabSize;
+        if (tokens.Length > Options.ContextSize) throw new ArgumentException($"chunk of {tokens.Length} tokens exceeds the context size {Options.ContextSize}");
         _context.MemoryClear();
         for (int start = 0; start < tokens.Length; start += _batchSize)
         {
@@ -67,7 +88,7 @@ public sealed class LlamaEvaluator : IDisposable
             var result = _context.Decode(_batch);
             if (result != DecodeResult.Ok)
                 throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {start}: {NativeRuntime.LastNativeError()}");
-            _context.GetLogits(n).CopyTo(logits.Slice(start * nVocab, n * nVocab));
+            onLogits(start, _context.GetLogits(n)[..(n * nVocab)]);
         }
     }
 

@@ -75,6 +75,22 @@ public sealed class LlamaModel : IDisposable
         return buffer[..(int)n].ToArray();
     }
 
+    /// <summary>
+    /// SHA-256 over every token's piece in id order: two models with equal fingerprints tokenize text identically,
+    /// which is what comparing their logits position by position requires.
+    /// </summary>
+    public string TokenizerFingerprint()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Span<byte> separator = [0xFF, 0x00];
+        for (int id = 0; id < VocabSize; id++)
+        {
+            hash.AppendData(TokenBytes(id));
+            hash.AppendData(separator);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     public string? MetadataString(string key)
     {
         var m = Handle.MetadataValueByKey(key);

@@ -1,0 +1,28 @@
+using System.Diagnostics;
+
+namespace GgufOptimize.Bench;
+
+/// <summary>The hardware anchor for write benchmarks: <c>dd</c> writing zeros with a final fdatasync on the same disk.</summary>
+public static class DiskAnchor
+{
+    public static double DdWriteMBps(string directory, int megabytes)
+    {
+        string path = Path.Combine(directory, "dd-anchor.bin");
+        try
+        {
+            var psi = new ProcessStartInfo("dd", $"if=/dev/zero of={path} bs=1M count={megabytes} conv=fdatasync")
+            {
+                RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+            };
+            var clock = Stopwatch.StartNew();
+            using var p = Process.Start(psi)!;
+            p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return megabytes * 1.048576 / clock.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using GgufOptimize.Chunking;
+using GgufOptimize.Common;
+using GgufOptimize.Engine;
+using GgufOptimize.Logits;
+using GgufOptimize.Synthetic;
+
+namespace GgufOptimize.Bench;
+
+/// <summary>
+/// What storing baseline logits costs: `logits` (float32 and float16) against a bare decode of the same chunks with
+/// the same engine settings and all logits requested, on a synthetic 32000-vocab model, plus dd as the disk anchor.
+/// </summary>
+public sealed class LogitsBenchmark : IBenchmark
+{
+    public string Name => "logits";
+    public string Description => "logits job vs bare decode (32k vocab synthetic) and vs dd [--chunks 16] [--ctx 512] [--embd 256] [--layers 2] [--dir /tmp]";
+
+    public int Run(string[] args)
+    {
+        var a = new BenchArgs(args);
+        int chunks = a.Int("chunks", 16), ctx = a.Int("ctx", 512), embd = a.Int("embd", 256), layers = a.Int("layers", 2);
+        string dir = Path.Combine(a.Get("dir") ?? Path.GetTempPath(), $"ggufopt-bench-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            NativeRuntime.Initialize();
+            string model = Path.Combine(dir, "synthetic-32k.gguf");
+            SyntheticModel.Write(model, new SyntheticModelOptions
+            {
+                VocabSize = 32000, EmbeddingLength = embd, LayerCount = layers, HeadCount = 4, ContextLength = ctx, Seed = 7,
+            });
+            // Text long enough for the chunk count, sampled from the synthetic vocabulary's own pieces.
+            string text = MakeText(chunks * ctx);
+            string data = Path.Combine(dir, "data.txt");
+            File.WriteAllText(data, text);
+
+            using var llama = LlamaModel.Load(model);
+            var plan = ChunkPlan.ForModel(llama.Tokenize(text), ctx, llama.AddBos, llama.Bos, llama.AddEos, llama.Eos);
+            int n = Math.Min(chunks, plan.ChunkCount);
+            long tokens = Enumerable.Range(0, n).Sum(c => (long)plan.ChunkLength(c));
+            Console.WriteLine($"model: synthetic llama, vocab 32000, n_embd {embd}, {layers} layers; {n} chunks x {ctx} tokens = {tokens} tokens; threads {Hardware.PhysicalCores}");
+
+            using var evaluator = new LlamaEvaluator(llama, new EvaluatorOptions { ContextSize = ctx });
+            evaluator.DecodeOnly(plan.Chunk(0));
+            var bare = Time(() => { for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c)); });
+            Console.WriteLine($"bare decode (all logits requested, none copied): {tokens / bare:F0} tok/s ({bare:F2} s)");
+
+            foreach (int precision in new[] { 32, 16 })
+            {
+                string output = Path.Combine(dir, $"base-f{precision}.h5");
+                double seconds = Time(() => LogitsJob.Run(new LogitsJobOptions
+                {
+                    ModelPath = model, DatasetPath = data, OutputPath = output, ContextSize = ctx, Precision = precision, ToChunk = n,
+                }, NullProgress.Instance, default));
+                long bytes = (long)n * ctx * 32000 * (precision / 8);
+                Console.WriteLine($"logits --precision {precision}: {tokens / seconds:F0} tok/s ({seconds:F2} s), overhead vs bare decode {(seconds / bare - 1) * 100:F1} %, " +
+                                  $"logits written {bytes / 1e6:F0} MB = {bytes / 1e6 / seconds:F0} MB/s over the whole run");
+                File.Delete(output);
+            }
+            double dd = DiskAnchor.DdWriteMBps(dir, 1024);
+            Console.WriteLine($"dd (1 GiB, conv=fdatasync) on the same disk: {dd:F0} MB/s");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static double Time(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static string MakeText(int approxTokens)
+    {
+        var pieces = SyntheticVocabulary.Build(32000).Tokens.Where(p => p.StartsWith(SyntheticVocabulary.SpaceMark) && p.Length > 2).ToArray();
+        var random = new Random(11);
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < approxTokens + 64; i++)
+        {
+            sb.Append(pieces[random.Next(pieces.Length)].Replace(SyntheticVocabulary.SpaceMark, " "));
+            if (i % 40 == 39) sb.Append(".\n\n");
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,32 @@
+namespace GgufOptimize.Common;
+
+/// <summary>Checks made before long work starts, so a bad output location fails in the first second.</summary>
+public static class OutputPaths
+{
+    /// <summary>The output's folder must exist and accept a new file; <paramref name="option"/> names the option in errors.</summary>
+    public static void EnsureWritableDirectory(string outputPath, string option)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
+        if (!Directory.Exists(dir)) throw GgufOptimizeException.BadInput($"{option}: directory '{dir}' does not exist");
+        string probe = Path.Combine(dir, $".gguf-optimize-write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw GgufOptimizeException.BadInput($"{option}: directory '{dir}' is not writable ({e.Message})");
+        }
+    }
+
+    /// <summary>Fails early when the disk cannot hold <paramref name="bytes"/> more.</summary>
+    public static void EnsureFreeSpace(string outputPath, long bytes, string what)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
+        long free;
+        try { free = new DriveInfo(dir).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return; }
+        if (free < bytes)
+            throw GgufOptimizeException.Runtime($"not enough disk space for {what} '{outputPath}': needs {Units.Bytes(bytes)}, {Units.Bytes(free)} free");
+    }
+}

@@ -1,0 +1,28 @@
+using GgufOptimize.Engine;
+
+namespace GgufOptimize.Datasets.Selection;
+
+/// <summary>Token counts from a GGUF model's own tokenizer through llama.cpp.</summary>
+public sealed class LlamaTokenCounter : ITokenCounter, IDisposable
+{
+    private readonly LlamaModel _model;
+    private readonly bool _ownsModel;
+
+    public LlamaTokenCounter(LlamaModel model, bool ownsModel = false)
+    {
+        _model = model;
+        _ownsModel = ownsModel;
+        Identity = $"{Path.GetFileName(model.Path)} ({new FileInfo(model.Path).Length} bytes)";
+    }
+
+    public static LlamaTokenCounter Open(string modelPath) => new(LlamaModel.Load(modelPath), ownsModel: true);
+
+    public string Identity { get; }
+
+    public int CountTokens(string text) => text.Length == 0 ? 0 : _model.Tokenize(text).Length;
+
+    public void Dispose()
+    {
+        if (_ownsModel) _model.Dispose();
+    }
+}

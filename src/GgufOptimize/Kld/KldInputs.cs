@@ -1,0 +1,218 @@
+using GgufOptimize.Chunking;
+using GgufOptimize.Common;
+using GgufOptimize.Engine;
+using GgufOptimize.Logits;
+using GgufOptimize.Metrics;
+using GgufOptimize.Storage;
+
+namespace GgufOptimize.Kld;
+
+/// <summary>
+/// The two sides of a comparison, opened and checked against each other before any long work: same vocabulary,
+/// same tokenizer, same tokens, baseline made from the given dataset.
+/// </summary>
+internal sealed class KldInputs : IDisposable
+{
+    private ILogitsSource? _baselineFile;
+    private ModelChunkEvaluator? _baselineModel;
+    private ChunkPlan? _plan;
+    private BaselineLogitsFile? _keep;
+    private BaselineHeader? _baselineHeader;
+    private ModelChunkEvaluator? _targetModel;
+    private ILogitsSource? _targetFile;
+    private float[] _widened = [];
+
+    public int TotalChunks { get; private set; }
+    public int ContextSize { get; private set; }
+    public int VocabSize { get; private set; }
+    public string BaselineDescription { get; private set; } = "";
+    public string TargetDescription { get; private set; } = "";
+    private string _baselineIdentity = "";
+    private string _targetIdentity = "";
+
+    public static KldInputs Open(KldJobOptions o, IProgressSink progress)
+    {
+        var inputs = new KldInputs();
+        try
+        {
+            inputs.OpenBaseline(o, progress);
+            inputs.OpenTarget(o);
+            return inputs;
+        }
+        catch
+        {
+            inputs.Dispose();
+            throw;
+        }
+    }
+
+    private void OpenBaseline(KldJobOptions o, IProgressSink progress)
+    {
+        if (o.BaselineLogits is { } path)
+        {
+            var reader = BaselineLogitsReader.Open(path);
+            _baselineFile = reader;
+            _baselineHeader = reader.Header;
+            if (o.Dataset is not null)
+            {
+                var corpus = TextCorpus.Load(o.Dataset);
+                if (corpus.Sha256 != reader.Header.DatasetSha256)
+                    throw GgufOptimizeException.BadInput($"baseline '{path}' was made from dataset '{reader.Header.DatasetFile}' (sha256 {reader.Header.DatasetSha256[..12]}…), not '{o.Dataset}' (sha256 {corpus.Sha256[..12]}…)");
+            }
+            TotalChunks = reader.TotalChunks;
+            ContextSize = reader.ContextSize;
+            VocabSize = reader.VocabSize;
+            BaselineDescription = Path.GetFileName(path);
+            var h = reader.Header;
+            _baselineIdentity = $"logits of {h.Model.Sha256} on {h.DatasetSha256}, n_ctx {h.ContextSize}, f{h.Precision}";
+            int done = reader.ProcessedCount;
+            if (done < reader.TotalChunks)
+                progress.Warn($"baseline '{path}' holds {done} of {reader.TotalChunks} chunks; only those are compared");
+            return;
+        }
+
+        var model = LlamaModel.Load(o.BaselineModel!);
+        int ctx = LogitsJob.ResolveContextSize(o.ContextSize, model, progress);
+        var corpusText = TextCorpus.Load(o.Dataset!);
+        _plan = ChunkPlan.ForModel(model.Tokenize(corpusText.Text), ctx, model.AddBos, model.Bos, model.AddEos, model.Eos);
+        _baselineModel = new ModelChunkEvaluator(model, EvaluatorFor(o, ctx));
+        var identity = ModelIdentity.Of(o.BaselineModel!);
+        _baselineHeader = new BaselineHeader
+        {
+            ContextSize = ctx,
+            VocabSize = model.VocabSize,
+            TotalChunks = _plan.ChunkCount,
+            Precision = 32,
+            Model = identity,
+            DatasetFile = Path.GetFileName(o.Dataset!),
+            DatasetSha256 = corpusText.Sha256,
+            TokenizerSha256 = model.TokenizerFingerprint(),
+            AddBos = _plan.Bos.HasValue,
+            AddEos = _plan.Eos.HasValue,
+        };
+        if (o.KeepLogits is { } keep)
+        {
+            OutputPaths.EnsureWritableDirectory(keep, "--keep-logits");
+            _keep = BaselineLogitsFile.OpenOrCreate(keep, _baselineHeader, _plan, o.Clobber, progress);
+        }
+        TotalChunks = _plan.ChunkCount;
+        ContextSize = ctx;
+        VocabSize = model.VocabSize;
+        BaselineDescription = Path.GetFileName(o.BaselineModel!);
+        _baselineIdentity = $"model {identity.Sha256} on {corpusText.Sha256}, n_ctx {ctx}";
+    }
+
+    private void OpenTarget(KldJobOptions o)
+    {
+        if (o.TargetModel is { } path)
+        {
+            var model = LlamaModel.Load(path);
+            if (model.VocabSize != VocabSize)
+            {
+                model.Dispose();
+                throw GgufOptimizeException.BadInput($"vocabulary size mismatch: baseline has {VocabSize} tokens, target model '{path}' has {model.VocabSize}");
+            }
+            if (model.TokenizerFingerprint() != _baselineHeader!.TokenizerSha256)
+            {
+                model.Dispose();
+                throw GgufOptimizeException.BadInput($"tokenizer mismatch: target model '{path}' tokenizes differently from the baseline's model '{_baselineHeader.Model.FileName}'");
+            }
+            if (model.TrainContext < ContextSize)
+            {
+                model.Dispose();
+                throw GgufOptimizeException.BadInput($"target model '{path}' has a training context of {model.TrainContext}, shorter than the baseline's chunks of {ContextSize}");
+            }
+            _targetModel = new ModelChunkEvaluator(model, EvaluatorFor(o, ContextSize));
+            var id = ModelIdentity.Of(path);
+            TargetDescription = Path.GetFileName(path);
+            _targetIdentity = $"model {id.Sha256}";
+            return;
+        }
+        var reader = BaselineLogitsReader.Open(o.TargetLogits!);
+        _targetFile = reader;
+        if (reader.VocabSize != VocabSize)
+            throw GgufOptimizeException.BadInput($"vocabulary size mismatch: baseline has {VocabSize} tokens, target logits '{o.TargetLogits}' have {reader.VocabSize}");
+        if (reader.ContextSize != ContextSize)
+            throw GgufOptimizeException.BadInput($"context mismatch: baseline chunks have {ContextSize} tokens, target logits '{o.TargetLogits}' have {reader.ContextSize}");
+        if (reader.Header.DatasetSha256 != _baselineHeader!.DatasetSha256 || reader.Header.TokenizerSha256 != _baselineHeader.TokenizerSha256)
+            throw GgufOptimizeException.BadInput($"target logits '{o.TargetLogits}' were computed on other tokens (dataset or tokenizer differs from the baseline's)");
+        TargetDescription = Path.GetFileName(o.TargetLogits!);
+        _targetIdentity = $"logits of {reader.Header.Model.Sha256}, f{reader.Header.Precision}";
+    }
+
+    private static EvaluatorOptions EvaluatorFor(KldJobOptions o, int ctx) => new()
+    {
+        ContextSize = ctx, BatchSize = o.BatchSize, UBatchSize = o.UBatchSize, Threads = o.Threads,
+    };
+
+    /// <summary>What must be equal for saved chunk results to be reused.</summary>
+    public IReadOnlyDictionary<string, string> Identity(int skipFirst) => new Dictionary<string, string>
+    {
+        ["id_baseline"] = _baselineIdentity,
+        ["id_target"] = _targetIdentity,
+        ["id_skip_first"] = skipFirst.ToString(),
+    };
+
+    public bool BaselineHasChunk(int chunk) => _baselineFile?.HasChunk(chunk) ?? true;
+
+    public ChunkResult Compare(int chunk, int skipFirst)
+    {
+        int[] tokens = _plan is not null ? _plan.Chunk(chunk) : _baselineFile!.ChunkTokens(chunk);
+        if (_targetFile is not null)
+        {
+            if (!_targetFile.HasChunk(chunk))
+                throw GgufOptimizeException.BadInput($"target logits '{_targetFile.Path}' lack chunk {chunk} that the baseline has");
+            if (!_targetFile.ChunkTokens(chunk).AsSpan().SequenceEqual(tokens))
+                throw GgufOptimizeException.BadInput($"target logits '{_targetFile.Path}' were computed on other tokens than the baseline at chunk {chunk}");
+        }
+        int skip = Math.Min(skipFirst, Math.Max(0, tokens.Length - 1));
+
+        if (_baselineModel is not null)
+        {
+            // Generate-both mode: the baseline chunk lives only in this copy (and in --keep-logits when asked).
+            var baseline = _baselineModel.Evaluate(tokens).ToArray();
+            if (_keep is not null && !_keep.IsProcessed(chunk))
+            {
+                _keep.WriteLogits(chunk, 0, baseline);
+                _keep.MarkProcessed(chunk);
+            }
+            return ChunkScorer.Score(chunk, baseline, _targetModel!.Evaluate(tokens), tokens, VocabSize, skip);
+        }
+
+        var file = _baselineFile!;
+        if (_targetModel is not null)
+        {
+            var target = _targetModel.Evaluate(tokens);
+            return file.IsHalf
+                ? ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), target, tokens, VocabSize, skip)
+                : ChunkScorer.Score(chunk, file.ChunkLogits(chunk), target, tokens, VocabSize, skip);
+        }
+        var t = _targetFile!;
+        if (file.IsHalf && t.IsHalf) return ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogitsHalf(chunk), tokens, VocabSize, skip);
+        if (file.IsHalf) return ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogits(chunk), tokens, VocabSize, skip);
+        ReadOnlySpan<float> targetRows = t.IsHalf ? Widen(t.ChunkLogitsHalf(chunk)) : t.ChunkLogits(chunk);
+        return ChunkScorer.Score(chunk, file.ChunkLogits(chunk), targetRows, tokens, VocabSize, skip);
+    }
+
+    private ReadOnlySpan<float> Widen(ReadOnlySpan<Half> half)
+    {
+        if (_widened.Length < half.Length) _widened = new float[half.Length];
+        HalfConversion.ToSingle(half, _widened.AsSpan(0, half.Length));
+        return _widened.AsSpan(0, half.Length);
+    }
+
+    /// <summary>With --keep-logits, the kept baseline is renamed to its final name once every chunk is in.</summary>
+    public void CompleteKeptLogits()
+    {
+        _keep?.Complete(0, TotalChunks);
+    }
+
+    public void Dispose()
+    {
+        _baselineFile?.Dispose();
+        _baselineModel?.Dispose();
+        _keep?.Dispose();
+        _targetModel?.Dispose();
+        _targetFile?.Dispose();
+    }
+}

@@ -1,0 +1,169 @@
+using System.Globalization;
+using GgufOptimize.Chunking;
+using GgufOptimize.Common;
+using GgufOptimize.Engine;
+using GgufOptimize.Logits;
+using GgufOptimize.Metrics;
+using GgufOptimize.Storage;
+
+namespace GgufOptimize.Kld;
+
+/// <summary>
+/// Step 2 of the method: compare a target (a quantized model, or stored logits) with the baseline chunk by chunk.
+/// Each finished chunk's per-token results are saved at once (<see cref="KldChunkStore"/>), so a killed run resumes
+/// at the first unfinished chunk and the final numbers equal an uninterrupted run's.
+/// </summary>
+public static class KldJob
+{
+    public static KldJobResult Run(KldJobOptions o, IProgressSink progress, CancellationToken cancellationToken)
+    {
+        Validate(o);
+        OutputPaths.EnsureWritableDirectory(o.OutputFile, "--output-file");
+        using var inputs = KldInputs.Open(o, progress);
+        var (from, to) = LogitsJob.ResolveRange(o.FromChunk, o.ToChunk, inputs.TotalChunks);
+        var identity = inputs.Identity(o.SkipFirst);
+
+        var reused = LoadFinishedOutput(o, identity, progress);
+        var store = KldChunkStore.Open(o.OutputFile, identity, o.Clobber, progress);
+        var bootstrap = new BootstrapOptions(o.Resamples, o.Confidence, o.Seed, Hardware.PhysicalCores);
+
+        var results = new List<ChunkResult>();
+        var missing = new List<int>();
+        int computed = 0, fromDisk = 0;
+        ScoreInterval? interval = null;
+        int? stoppedAfter = null;
+        progress.Start("kld", to - from);
+        for (int c = from; c < to; c++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!inputs.BaselineHasChunk(c))
+            {
+                missing.Add(c);
+                continue;
+            }
+            var result = reused.GetValueOrDefault(c) ?? store.TryLoad(c);
+            if (result is null)
+            {
+                result = inputs.Compare(c, o.SkipFirst);
+                store.Save(result);
+                computed++;
+                if (result.NonFiniteRows > 0)
+                    progress.Warn($"chunk {c}: {result.NonFiniteRows} positions with NaN/Inf target logits were excluded");
+                progress.Report(c - from + 1, result.Count + 1 + o.SkipFirst);
+            }
+            else
+            {
+                fromDisk++;
+                progress.Report(c - from + 1);
+            }
+            results.Add(result);
+
+            if (o.EarlyStopping && results.Count >= o.MinChunks)
+            {
+                interval = BlockBootstrap.ScoreInterval(results, bootstrap);
+                if (interval.IsWithinMargin(o.MarginOfError))
+                {
+                    stoppedAfter = results.Count;
+                    break;
+                }
+            }
+        }
+        progress.Finish();
+        if (missing.Count > 0)
+            progress.Warn($"the baseline lacks {missing.Count} chunk(s) of the range {from}..{to - 1} (first: {missing[0]}); compared the {results.Count} chunk(s) it has");
+        if (results.Count == 0)
+            throw GgufOptimizeException.BadInput($"nothing to compare: the baseline has none of the chunks {from}..{to - 1}");
+
+        var overall = KldStatistics.Compute(results);
+        var provenance = new Dictionary<string, string>(identity)
+        {
+            ["baseline_file"] = inputs.BaselineDescription,
+            ["target"] = inputs.TargetDescription,
+            ["scored_positions"] = o.SkipFirst > 0 ? $"positions >= {o.SkipFirst} of each chunk that have a next token" : "every position of each chunk that has a next token",
+            ["missing_baseline_chunks"] = string.Join(',', missing),
+        };
+        var numbers = new Dictionary<string, double>
+        {
+            ["n_vocab"] = inputs.VocabSize,
+            ["n_ctx"] = inputs.ContextSize,
+            ["skip_first"] = o.SkipFirst,
+            ["from_chunk"] = from,
+            ["to_chunk"] = to,
+            ["chunks_compared"] = results.Count,
+            ["baseline_incomplete"] = missing.Count > 0 ? 1 : 0,
+        };
+        if (o.EarlyStopping)
+        {
+            numbers["early_stopping_confidence"] = o.Confidence;
+            numbers["early_stopping_margin"] = o.MarginOfError;
+            numbers["early_stopping_chunks"] = stoppedAfter ?? -1;
+            if (interval is not null)
+            {
+                numbers["score_ci_lower"] = interval.Lower;
+                numbers["score_ci_upper"] = interval.Upper;
+            }
+        }
+        inputs.CompleteKeptLogits();
+        KldOutputFile.Write(o.OutputFile, results, overall, provenance, numbers);
+        store.Delete();
+        return new KldJobResult
+        {
+            OutputFile = o.OutputFile,
+            Overall = overall,
+            Chunks = results,
+            Provenance = provenance,
+            MissingBaselineChunks = missing,
+            StoppingInterval = stoppedAfter is null ? null : interval,
+            StoppedAfterChunks = stoppedAfter,
+            ChunksComputed = computed,
+            ChunksReused = fromDisk,
+        };
+    }
+
+    /// <summary>A finished output for the same inputs is reused chunk by chunk (a wider range only adds chunks).</summary>
+    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, IReadOnlyDictionary<string, string> identity, IProgressSink progress)
+    {
+        var reused = new Dictionary<int, ChunkResult>();
+        if (!File.Exists(o.OutputFile)) return reused;
+        string? why = null;
+        KldOutputFile.Contents? contents = null;
+        try
+        {
+            contents = KldOutputFile.Read(o.OutputFile);
+            foreach (var (k, v) in identity)
+                if (!contents.Provenance.TryGetValue(k, out var old) || old != v) { why = $"{k} was '{old ?? "missing"}', now '{v}'"; break; }
+        }
+        catch (GgufOptimizeException e) { why = e.Message; }
+        if (why is not null)
+        {
+            if (!o.Clobber) throw GgufOptimizeException.BadInput($"output '{o.OutputFile}' exists from other inputs ({why}); use --clobber to replace it");
+            progress.Warn($"replacing '{o.OutputFile}' ({why})");
+            File.Delete(o.OutputFile);
+            return reused;
+        }
+        foreach (var chunk in contents!.Chunks) reused[chunk.ChunkIndex] = chunk;
+        return reused;
+    }
+
+    private static void Validate(KldJobOptions o)
+    {
+        if ((o.BaselineLogits is null) == (o.BaselineModel is null))
+            throw GgufOptimizeException.BadInput("give exactly one of --baseline-logits or --baseline-model");
+        if ((o.TargetModel is null) == (o.TargetLogits is null))
+            throw GgufOptimizeException.BadInput("give exactly one of --target-model or --target-logits");
+        if (o.BaselineModel is not null && o.Dataset is null)
+            throw GgufOptimizeException.BadInput("--baseline-model needs --dataset (the text both models are run on)");
+        if (o.BaselineModel is not null && o.TargetLogits is not null)
+            throw GgufOptimizeException.BadInput("--baseline-model goes with --target-model; to compare stored logits give --baseline-logits");
+        if (o.KeepLogits is not null && o.BaselineModel is null)
+            throw GgufOptimizeException.BadInput("--keep-logits stores the baseline model's logits; it needs --baseline-model");
+        if (o.SkipFirst < 0) throw GgufOptimizeException.BadInput($"--skip-first must be ≥ 0 (got {o.SkipFirst})");
+        if (o.EarlyStopping)
+        {
+            if (!(o.Confidence > 0 && o.Confidence < 1)) throw GgufOptimizeException.BadInput($"--confidence must be between 0 and 1 (got {o.Confidence.ToString(CultureInfo.InvariantCulture)})");
+            if (!(o.MarginOfError > 0)) throw GgufOptimizeException.BadInput($"--margin-of-error must be positive (got {o.MarginOfError.ToString(CultureInfo.InvariantCulture)})");
+            if (o.MinChunks < 2) throw GgufOptimizeException.BadInput($"--min-chunks must be at least 2 (got {o.MinChunks})");
+            if (o.Resamples < 100) throw GgufOptimizeException.BadInput($"--resamples must be at least 100 (got {o.Resamples})");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace GgufOptimize.Kld;
+
+/// <summary>
+/// Settings of one comparison (the equivalent of kl_d_bench.py / compare_logits.py). Exactly one baseline
+/// (stored logits or a model with a dataset) and one target (a model or stored logits).
+/// </summary>
+public sealed record KldJobOptions
+{
+    public string? BaselineLogits { get; init; }
+    public string? BaselineModel { get; init; }
+    public string? TargetModel { get; init; }
+    public string? TargetLogits { get; init; }
+    public string? Dataset { get; init; }
+    public required string OutputFile { get; init; }
+    /// <summary>With a baseline model: also store its logits here (otherwise only the current chunk exists).</summary>
+    public string? KeepLogits { get; init; }
+    public int FromChunk { get; init; }
+    public int? ToChunk { get; init; }
+    public bool Clobber { get; init; }
+    /// <summary>Score only positions ≥ this within each chunk (llama-perplexity scores the second half).</summary>
+    public int SkipFirst { get; init; }
+    public bool EarlyStopping { get; init; }
+    public double Confidence { get; init; } = 0.95;
+    public double MarginOfError { get; init; } = 0.05;
+    public int MinChunks { get; init; } = 8;
+    public int Resamples { get; init; } = 1000;
+    public ulong Seed { get; init; } = 20240607;
+    public int ContextSize { get; init; }
+    public int BatchSize { get; init; }
+    public int UBatchSize { get; init; }
+    public int Threads { get; init; }
+}

@@ -1,0 +1,21 @@
+using GgufOptimize.Common;
+
+namespace GgufOptimize.Metrics;
+
+/// <summary>Settings of the chunk block bootstrap. The same options and inputs always give the same interval.</summary>
+/// <param name="Resamples">Number of bootstrap resamples B.</param>
+/// <param name="Confidence">Two-sided confidence c of the percentile interval, in (0, 1).</param>
+/// <param name="Seed">Seed of the resampling; fixed seed ⇒ identical results on any machine and thread count.</param>
+/// <param name="Threads">Resamples are spread over this many threads (results do not depend on it).</param>
+public sealed record BootstrapOptions(int Resamples = 2000, double Confidence = 0.95, ulong Seed = 20240607, int Threads = 1)
+{
+    internal void Validate()
+    {
+        if (Resamples < 2)
+            throw GgufOptimizeException.BadInput($"bootstrap resamples must be at least 2, got {Resamples}");
+        if (!(Confidence > 0 && Confidence < 1))
+            throw GgufOptimizeException.BadInput($"bootstrap confidence must be between 0 and 1 (exclusive), got {Confidence}");
+        if (Threads < 1)
+            throw GgufOptimizeException.BadInput($"bootstrap threads must be at least 1, got {Threads}");
+    }
+}

@@ -1,0 +1,185 @@
+using System.Numerics.Tensors;
+using GgufOptimize.Chunking;
+using GgufOptimize.Common;
+using GgufOptimize.Storage.Hdf5;
+
+namespace GgufOptimize.Storage;
+
+/// <summary>
+/// A baseline logits file being written. Every dataset is contiguous at an offset fixed when the file is created,
+/// so logits go to disk with positional writes at disk speed and the small <c>processed_chunks</c> flags are patched
+/// in place. The file lives under <c>NAME.partial</c> until the requested chunk range is complete, then is renamed;
+/// a kill at any moment leaves a valid, resumable partial file whose flags name exactly the chunks fully written.
+/// </summary>
+public sealed class BaselineLogitsFile : IDisposable
+{
+    private readonly string _path;
+    private readonly string _partialPath;
+    private readonly Hdf5DataWriter _writer;
+    private readonly Hdf5DatasetInfo _logits;
+    private readonly Hdf5DatasetInfo _processed;
+    private readonly Hdf5DatasetInfo _chunkIndex;
+    private readonly bool[] _done;
+    private Half[] _halfBuffer = [];
+    private bool _closed;
+
+    public BaselineHeader Header { get; }
+
+    private BaselineLogitsFile(string path, BaselineHeader header, Hdf5DataWriter writer)
+    {
+        _path = path;
+        _partialPath = BaselineLayout.PartialPath(path);
+        Header = header;
+        _writer = writer;
+        var layout = writer.Layout;
+        _logits = layout.Dataset(BaselineLayout.Logits);
+        _processed = layout.Dataset(BaselineLayout.ProcessedChunks);
+        _chunkIndex = layout.Dataset(BaselineLayout.ChunkIndex);
+        _done = new bool[header.TotalChunks];
+        using var reader = Hdf5MappedReader.Open(layout);
+        var flags = reader.Elements<byte>(_processed, 0, header.TotalChunks);
+        for (int i = 0; i < _done.Length; i++) _done[i] = flags[i] != 0;
+    }
+
+    /// <summary>
+    /// Continues the output (final or partial) when it was made from the same inputs, creates it otherwise.
+    /// An output from other inputs is refused, or replaced with <paramref name="clobber"/>.
+    /// </summary>
+    public static BaselineLogitsFile OpenOrCreate(string path, BaselineHeader header, ChunkPlan plan, bool clobber, IProgressSink progress)
+    {
+        string partial = BaselineLayout.PartialPath(path);
+        foreach (var candidate in new[] { path, partial })
+        {
+            if (!File.Exists(candidate)) continue;
+            string? why = DescribeMismatch(candidate, header);
+            if (why is null)
+            {
+                if (candidate == path)
+                {
+                    // Reopened for more chunks: back under the partial name until the new range is complete.
+                    File.Move(path, partial, overwrite: true);
+                }
+                return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
+            }
+            if (!clobber)
+                throw GgufOptimizeException.BadInput($"output '{candidate}' {why}; use --clobber to replace it");
+            progress.Warn($"replacing '{candidate}' ({why})");
+            File.Delete(candidate);
+        }
+        OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header), "baseline logits");
+        Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan));
+        return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
+    }
+
+    public bool IsProcessed(int chunk) => _done[chunk];
+
+    /// <summary>Writes the logits of positions [firstPosition, …) of <paramref name="chunk"/>.</summary>
+    public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits)
+    {
+        long first = ((long)chunk * Header.ContextSize + firstPosition) * Header.VocabSize;
+        try
+        {
+            if (Header.Precision == 32)
+            {
+                _writer.Write(_logits, first, logits);
+                return;
+            }
+            if (_halfBuffer.Length < logits.Length) _halfBuffer = new Half[logits.Length];
+            var half = _halfBuffer.AsSpan(0, logits.Length);
+            TensorPrimitives.ConvertToHalf(logits, half);
+            _writer.Write<Half>(_logits, first, half);
+        }
+        catch (IOException e)
+        {
+            throw GgufOptimizeException.Runtime($"writing logits of chunk {chunk} to '{_partialPath}' failed: {e.Message} (the file is kept; rerun the same command after fixing this to resume)", e);
+        }
+    }
+
+    /// <summary>Flags a chunk done, after its logits are on disk, so a crash never flags a chunk half written.</summary>
+    public void MarkProcessed(int chunk)
+    {
+        _writer.Flush();
+        _writer.Write(_chunkIndex, chunk, (ReadOnlySpan<long>)[chunk]);
+        _writer.Write(_processed, chunk, (ReadOnlySpan<byte>)[1]);
+        _writer.Flush();
+        _done[chunk] = true;
+    }
+
+    /// <summary>Renames the file to its final name when every chunk of [from, to) is done.</summary>
+    public bool Complete(int from, int to)
+    {
+        for (int c = from; c < to; c++) if (!_done[c]) return false;
+        Close();
+        File.Move(_partialPath, _path, overwrite: true);
+        return true;
+    }
+
+    public void Dispose() => Close();
+
+    private void Close()
+    {
+        if (_closed) return;
+        _closed = true;
+        _writer.Dispose();
+    }
+
+    public static long ExpectedBytes(BaselineHeader header) =>
+        (long)header.TotalChunks * header.ContextSize * header.VocabSize * (header.Precision / 8)
+        + (long)header.TotalChunks * (header.ContextSize * 4 + 32) + (1 << 20);
+
+    /// <summary>Null when the file at <paramref name="path"/> was made from the inputs of <paramref name="header"/>.</summary>
+    private static string? DescribeMismatch(string path, BaselineHeader header)
+    {
+        BaselineHeader existing;
+        try
+        {
+            existing = BaselineLogitsReader.ReadHeader(path);
+        }
+        catch (GgufOptimizeException e)
+        {
+            return $"is not a baseline logits file of this tool ({e.Message})";
+        }
+        string? diff = existing.Difference(header);
+        return diff is null ? null : $"was made from {diff}";
+    }
+
+    private static Hdf5FileSpec BuildSpec(BaselineHeader header, ChunkPlan plan)
+    {
+        int chunks = header.TotalChunks, n = header.ContextSize;
+        var spec = new Hdf5FileSpec();
+        var root = spec.Root;
+        root.SetAttribute(BaselineLayout.AttrFormat, BaselineLayout.FormatName);
+        root.SetAttribute(BaselineLayout.AttrContext, n);
+        root.SetAttribute(BaselineLayout.AttrVocab, header.VocabSize);
+        root.SetAttribute(BaselineLayout.AttrTotalChunks, chunks);
+        root.SetAttribute(BaselineLayout.AttrPrecision, header.Precision);
+        root.SetAttribute(BaselineLayout.AttrModelFile, header.Model.FileName);
+        root.SetAttribute(BaselineLayout.AttrModelSize, header.Model.Size);
+        root.SetAttribute(BaselineLayout.AttrModelSha, header.Model.Sha256);
+        root.SetAttribute(BaselineLayout.AttrDatasetFile, header.DatasetFile);
+        root.SetAttribute(BaselineLayout.AttrDatasetSha, header.DatasetSha256);
+        root.SetAttribute(BaselineLayout.AttrTokenizerSha, header.TokenizerSha256);
+        root.SetAttribute(BaselineLayout.AttrAddBos, header.AddBos);
+        root.SetAttribute(BaselineLayout.AttrAddEos, header.AddEos);
+        root.SetAttribute(BaselineLayout.AttrChunkRule, BaselineLayout.ChunkRule);
+
+        root.AddDataset("logits", header.Precision == 16 ? H5ElementType.Float16 : H5ElementType.Float32, chunks, n, header.VocabSize);
+        root.AddDataset("processed_chunks", H5ElementType.Bool, chunks);
+        var index = root.AddDataset("chunk_index", H5ElementType.Int64, chunks);
+        index.SetInitialData(Enumerable.Repeat(-1L, chunks).ToArray());
+        root.AddDataset("freed_chunks", H5ElementType.Int64, 0);
+
+        var tokens = new int[(long)chunks * n];
+        Array.Fill(tokens, -1);
+        var lengths = new int[chunks];
+        for (int c = 0; c < chunks; c++)
+        {
+            var chunk = plan.Chunk(c);
+            chunk.CopyTo(tokens, (long)c * n);
+            lengths[c] = chunk.Length;
+        }
+        root.AddDataset("tokens", H5ElementType.Int32, chunks, n).SetInitialData(tokens);
+        root.AddDataset("chunk_lengths", H5ElementType.Int32, chunks).SetInitialData(lengths);
+        return spec;
+    }
+}

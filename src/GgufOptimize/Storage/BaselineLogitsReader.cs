@@ -1,0 +1,107 @@
+using GgufOptimize.Chunking;
+using GgufOptimize.Common;
+using GgufOptimize.Storage.Hdf5;
+
+namespace GgufOptimize.Storage;
+
+/// <summary>Reads a baseline logits file written by <see cref="BaselineLogitsFile"/> through a memory map.</summary>
+public sealed class BaselineLogitsReader : ILogitsSource
+{
+    private readonly Hdf5MappedReader _reader;
+    private readonly Hdf5DatasetInfo _logits;
+    private readonly int[] _lengths;
+    private readonly bool[] _processed;
+
+    public BaselineHeader Header { get; }
+    public string Path { get; }
+    public string Origin => $"{Header.Model.FileName} (sha256 {Header.Model.Sha256[..12]}…)";
+    public int ContextSize => Header.ContextSize;
+    public int VocabSize => Header.VocabSize;
+    public int TotalChunks => Header.TotalChunks;
+    public bool IsHalf => Header.Precision == 16;
+    public int ProcessedCount => _processed.Count(p => p);
+
+    private BaselineLogitsReader(string path, Hdf5Layout layout)
+    {
+        Path = path;
+        Header = HeaderFrom(layout, path);
+        _reader = Hdf5MappedReader.Open(layout);
+        _logits = layout.Dataset(BaselineLayout.Logits);
+        _lengths = _reader.Elements<int>(BaselineLayout.ChunkLengths, 0, Header.TotalChunks).ToArray();
+        var flags = _reader.Elements<byte>(BaselineLayout.ProcessedChunks, 0, Header.TotalChunks);
+        _processed = new bool[Header.TotalChunks];
+        for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0;
+    }
+
+    public static BaselineLogitsReader Open(string path)
+    {
+        if (!File.Exists(path))
+        {
+            string partial = BaselineLayout.PartialPath(path);
+            throw GgufOptimizeException.BadInput(File.Exists(partial)
+                ? $"baseline logits '{path}' is not finished (only '{partial}' exists); run the same logits command again to complete it"
+                : $"baseline logits '{path}' does not exist");
+        }
+        return new BaselineLogitsReader(path, OpenLayout(path));
+    }
+
+    /// <summary>True when <paramref name="path"/> is one of our files (checked by its format attribute).</summary>
+    public static bool IsOurFormat(string path)
+    {
+        try
+        {
+            var layout = Hdf5ContiguousFile.Open(path);
+            return layout.Root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var f) && f == BaselineLayout.FormatName;
+        }
+        catch (GgufOptimizeException) { return false; }
+    }
+
+    public static BaselineHeader ReadHeader(string path) => HeaderFrom(OpenLayout(path), path);
+
+    public bool HasChunk(int chunk) => (uint)chunk < (uint)_processed.Length && _processed[chunk];
+
+    public int ChunkLength(int chunk) => _lengths[chunk];
+
+    public int[] ChunkTokens(int chunk) =>
+        _reader.Elements<int>(BaselineLayout.Tokens, (long)chunk * Header.ContextSize, _lengths[chunk]).ToArray();
+
+    public ReadOnlySpan<float> ChunkLogits(int chunk)
+    {
+        if (IsHalf) throw new InvalidOperationException("float16 logits: use ChunkLogitsHalf");
+        return _reader.Elements<float>(_logits, (long)chunk * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
+    }
+
+    public ReadOnlySpan<Half> ChunkLogitsHalf(int chunk)
+    {
+        if (!IsHalf) throw new InvalidOperationException("float32 logits: use ChunkLogits");
+        return _reader.Elements<Half>(_logits, (long)chunk * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
+    }
+
+    public void Dispose() => _reader.Dispose();
+
+    private static Hdf5Layout OpenLayout(string path)
+    {
+        var layout = Hdf5ContiguousFile.Open(path);
+        if (!layout.Root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var format) || format != BaselineLayout.FormatName)
+            throw GgufOptimizeException.BadInput($"'{path}' is an HDF5 file but not a baseline logits file of gguf-optimize (format attribute {(format is null ? "missing" : $"'{format}'")})");
+        return layout;
+    }
+
+    private static BaselineHeader HeaderFrom(Hdf5Layout layout, string path)
+    {
+        var root = layout.Root;
+        return new BaselineHeader
+        {
+            ContextSize = (int)root.Attribute<long>(BaselineLayout.AttrContext),
+            VocabSize = (int)root.Attribute<long>(BaselineLayout.AttrVocab),
+            TotalChunks = (int)root.Attribute<long>(BaselineLayout.AttrTotalChunks),
+            Precision = (int)root.Attribute<long>(BaselineLayout.AttrPrecision),
+            Model = new ModelIdentity(root.Attribute<string>(BaselineLayout.AttrModelFile), root.Attribute<long>(BaselineLayout.AttrModelSize), root.Attribute<string>(BaselineLayout.AttrModelSha)),
+            DatasetFile = root.Attribute<string>(BaselineLayout.AttrDatasetFile),
+            DatasetSha256 = root.Attribute<string>(BaselineLayout.AttrDatasetSha),
+            TokenizerSha256 = root.Attribute<string>(BaselineLayout.AttrTokenizerSha),
+            AddBos = root.Attribute<bool>(BaselineLayout.AttrAddBos),
+            AddEos = root.Attribute<bool>(BaselineLayout.AttrAddEos),
+        };
+    }
+}

@@ -1,0 +1,22 @@
+namespace GgufOptimize.Storage;
+
+/// <summary>
+/// Stored logits of one model over fixed chunks of tokens, whatever the file format. Spans returned stay valid
+/// until the next call on the same source.
+/// </summary>
+public interface ILogitsSource : IDisposable
+{
+    string Path { get; }
+    /// <summary>What produced the logits (model file name and hash), for provenance and mismatch errors.</summary>
+    string Origin { get; }
+    int ContextSize { get; }
+    int VocabSize { get; }
+    int TotalChunks { get; }
+    /// <summary>True for float16 storage; then read with <see cref="ChunkLogitsHalf"/>.</summary>
+    bool IsHalf { get; }
+    bool HasChunk(int chunk);
+    /// <summary>The exact tokens the chunk was evaluated on (BOS/EOS included).</summary>
+    int[] ChunkTokens(int chunk);
+    ReadOnlySpan<float> ChunkLogits(int chunk);
+    ReadOnlySpan<Half> ChunkLogitsHalf(int chunk);
+}

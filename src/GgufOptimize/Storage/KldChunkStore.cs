@@ -1,0 +1,88 @@
+using System.Text;
+using System.Text.Json;
+using GgufOptimize.Common;
+using GgufOptimize.Metrics;
+
+namespace GgufOptimize.Storage;
+
+/// <summary>
+/// The resumable state of a comparison: <c>OUTPUT.parts/</c> holds a manifest naming the inputs and one file per
+/// finished chunk, each written under a temporary name and renamed, so a chunk is either wholly there or absent.
+/// </summary>
+public sealed class KldChunkStore
+{
+    private const uint Magic = 0x4B4C4443; // "CDLK"
+    private readonly string _dir;
+
+    public string Directory => _dir;
+
+    private KldChunkStore(string dir) => _dir = dir;
+
+    public static string PartsDirectory(string outputPath) => outputPath + ".parts";
+
+    /// <summary>Opens the store for <paramref name="identity"/>; one made for other inputs is refused or, with clobber, replaced.</summary>
+    public static KldChunkStore Open(string outputPath, IReadOnlyDictionary<string, string> identity, bool clobber, IProgressSink progress)
+    {
+        string dir = PartsDirectory(outputPath);
+        string manifest = Path.Combine(dir, "manifest.json");
+        if (System.IO.Directory.Exists(dir))
+        {
+            string? why = null;
+            try
+            {
+                var existing = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(manifest)) ?? [];
+                foreach (var (k, v) in identity)
+                    if (!existing.TryGetValue(k, out var old) || old != v) { why = $"{k} was '{(old ?? "missing")}', now '{v}'"; break; }
+            }
+            catch (Exception e) when (e is IOException or JsonException) { why = "its manifest is unreadable"; }
+            if (why is null) return new KldChunkStore(dir);
+            if (!clobber)
+                throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --clobber to start over");
+            progress.Warn($"discarding '{dir}' ({why})");
+            System.IO.Directory.Delete(dir, recursive: true);
+        }
+        System.IO.Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(manifest, JsonSerializer.Serialize(identity));
+        return new KldChunkStore(dir);
+    }
+
+    public void Delete() => System.IO.Directory.Delete(_dir, recursive: true);
+
+    private string ChunkPath(int chunk) => Path.Combine(_dir, $"chunk_{chunk:D6}.bin");
+
+    public ChunkResult? TryLoad(int chunk)
+    {
+        string path = ChunkPath(chunk);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+            if (reader.ReadUInt32() != Magic || reader.ReadInt32() != chunk) return null;
+            int n = reader.ReadInt32(), nonFinite = reader.ReadInt32();
+            float[] Floats() { var a = new float[n]; reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())); return a; }
+            var kld = Floats(); var dp = Floats(); var lpb = Floats(); var lpt = Floats();
+            var same = new bool[n];
+            var bytes = reader.ReadBytes(n);
+            if (bytes.Length != n) return null;
+            for (int i = 0; i < n; i++) same[i] = bytes[i] != 0;
+            return new ChunkResult(chunk, kld, dp, same, lpb, lpt, nonFinite);
+        }
+        catch (EndOfStreamException) { return null; }
+    }
+
+    public void Save(ChunkResult result)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(result.ChunkIndex);
+            w.Write(result.Count);
+            w.Write(result.NonFiniteRows);
+            foreach (var a in new[] { result.Kld, result.DeltaP, result.LogProbBase, result.LogProbTarget })
+                w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
+            foreach (var b in result.SameTop) w.Write((byte)(b ? 1 : 0));
+        }
+        AtomicFile.WriteAllBytes(ChunkPath(result.ChunkIndex), ms.ToArray());
+    }
+}

@@ -1,0 +1,227 @@
+using GgufOptimize.Metrics;
+
+namespace GgufOptimize.Tests.Metrics;
+
+public class LogitComparerTests
+{
+    private static void AssertKldClose(double expected, double actual)
+    {
+        double tolerance = Math.Max(1e-9 * Math.Abs(expected), 1e-12);
+        Assert.True(Math.Abs(expected - actual) <= tolerance, $"KLD {actual:R} vs reference {expected:R} (diff {actual - expected:E3})");
+    }
+
+    public static TheoryData<string> Shapes => ["gaussian", "extreme", "one-hot", "flat", "tiny-noise", "odd-length"];
+
+    private static (float[] P, float[] Q) Make(string shape, Random random)
+    {
+        switch (shape)
+        {
+            case "gaussian":
+            {
+                var p = LogitGenerator.Gaussian(random, 32000);
+                return (p, LogitGenerator.Perturb(random, p, 0.3));
+            }
+            case "extreme":
+            {
+                var p = new float[4096];
+                var q = new float[4096];
+                for (int i = 0; i < p.Length; i++)
+                {
+                    p[i] = (float)(2e4 * random.NextDouble() - 1e4);
+                    q[i] = (float)(p[i] + 30 * LogitGenerator.Normal(random));
+                }
+                return (p, q);
+            }
+            case "one-hot":
+            {
+                var p = LogitGenerator.Gaussian(random, 32000, scale: 1.0, spikes: 0);
+                var q = LogitGenerator.Perturb(random, p, 0.5);
+                p[123] = 60;
+                q[123] = 45;
+                return (p, q);
+            }
+            case "flat":
+            {
+                var p = new float[32000];
+                var q = new float[32000];
+                for (int i = 0; i < p.Length; i++) { p[i] = (float)(1e-3 * random.NextDouble()); q[i] = 0.5f; }
+                return (p, q);
+            }
+            case "tiny-noise":
+            {
+                var p = LogitGenerator.Gaussian(random, 32000);
+                return (p, LogitGenerator.Perturb(random, p, 0.01));
+            }
+            case "odd-length":
+            {
+                var p = LogitGenerator.Gaussian(random, 1237);
+                return (p, LogitGenerator.Perturb(random, p, 1.0));
+            }
+            default: throw new ArgumentException(shape);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Kld_and_next_token_values_match_float64_reference(string shape)
+    {
+        var random = new Random(1000 * shape.Length + shape[0]); // string hashes are randomized per process
+        for (int trial = 0; trial < 5; trial++)
+        {
+            var (p, q) = Make(shape, random);
+            int next = random.Next(p.Length);
+            var result = LogitComparer.Compare(p, q, next);
+
+            Assert.Equal(RowStatus.Ok, result.Status);
+            AssertKldClose(ReferenceKld.Kld(p, q), result.Kld);
+            var logP = ReferenceKld.LogSoftmax(p);
+            var logQ = ReferenceKld.LogSoftmax(q);
+            Assert.Equal(logP[next], result.LogProbBase, 1e-9 * Math.Max(1, Math.Abs(logP[next])));
+            Assert.Equal(logQ[next], result.LogProbTarget, 1e-9 * Math.Max(1, Math.Abs(logQ[next])));
+            Assert.Equal(Math.Exp(logQ[next]) - Math.Exp(logP[next]), result.DeltaP, 1e-12);
+            Assert.Equal(ReferenceKld.ArgMax(p), result.TopBase);
+            Assert.Equal(ReferenceKld.ArgMax(q), result.TopTarget);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Identical_rows_give_exactly_zero(string shape)
+    {
+        var (p, _) = Make(shape, new Random(7));
+        var result = LogitComparer.Compare(p, (float[])p.Clone(), 0);
+        Assert.Equal(0.0, result.Kld);
+        Assert.Equal(0.0, result.DeltaP);
+        Assert.True(result.SameTop);
+    }
+
+    [Fact]
+    public void Shifting_all_target_logits_changes_nothing()
+    {
+        var p = LogitGenerator.Gaussian(new Random(3), 5000);
+        var q = p.Select(v => v + 17f).ToArray();
+        // v + 17 rounds differently per element, so only near-zero is guaranteed.
+        Assert.True(LogitComparer.Compare(p, q, 1).Kld < 1e-12);
+    }
+
+    [Fact]
+    public void Two_token_closed_form()
+    {
+        // P = softmax(0, a) = (1 − s, s) with s = e^a/(1 + e^a); Q = softmax(0, 0) = (1/2, 1/2).
+        // KL = (1 − s) ln(2(1 − s)) + s ln(2 s). With a = ln 3 this is 1/4 ln(1/2) + 3/4 ln(3/2).
+        float[] p = [0f, (float)Math.Log(3)];
+        float[] q = [0f, 0f];
+        double pHigh = Math.Exp((double)p[1]) / (1 + Math.Exp((double)p[1]));
+        double expected = (1 - pHigh) * Math.Log(2 * (1 - pHigh)) + pHigh * Math.Log(2 * pHigh);
+        var result = LogitComparer.Compare(p, q, 1);
+        Assert.Equal(expected, result.Kld, 1e-15);
+        Assert.Equal(0.25 * Math.Log(0.5) + 0.75 * Math.Log(1.5), result.Kld, 1e-7); // (float)ln 3 is not exact
+        Assert.Equal(Math.Log(pHigh), result.LogProbBase, 1e-15);
+        Assert.Equal(Math.Log(0.5), result.LogProbTarget, 1e-15);
+        Assert.Equal(0.5 - pHigh, result.DeltaP, 1e-15);
+        Assert.Equal(1, result.TopBase);
+        Assert.Equal(0, result.TopTarget); // tie: first index
+        Assert.False(result.SameTop);
+    }
+
+    [Fact]
+    public void Three_token_closed_form_with_integer_logits()
+    {
+        // P ∝ (1, e, e²), Q ∝ (e², e, 1): KL = Σ P_i (log P_i − log Q_i) = Σ P_i (2 i − 2) with both normalizers equal.
+        float[] p = [0, 1, 2];
+        float[] q = [2, 1, 0];
+        double z = 1 + Math.E + Math.E * Math.E;
+        double expected = (1 / z) * (-2) + (Math.E / z) * 0 + (Math.E * Math.E / z) * 2;
+        var result = LogitComparer.Compare(p, q, 2);
+        Assert.Equal(expected, result.Kld, 1e-15);
+        Assert.Equal(2 - Math.Log(z), result.LogProbBase, 1e-15);
+        Assert.Equal(-Math.Log(z), result.LogProbTarget, 1e-15);
+    }
+
+    [Fact]
+    public void Probability_underflowing_to_zero_in_target_stays_finite_and_exact()
+    {
+        // Q puts e^-10000 on the token P is sure about: KL ≈ 10000, computed exactly in log space.
+        var p = new float[64];
+        var q = new float[64];
+        p[5] = 1e4f;
+        q[9] = 1e4f;
+        var result = LogitComparer.Compare(p, q, 5);
+        Assert.Equal(1e4, result.Kld, 1e-6);
+        Assert.Equal(0.0, result.LogProbBase, 1e-12);
+        Assert.Equal(-1e4, result.LogProbTarget, 1e-6);
+        Assert.Equal(-1.0, result.DeltaP, 1e-12);
+    }
+
+    [Fact]
+    public void No_next_token_gives_nan_probabilities_but_a_kld()
+    {
+        var p = LogitGenerator.Gaussian(new Random(1), 100);
+        var q = LogitGenerator.Perturb(new Random(2), p, 0.2);
+        var result = LogitComparer.Compare(p, q, -1);
+        Assert.Equal(RowStatus.Ok, result.Status);
+        Assert.True(double.IsNaN(result.LogProbBase) && double.IsNaN(result.LogProbTarget) && double.IsNaN(result.DeltaP));
+        AssertKldClose(ReferenceKld.Kld(p, q), result.Kld);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public void Non_finite_rows_are_reported_not_zeroed(float bad)
+    {
+        var p = LogitGenerator.Gaussian(new Random(4), 1000);
+        var q = LogitGenerator.Perturb(new Random(5), p, 0.2);
+        foreach (var position in new[] { 0, 37, 999 })
+        {
+            var broken = (float[])q.Clone();
+            broken[position] = bad;
+            var result = LogitComparer.Compare(p, broken, 3);
+            Assert.Equal(RowStatus.TargetNotFinite, result.Status);
+            Assert.False(result.IsValid);
+            Assert.True(double.IsNaN(result.Kld));
+
+            var both = LogitComparer.Compare(broken, broken, 3);
+            Assert.Equal(RowStatus.BaselineNotFinite | RowStatus.TargetNotFinite, both.Status);
+        }
+    }
+
+    [Fact]
+    public void Argmax_ties_pick_the_first_index_in_every_lane_position()
+    {
+        for (int first = 0; first < 70; first++)
+        {
+            var p = new float[100];
+            p[first] = 5;
+            p[first + 20] = 5;
+            var result = LogitComparer.Compare(p, p, -1);
+            Assert.Equal(first, result.TopBase);
+        }
+    }
+
+    [Fact]
+    public void Half_inputs_match_the_float_path_on_widened_values()
+    {
+        var random = new Random(11);
+        var p = LogitGenerator.Gaussian(random, 3001);
+        var q = LogitGenerator.Perturb(random, p, 0.4);
+        var pHalf = p.Select(v => (Half)v).ToArray();
+        var qHalf = q.Select(v => (Half)v).ToArray();
+        var pWide = pHalf.Select(h => (float)h).ToArray();
+        var qWide = qHalf.Select(h => (float)h).ToArray();
+
+        var expected = LogitComparer.Compare(pWide, qWide, 17);
+        Assert.Equal(expected, LogitComparer.Compare(pHalf, qHalf, 17));
+        var mixed = LogitComparer.Compare(pHalf, (ReadOnlySpan<float>)q, 17);
+        Assert.Equal(LogitComparer.Compare(pWide, q, 17), mixed);
+        AssertKldClose(ReferenceKld.Kld(pWide, qWide), expected.Kld);
+    }
+
+    [Fact]
+    public void Mismatched_rows_and_bad_token_ids_are_rejected()
+    {
+        Assert.Throws<ArgumentException>(() => LogitComparer.Compare(new float[3], new float[4], 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LogitComparer.Compare(new float[3], new float[3], 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LogitComparer.Compare(new float[3], new float[3], -2));
+    }
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace GgufOptimize.Tests.Support;
+
+/// <summary>Runs the real <c>gguf-optimize</c> CLI (built next to the tests) as a child process.</summary>
+public static class CliProcess
+{
+    public static string DllPath => Path.Combine(AppContext.BaseDirectory, "gguf-optimize.dll");
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(5), args);
+
+    public static Result Run(TimeSpan timeout, params string[] args)
+    {
+        using var process = Start(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"gguf-optimize {string.Join(' ', args)} did not finish within {timeout}");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(DllPath);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>
+    /// Starts the command and kills it (SIGKILL) after <paramref name="delay"/>; returns true when it was killed
+    /// before it finished on its own.
+    /// </summary>
+    public static bool RunAndKill(TimeSpan delay, params string[] args)
+    {
+        using var process = Start(args);
+        process.StandardOutput.ReadToEndAsync();
+        process.StandardError.ReadToEndAsync();
+        if (process.WaitForExit(delay)) return false;
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return true;
+    }
+}
