@@ -19,6 +19,8 @@ public class ImatrixCliTests
 
         using (var victim = CliProcess.Start(args))
         {
+            _ = victim.StandardOutput.ReadToEndAsync();
+            _ = victim.StandardError.ReadToEndAsync();
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!File.Exists(output + ".resume") && !victim.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
             Assert.False(victim.HasExited, "the run finished before it could be killed");
@@ -29,7 +31,7 @@ public class ImatrixCliTests
         Assert.True(File.Exists(output + ".resume"));
 
         var resumed = CliProcess.Run([.. args.Where(a => a != "-q"), "--json"]);
-        Assert.True(resumed.Exit == 0, resumed.Stderr);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         using var json = JsonDocument.Parse(resumed.Stdout);
         int taken = json.RootElement.GetProperty("chunksResumed").GetInt32();
         Assert.True(taken >= 1, "nothing was taken over from the snapshot");

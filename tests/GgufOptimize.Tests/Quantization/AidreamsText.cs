@@ -1,4 +1,4 @@
-using GgufOptimize.Datasets;
+using GgufOptimize.Chunking;
 using GgufOptimize.Engine;
 using GgufOptimize.Tests.Support;
 
@@ -27,12 +27,13 @@ internal static class AidreamsText
     {
         using var model = LlamaModel.Load(modelPath);
         var tokens = model.Tokenize(text);
-        int chunks = Math.Min(maxChunks, ChunkPlanner.ChunkCount(tokens.Length, context, model.AddBos, model.AddEos));
+        var plan = ChunkPlan.ForModel(tokens, context, model.AddBos, model.Bos, model.AddEos, model.Eos);
+        int chunks = Math.Min(maxChunks, plan.ChunkCount);
         using var eval = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, Threads = 1 });
         var result = new List<float[]>();
         for (int c = 0; c < chunks; c++)
         {
-            var chunk = ChunkPlanner.Chunk(tokens, c, context, model.AddBos ? model.Bos : null, model.AddEos ? model.Eos : null);
+            var chunk = plan.Chunk(c);
             var logits = new float[chunk.Length * model.VocabSize];
             eval.EvaluateChunk(chunk, logits);
             result.Add(logits);
@@ -77,13 +78,14 @@ internal static class AidreamsText
     {
         using var model = LlamaModel.Load(modelPath);
         var tokens = model.Tokenize(text);
-        int chunks = Math.Min(maxChunks, ChunkPlanner.ChunkCount(tokens.Length, context, model.AddBos, model.AddEos));
+        var plan = ChunkPlan.ForModel(tokens, context, model.AddBos, model.Bos, model.AddEos, model.Eos);
+        int chunks = Math.Min(maxChunks, plan.ChunkCount);
         using var eval = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, Threads = 1 });
         double nll = 0;
         long n = 0;
         for (int c = 0; c < chunks; c++)
         {
-            var chunk = ChunkPlanner.Chunk(tokens, c, context, model.AddBos ? model.Bos : null, model.AddEos ? model.Eos : null);
+            var chunk = plan.Chunk(c);
             var logits = new float[chunk.Length * model.VocabSize];
             eval.EvaluateChunk(chunk, logits);
             for (int t = 0; t + 1 < chunk.Length; t++)

@@ -12,12 +12,12 @@ public class QuantizeCliTests
         using var dir = new TempDir();
         string[] common = ["quantize", "-m", SharedAssets.AidreamsModel, "--types", "Q4_0,q5_k_s,IQ4_XS", "-o", dir.Path, "-t", "1", "--name", "tiny"];
         var plan = CliProcess.Run([.. common, "--dry-run", "--json", "-q"]);
-        Assert.True(plan.Exit == 0, plan.Stderr);
+        Assert.True(plan.ExitCode == 0, plan.Stderr);
         Assert.Empty(Directory.GetFiles(dir.Path));
         using var json = JsonDocument.Parse(plan.Stdout);
 
         var run = CliProcess.Run([.. common, "-q"]);
-        Assert.True(run.Exit == 0, run.Stderr);
+        Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Contains("kept blk.0.ffn_down.weight in F16", run.Stdout);
         foreach (var planned in json.RootElement.EnumerateArray())
         {
@@ -51,7 +51,7 @@ public class QuantizeCliTests
         })
         {
             var r = CliProcess.Run([.. args, "-q"]);
-            Assert.Equal(2, r.Exit);
+            Assert.Equal(2, r.ExitCode);
             var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Single(lines);
             Assert.StartsWith("gguf-optimize: error: ", lines[0]);
