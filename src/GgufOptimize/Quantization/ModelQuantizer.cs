@@ -66,10 +66,12 @@ public static class ModelQuantizer
     {
         string partial = plan.OutputPath + ".partial";
         TryDelete(partial);
-        progress.Info($"quantizing to {plan.Type.Name}: {Path.GetFileName(plan.OutputPath)}");
+        progress.Start($"{plan.Type.Name} -> {Path.GetFileName(plan.OutputPath)}", plan.Tensors.Count);
         var clock = Stopwatch.StartNew();
-        var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false });
+        var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false, OnTensor = (index, _) => progress.Report(index - 1) });
         clock.Stop();
+        progress.Report(plan.Tensors.Count);
+        progress.Finish();
         if (!result.Succeeded)
         {
             TryDelete(partial);
