@@ -50,6 +50,9 @@ internal sealed unsafe class ActivationCapture : IDisposable
         _self = GCHandle.Alloc(this);
     }
 
+    /// <summary>Answer weights that read an input captured just before from that capture (see remarks). On by default; off only to measure what it saves.</summary>
+    internal bool ReuseSharedInputs { get; init; } = true;
+
     /// <summary>Set when the capture stopped the evaluation (a non-finite activation, an inconsistent tensor).</summary>
     public string? Failure { get; private set; }
 
@@ -101,7 +104,7 @@ internal sealed unsafe class ActivationCapture : IDisposable
         if (input->Ne[1] < MinRows || input->Type != TypeF32) return false;
         if (!IsCapturedWeight(weight)) return false;
 
-        if (_cachedInput == input && (byte*)input->Data == _cachedStart && weight->Ne[2] * weight->Ne[3] == 1 && input->Ne[0] == _cachedWidth)
+        if (ReuseSharedInputs && _cachedInput == input && (byte*)input->Data == _cachedStart && weight->Ne[2] * weight->Ne[3] == 1 && input->Ne[0] == _cachedWidth)
         {
             _sink.Add(weight->WeightName(), _cachedSquares.AsSpan(0, _cachedWidth), new ReadOnlySpan<long>(in _cachedRows));
             Reused++;

@@ -22,6 +22,8 @@ public sealed record NativeQuantizeRequest
     public IReadOnlyList<KeyValuePair<string, int>> TensorTypes { get; init; } = [];
     /// <summary>Metadata written into the output: values are strings or integers (stored as u32 by llama.cpp).</summary>
     public IReadOnlyList<KeyValuePair<string, object>> Metadata { get; init; } = [];
+    /// <summary>Called as llama.cpp starts each tensor: (tensor number from 1, tensor count).</summary>
+    public Action<int, int>? OnTensor { get; init; }
 }
 
 /// <summary>What llama.cpp did: success, and everything it logged on this thread while doing it.</summary>

@@ -65,7 +65,11 @@ public static unsafe class NativeQuantizer
             byte* output = Utf8(request.OutputPath, memory);
             uint status;
             NativeRuntime.ClearNativeErrors();
-            using (NativeRuntime.ListenOnThisThread((_, text) => log.Append(text)))
+            using (NativeRuntime.ListenOnThisThread((_, text) =>
+                   {
+                       log.Append(text);
+                       if (request.OnTensor is { } onTensor && TensorCounter(text) is var (index, count)) onTensor(index, count);
+                   }))
                 status = LlamaQuantizeApi.llama_model_quantize(input, output, &p);
             return new NativeQuantizeResult(status == 0, log.ToString());
         }
@@ -74,6 +78,16 @@ public static unsafe class NativeQuantizer
             foreach (var pin in pins) pin.Free();
             foreach (var block in memory) NativeMemory.Free((void*)block);
         }
+    }
+
+    /// <summary>Reads "[  12/ 291] name …", the line llama.cpp logs as it starts a tensor.</summary>
+    private static (int Index, int Count)? TensorCounter(string text)
+    {
+        var s = text.AsSpan();
+        if (s.Length < 5 || s[0] != '[') return null;
+        int slash = s.IndexOf('/'), close = s.IndexOf(']');
+        if (slash < 0 || close < slash) return null;
+        return int.TryParse(s[1..slash].Trim(), out int index) && int.TryParse(s[(slash + 1)..close].Trim(), out int count) ? (index, count) : null;
     }
 
     private static LlamaQuantizeApi.KvOverride KvEntry(string key, object value)

@@ -1,9 +1,7 @@
-using GgufOptimize.Chunking;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
+using GgufOptimize.Chunking;
 using GgufOptimize.Common;
-using GgufOptimize.Datasets;
 using GgufOptimize.Engine;
 
 namespace GgufOptimize.Imatrix;
@@ -26,7 +24,7 @@ public static class ImatrixBuilder
             progress.Info($"{options.OutputPath} exists; skipped (use --overwrite to compute it again)");
             return new ImatrixResult { OutputPath = output, Skipped = true };
         }
-        OutputPaths.EnsureWritableFolder(Path.GetDirectoryName(output)!, "output folder");
+        OutputPaths.EnsureWritableDirectory(output, "--output");
 
         var matrix = new ImportanceMatrix();
         int legacyChunk = options.ContextSize > 0 ? options.ContextSize : ImatrixFile.DefaultLegacyChunkSize;
@@ -50,25 +48,20 @@ public static class ImatrixBuilder
         IProgressSink progress, CancellationToken cancellationToken)
     {
         string datasetPath = options.DatasetPath!;
-        byte[] datasetBytes = ReadDataset(datasetPath);
+        var corpus = TextCorpus.Load(datasetPath);
         using var model = LlamaModel.Load(options.ModelPath!);
         int context = options.ContextSize > 0 ? options.ContextSize
             : model.TrainContext > 0 ? Math.Min(model.TrainContext, MaxDefaultContext) : MaxDefaultContext;
         if (model.AddBos && model.Bos is null) throw GgufOptimizeException.BadInput($"model '{options.ModelPath}' asks for a BOS token but defines none");
         if (model.AddEos && model.Eos is null) throw GgufOptimizeException.BadInput($"model '{options.ModelPath}' asks for an EOS token but defines none");
-        int? bos = model.AddBos ? model.Bos : null;
-        int? eos = model.AddEos ? model.Eos : null;
 
-        var tokens = model.Tokenize(Encoding.UTF8.GetString(datasetBytes));
-        if (tokens.Length == 0) throw GgufOptimizeException.BadInput($"dataset '{datasetPath}' contains no tokens");
-        var plan = new ChunkPlan(tokens, context, bos, eos);
+        var plan = ChunkPlan.ForModel(model.Tokenize(corpus.Text), context, model.AddBos, model.Bos, model.AddEos, model.Eos);
         int available = plan.ChunkCount;
-        if (available == 0) throw GgufOptimizeException.BadInput($"dataset '{datasetPath}' contains no tokens");
         if (options.FromChunk >= available)
             throw GgufOptimizeException.BadInput($"--from-chunk {options.FromChunk} is past the end: '{datasetPath}' has {available} chunks of {context} tokens");
         int planned = Math.Min(options.Chunks ?? int.MaxValue, available - options.FromChunk);
 
-        string identity = Identity(options, datasetBytes, context);
+        string identity = Identity(options, corpus.Sha256, context);
         string snapshotPath = ImatrixSnapshot.PathFor(output);
         int done = 0;
         var snapshot = ImatrixSnapshot.TryRead(snapshotPath);
@@ -154,23 +147,13 @@ public static class ImatrixBuilder
                 throw GgufOptimizeException.BadInput($"--in-file '{f}' is also the output; add --overwrite to replace it");
     }
 
-    private static byte[] ReadDataset(string path)
-    {
-        if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"dataset '{path}' does not exist");
-        try { return File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw GgufOptimizeException.BadInput($"dataset '{path}' cannot be read: {e.Message}");
-        }
-    }
-
     /// <summary>Everything that decides the numbers: a snapshot only resumes a run that would compute the same thing.</summary>
-    private static string Identity(ImatrixOptions o, byte[] dataset, int context)
+    private static string Identity(ImatrixOptions o, string datasetSha256, int context)
     {
         var model = new FileInfo(o.ModelPath!);
         var text = new StringBuilder()
             .Append("model=").Append(model.FullName).Append(':').Append(model.Length).Append(':').Append(model.LastWriteTimeUtc.Ticks)
-            .Append(";dataset=").Append(Convert.ToHexString(SHA256.HashData(dataset)))
+            .Append(";dataset=").Append(datasetSha256)
             .Append(";ctx=").Append(context).Append(";batch=").Append(o.BatchSize)
             .Append(";from=").Append(o.FromChunk).Append(";output-weight=").Append(o.ProcessOutput);
         foreach (var f in o.InFiles)

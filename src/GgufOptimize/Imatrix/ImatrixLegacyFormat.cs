@@ -15,9 +15,9 @@ internal static class ImatrixLegacyFormat
     {
         if (chunkSize <= 0) throw new ArgumentOutOfRangeException(nameof(chunkSize));
         var stored = matrix.Entries.Where(e => e.Counts.Any(c => c > 0)).ToList();
-        AtomicFile.Write(path, stream =>
+        var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
-            using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             w.Write(stored.Count);
             foreach (var e in stored)
             {
@@ -41,7 +41,8 @@ internal static class ImatrixLegacyFormat
             var dataset = Encoding.UTF8.GetBytes(matrix.Datasets.Count > 0 ? matrix.Datasets[^1] : "");
             w.Write(dataset.Length);
             w.Write(dataset);
-        });
+        }
+        AtomicFile.WriteAllBytes(path, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     public static ImportanceMatrix Read(string path, int chunkSize)

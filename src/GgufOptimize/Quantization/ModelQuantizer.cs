@@ -2,7 +2,6 @@ using System.Diagnostics;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
 using GgufOptimize.Gguf;
-using GgufOptimize.Imatrix;
 
 namespace GgufOptimize.Quantization;
 
@@ -22,7 +21,7 @@ public static class ModelQuantizer
         var model = GgufFile.Read(options.ModelPath);
         if (model.Architecture is null) throw GgufOptimizeException.BadInput($"'{options.ModelPath}' is not a model (no general.architecture)");
         string outputDir = Path.GetFullPath(options.OutputDirectory);
-        if (!options.DryRun) OutputPaths.EnsureWritableFolder(outputDir, "--output-dir");
+        if (!options.DryRun) EnsureOutputFolder(outputDir);
 
         if (options.ImatrixPath is null)
         {
@@ -67,10 +66,12 @@ public static class ModelQuantizer
     {
         string partial = plan.OutputPath + ".partial";
         TryDelete(partial);
-        progress.Info($"quantizing to {plan.Type.Name}: {Path.GetFileName(plan.OutputPath)}");
+        progress.Start($"{plan.Type.Name} -> {Path.GetFileName(plan.OutputPath)}", plan.Tensors.Count);
         var clock = Stopwatch.StartNew();
-        var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false });
+        var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false, OnTensor = (index, _) => progress.Report(index - 1) });
         clock.Stop();
+        progress.Report(plan.Tensors.Count);
+        progress.Finish();
         if (!result.Succeeded)
         {
             TryDelete(partial);
@@ -101,6 +102,20 @@ public static class ModelQuantizer
             if (!options.AllowRequantize && IsQuantized(t.SourceType))
                 throw GgufOptimizeException.BadInput($"'{t.Name}' is already {t.SourceType}; converting it to {t.TargetType} needs --allow-requantize");
         }
+    }
+
+    /// <summary>Created when missing; must accept new files before the first type is planned.</summary>
+    private static void EnsureOutputFolder(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw GgufOptimizeException.BadInput($"--output-dir: cannot create '{folder}' ({e.Message})");
+        }
+        OutputPaths.EnsureWritableDirectory(Path.Combine(folder, "probe.gguf"), "--output-dir");
     }
 
     private static bool IsQuantized(string type) => type is not ("F32" or "F16" or "BF16" or "F64" or "I8" or "I16" or "I32" or "I64");

@@ -15,7 +15,7 @@ public sealed record TypeSubstitution(string Tensor, long RowLength, long BlockS
 {
     public string Reason => ByLlamaCpp
         ? $"{WantedType} needs rows in multiples of {BlockSize}, rows here have {RowLength}: llama.cpp falls back to {UsedType}"
-        : $"{WantedType} needs rows in multiples of {BlockSize}, rows here have {RowLength}, and llama.cpp has no fallback for {WantedType} (it would fail): kept in {UsedType}";
+        : $"{WantedType} needs rows in multiples of {BlockSize}, rows here have {RowLength}, and llama.cpp has no fallback for {WantedType} (it would fail)";
 }
 
 /// <summary>Tensors that end up in one type.</summary>

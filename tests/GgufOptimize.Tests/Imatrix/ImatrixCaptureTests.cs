@@ -1,6 +1,5 @@
-using GgufOptimize.Chunking;
 using GgufOptimize.Common;
-using GgufOptimize.Datasets;
+using GgufOptimize.Chunking;
 using GgufOptimize.Engine;
 using GgufOptimize.Gguf;
 using GgufOptimize.Imatrix;
@@ -61,9 +60,10 @@ public class ImatrixCaptureTests
         var tokens = model.Tokenize(File.ReadAllText(dataset));
         var expected = new double[dim];
         long rows = 0;
+        var plan = ChunkPlan.ForModel(tokens, 64, model.AddBos, model.Bos, model.AddEos, model.Eos);
         for (int c = 0; c < 5; c++)
         {
-            foreach (int token in new ChunkPlan(tokens, 64, model.AddBos ? model.Bos : null, model.AddEos ? model.Eos : null).Chunk(c))
+            foreach (int token in plan.Chunk(c))
             {
                 double ms = 0;
                 for (int j = 0; j < dim; j++) ms += (double)embd[token * dim + j] * embd[token * dim + j];

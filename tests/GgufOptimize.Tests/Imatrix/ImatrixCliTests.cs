@@ -19,6 +19,8 @@ public class ImatrixCliTests
 
         using (var victim = CliProcess.Start(args))
         {
+            _ = victim.StandardOutput.ReadToEndAsync();
+            _ = victim.StandardError.ReadToEndAsync();
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!File.Exists(output + ".resume") && !victim.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
             Assert.False(victim.HasExited, "the run finished before it could be killed");

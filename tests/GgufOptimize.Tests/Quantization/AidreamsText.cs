@@ -1,5 +1,4 @@
 using GgufOptimize.Chunking;
-using GgufOptimize.Datasets;
 using GgufOptimize.Engine;
 using GgufOptimize.Tests.Support;
 
@@ -28,12 +27,13 @@ internal static class AidreamsText
     {
         using var model = LlamaModel.Load(modelPath);
         var tokens = model.Tokenize(text);
-        int chunks = Math.Min(maxChunks, ChunkPlan.ForModel(tokens, context, model.AddBos, model.Bos, model.AddEos, model.Eos).ChunkCount);
+        var plan = ChunkPlan.ForModel(tokens, context, model.AddBos, model.Bos, model.AddEos, model.Eos);
+        int chunks = Math.Min(maxChunks, plan.ChunkCount);
         using var eval = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, Threads = 1 });
         var result = new List<float[]>();
         for (int c = 0; c < chunks; c++)
         {
-            var chunk = new ChunkPlan(tokens, context, model.AddBos ? model.Bos : null, model.AddEos ? model.Eos : null).Chunk(c);
+            var chunk = plan.Chunk(c);
             var logits = new float[chunk.Length * model.VocabSize];
             eval.EvaluateChunk(chunk, logits);
             result.Add(logits);
@@ -78,13 +78,14 @@ internal static class AidreamsText
     {
         using var model = LlamaModel.Load(modelPath);
         var tokens = model.Tokenize(text);
-        int chunks = Math.Min(maxChunks, ChunkPlan.ForModel(tokens, context, model.AddBos, model.Bos, model.AddEos, model.Eos).ChunkCount);
+        var plan = ChunkPlan.ForModel(tokens, context, model.AddBos, model.Bos, model.AddEos, model.Eos);
+        int chunks = Math.Min(maxChunks, plan.ChunkCount);
         using var eval = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, Threads = 1 });
         double nll = 0;
         long n = 0;
         for (int c = 0; c < chunks; c++)
         {
-            var chunk = new ChunkPlan(tokens, context, model.AddBos ? model.Bos : null, model.AddEos ? model.Eos : null).Chunk(c);
+            var chunk = plan.Chunk(c);
             var logits = new float[chunk.Length * model.VocabSize];
             eval.EvaluateChunk(chunk, logits);
             for (int t = 0; t + 1 < chunk.Length; t++)
