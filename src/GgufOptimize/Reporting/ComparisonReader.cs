@@ -136,8 +136,9 @@ public static partial class ComparisonReader
         return values;
     }
 
+    /// <summary>A scalar string attribute, fixed-length or variable-length (h5py writes the latter for Python str).</summary>
     private static string? ReadString(IH5Attribute a) =>
-        a.Type.Class == H5DataTypeClass.String ? a.Read<string>() : null;
+        a.Type.Class is H5DataTypeClass.String or H5DataTypeClass.VariableLength && a.Space.Dimensions.Length == 0 ? a.Read<string>() : null;
 
     /// <summary>Type and imatrix tag from a quantized file name such as <c>model-Q4_K_M-imat-500-samples.gguf</c>.</summary>
     private static (string? Type, string? Calibration) GuessFromTarget(string? target)

@@ -125,6 +125,8 @@ public static class ReportPlots
     private static PlotImage ScoreVersusBits(IterationReport report, string folder)
     {
         var plot = NewPlot("Score vs bits per weight", "bits per weight", "Score (lower is better)");
+        var allBits = report.Rows.Where(r => r.Data.BitsPerWeight is not null).Select(r => r.Data.BitsPerWeight!.Value).ToList();
+        double middle = (allBits.Min() + allBits.Max()) / 2;
         for (int ti = 0; ti < report.Types.Count; ti++)
         {
             var t = report.Types[ti];
@@ -140,7 +142,10 @@ public static class ReportPlots
                 var label = plot.Add.Text($"{t.Type} ({best.Calibration})", best.Data.BitsPerWeight!.Value, best.Data.Score);
                 label.LabelFontSize = 12;
                 label.LabelFontColor = color;
-                label.OffsetX = 12;
+                // Labels point inwards so the outermost types are not cut off at the plot's edge.
+                bool right = best.Data.BitsPerWeight!.Value > middle;
+                label.Alignment = right ? Alignment.MiddleRight : Alignment.MiddleLeft;
+                label.OffsetX = right ? -14 : 14;
             }
         }
         plot.Axes.Margins(0.2, 0.15);

@@ -55,7 +55,7 @@ public sealed record IterationPlan
     public double MarginOfError { get; init; } = 0.05;
     public int MinChunks { get; init; } = 8;
     /// <summary>Output folder: every artifact, the state file and the report.</summary>
-    public string? Output { get; init; }
+    public string? Output { get; init; } = "iterate-output";
     /// <summary>Stem of the quantized files' names; null = from the model file name.</summary>
     public string? Name { get; init; }
     public int Threads { get; init; }

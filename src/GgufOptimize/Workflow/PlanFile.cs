@@ -30,33 +30,33 @@ public static class PlanFile
             : Items[0].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
     }
 
-    private static readonly (string Key, Setter Set, string Help)[] Keys =
+    private static readonly (string Key, Setter Set, string Help, Func<IterationPlan, string?> Show)[] Keys =
     [
-        ("model", (p, v) => p with { Model = Path(v) }, "unquantized model (GGUF)"),
-        ("dataset", (p, v) => p with { Dataset = Path(v) }, "evaluation text"),
-        ("baseline_logits", (p, v) => p with { BaselineLogits = Path(v) }, "stored baseline logits to reuse"),
-        ("calibration", (p, v) => p with { Calibration = Source(v) }, "calibration text file or dataset source"),
-        ("calibration_unit", (p, v) => p with { CalibrationUnit = Unit(v) }, "samples, tokens or chunks"),
-        ("subset_sizes", (p, v) => p with { SubsetSizes = v.List.Select(s => Long(v, s)).ToList() }, "growing calibration sizes"),
-        ("calibration_languages", (p, v) => p with { CalibrationLanguages = v.List.ToList() }, "languages to balance"),
-        ("calibration_text_field", (p, v) => p with { CalibrationTextField = v.Text }, "text field of JSON/CSV records"),
-        ("calibration_language_field", (p, v) => p with { CalibrationLanguageField = v.Text }, "language field of records"),
-        ("calibration_shuffle", (p, v) => p with { CalibrationShuffle = Bool(v) }, "shuffle samples first"),
-        ("calibration_seed", (p, v) => p with { CalibrationSeed = Long(v, v.Text) }, "seed of the shuffle"),
-        ("types", (p, v) => p with { Types = v.List.ToList() }, "quantization types"),
-        ("context_size", (p, v) => p with { ContextSize = Int(v) }, "tokens per chunk"),
-        ("eval_chunks", (p, v) => p with { EvalChunks = Int(v) }, "evaluation chunks compared (0 = all)"),
-        ("skip_first", (p, v) => p with { SkipFirst = Int(v) }, "positions skipped per chunk"),
-        ("min_improvement", (p, v) => p with { MinImprovement = Double(v) }, "relative improvement that keeps the loop going"),
-        ("confidence", (p, v) => p with { Confidence = Double(v) }, "confidence of the intervals"),
-        ("resamples", (p, v) => p with { Resamples = Int(v) }, "bootstrap resamples"),
-        ("seed", (p, v) => p with { Seed = ULong(v) }, "bootstrap seed"),
-        ("early_stopping", (p, v) => p with { EarlyStopping = Bool(v) }, "early stopping on the first comparison"),
-        ("margin_of_error", (p, v) => p with { MarginOfError = Double(v) }, "early-stopping margin"),
-        ("min_chunks", (p, v) => p with { MinChunks = Int(v) }, "chunks before early stopping may stop"),
-        ("output", (p, v) => p with { Output = Path(v) }, "output folder"),
-        ("name", (p, v) => p with { Name = v.Text }, "stem of quantized file names"),
-        ("threads", (p, v) => p with { Threads = Int(v) }, "CPU threads"),
+        ("model", (p, v) => p with { Model = Path(v) }, "unquantized model (GGUF)", p => p.Model),
+        ("dataset", (p, v) => p with { Dataset = Path(v) }, "evaluation text", p => p.Dataset),
+        ("baseline_logits", (p, v) => p with { BaselineLogits = Path(v) }, "stored baseline logits to reuse", p => p.BaselineLogits),
+        ("calibration", (p, v) => p with { Calibration = Source(v) }, "calibration text file or dataset source", p => p.Calibration),
+        ("calibration_unit", (p, v) => p with { CalibrationUnit = Unit(v) }, "samples, tokens or chunks", p => p.CalibrationUnit.ToString().ToLowerInvariant()),
+        ("subset_sizes", (p, v) => p with { SubsetSizes = v.List.Select(s => Long(v, s)).ToList() }, "growing calibration sizes", p => Join(p.SubsetSizes)),
+        ("calibration_languages", (p, v) => p with { CalibrationLanguages = v.List.ToList() }, "languages to balance", p => p.CalibrationLanguages is null ? null : string.Join(",", p.CalibrationLanguages)),
+        ("calibration_text_field", (p, v) => p with { CalibrationTextField = v.Text }, "text field of JSON/CSV records", p => p.CalibrationTextField),
+        ("calibration_language_field", (p, v) => p with { CalibrationLanguageField = v.Text }, "language field of records", p => p.CalibrationLanguageField),
+        ("calibration_shuffle", (p, v) => p with { CalibrationShuffle = Bool(v) }, "shuffle samples first", p => Lower(p.CalibrationShuffle)),
+        ("calibration_seed", (p, v) => p with { CalibrationSeed = Long(v, v.Text) }, "seed of the shuffle", p => Inv(p.CalibrationSeed)),
+        ("types", (p, v) => p with { Types = v.List.ToList() }, "quantization types", p => p.Types.Count == 0 ? null : string.Join(",", p.Types)),
+        ("context_size", (p, v) => p with { ContextSize = Int(v) }, "tokens per chunk", p => Inv(p.ContextSize)),
+        ("eval_chunks", (p, v) => p with { EvalChunks = Int(v) }, "evaluation chunks compared (0 = all)", p => Inv(p.EvalChunks)),
+        ("skip_first", (p, v) => p with { SkipFirst = Int(v) }, "positions skipped per chunk", p => Inv(p.SkipFirst)),
+        ("min_improvement", (p, v) => p with { MinImprovement = Double(v) }, "relative improvement that keeps the loop going", p => Inv(p.MinImprovement)),
+        ("confidence", (p, v) => p with { Confidence = Double(v) }, "confidence of the intervals", p => Inv(p.Confidence)),
+        ("resamples", (p, v) => p with { Resamples = Int(v) }, "bootstrap resamples", p => Inv(p.Resamples)),
+        ("seed", (p, v) => p with { Seed = ULong(v) }, "bootstrap seed", p => Inv(p.Seed)),
+        ("early_stopping", (p, v) => p with { EarlyStopping = Bool(v) }, "early stopping on the first comparison", p => Lower(p.EarlyStopping)),
+        ("margin_of_error", (p, v) => p with { MarginOfError = Double(v) }, "early-stopping margin", p => Inv(p.MarginOfError)),
+        ("min_chunks", (p, v) => p with { MinChunks = Int(v) }, "chunks before early stopping may stop", p => Inv(p.MinChunks)),
+        ("output", (p, v) => p with { Output = Path(v) }, "output folder", p => p.Output),
+        ("name", (p, v) => p with { Name = v.Text }, "stem of quantized file names", p => p.Name),
+        ("threads", (p, v) => p with { Threads = Int(v) }, "CPU threads", p => Inv(p.Threads)),
     ];
 
     private static readonly Dictionary<string, Setter> ByKey = Keys.ToDictionary(k => k.Key, k => k.Set);
@@ -66,6 +66,9 @@ public static class PlanFile
 
     /// <summary>What a key means, for --help.</summary>
     public static string Describe(string key) => Keys.First(k => k.Key == key).Help;
+
+    /// <summary>The key's value in <paramref name="plan"/> as it would be written (null when unset).</summary>
+    public static string? Show(string key, IterationPlan plan) => Keys.First(k => k.Key == key).Show(plan);
 
     /// <summary>The command-line option of a key: <c>subset_sizes</c> → <c>--subset-sizes</c>.</summary>
     public static string OptionName(string key) => "--" + key.Replace('_', '-');
@@ -111,6 +114,12 @@ public static class PlanFile
             throw GgufOptimizeException.BadInput($"{where}: unknown key '{value.Key}'; valid keys: {string.Join(", ", ValidKeys)}");
         return set(plan, value);
     }
+
+    private static string Inv(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
+
+    private static string Lower(bool value) => value ? "true" : "false";
+
+    private static string? Join(IReadOnlyList<long> values) => values.Count == 0 ? null : string.Join(",", values.Select(v => Inv(v)));
 
     private static string Path(PlanValue v)
     {
