@@ -96,7 +96,7 @@ public static class CalibrationSubsets
             {
                 CalibrationUnit.Chunks => size,
                 CalibrationUnit.Tokens => (size + perChunk - 1) / perChunk,
-                _ => SamplesChunks(plan, folder, size, model, perChunk),
+                _ => SamplesChunks(folder, size, model, perChunk, notes),
             };
             int end = (int)Math.Min(wanted, chunks.ChunkCount);
             if (subsets.Count > 0 && end <= subsets[^1].ChunkEnd)
@@ -113,11 +113,13 @@ public static class CalibrationSubsets
     }
 
     /// <summary>Chunks covering the subset file of <paramref name="size"/> samples (a byte prefix of the calibration file).</summary>
-    private static long SamplesChunks(IterationPlan plan, string folder, long size, LlamaModel model, int perChunk)
+    private static long SamplesChunks(string folder, long size, LlamaModel model, int perChunk, List<string> notes)
     {
         var manifest = Datasets.Output.DatasetManifest.Load(Path.Combine(folder, "manifest.json"));
         var record = manifest.Subsets.FirstOrDefault(s => s.Size == size)
             ?? throw GgufOptimizeException.Runtime($"the calibration subsets in '{folder}' lack the size {size}");
+        if (record.Samples < size)
+            notes.Add($"calibration size {size} samples: the source has only {record.Samples} samples, all of it is used");
         long tokens = model.Tokenize(TextCorpus.Load(Path.Combine(folder, record.File)).Text).LongLength;
         return (tokens + perChunk - 1) / perChunk;
     }
