@@ -14,6 +14,8 @@ public sealed record ReportOptions
 public sealed record ReportRow
 {
     public required ComparisonData Data { get; init; }
+    /// <summary>The type the row is grouped under ("unknown type" when neither attributes nor the target name tell).</summary>
+    public required string Type { get; init; }
     public required int Iteration { get; init; }
     public required string Calibration { get; init; }
     /// <summary>Bootstrap interval of the Score (per-token data needed).</summary>
@@ -63,6 +65,7 @@ public sealed class IterationReport
                 rows.Add(new ReportRow
                 {
                     Data = c,
+                    Type = group.Key,
                     Iteration = c.Iteration ?? i,
                     Calibration = c.Calibration ?? "?",
                     Interval = c.Chunks is { Count: > 0 } chunks ? BlockBootstrap.ScoreInterval(chunks, options.Bootstrap) : null,

@@ -44,7 +44,7 @@ public static class ReportTables
         var d = row.Data;
         return
         [
-            d.Type ?? "?", row.Iteration.ToString(Inv), row.Calibration,
+            row.Type, row.Iteration.ToString(Inv), row.Calibration,
             G(d.Stat("Median")), G(d.Stat("KLD_90")), G(d.Stat("KLD_95")), G(d.Stat("KLD_99")), G(d.Stat("Average")),
             F(d.Stat("PPL_ratio"), "F4"), Percent(d.Stat("Same_top_p")),
             row.Interval is { } ci ? $"{G(d.Score)} [{G(ci.Lower)}, {G(ci.Upper)}]" : G(d.Score),
@@ -126,7 +126,7 @@ public static class ReportTables
             var p = row.VersusPrevious?.Comparison;
             string[] cells =
             [
-                Quote(d.Type ?? ""), row.Iteration.ToString(Inv), Quote(row.Calibration), Num(d.CalibrationSize),
+                Quote(row.Type), row.Iteration.ToString(Inv), Quote(row.Calibration), Num(d.CalibrationSize),
                 Num(d.Stat("Median")), Num(d.Stat("KLD_90")), Num(d.Stat("KLD_95")), Num(d.Stat("KLD_99")), Num(d.Stat("Average")),
                 Num(d.Stat("PPL_ratio")), Num(d.Stat("Same_top_p")), Num(d.Score), Num(row.Interval?.Lower), Num(row.Interval?.Upper),
                 Num(p?.RelativeChange), Num(p?.RelativeChangeLower), Num(p?.RelativeChangeUpper), p is null ? "" : p.IsSignificant ? "true" : "false",
