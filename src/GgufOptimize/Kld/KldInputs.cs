@@ -21,6 +21,7 @@ internal sealed class KldInputs : IDisposable
     private ModelChunkEvaluator? _targetModel;
     private ILogitsSource? _targetFile;
     private float[] _widened = [];
+    private int _scoringThreads = Hardware.PhysicalCores;
 
     public int TotalChunks { get; private set; }
     public int ContextSize { get; private set; }
@@ -33,6 +34,7 @@ internal sealed class KldInputs : IDisposable
     public static KldInputs Open(KldJobOptions o, IProgressSink progress)
     {
         var inputs = new KldInputs();
+        if (o.Threads > 0) inputs._scoringThreads = o.Threads;
         try
         {
             inputs.OpenBaseline(o, progress);
@@ -176,7 +178,7 @@ internal sealed class KldInputs : IDisposable
                 _keep.WriteLogits(chunk, 0, baseline);
                 _keep.MarkProcessed(chunk);
             }
-            return ChunkScorer.Score(chunk, baseline, _targetModel!.Evaluate(tokens), tokens, VocabSize, skip);
+            return ParallelChunkScorer.Score(chunk, baseline, _targetModel!.Evaluate(tokens), tokens, VocabSize, skip, _scoringThreads);
         }
 
         var file = _baselineFile!;
@@ -184,14 +186,14 @@ internal sealed class KldInputs : IDisposable
         {
             var target = _targetModel.Evaluate(tokens);
             return file.IsHalf
-                ? ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), target, tokens, VocabSize, skip)
-                : ChunkScorer.Score(chunk, file.ChunkLogits(chunk), target, tokens, VocabSize, skip);
+                ? ParallelChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), target, tokens, VocabSize, skip, _scoringThreads)
+                : ParallelChunkScorer.Score(chunk, file.ChunkLogits(chunk), target, tokens, VocabSize, skip, _scoringThreads);
         }
         var t = _targetFile!;
-        if (file.IsHalf && t.IsHalf) return ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogitsHalf(chunk), tokens, VocabSize, skip);
-        if (file.IsHalf) return ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogits(chunk), tokens, VocabSize, skip);
+        if (file.IsHalf && t.IsHalf) return ParallelChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogitsHalf(chunk), tokens, VocabSize, skip, _scoringThreads);
+        if (file.IsHalf) return ParallelChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogits(chunk), tokens, VocabSize, skip, _scoringThreads);
         ReadOnlySpan<float> targetRows = t.IsHalf ? Widen(t.ChunkLogitsHalf(chunk)) : t.ChunkLogits(chunk);
-        return ChunkScorer.Score(chunk, file.ChunkLogits(chunk), targetRows, tokens, VocabSize, skip);
+        return ParallelChunkScorer.Score(chunk, file.ChunkLogits(chunk), targetRows, tokens, VocabSize, skip, _scoringThreads);
     }
 
     private ReadOnlySpan<float> Widen(ReadOnlySpan<Half> half)
