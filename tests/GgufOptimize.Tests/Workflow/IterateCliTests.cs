@@ -7,7 +7,7 @@ namespace GgufOptimize.Tests.Workflow;
 [Collection("engine-workflow")]
 public class IterateCliTests(ITestOutputHelper output)
 {
-    private static string WritePlan(TempDir dir, string name, string outputFolder, string types = "[Q4_0, Q4_K_M]")
+    private static string WritePlan(TempDir dir, string name, string outputFolder, string types = "[Q4_0]", int evalChunks = 10)
     {
         string path = dir.File(name);
         File.WriteAllText(path, $"""
@@ -18,7 +18,7 @@ public class IterateCliTests(ITestOutputHelper output)
             calibration_unit: chunks
             subset_sizes: [2, 6, 14]
             types: {types}
-            eval_chunks: 10
+            eval_chunks: {evalChunks}
             context_size: 128
             resamples: 400
             output: {outputFolder}
@@ -31,19 +31,30 @@ public class IterateCliTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         string[] Args(string plan) => ["iterate", "--config", plan, "--threads", "1", "-q"];
-        var reference = CliProcess.Run(Args(WritePlan(dir, "ref.yaml", dir.File("ref"), "[Q4_0]")));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var reference = CliProcess.Run(Args(WritePlan(dir, "ref.yaml", dir.File("ref"), "[Q4_0, Q4_K_M]", 0)));
+        double seconds = clock.Elapsed.TotalSeconds;
         Assert.True(reference.ExitCode == 0, reference.Stderr);
         output.WriteLine(reference.Stdout);
 
-        string plan = WritePlan(dir, "killed.yaml", dir.File("killed"), "[Q4_0]");
+        string plan = WritePlan(dir, "killed.yaml", dir.File("killed"), "[Q4_0, Q4_K_M]", 0);
         var rng = new Random(11);
         int kills = 0;
+        // Kill points spread over the uninterrupted run's duration, so they land in different steps.
         for (int attempt = 0; attempt < 12 && kills < 5; attempt++)
         {
-            if (!CliProcess.RunAndKill(TimeSpan.FromMilliseconds(800 + rng.Next(4000)), Args(plan))) break;
+            if (!CliProcess.RunAndKill(TimeSpan.FromSeconds(seconds * (0.1 + 0.7 * rng.NextDouble())), Args(plan)))
+            {
+                if (kills >= 2) break;
+                // The machine got faster than during the reference run: start over with earlier kill points.
+                Directory.Delete(dir.File("killed"), recursive: true);
+                seconds /= 2;
+                kills = 0;
+                continue;
+            }
             kills++;
             string state = dir.File("killed/state.json");
-            output.WriteLine($"kill {kills}: {(File.Exists(state) ? JsonDocument.Parse(File.ReadAllText(state)).RootElement.GetProperty("steps").EnumerateObject().Count(s => s.Value.GetProperty("done").GetBoolean()) : 0)} steps done");
+            output.WriteLine($"kill {kills} (reference run {seconds:F1} s): {(File.Exists(state) ? JsonDocument.Parse(File.ReadAllText(state)).RootElement.GetProperty("steps").EnumerateObject().Count(s => s.Value.GetProperty("done").GetBoolean()) : 0)} steps done");
         }
         Assert.True(kills >= 2, $"only {kills} run(s) were interrupted");
         var resumed = CliProcess.Run(Args(plan));
