@@ -76,10 +76,13 @@ public static partial class ComparisonReader
         if (scores.Count == 0)
             throw GgufOptimizeException.BadInput($"'{path}' is neither a comparison file of gguf-optimize nor of llama-gguf-optimize (no chunk_<i> groups)");
         scores.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        string label = System.IO.Path.GetFileNameWithoutExtension(path);
         return new ComparisonData
         {
             Path = path,
-            Label = System.IO.Path.GetFileNameWithoutExtension(path),
+            Label = label,
+            Type = TypeInName(label),
+            Calibration = label,
             Overall = PythonOverall(file),
             ChunkScores = scores,
             FromPythonTool = true,
@@ -148,6 +151,16 @@ public static partial class ComparisonReader
         if (!m.Success) return (null, null);
         return (m.Groups["type"].Value.ToUpperInvariant(), m.Groups["tag"].Success ? m.Groups["tag"].Value : "none");
     }
+
+    /// <summary>A quantization type named in a file name such as <c>kld_Q4_K_M.h5</c>; null when none is.</summary>
+    private static string? TypeInName(string name)
+    {
+        var m = TypeToken().Match(name);
+        return m.Success ? m.Groups["type"].Value.ToUpperInvariant() : null;
+    }
+
+    [GeneratedRegex(@"(?:^|[-_.])(?<type>IQ\d_(?:XXS|XS|NL|S|M)|Q\d_K(?:_[SML])?|Q\d_[01]|TQ\d_0|BF16|F16|F32)(?=$|[-_.])", RegexOptions.IgnoreCase)]
+    private static partial Regex TypeToken();
 
     [GeneratedRegex(@"^chunk_(\d+)$")]
     private static partial Regex ChunkGroup();

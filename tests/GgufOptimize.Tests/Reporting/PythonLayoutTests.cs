@@ -58,11 +58,12 @@ public class PythonLayoutTests
         Assert.Equal(1200, sumsOnly.Stat("Tokens"));
         Assert.True(sumsOnly.Stat("Average") > 0);
 
-        var written = IterationReportWriter.Write([dir.File("q4_0.h5"), dir.File("q8_0.h5"), ReportTests.OurFile(dir, "Q4_0", 0, "none", Workflow.ComparisonFixtures.Baseline(6, 50, 1), 4.5)],
+        var written = IterationReportWriter.Write([dir.File("q4_0.h5"), dir.File("q8_0.h5"), ReportTests.OurFile(dir, "Q6_K", 0, "none", Workflow.ComparisonFixtures.Baseline(6, 50, 1), 6.6)],
             dir.File("report"), new ReportOptions());
         string md = File.ReadAllText(written.Markdown);
         Assert.Contains("Note: files of llama-gguf-optimize hold statistics only", md);
-        Assert.Contains("| unknown type | 0 | ? |", md);
+        Assert.Contains("| Q4_0 | 0 | q4_0 |", md); // type from the file name, since the Python tool records none
+        Assert.Contains("| Q8_0 | 0 | q8_0 |", md);
         Assert.True(written.Images.Count >= 4);
         Assert.All(written.Images, i => Assert.True(new FileInfo(i).Length > 5000));
     }
