@@ -10,7 +10,8 @@ public sealed record DemoOptions
 {
     /// <summary>Folder that keeps every artifact (and lets a rerun resume); null = a temporary folder of which only the report is kept.</summary>
     public string? Workdir { get; init; }
-    public int Threads { get; init; }
+    /// <summary>CPU threads; the model is so small that one is the fastest.</summary>
+    public int Threads { get; init; } = 1;
     /// <summary>Paragraphs sampled for the evaluation text and for the calibration text.</summary>
     public int EvaluationParagraphs { get; init; } = 500;
     public int CalibrationParagraphs { get; init; } = 1200;
