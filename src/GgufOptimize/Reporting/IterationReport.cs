@@ -85,8 +85,7 @@ public sealed class IterationReport
     {
         if (rows.All(r => r.Data.Chunks is { Count: > 0 }))
         {
-            var choice = StoppingRule.Best(rows.Select(r => r.Data.Chunks!).ToList(), bootstrap);
-            return choice with { Iteration = rows[choice.Iteration].Iteration, LowestScoreIteration = rows[choice.LowestScoreIteration].Iteration };
+            return StoppingRule.Best(rows.Select(r => r.Data.Chunks!).ToList(), bootstrap, rows.Select(r => r.Iteration).ToList());
         }
         var lowest = rows.Where(r => double.IsFinite(r.Data.Score)).MinBy(r => r.Data.Score) ?? rows[0];
         return new BestChoice(lowest.Iteration, lowest.Iteration, "lowest Score (no per-token data for a significance test)");

@@ -95,14 +95,13 @@ public static class IterationLoop
             foreach (var type in active)
                 stopReasons[type.Name] = calibration.Subsets.Count == 0
                     ? "no calibration subset to try"
-                    : $"the calibration subsets are exhausted (last: {calibration.Subsets[^1].Label}) and it was still improving";
+                    : $"the calibration subsets are exhausted (last: {calibration.Subsets[^1].Label})";
 
             var outcomes = r.Types.Where(t => history[t.Name].Count > 0).Select(t =>
             {
                 var h = history[t.Name];
-                var best = StoppingRule.Best(h.Select(x => x.Chunks).ToList(), bootstrap);
-                var bestChoice = best with { Iteration = h[best.Iteration].Outcome.Iteration, LowestScoreIteration = h[best.LowestScoreIteration].Outcome.Iteration };
-                return new TypeOutcome(t.Name, h.Select(x => x.Outcome).ToList(), stopReasons[t.Name], bestChoice);
+                var best = StoppingRule.Best(h.Select(x => x.Chunks).ToList(), bootstrap, h.Select(x => x.Outcome.Iteration).ToList());
+                return new TypeOutcome(t.Name, h.Select(x => x.Outcome).ToList(), stopReasons[t.Name], best);
             }).ToList();
 
             string reportFolder = Path.Combine(r.Output, "report");

@@ -46,9 +46,11 @@ public static class StoppingRule
     /// The iteration with the lowest Score, unless an earlier (smaller) one is not significantly worse than it:
     /// then the earliest such one wins, since it reaches the same quality with less calibration data.
     /// </summary>
-    public static BestChoice Best(IReadOnlyList<IReadOnlyList<ChunkResult>> iterations, BootstrapOptions bootstrap)
+    /// <param name="numbers">The iterations' numbers (default 0, 1, 2 …): what the result and its reason call them.</param>
+    public static BestChoice Best(IReadOnlyList<IReadOnlyList<ChunkResult>> iterations, BootstrapOptions bootstrap, IReadOnlyList<int>? numbers = null)
     {
         if (iterations.Count == 0) throw new ArgumentException("no iterations to choose from");
+        numbers ??= Enumerable.Range(0, iterations.Count).ToList();
         int lowest = 0;
         double best = double.PositiveInfinity;
         for (int i = 0; i < iterations.Count; i++)
@@ -61,9 +63,10 @@ public static class StoppingRule
             var (a, b) = CommonChunks(iterations[lowest], iterations[j]);
             var p = BlockBootstrap.Paired(a, b, bootstrap);
             if (!p.IsSignificant)
-                return new BestChoice(j, lowest, $"iteration {j} is not significantly worse than iteration {lowest} (lowest Score): {Describe(p)}");
+                return new BestChoice(numbers[j], numbers[lowest], $"iteration {numbers[j]} is not significantly worse than iteration {numbers[lowest]} (lowest Score): {Describe(p)}");
         }
-        return new BestChoice(lowest, lowest, lowest == 0 && iterations.Count == 1 ? "the only iteration" : $"lowest Score, significantly better than every earlier iteration");
+        return new BestChoice(numbers[lowest], numbers[lowest], iterations.Count == 1 ? "the only iteration"
+            : lowest == 0 ? "lowest Score" : "lowest Score, significantly better than every earlier iteration");
     }
 
     /// <summary>The chunks both comparisons hold, in the same order (pairing needs the same text on both sides).</summary>
