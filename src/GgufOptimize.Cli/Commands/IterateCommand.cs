@@ -22,10 +22,11 @@ internal static class IterateCommand
         var keyOptions = PlanFile.ValidKeys.Select(key =>
         {
             string? shown = PlanFile.Show(key, defaults);
-            return (Key: key, Option: new Option<string?>(PlanFile.OptionName(key))
-            {
-                Description = PlanFile.Describe(key) + (shown is null ? "" : $" (default: {shown})"),
-            });
+            string description = PlanFile.Describe(key) + (shown is null ? "" : $" (default: {shown})");
+            Option option = PlanFile.IsFlag(key)
+                ? new Option<bool>(PlanFile.OptionName(key)) { Description = description + "; a bare flag means true" }
+                : new Option<string?>(PlanFile.OptionName(key)) { Description = description };
+            return (Key: key, Option: option);
         }).ToList();
 
         var command = new Command("iterate", "Quantize, compare, grow the imatrix data until diminishing returns; writes a report") { config, json };
@@ -33,9 +34,17 @@ internal static class IterateCommand
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
         {
             var plan = parse.GetValue(config) is { } file ? PlanFile.Load(file) : new IterationPlan();
+            // Only options actually given override the plan file.
             foreach (var (key, option) in keyOptions)
-                if (parse.GetValue(option) is { } text)
-                    plan = PlanFile.Apply(plan, PlanFile.PlanValue.Scalar(key, text), $"option {PlanFile.OptionName(key)}");
+            {
+                string? text = option switch
+                {
+                    Option<bool> flag => parse.GetResult(flag) is null ? null : parse.GetValue(flag) ? "true" : "false",
+                    Option<string?> value => parse.GetValue(value),
+                    _ => null,
+                };
+                if (text is not null) plan = PlanFile.Apply(plan, PlanFile.PlanValue.Scalar(key, text), $"option {PlanFile.OptionName(key)}");
+            }
             var result = await IterationLoop.RunAsync(plan, ctx.Progress, ct);
             Console.Out.Write(parse.GetValue(json) ? Json(result) : Text(result));
             return ExitCodes.Success;

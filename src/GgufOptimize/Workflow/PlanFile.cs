@@ -70,6 +70,9 @@ public static class PlanFile
     /// <summary>The key's value in <paramref name="plan"/> as it would be written (null when unset).</summary>
     public static string? Show(string key, IterationPlan plan) => Keys.First(k => k.Key == key).Show(plan);
 
+    /// <summary>Keys that are true/false: on the command line a bare <c>--early-stopping</c> means true.</summary>
+    public static bool IsFlag(string key) => key is "early_stopping" or "calibration_shuffle";
+
     /// <summary>The command-line option of a key: <c>subset_sizes</c> → <c>--subset-sizes</c>.</summary>
     public static string OptionName(string key) => "--" + key.Replace('_', '-');
 

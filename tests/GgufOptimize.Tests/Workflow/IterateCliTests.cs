@@ -86,13 +86,15 @@ public class IterateCliTests(ITestOutputHelper output)
         Assert.False(Directory.Exists(dir.File("out/quant")));
 
         var json = CliProcess.Run("iterate", "--config", WritePlan(dir, "r.yaml", dir.File("out")), "--types", "Q8_0", "--subset-sizes", "2",
-            "--output", dir.File("json"), "--threads", "1", "--json", "-q");
+            "--output", dir.File("json"), "--threads", "1", "--early-stopping", "--margin-of-error", "0.5", "--min-chunks", "3", "--json", "-q");
         Assert.True(json.ExitCode == 0, json.Stderr);
         var root = JsonDocument.Parse(json.Stdout).RootElement;
         var type = Assert.Single(root.GetProperty("types").EnumerateArray());
         Assert.Equal("Q8_0", type.GetProperty("type").GetString());
         Assert.Equal(2, type.GetProperty("iterations").GetArrayLength());
         Assert.True(root.GetProperty("stop_reasons").TryGetProperty("Q8_0", out _));
+        // The bare --early-stopping flag took effect: a loose margin stops the first comparison early.
+        Assert.InRange(root.GetProperty("evaluation_chunks").GetInt32(), 3, 9);
     }
 
     [Fact]
