@@ -1,0 +1,124 @@
+using GgufOptimize.Common;
+using GgufOptimize.Metrics;
+using GgufOptimize.Storage.Hdf5;
+
+namespace GgufOptimize.Storage.Formats.Compact;
+
+/// <summary>Reads a compact baseline file through a memory map and scores targets against it with <see cref="TopTailComparer"/>.</summary>
+public sealed class CompactBaselineReader : IStoredBaseline
+{
+    private readonly Hdf5MappedReader _reader;
+    private readonly Hdf5DatasetInfo _counts, _tail, _next, _ids, _logProbs;
+    private readonly long[] _entryStart;
+    private readonly int[] _lengths;
+    private readonly bool[] _processed;
+    private float[] _scratch = [];
+
+    public string Path { get; }
+    public StoredLogitsKind Kind => StoredLogitsKind.Compact;
+    public BaselineHeader Header { get; }
+    BaselineHeader? IStoredBaseline.Header => Header;
+    public double TailMass { get; }
+    public string Identity => $"compact logits of {Header.Model.Sha256} on {Header.DatasetSha256}, n_ctx {Header.ContextSize}, tail mass {TailMass:R}";
+    public int ContextSize => Header.ContextSize;
+    public int VocabSize => Header.VocabSize;
+    public int TotalChunks => Header.TotalChunks;
+    public int ProcessedCount => _processed.Count(p => p);
+    public int FirstStoredPosition => 0;
+    public ILogitsSource? Rows => null;
+    /// <summary>Stored tokens (top entries) in the whole file.</summary>
+    public long EntryCount => _ids.ElementCount;
+
+    private CompactBaselineReader(string path, Hdf5Layout layout)
+    {
+        Path = path;
+        Header = BaselineLogitsReader.HeaderFrom(layout, path);
+        TailMass = layout.Root.Attribute<double>(CompactLayout.AttrTailMass);
+        _reader = Hdf5MappedReader.Open(layout);
+        _counts = layout.Dataset(CompactLayout.TopCount);
+        _tail = layout.Dataset(CompactLayout.TailMass);
+        _next = layout.Dataset(CompactLayout.NextLogProb);
+        _ids = layout.Dataset(CompactLayout.TopIds);
+        _logProbs = layout.Dataset(CompactLayout.TopLogProbs);
+        _entryStart = _reader.Elements<long>(CompactLayout.EntryStart, 0, TotalChunks).ToArray();
+        _lengths = _reader.Elements<int>(BaselineLayout.ChunkLengths, 0, TotalChunks).ToArray();
+        var flags = _reader.Elements<byte>(CompactLayout.ProcessedChunks, 0, TotalChunks);
+        _processed = new bool[TotalChunks];
+        for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0 && _entryStart[i] >= 0;
+    }
+
+    public static CompactBaselineReader Open(string path)
+    {
+        var layout = Hdf5ContiguousFile.Open(path);
+        if (!layout.Root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var format) || format != CompactLayout.FormatName)
+            throw GgufOptimizeException.BadInput($"'{path}' is not a compact baseline file (format attribute {(format is null ? "missing" : $"'{format}'")})");
+        return new CompactBaselineReader(path, layout);
+    }
+
+    public static (BaselineHeader Header, double TailMass) ReadHeader(string path)
+    {
+        using var reader = Open(path);
+        return (reader.Header, reader.TailMass);
+    }
+
+    public bool HasChunk(int chunk) => (uint)chunk < (uint)_processed.Length && _processed[chunk];
+
+    public int[] ChunkTokens(int chunk) =>
+        _reader.Elements<int>(BaselineLayout.Tokens, (long)chunk * ContextSize, _lengths[chunk]).ToArray();
+
+    /// <summary>The stored encoding of one chunk.</summary>
+    public void ReadChunk(int chunk, CompactChunk into)
+    {
+        var s = Spans(chunk);
+        into.Clear();
+        into.AddRange(s.Counts, s.Tail, s.Next, s.Ids, s.LogProbs);
+    }
+
+    public ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst)
+    {
+        int n = VocabSize;
+        if (target.Length != (long)tokens.Length * n)
+            throw new ArgumentException($"expected {tokens.Length} tokens × {n} logits, target has {target.Length}");
+        var s = Spans(chunk);
+        var counts = s.Counts;
+        if (counts.Length != tokens.Length)
+            throw new ArgumentException($"chunk {chunk} of '{Path}' has {counts.Length} positions, {tokens.Length} tokens were given");
+        if (_scratch.Length < n) _scratch = new float[n];
+        int skip = Math.Max(0, skipFirst);
+        var builder = new ChunkResultBuilder(chunk, Math.Max(0, tokens.Length - 1 - skip));
+        int entry = 0;
+        for (int j = 0; j < tokens.Length - 1; j++)
+        {
+            int k = counts[j];
+            if (j >= skip)
+                builder.Add(TopTailComparer.Compare(s.Ids.Slice(entry, k), s.LogProbs.Slice(entry, k), s.Tail[j], s.Next[j],
+                    target.Slice(j * n, n), tokens[j + 1], _scratch));
+            entry += k;
+        }
+        return builder.Build();
+    }
+
+    public void Dispose() => _reader.Dispose();
+
+    private readonly ref struct ChunkSpans(ReadOnlySpan<int> counts, ReadOnlySpan<float> tail, ReadOnlySpan<float> next, ReadOnlySpan<int> ids, ReadOnlySpan<float> logProbs)
+    {
+        public readonly ReadOnlySpan<int> Counts = counts;
+        public readonly ReadOnlySpan<float> Tail = tail;
+        public readonly ReadOnlySpan<float> Next = next;
+        public readonly ReadOnlySpan<int> Ids = ids;
+        public readonly ReadOnlySpan<float> LogProbs = logProbs;
+    }
+
+    private ChunkSpans Spans(int chunk)
+    {
+        if (!HasChunk(chunk)) throw new ArgumentException($"compact baseline '{Path}' lacks chunk {chunk}");
+        int rows = _lengths[chunk];
+        long row = (long)chunk * ContextSize;
+        var counts = _reader.Elements<int>(_counts, row, rows);
+        long entries = 0;
+        foreach (int k in counts) entries += k;
+        if (entries > int.MaxValue) throw GgufOptimizeException.BadInput($"compact baseline '{Path}': chunk {chunk} holds more than 2^31 entries");
+        return new ChunkSpans(counts, _reader.Elements<float>(_tail, row, rows), _reader.Elements<float>(_next, row, rows),
+            _reader.Elements<int>(_ids, _entryStart[chunk], (int)entries), _reader.Elements<float>(_logProbs, _entryStart[chunk], (int)entries));
+    }
+}
