@@ -109,10 +109,27 @@ public sealed class BaselineLogitsFile : IBaselineWriter
         _done[chunk] = true;
     }
 
+    public string PartialPath => _partialPath;
+
+    /// <summary>Every chunk of [from, to) is done.</summary>
+    public bool IsComplete(int from, int to)
+    {
+        for (int c = from; c < to; c++) if (!_done[c]) return false;
+        return true;
+    }
+
+    /// <summary>Syncs and closes the partial file without renaming it (for exporters that build the final file from it).</summary>
+    public void Seal()
+    {
+        if (_closed) return;
+        _writer.Flush();
+        Close();
+    }
+
     /// <summary>Renames the file to its final name when every chunk of [from, to) is done.</summary>
     public bool Complete(int from, int to)
     {
-        for (int c = from; c < to; c++) if (!_done[c]) return false;
+        if (!IsComplete(from, to)) return false;
         _writer.Flush();
         Close();
         File.Move(_partialPath, _path, overwrite: true);

@@ -108,6 +108,22 @@ public sealed class PureHdfLogitsReader : ILogitsSource
         }
     }
 
+    /// <summary>Ours (compressed) or the Python tool's, from the format attribute alone.</summary>
+    public static StoredLogitsKind PeekKind(string path)
+    {
+        try
+        {
+            using var file = H5File.OpenRead(path);
+            if (!file.LinkExists("logits")) throw GgufOptimizeException.BadInput($"'{path}' is an HDF5 file without a logits dataset");
+            bool ours = file.AttributeExists("format") && file.Attribute("format").Read<string>() == BaselineLayout.FormatName;
+            return ours ? StoredLogitsKind.FullCompressed : StoredLogitsKind.PythonTool;
+        }
+        catch (Exception e) when (e is not GgufOptimizeException)
+        {
+            throw GgufOptimizeException.BadInput($"'{path}' cannot be read as HDF5: {e.Message}");
+        }
+    }
+
     /// <summary>n_ctx of a file, read before the chunking that needs it is built.</summary>
     public static int ReadContextSize(string path)
     {
