@@ -1,23 +1,23 @@
 namespace GgufOptimize.Metrics;
 
 /// <summary>
-/// Compares a target logits row with a compact baseline row (the top tokens' log-probabilities, a tail mass and
-/// log P(next)): KL between the two distributions coarsened to {each stored token} ∪ {tail},
+/// Compares a target logits row with a compact baseline row (the top tokens' logits and the row's log normalizer, so
+/// log P_i = x_i − logNorm; a tail mass; the next token's logit): KL between the two distributions coarsened to {each stored token} ∪ {tail},
 /// Σ_top P_i (log P_i − log Q_i) + P_tail (log P_tail − log Q_tail).
 /// </summary>
 /// <remarks>
 /// This equals the exact KL minus P_tail · KL(P(·|tail) ‖ Q(·|tail)), so it is never above the exact value and below it
 /// by at most P_tail · (max − min over tail tokens of (baseline logit − target logit)), with P_tail ≤ ε.
 /// Q_tail is summed directly over the tail tokens (relative to their own max), never as 1 − Σ_top Q, so a tiny tail
-/// keeps its precision. Log P(next), Δp and the baseline's top token are exact (float32 storage); only KLD is bounded.
+/// keeps its precision. Log P(next), Δp and the baseline's top token are exact; only KLD is bounded.
 /// </remarks>
 public static class TopTailComparer
 {
     /// <param name="scratch">At least target.Length floats, overwritten.</param>
-    public static TokenComparison Compare(ReadOnlySpan<int> topIds, ReadOnlySpan<float> topLogProbs, float tailMass, float nextLogProb,
+    public static TokenComparison Compare(ReadOnlySpan<int> topIds, ReadOnlySpan<float> topLogits, double logNorm, float tailMass, float nextLogit,
         ReadOnlySpan<float> target, int nextToken, Span<float> scratch)
     {
-        if (topIds.Length != topLogProbs.Length) throw new ArgumentException("top ids and log-probabilities differ in length");
+        if (topIds.Length != topLogits.Length) throw new ArgumentException("top ids and logits differ in length");
         if (nextToken < -1 || nextToken >= target.Length)
             throw new ArgumentOutOfRangeException(nameof(nextToken), nextToken, $"next token must be −1 or in [0, {target.Length})");
         var q = RowSoftmax.Stats(target);
@@ -37,17 +37,17 @@ public static class TopTailComparer
             tail[id] = float.NegativeInfinity;
         }
         bool tailEmpty = topIds.Length >= target.Length;
-        float tailMax = tailEmpty ? float.NegativeInfinity : RowSoftmax.Stats(tail).Max;
+        float tailMax = tailEmpty ? float.NegativeInfinity : System.Numerics.Tensors.TensorPrimitives.Max(tail);
         double tailSum = tailEmpty ? 0 : RowSoftmax.SumExp(tail, tailMax); // Σ_tail e^(q − tailMax) ≥ 1
         double tailShift = tailEmpty ? 0 : Math.Exp((double)tailMax - q.Max);
         double lnSum = Math.Log(topSum + tailShift * tailSum);
-        double logNorm = q.Max + lnSum;
+        double targetNorm = q.Max + lnSum;
 
         double kld = 0;
         for (int k = 0; k < topIds.Length; k++)
         {
-            double lp = topLogProbs[k];
-            kld += Math.Exp(lp) * (lp - (target[topIds[k]] - logNorm));
+            double lp = topLogits[k] - logNorm;
+            kld += Math.Exp(lp) * (lp - (target[topIds[k]] - targetNorm));
         }
         if (tailMass > 0 && !tailEmpty)
         {
@@ -59,8 +59,8 @@ public static class TopTailComparer
         double logP = double.NaN, logQ = double.NaN, deltaP = double.NaN;
         if (nextToken >= 0)
         {
-            logP = nextLogProb;
-            logQ = target[nextToken] - logNorm;
+            logP = nextLogit - logNorm;
+            logQ = target[nextToken] - targetNorm;
             deltaP = Math.Exp(logQ) - Math.Exp(logP);
         }
         return new TokenComparison(RowStatus.Ok, kld, logP, logQ, deltaP, topIds[0], q.ArgMax);

@@ -35,9 +35,10 @@ internal static class CompactBaselineFile
         root.AddDataset("entry_start", H5ElementType.Int64, chunks).SetInitialData(entryStart);
         root.AddDataset("top_count", H5ElementType.Int32, chunks, n);
         root.AddDataset("tail_mass", H5ElementType.Float32, chunks, n);
-        root.AddDataset("next_logprob", H5ElementType.Float32, chunks, n);
+        root.AddDataset("log_norm", H5ElementType.Float64, chunks, n);
+        root.AddDataset("next_logit", H5ElementType.Float32, chunks, n);
         root.AddDataset("top_ids", H5ElementType.Int32, entries);
-        root.AddDataset("top_logprobs", H5ElementType.Float32, entries);
+        root.AddDataset("top_logits", H5ElementType.Float32, entries);
 
         string temp = path + ".building";
         var layout = Hdf5ContiguousFile.Create(temp, spec, new Hdf5CreateOptions { Overwrite = true });
@@ -52,9 +53,10 @@ internal static class CompactBaselineFile
                     long row = (long)c * n;
                     writer.Write(layout.Dataset(CompactLayout.TopCount), row, chunk.Counts);
                     writer.Write(layout.Dataset(CompactLayout.TailMass), row, chunk.TailMass);
-                    writer.Write(layout.Dataset(CompactLayout.NextLogProb), row, chunk.NextLogProb);
+                    writer.Write(layout.Dataset(CompactLayout.LogNorm), row, chunk.LogNorm);
+                    writer.Write(layout.Dataset(CompactLayout.NextLogit), row, chunk.NextLogit);
                     writer.Write(layout.Dataset(CompactLayout.TopIds), entryStart[c], chunk.Ids);
-                    writer.Write(layout.Dataset(CompactLayout.TopLogProbs), entryStart[c], chunk.LogProbs);
+                    writer.Write(layout.Dataset(CompactLayout.TopLogits), entryStart[c], chunk.Logits);
                 }
                 writer.Flush();
             }

@@ -8,7 +8,7 @@ namespace GgufOptimize.Storage.Formats.Compact;
 public sealed class CompactBaselineReader : IStoredBaseline
 {
     private readonly Hdf5MappedReader _reader;
-    private readonly Hdf5DatasetInfo _counts, _tail, _next, _ids, _logProbs;
+    private readonly Hdf5DatasetInfo _counts, _tail, _logNorm, _next, _ids, _logits;
     private readonly long[] _entryStart;
     private readonly int[] _lengths;
     private readonly bool[] _processed;
@@ -37,9 +37,10 @@ public sealed class CompactBaselineReader : IStoredBaseline
         _reader = Hdf5MappedReader.Open(layout);
         _counts = layout.Dataset(CompactLayout.TopCount);
         _tail = layout.Dataset(CompactLayout.TailMass);
-        _next = layout.Dataset(CompactLayout.NextLogProb);
+        _logNorm = layout.Dataset(CompactLayout.LogNorm);
+        _next = layout.Dataset(CompactLayout.NextLogit);
         _ids = layout.Dataset(CompactLayout.TopIds);
-        _logProbs = layout.Dataset(CompactLayout.TopLogProbs);
+        _logits = layout.Dataset(CompactLayout.TopLogits);
         _entryStart = _reader.Elements<long>(CompactLayout.EntryStart, 0, TotalChunks).ToArray();
         _lengths = _reader.Elements<int>(BaselineLayout.ChunkLengths, 0, TotalChunks).ToArray();
         var flags = _reader.Elements<byte>(CompactLayout.ProcessedChunks, 0, TotalChunks);
@@ -71,7 +72,7 @@ public sealed class CompactBaselineReader : IStoredBaseline
     {
         var s = Spans(chunk);
         into.Clear();
-        into.AddRange(s.Counts, s.Tail, s.Next, s.Ids, s.LogProbs);
+        into.AddRange(s.Counts, s.Tail, s.LogNorm, s.Next, s.Ids, s.Logits);
     }
 
     public ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst)
@@ -91,7 +92,7 @@ public sealed class CompactBaselineReader : IStoredBaseline
         {
             int k = counts[j];
             if (j >= skip)
-                builder.Add(TopTailComparer.Compare(s.Ids.Slice(entry, k), s.LogProbs.Slice(entry, k), s.Tail[j], s.Next[j],
+                builder.Add(TopTailComparer.Compare(s.Ids.Slice(entry, k), s.Logits.Slice(entry, k), s.LogNorm[j], s.Tail[j], s.Next[j],
                     target.Slice(j * n, n), tokens[j + 1], _scratch));
             entry += k;
         }
@@ -100,13 +101,14 @@ public sealed class CompactBaselineReader : IStoredBaseline
 
     public void Dispose() => _reader.Dispose();
 
-    private readonly ref struct ChunkSpans(ReadOnlySpan<int> counts, ReadOnlySpan<float> tail, ReadOnlySpan<float> next, ReadOnlySpan<int> ids, ReadOnlySpan<float> logProbs)
+    private readonly ref struct ChunkSpans(ReadOnlySpan<int> counts, ReadOnlySpan<float> tail, ReadOnlySpan<double> logNorm, ReadOnlySpan<float> next, ReadOnlySpan<int> ids, ReadOnlySpan<float> logits)
     {
         public readonly ReadOnlySpan<int> Counts = counts;
         public readonly ReadOnlySpan<float> Tail = tail;
+        public readonly ReadOnlySpan<double> LogNorm = logNorm;
         public readonly ReadOnlySpan<float> Next = next;
         public readonly ReadOnlySpan<int> Ids = ids;
-        public readonly ReadOnlySpan<float> LogProbs = logProbs;
+        public readonly ReadOnlySpan<float> Logits = logits;
     }
 
     private ChunkSpans Spans(int chunk)
@@ -118,7 +120,7 @@ public sealed class CompactBaselineReader : IStoredBaseline
         long entries = 0;
         foreach (int k in counts) entries += k;
         if (entries > int.MaxValue) throw GgufOptimizeException.BadInput($"compact baseline '{Path}': chunk {chunk} holds more than 2^31 entries");
-        return new ChunkSpans(counts, _reader.Elements<float>(_tail, row, rows), _reader.Elements<float>(_next, row, rows),
-            _reader.Elements<int>(_ids, _entryStart[chunk], (int)entries), _reader.Elements<float>(_logProbs, _entryStart[chunk], (int)entries));
+        return new ChunkSpans(counts, _reader.Elements<float>(_tail, row, rows), _reader.Elements<double>(_logNorm, row, rows), _reader.Elements<float>(_next, row, rows),
+            _reader.Elements<int>(_ids, _entryStart[chunk], (int)entries), _reader.Elements<float>(_logits, _entryStart[chunk], (int)entries));
     }
 }

@@ -86,9 +86,10 @@ internal sealed class CompactLog : IDisposable
         int o = RecordHeaderBytes;
         o += Put(span[o..], data.Counts);
         o += Put(span[o..], data.TailMass);
-        o += Put(span[o..], data.NextLogProb);
+        o += Put(span[o..], data.LogNorm);
+        o += Put(span[o..], data.NextLogit);
         o += Put(span[o..], data.Ids);
-        o += Put(span[o..], data.LogProbs);
+        o += Put(span[o..], data.Logits);
         SHA256.HashData(span[..o], span[o..]);
         RandomAccess.Write(_stream.SafeFileHandle, record, _end);
         _stream.Flush(flushToDisk: true);
@@ -108,15 +109,16 @@ internal sealed class CompactLog : IDisposable
         int o = 0;
         var counts = MemoryMarshal.Cast<byte, int>(payload.AsSpan(o, rows * 4)); o += rows * 4;
         var tail = MemoryMarshal.Cast<byte, float>(payload.AsSpan(o, rows * 4)); o += rows * 4;
+        var logNorm = MemoryMarshal.Cast<byte, double>(payload.AsSpan(o, rows * 8)); o += rows * 8;
         var next = MemoryMarshal.Cast<byte, float>(payload.AsSpan(o, rows * 4)); o += rows * 4;
         var ids = MemoryMarshal.Cast<byte, int>(payload.AsSpan(o, entries * 4)); o += entries * 4;
-        var lps = MemoryMarshal.Cast<byte, float>(payload.AsSpan(o, entries * 4));
-        into.AddRange(counts, tail, next, ids, lps);
+        var logits = MemoryMarshal.Cast<byte, float>(payload.AsSpan(o, entries * 4));
+        into.AddRange(counts, tail, logNorm, next, ids, logits);
     }
 
     public void Dispose() => _stream.Dispose();
 
-    private static long PayloadBytes(int rows, int entries) => 12L * rows + 8L * entries;
+    private static long PayloadBytes(int rows, int entries) => 20L * rows + 8L * entries;
 
     private static int Put<T>(Span<byte> destination, ReadOnlySpan<T> values) where T : unmanaged
     {

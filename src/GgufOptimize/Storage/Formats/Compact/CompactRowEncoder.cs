@@ -6,8 +6,8 @@ namespace GgufOptimize.Storage.Formats.Compact;
 
 /// <summary>
 /// Encodes one logits row compactly: the most probable tokens, in descending probability (ties: lower id first),
-/// until their total probability reaches 1 − ε, with their log-probabilities; the remaining tail mass; and
-/// log P(next token). Log-probabilities are computed in double from the float32 row and stored as float32.
+/// until their total probability reaches 1 − ε, with their float32 logits; the remaining tail mass; the row's log
+/// normalizer in double; and the next token's logit (see <see cref="CompactChunk"/>).
 /// </summary>
 public sealed class CompactRowEncoder
 {
@@ -30,7 +30,7 @@ public sealed class CompactRowEncoder
         var stats = RowSoftmax.Stats(row);
         if (!stats.Finite)
         {
-            output.AddRow(0, float.NaN, float.NaN);
+            output.AddRow(0, float.NaN, double.NaN, float.NaN);
             return;
         }
         float max = stats.Max;
@@ -68,15 +68,14 @@ public sealed class CompactRowEncoder
         }
 
         double logNorm = max + lnSum;
-        output.ReserveEntries(count, out var ids, out var logProbs);
+        output.ReserveEntries(count, out var ids, out var logits);
         for (int k = 0; k < count; k++)
         {
             int id = IdOf(keys[k]);
             ids[k] = id;
-            logProbs[k] = (float)(row[id] - logNorm);
+            logits[k] = row[id];
         }
-        float next = nextToken >= 0 ? (float)(row[nextToken] - logNorm) : float.NaN;
-        output.AddRow(count, (float)(suffix[count] / sum), next);
+        output.AddRow(count, (float)(suffix[count] / sum), logNorm, nextToken >= 0 ? row[nextToken] : float.NaN);
         return true;
     }
 
