@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
@@ -17,6 +16,9 @@ public sealed class LogitsWriteQueue : IDisposable
 
     private readonly IBaselineWriter _target;
     private readonly BlockingCollection<Item> _items = new();
+    // Batches are mostly the same size (n_ubatch × n_vocab), so buffers are recycled rather than pooled by size class:
+    // a fresh multi-megabyte array per batch would cost an allocation and a page-faulting first touch every time.
+    private readonly ConcurrentBag<float[]> _spare = new();
     private readonly Thread _thread;
     private readonly long _maxBufferedBytes;
     private readonly object _gate = new();
@@ -48,7 +50,7 @@ public sealed class LogitsWriteQueue : IDisposable
             _bufferedBytes += bytes;
         }
         ThrowIfFailed();
-        var buffer = ArrayPool<float>.Shared.Rent(rows.Length);
+        var buffer = Rent(rows.Length);
         rows.CopyTo(buffer);
         _items.Add(new Item(chunk, firstPosition, buffer, rows.Length));
     }
@@ -86,6 +88,14 @@ public sealed class LogitsWriteQueue : IDisposable
 
     private void ThrowIfFailed() => _failure?.Throw();
 
+    private float[] Rent(int length)
+    {
+        // The bag holds at most the buffers in flight under the byte bound; one that is too small is dropped.
+        while (_spare.TryTake(out var buffer))
+            if (buffer.Length >= length) return buffer;
+        return GC.AllocateUninitializedArray<float>(length);
+    }
+
     private void Drain()
     {
         foreach (var item in _items.GetConsumingEnumerable())
@@ -104,7 +114,7 @@ public sealed class LogitsWriteQueue : IDisposable
             {
                 if (item.Rows is not null)
                 {
-                    ArrayPool<float>.Shared.Return(item.Rows);
+                    _spare.Add(item.Rows);
                     lock (_gate)
                     {
                         _bufferedBytes -= (long)item.Length * sizeof(float);
