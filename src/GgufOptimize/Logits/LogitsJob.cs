@@ -37,7 +37,7 @@ public static class LogitsJob
         int chunkCount = plan.ChunkCount;
         if (options.Format == LogitsFormat.LlamaCpp)
         {
-            if (options.FromChunk != 0) throw GgufOptimizeException.BadInput("--format llamacpp: a .kld file always starts at chunk 0 (use --to-chunk to limit its length)");
+            if (options.FromChunk != 0) throw GgufOptimizeException.BadInput($"--from-chunk {options.FromChunk}: a llama.cpp .kld file always starts at chunk 0 (use --to-chunk to limit its length)");
             kldChunks = LlamaCppChunks.FromText(textTokens, contextSize, model.AddBos, model.Bos, model.AddEos, options.ToChunk);
             chunkCount = kldChunks.ChunkCount;
         }
