@@ -3,7 +3,6 @@ using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
 using GgufOptimize.Logits;
-using GgufOptimize.Synthetic;
 
 namespace GgufOptimize.Bench;
 
@@ -25,15 +24,9 @@ public sealed class LogitsBenchmark : IBenchmark
         try
         {
             NativeRuntime.Initialize();
-            string model = Path.Combine(dir, "synthetic-32k.gguf");
-            SyntheticModel.Write(model, new SyntheticModelOptions
-            {
-                VocabSize = 32000, EmbeddingLength = embd, LayerCount = layers, HeadCount = 4, ContextLength = ctx, Seed = 7,
-            });
-            // Text long enough for the chunk count, sampled from the synthetic vocabulary's own pieces.
-            string text = MakeText(chunks * ctx);
-            string data = Path.Combine(dir, "data.txt");
-            File.WriteAllText(data, text);
+            string model = SyntheticWorkload.WriteModel(dir, embd, layers, ctx);
+            string data = SyntheticWorkload.WriteText(dir, chunks * ctx);
+            string text = File.ReadAllText(data);
 
             using var llama = LlamaModel.Load(model);
             var plan = ChunkPlan.ForModel(llama.Tokenize(text), ctx, llama.AddBos, llama.Bos, llama.AddEos, llama.Eos);
@@ -80,18 +73,5 @@ public sealed class LogitsBenchmark : IBenchmark
         var clock = Stopwatch.StartNew();
         action();
         return clock.Elapsed.TotalSeconds;
-    }
-
-    private static string MakeText(int approxTokens)
-    {
-        var pieces = SyntheticVocabulary.Build(32000).Tokens.Where(p => p.StartsWith(SyntheticVocabulary.SpaceMark) && p.Length > 2).ToArray();
-        var random = new Random(11);
-        var sb = new System.Text.StringBuilder();
-        for (int i = 0; i < approxTokens + 64; i++)
-        {
-            sb.Append(pieces[random.Next(pieces.Length)].Replace(SyntheticVocabulary.SpaceMark, " "));
-            if (i % 40 == 39) sb.Append(".\n\n");
-        }
-        return sb.ToString();
     }
 }

@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return Commands.KldCommand.Create();
         yield return Commands.QuantizeCommand.Create();
         yield return Commands.ImatrixCommand.Create();
+        yield return Commands.DatasetCommand.Create();
     }
 }

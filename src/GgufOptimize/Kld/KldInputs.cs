@@ -24,6 +24,7 @@ internal sealed class KldInputs : IDisposable
     private ModelChunkEvaluator? _targetModel;
     private ILogitsSource? _targetFile;
     private float[] _widened = [];
+    private int _scoringThreads = Hardware.PhysicalCores;
 
     public int TotalChunks { get; private set; }
     public int ContextSize { get; private set; }
@@ -36,6 +37,7 @@ internal sealed class KldInputs : IDisposable
     public static KldInputs Open(KldJobOptions o, IProgressSink progress)
     {
         var inputs = new KldInputs();
+        if (o.Threads > 0) inputs._scoringThreads = o.Threads;
         try
         {
             inputs.OpenBaseline(o, progress);
@@ -202,19 +204,19 @@ internal sealed class KldInputs : IDisposable
                 _keep.WriteLogits(chunk, 0, baseline);
                 _keep.MarkProcessed(chunk);
             }
-            return ChunkScorer.Score(chunk, baseline, _targetModel!.Evaluate(tokens), tokens, VocabSize, skip);
+            return ParallelChunkScorer.Score(chunk, baseline, _targetModel!.Evaluate(tokens), tokens, VocabSize, skip, _scoringThreads);
         }
 
         var stored = _baselineFile!;
         if (_targetModel is not null)
-            return stored.Score(chunk, _targetModel.Evaluate(tokens), tokens, skip);
+            return stored.Score(chunk, _targetModel.Evaluate(tokens), tokens, skip, _scoringThreads);
         var t = _targetFile!;
         if (stored.Rows is not { } file)
-            return stored.Score(chunk, t.IsHalf ? Widen(t.ChunkLogitsHalf(chunk)) : t.ChunkLogits(chunk), tokens, skip);
-        if (file.IsHalf && t.IsHalf) return ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogitsHalf(chunk), tokens, VocabSize, skip);
-        if (file.IsHalf) return ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogits(chunk), tokens, VocabSize, skip);
+            return stored.Score(chunk, t.IsHalf ? Widen(t.ChunkLogitsHalf(chunk)) : t.ChunkLogits(chunk), tokens, skip, _scoringThreads);
+        if (file.IsHalf && t.IsHalf) return ParallelChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogitsHalf(chunk), tokens, VocabSize, skip, _scoringThreads);
+        if (file.IsHalf) return ParallelChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogits(chunk), tokens, VocabSize, skip, _scoringThreads);
         ReadOnlySpan<float> targetRows = t.IsHalf ? Widen(t.ChunkLogitsHalf(chunk)) : t.ChunkLogits(chunk);
-        return ChunkScorer.Score(chunk, file.ChunkLogits(chunk), targetRows, tokens, VocabSize, skip);
+        return ParallelChunkScorer.Score(chunk, file.ChunkLogits(chunk), targetRows, tokens, VocabSize, skip, _scoringThreads);
     }
 
     private ReadOnlySpan<float> Widen(ReadOnlySpan<Half> half)

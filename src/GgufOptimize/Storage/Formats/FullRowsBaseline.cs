@@ -21,9 +21,9 @@ public sealed class FullRowsBaseline(ILogitsSource rows, StoredLogitsKind kind, 
 
     public int[] ChunkTokens(int chunk) => rows.ChunkTokens(chunk);
 
-    public ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst) => rows.IsHalf
-        ? ChunkScorer.Score(chunk, rows.ChunkLogitsHalf(chunk), target, tokens, VocabSize, skipFirst)
-        : ChunkScorer.Score(chunk, rows.ChunkLogits(chunk), target, tokens, VocabSize, skipFirst);
+    public ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1) => rows.IsHalf
+        ? ParallelChunkScorer.Score(chunk, rows.ChunkLogitsHalf(chunk), target, tokens, VocabSize, skipFirst, threads)
+        : ParallelChunkScorer.Score(chunk, rows.ChunkLogits(chunk), target, tokens, VocabSize, skipFirst, threads);
 
     public void Dispose() => rows.Dispose();
 }

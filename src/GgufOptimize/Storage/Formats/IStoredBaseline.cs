@@ -27,9 +27,10 @@ public interface IStoredBaseline : IDisposable
     ILogitsSource? Rows { get; }
     /// <summary>
     /// Scores positions max(skipFirst, FirstStoredPosition) … tokens.Length − 2 of the chunk against
-    /// <paramref name="target"/> (tokens.Length × n_vocab, row-major).
+    /// <paramref name="target"/> (tokens.Length × n_vocab, row-major), on up to <paramref name="threads"/> threads
+    /// (the result does not depend on the thread count).
     /// </summary>
-    ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst);
+    ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1);
 }
 
 /// <summary>The kinds of stored logits files <see cref="StoredBaselines"/> recognizes.</summary>

@@ -12,7 +12,6 @@ public sealed class CompactBaselineReader : IStoredBaseline
     private readonly long[] _entryStart;
     private readonly int[] _lengths;
     private readonly bool[] _processed;
-    private float[] _scratch = [];
 
     public string Path { get; }
     public StoredLogitsKind Kind => StoredLogitsKind.Compact;
@@ -75,28 +74,32 @@ public sealed class CompactBaselineReader : IStoredBaseline
         into.AddRange(s.Counts, s.Tail, s.LogNorm, s.Next, s.Ids, s.Logits);
     }
 
-    public ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst)
+    public unsafe ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1)
     {
         int n = VocabSize;
         if (target.Length != (long)tokens.Length * n)
             throw new ArgumentException($"expected {tokens.Length} tokens × {n} logits, target has {target.Length}");
-        var s = Spans(chunk);
-        var counts = s.Counts;
+        var counts = Spans(chunk).Counts;
         if (counts.Length != tokens.Length)
             throw new ArgumentException($"chunk {chunk} of '{Path}' has {counts.Length} positions, {tokens.Length} tokens were given");
-        if (_scratch.Length < n) _scratch = new float[n];
-        int skip = Math.Max(0, skipFirst);
-        var builder = new ChunkResultBuilder(chunk, Math.Max(0, tokens.Length - 1 - skip));
-        int entry = 0;
-        for (int j = 0; j < tokens.Length - 1; j++)
+        var entryStart = new int[counts.Length + 1];
+        for (int j = 0; j < counts.Length; j++) entryStart[j + 1] = entryStart[j] + counts[j];
+        int first = Math.Clamp(skipFirst, 0, Math.Max(0, tokens.Length - 1));
+        var next = tokens.ToArray();
+        fixed (float* t = target)
         {
-            int k = counts[j];
-            if (j >= skip)
-                builder.Add(TopTailComparer.Compare(s.Ids.Slice(entry, k), s.Logits.Slice(entry, k), s.LogNorm[j], s.Tail[j], s.Next[j],
-                    target.Slice(j * n, n), tokens[j + 1], _scratch));
-            entry += k;
+            float* tp = t;
+            return PositionScorer.Score(chunk, first, tokens.Length - 1, threads, n, (start, end, results, scratch) =>
+            {
+                var s = Spans(chunk);
+                for (int j = start; j < end; j++)
+                {
+                    int e = entryStart[j], k = entryStart[j + 1] - e;
+                    results[j - first] = TopTailComparer.Compare(s.Ids.Slice(e, k), s.Logits.Slice(e, k), s.LogNorm[j], s.Tail[j], s.Next[j],
+                        new ReadOnlySpan<float>(tp + (long)j * n, n), next[j + 1], scratch);
+                }
+            });
         }
-        return builder.Build();
     }
 
     public void Dispose() => _reader.Dispose();

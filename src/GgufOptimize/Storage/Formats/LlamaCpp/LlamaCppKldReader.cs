@@ -89,21 +89,28 @@ public sealed class LlamaCppKldReader : IStoredBaseline
         return tokens;
     }
 
-    public ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst)
+    public unsafe ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1)
     {
         int n = VocabSize;
         if (tokens.Length != ContextSize || target.Length != (long)ContextSize * n)
             throw new ArgumentException($"a llama.cpp chunk has {ContextSize} tokens × {n} logits; got {tokens.Length} tokens, {target.Length} logits");
         if (!HasChunk(chunk)) throw new ArgumentException($"'{Path}' lacks chunk {chunk}");
         int first = Math.Max(skipFirst, Layout.FirstPosition);
-        var builder = new ChunkResultBuilder(chunk, Math.Max(0, ContextSize - 1 - first));
-        for (int j = first; j < ContextSize - 1; j++)
+        var next = tokens.ToArray();
+        fixed (float* t = target)
         {
-            long offset = Layout.RowOffset(chunk, j);
-            var head = _file.Span<float>(offset, 2);
-            builder.Add(QuantizedLogProbComparer.Compare(head[0], head[1], _file.Span<ushort>(offset + 8, n), target.Slice(j * n, n), tokens[j + 1]));
+            float* tp = t;
+            return PositionScorer.Score(chunk, first, ContextSize - 1, threads, 0, (start, end, results, _) =>
+            {
+                for (int j = start; j < end; j++)
+                {
+                    long offset = Layout.RowOffset(chunk, j);
+                    var head = _file.Span<float>(offset, 2);
+                    results[j - first] = QuantizedLogProbComparer.Compare(head[0], head[1], _file.Span<ushort>(offset + 8, n),
+                        new ReadOnlySpan<float>(tp + (long)j * n, n), next[j + 1]);
+                }
+            });
         }
-        return builder.Build();
     }
 
     public void Dispose() => _file.Dispose();
