@@ -4,10 +4,12 @@ using System.Runtime.ExceptionServices;
 namespace GgufOptimize.Storage.Formats;
 
 /// <summary>
-/// Moves storing off the decode thread: each decode batch's logits are copied into a pooled buffer and handed to one
-/// background thread that writes them, so disk writes, fsyncs and encoding overlap the next batch's decode. The
-/// buffered bytes are bounded (the decode thread waits when the writer falls behind), and a chunk is flagged by the
-/// writer only after all of its rows were written, in the order they were queued, so resuming after a kill stays exact.
+/// Moves storing off the decode thread: each decode batch's logits are copied into a recycled buffer and handed to one
+/// background thread that writes (and encodes) them, so that work and the per-chunk fsync overlap the next batch's
+/// decode. The buffered bytes are bounded (the decode thread waits when the writer falls behind), and a chunk is flagged
+/// by the writer only after all of its rows were written, in the order they were queued, so resuming after a kill stays
+/// exact. (Writing full rows straight from the decode thread, one copy fewer, measured slower: the decode thread then
+/// waits on the page cache.)
 /// </summary>
 public sealed class LogitsWriteQueue : IDisposable
 {
