@@ -55,6 +55,53 @@ public class CompactFormatTests
             Assert.True(Math.Abs(b - a) <= 1e-3 * a, $"{name}: compact {b} vs exact {a}");
     }
 
+    /// <summary>The bound on real distributions: the real model against its Q4_0, every position of two chunks, ε = 1e-3 and 1e-2.</summary>
+    [SkippableFact]
+    public void The_bound_holds_on_the_real_models_distributions()
+    {
+        using var tmp = new TempDir();
+        string target = FormatFixtures.Quantized(tmp);
+        using var baseModel = GgufOptimize.Engine.LlamaModel.Load(SharedAssets.AidreamsModel);
+        using var targetModel = GgufOptimize.Engine.LlamaModel.Load(target);
+        var plan = GgufOptimize.Chunking.ChunkPlan.ForModel(baseModel.Tokenize(File.ReadAllText(FormatFixtures.Text(tmp))), 128, baseModel.AddBos, baseModel.Bos, baseModel.AddEos, baseModel.Eos);
+        using var be = new GgufOptimize.Engine.LlamaEvaluator(baseModel, new() { ContextSize = 128 });
+        using var te = new GgufOptimize.Engine.LlamaEvaluator(targetModel, new() { ContextSize = 128 });
+        int vocab = baseModel.VocabSize, tight = 0;
+        var p = new float[128 * vocab];
+        var q = new float[128 * vocab];
+        var scratch = new float[vocab];
+        foreach (double epsilon in new[] { 1e-3, 1e-2 })
+        {
+            var encoder = new CompactRowEncoder(epsilon);
+            var chunk = new CompactChunk();
+            for (int c = 0; c < 2; c++)
+            {
+                var tokens = plan.Chunk(c);
+                be.EvaluateChunk(tokens, p.AsSpan(0, tokens.Length * vocab));
+                te.EvaluateChunk(tokens, q.AsSpan(0, tokens.Length * vocab));
+                for (int j = 0; j < tokens.Length - 1; j++)
+                {
+                    var pr = p.AsSpan(j * vocab, vocab);
+                    var qr = q.AsSpan(j * vocab, vocab);
+                    chunk.Clear();
+                    encoder.Encode(pr, tokens[j + 1], chunk);
+                    var exact = GgufOptimize.Metrics.LogitComparer.Compare(pr, qr, tokens[j + 1]);
+                    var compact = GgufOptimize.Metrics.TopTailComparer.Compare(chunk.Ids, chunk.Logits, chunk.LogNorm[0], chunk.TailMass[0], chunk.NextLogit[0], qr, tokens[j + 1], scratch);
+                    var kept = chunk.Ids.ToArray().ToHashSet();
+                    double max = double.MinValue, min = double.MaxValue;
+                    for (int i = 0; i < vocab; i++)
+                        if (!kept.Contains(i)) { max = Math.Max(max, pr[i] - qr[i]); min = Math.Min(min, pr[i] - qr[i]); }
+                    double bound = chunk.TailMass[0] * (max - min), error = exact.Kld - compact.Kld;
+                    Assert.True(chunk.TailMass[0] <= epsilon * (1 + 1e-6));
+                    Assert.True(error >= -1e-9 * exact.Kld - 1e-14, $"ε {epsilon}, chunk {c}, position {j}: compact {compact.Kld} above exact {exact.Kld}");
+                    Assert.True(error <= bound + 1e-9 * exact.Kld + 1e-14, $"ε {epsilon}, chunk {c}, position {j}: error {error} above bound {bound}");
+                    if (error > 1e-3 * exact.Kld) tight++;
+                }
+            }
+        }
+        Assert.True(tight > 0, "the tail never mattered: the test would not notice a wrong bound");
+    }
+
     [SkippableFact]
     public void A_compact_file_extends_to_more_chunks_and_h5py_reads_its_layout()
     {
