@@ -1,3 +1,4 @@
+using GgufOptimize.Gguf;
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
@@ -37,8 +38,10 @@ public sealed class PythonToolChunks
     public static PythonToolChunks For(LlamaModel model, string datasetPath, int contextSize)
     {
         if (contextSize < 3) throw GgufOptimizeException.BadInput($"Python-tool baseline: n_ctx {contextSize} is too small");
-        bool requireBos = Flag(model.MetadataString("tokenizer.ggml.add_bos_token"));
-        bool requireEos = Flag(model.MetadataString("tokenizer.ggml.add_eos_token"));
+        // Read with our own GGUF reader: the flags come straight from the file, as llama-cpp-python reports them.
+        var metadata = GgufFile.Read(model.Path).Metadata;
+        bool requireBos = metadata.GetBool("tokenizer.ggml.add_bos_token") ?? true;
+        bool requireEos = metadata.GetBool("tokenizer.ggml.add_eos_token") ?? true;
         int? bos = requireBos ? model.Bos : null;
         int? eos = requireEos ? model.Eos : null;
         string cache = datasetPath + ".tokens.npy";
@@ -65,5 +68,4 @@ public sealed class PythonToolChunks
         return result.ToArray();
     }
 
-    private static bool Flag(string? value) => value is null || !value.Equals("false", StringComparison.OrdinalIgnoreCase);
 }
