@@ -15,12 +15,7 @@ namespace GgufOptimize.Cli.Commands;
 /// </summary>
 internal static class ImatrixCommand
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    private static readonly JsonSerializerOptions Json = JsonOutput.CamelCase;
 
     public static Command Create()
     {

@@ -12,12 +12,7 @@ namespace GgufOptimize.Cli.Commands;
 /// <summary><c>gguf-optimize inspect model.gguf [--json] [--metadata]</c>: what a GGUF model is, from its header.</summary>
 internal static class InspectCommand
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    private static readonly JsonSerializerOptions Json = JsonOutput.CamelCase;
 
     public static Command Create()
     {

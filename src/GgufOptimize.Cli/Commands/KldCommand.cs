@@ -10,7 +10,7 @@ internal static class KldCommand
 {
     public static Command Create()
     {
-        var baselineLogits = new Option<string?>("--baseline-logits") { Description = "Stored baseline logits (from 'gguf-optimize logits')" };
+        var baselineLogits = new Option<string?>("--baseline-logits") { Description = "Stored baseline: ours (full or compact), a llama.cpp .kld, or llama-gguf-optimize HDF5" };
         var baselineModel = new Option<string?>("--baseline-model") { Description = "Baseline model, run on --dataset next to the target (generate-both mode)" };
         var targetModel = new Option<string?>("--target-model") { Description = "Model to compare (e.g. a quantization), run on the baseline's tokens" };
         var targetLogits = new Option<string?>("--target-logits") { Description = "Stored logits of the target, made on the same tokens" };

@@ -19,8 +19,11 @@ internal static class LogitsCommand
         var threads = new Option<int>("--threads", "-t") { Description = $"CPU threads (0 = physical cores, here {GgufOptimize.Engine.Hardware.PhysicalCores})", DefaultValueFactory = _ => 0 };
         var precision = new Option<int>("--precision") { Description = "Stored logits precision in bits: 32 or 16", DefaultValueFactory = _ => 32 };
         precision.AcceptOnlyFromAmong("16", "32");
-        var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed) or gzip (chunked + deflate, written at the end, slow)", DefaultValueFactory = _ => "none" };
+        var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed) or gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits)", DefaultValueFactory = _ => "none" };
         compression.AcceptOnlyFromAmong("none", "gzip");
+        var format = new Option<string>("--format") { Description = "full (every logit), compact (top tokens up to 1 - tail mass, tail mass, log P(next)) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking)", DefaultValueFactory = _ => "full" };
+        format.AcceptOnlyFromAmong("full", "compact", "llamacpp");
+        var tailMass = new Option<double>("--tail-mass") { Description = "With --format compact: probability at most left in each position's tail bucket (epsilon)", DefaultValueFactory = _ => LogitsJobOptions.DefaultTailMass };
         var from = new Option<int>("--from-chunk") { Description = "First chunk to compute", DefaultValueFactory = _ => 0 };
         var to = new Option<int?>("--to-chunk") { Description = "Stop before this chunk (default: all chunks)" };
         var clobber = new Option<bool>("--clobber") { Description = "Replace an existing output made from another model, dataset or context size" };
@@ -28,7 +31,7 @@ internal static class LogitsCommand
 
         var command = new Command("logits", "Run the baseline model over a dataset once and store its logits (resumable HDF5)")
         {
-            model, dataset, output, context, batch, ubatch, threads, precision, compression, from, to, clobber, json,
+            model, dataset, output, context, batch, ubatch, threads, precision, compression, format, tailMass, from, to, clobber, json,
         };
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
@@ -43,6 +46,8 @@ internal static class LogitsCommand
                 Threads = parse.GetValue(threads),
                 Precision = parse.GetValue(precision),
                 Compression = parse.GetValue(compression) == "gzip" ? LogitsCompression.Gzip : LogitsCompression.None,
+                Format = parse.GetValue(format) switch { "compact" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },
+                TailMass = parse.GetValue(tailMass),
                 FromChunk = parse.GetValue(from),
                 ToChunk = parse.GetValue(to),
                 Clobber = parse.GetValue(clobber),

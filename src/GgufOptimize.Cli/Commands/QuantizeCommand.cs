@@ -13,11 +13,8 @@ namespace GgufOptimize.Cli.Commands;
 /// <summary><c>gguf-optimize quantize</c>: one model to several types with llama.cpp's quantizer, with or without an imatrix.</summary>
 internal static class QuantizeCommand
 {
-    private static readonly JsonSerializerOptions Json = new()
+    private static readonly JsonSerializerOptions Json = new(JsonOutput.CamelCase)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 

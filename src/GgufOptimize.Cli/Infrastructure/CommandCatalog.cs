@@ -12,5 +12,9 @@ internal static class CommandCatalog
         yield return Commands.KldCommand.Create();
         yield return Commands.QuantizeCommand.Create();
         yield return Commands.ImatrixCommand.Create();
+        yield return Commands.DatasetCommand.Create();
+        yield return Commands.IterateCommand.Create();
+        yield return Commands.ReportCommand.Create();
+        yield return Commands.DemoCommand.Create();
     }
 }

@@ -22,6 +22,29 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Streams a file into place: <paramref name="write"/> fills a temporary file that is renamed only when complete.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir)) throw GgufOptimizeException.BadInput($"output folder '{dir}' does not exist (for '{path}')");
+        string temp = TempName(full);
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(file);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <summary>A sibling name that no other writer picks and that readers never mistake for the real file.</summary>

@@ -19,6 +19,22 @@ public static class OutputPaths
         }
     }
 
+    /// <summary>Creates the folder if needed and proves a file can be written there, before any long work starts.</summary>
+    public static void EnsureWritableFolder(string folder, string what)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, $".gguf-optimize-write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw GgufOptimizeException.BadInput($"{what} '{folder}' is not writable: {e.Message}");
+        }
+    }
+
     /// <summary>Fails early when the disk cannot hold <paramref name="bytes"/> more.</summary>
     public static void EnsureFreeSpace(string outputPath, long bytes, string what)
     {

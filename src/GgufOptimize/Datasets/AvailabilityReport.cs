@@ -9,6 +9,8 @@ public sealed class AvailabilityReport
     public List<LanguageAvailability> Languages { get; set; } = [];
     public List<SourceRecord> Sources { get; set; } = [];
     public List<string> Warnings { get; set; } = [];
+
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, DatasetManifest.Json);
 }
 
 public sealed class LanguageAvailability

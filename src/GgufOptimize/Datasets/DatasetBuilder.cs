@@ -11,7 +11,7 @@ namespace GgufOptimize.Datasets;
 /// (see <see cref="SubsetPlan"/>), and writes data files plus a manifest atomically.
 /// </summary>
 /// <remarks>
-/// Memory: one sample being read, plus about 100 bytes per held sample (selected and skipped ones, and with
+/// Memory: one sample being read, plus about 150 bytes per held sample (selected and skipped ones, and with
 /// <c>--shuffle</c> only those); sample texts wait in a scratch file next to the output. Without <c>--shuffle</c>
 /// reading stops as soon as every language has its share.
 /// </remarks>
@@ -62,7 +62,7 @@ public static class DatasetBuilder
             for (int i = 0; i < plan.Sizes.Count; i++)
             {
                 string final = output.DataPath(plan.Sizes[i]);
-                string temp = $"{final}.tmp-{Guid.NewGuid():N}";
+                string temp = AtomicFile.TempName(final);
                 pending.Add((temp, final));
                 var record = writer.Write(temp, subsetPlan.Order, subsetPlan.Boundaries[i], cancellationToken);
                 record.Size = plan.Sizes[i];
@@ -198,16 +198,7 @@ public static class DatasetBuilder
         // Without its manifest a data file does not look finished, so the manifest goes first and comes back last.
         TryDelete(manifestPath);
         foreach (var (temp, final) in pending) File.Move(temp, final, overwrite: true);
-        string manifestTemp = $"{manifestPath}.tmp-{Guid.NewGuid():N}";
-        try
-        {
-            File.WriteAllText(manifestTemp, manifest.ToJson());
-            File.Move(manifestTemp, manifestPath, overwrite: true);
-        }
-        finally
-        {
-            TryDelete(manifestTemp);
-        }
+        AtomicFile.WriteAllText(manifestPath, manifest.ToJson());
         if (previous is not null && output.Directory is not null)
             foreach (var stale in previous.Subsets.Select(s => s.File).Except(manifest.Subsets.Select(s => s.File)))
                 if (Path.GetFileName(stale) == stale) TryDelete(Path.Combine(output.Directory, stale));

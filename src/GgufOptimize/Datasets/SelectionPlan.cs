@@ -8,6 +8,8 @@ namespace GgufOptimize.Datasets;
 internal sealed class SelectionPlan
 {
     public const string AllLanguages = "*";
+    /// <summary>Far beyond any corpus, small enough that sizes times languages cannot overflow.</summary>
+    private const long MaxSize = 1L << 40;
 
     private SelectionPlan(DatasetRequest request, List<string> groups, double[] weights, bool byTokens, List<long> sizes)
     {
@@ -73,6 +75,8 @@ internal sealed class SelectionPlan
         string unit = byTokens ? "--num-tokens" : "--num-samples";
         var sizes = (request.Subsets ?? []).Concat(extraSizes ?? []).ToList();
         if (sizes.Any(s => s <= 0)) throw GgufOptimizeException.BadInput("--subsets sizes must be positive");
+        if (sizes.Concat(size is { } sz ? [sz] : []).Any(s => s > MaxSize) || request.SkipSamples > MaxSize)
+            throw GgufOptimizeException.BadInput($"sizes and --skip-samples must not exceed {MaxSize}");
         if (request.Subsets is { Count: > 0 } && size is { } n && request.Subsets.Max() != n)
             throw GgufOptimizeException.BadInput($"the largest of --subsets ({request.Subsets.Max()}) must equal {unit} ({n})");
         if (size is { } total) sizes.Add(total);

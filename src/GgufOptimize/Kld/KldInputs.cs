@@ -4,6 +4,8 @@ using GgufOptimize.Engine;
 using GgufOptimize.Logits;
 using GgufOptimize.Metrics;
 using GgufOptimize.Storage;
+using GgufOptimize.Storage.Formats;
+using GgufOptimize.Storage.Formats.LlamaCpp;
 
 namespace GgufOptimize.Kld;
 
@@ -13,7 +15,8 @@ namespace GgufOptimize.Kld;
 /// </summary>
 internal sealed class KldInputs : IDisposable
 {
-    private ILogitsSource? _baselineFile;
+    private IStoredBaseline? _baselineFile;
+    private LlamaModel? _preloadedTarget;
     private ModelChunkEvaluator? _baselineModel;
     private ChunkPlan? _plan;
     private BaselineLogitsFile? _keep;
@@ -21,6 +24,7 @@ internal sealed class KldInputs : IDisposable
     private ModelChunkEvaluator? _targetModel;
     private ILogitsSource? _targetFile;
     private float[] _widened = [];
+    private int _scoringThreads = Hardware.PhysicalCores;
 
     public int TotalChunks { get; private set; }
     public int ContextSize { get; private set; }
@@ -33,10 +37,12 @@ internal sealed class KldInputs : IDisposable
     public static KldInputs Open(KldJobOptions o, IProgressSink progress)
     {
         var inputs = new KldInputs();
+        if (o.Threads > 0) inputs._scoringThreads = o.Threads;
         try
         {
             inputs.OpenBaseline(o, progress);
             inputs.OpenTarget(o);
+            inputs._preloadedTarget = null;
             return inputs;
         }
         catch
@@ -50,21 +56,33 @@ internal sealed class KldInputs : IDisposable
     {
         if (o.BaselineLogits is { } path)
         {
-            var reader = BaselineLogitsReader.Open(path);
+            var kind = StoredBaselines.Detect(path);
+            if (kind is StoredLogitsKind.LlamaCpp or StoredLogitsKind.PythonTool)
+            {
+                // These files need the evaluating model to rebuild or adjust their chunks: load it first.
+                if (o.TargetModel is null)
+                    throw GgufOptimizeException.BadInput($"baseline '{path}' ({(kind == StoredLogitsKind.LlamaCpp ? "llama.cpp .kld" : "llama-gguf-optimize HDF5")}) can only be compared with --target-model");
+                if (kind == StoredLogitsKind.PythonTool && o.Dataset is null)
+                    throw GgufOptimizeException.BadInput($"baseline '{path}' was written by llama-gguf-optimize and stores no tokens: give --dataset, the text it was made from");
+                _preloadedTarget = LlamaModel.Load(o.TargetModel);
+            }
+            var reader = StoredBaselines.OpenBaseline(path, new BaselineOpenContext { Model = _preloadedTarget, DatasetPath = o.Dataset });
             _baselineFile = reader;
             _baselineHeader = reader.Header;
-            if (o.Dataset is not null)
+            if (o.Dataset is not null && reader.Header is { } header)
             {
                 var corpus = TextCorpus.Load(o.Dataset);
-                if (corpus.Sha256 != reader.Header.DatasetSha256)
-                    throw GgufOptimizeException.BadInput($"baseline '{path}' was made from dataset '{reader.Header.DatasetFile}' (sha256 {reader.Header.DatasetSha256[..12]}…), not '{o.Dataset}' (sha256 {corpus.Sha256[..12]}…)");
+                if (corpus.Sha256 != header.DatasetSha256)
+                    throw GgufOptimizeException.BadInput($"baseline '{path}' was made from dataset '{header.DatasetFile}' (sha256 {header.DatasetSha256[..12]}…), not '{o.Dataset}' (sha256 {corpus.Sha256[..12]}…)");
             }
+            if (o.Dataset is not null && reader is LlamaCppKldReader kld) CheckKldTokens(kld, o.Dataset, _preloadedTarget!);
             TotalChunks = reader.TotalChunks;
             ContextSize = reader.ContextSize;
             VocabSize = reader.VocabSize;
             BaselineDescription = Path.GetFileName(path);
-            var h = reader.Header;
-            _baselineIdentity = $"logits of {h.Model.Sha256} on {h.DatasetSha256}, n_ctx {h.ContextSize}, f{h.Precision}";
+            _baselineIdentity = reader.Identity;
+            if (reader.FirstStoredPosition > o.SkipFirst)
+                progress.Info($"baseline '{path}' stores positions {reader.FirstStoredPosition}..{reader.ContextSize - 2} of each chunk (llama-perplexity's second half); only those are scored");
             int done = reader.ProcessedCount;
             if (done < reader.TotalChunks)
                 progress.Warn($"baseline '{path}' holds {done} of {reader.TotalChunks} chunks; only those are compared");
@@ -106,13 +124,13 @@ internal sealed class KldInputs : IDisposable
     {
         if (o.TargetModel is { } path)
         {
-            var model = LlamaModel.Load(path);
+            var model = _preloadedTarget ?? LlamaModel.Load(path);
             if (model.VocabSize != VocabSize)
             {
                 model.Dispose();
                 throw GgufOptimizeException.BadInput($"vocabulary size mismatch: baseline has {VocabSize} tokens, target model '{path}' has {model.VocabSize}");
             }
-            if (model.TokenizerFingerprint() != _baselineHeader!.TokenizerSha256)
+            if (_baselineHeader is not null && model.TokenizerFingerprint() != _baselineHeader.TokenizerSha256)
             {
                 model.Dispose();
                 throw GgufOptimizeException.BadInput($"tokenizer mismatch: target model '{path}' tokenizes differently from the baseline's model '{_baselineHeader.Model.FileName}'");
@@ -128,16 +146,26 @@ internal sealed class KldInputs : IDisposable
             _targetIdentity = $"model {id.Sha256}";
             return;
         }
-        var reader = BaselineLogitsReader.Open(o.TargetLogits!);
+        var target = StoredBaselines.OpenTarget(o.TargetLogits!, new BaselineOpenContext());
+        var reader = target.Rows;
         _targetFile = reader;
         if (reader.VocabSize != VocabSize)
             throw GgufOptimizeException.BadInput($"vocabulary size mismatch: baseline has {VocabSize} tokens, target logits '{o.TargetLogits}' have {reader.VocabSize}");
         if (reader.ContextSize != ContextSize)
             throw GgufOptimizeException.BadInput($"context mismatch: baseline chunks have {ContextSize} tokens, target logits '{o.TargetLogits}' have {reader.ContextSize}");
-        if (reader.Header.DatasetSha256 != _baselineHeader!.DatasetSha256 || reader.Header.TokenizerSha256 != _baselineHeader.TokenizerSha256)
+        if (target.Header is { } th && _baselineHeader is { } bh && (th.DatasetSha256 != bh.DatasetSha256 || th.TokenizerSha256 != bh.TokenizerSha256))
             throw GgufOptimizeException.BadInput($"target logits '{o.TargetLogits}' were computed on other tokens (dataset or tokenizer differs from the baseline's)");
         TargetDescription = Path.GetFileName(o.TargetLogits!);
-        _targetIdentity = $"logits of {reader.Header.Model.Sha256}, f{reader.Header.Precision}";
+        _targetIdentity = target.Identity;
+    }
+
+    /// <summary>With --dataset next to a .kld baseline, its stored tokens must be the dataset's, tokenized as llama-perplexity does.</summary>
+    private static void CheckKldTokens(LlamaCppKldReader kld, string dataset, LlamaModel model)
+    {
+        var corpus = TextCorpus.Load(dataset);
+        var chunks = LlamaCppChunks.FromText(model.Tokenize(corpus.Text), kld.ContextSize, model.AddBos, model.Bos, false, kld.TotalChunks);
+        if (chunks.ChunkCount != kld.TotalChunks || !chunks.Tokens.SequenceEqual(kld.StoredTokens))
+            throw GgufOptimizeException.BadInput($"baseline '{kld.Path}' holds other tokens than '{dataset}' tokenized by the target model (another text, or another tokenizer)");
     }
 
     private static EvaluatorOptions EvaluatorFor(KldJobOptions o, int ctx) => new()
@@ -176,22 +204,19 @@ internal sealed class KldInputs : IDisposable
                 _keep.WriteLogits(chunk, 0, baseline);
                 _keep.MarkProcessed(chunk);
             }
-            return ChunkScorer.Score(chunk, baseline, _targetModel!.Evaluate(tokens), tokens, VocabSize, skip);
+            return ParallelChunkScorer.Score(chunk, baseline, _targetModel!.Evaluate(tokens), tokens, VocabSize, skip, _scoringThreads);
         }
 
-        var file = _baselineFile!;
+        var stored = _baselineFile!;
         if (_targetModel is not null)
-        {
-            var target = _targetModel.Evaluate(tokens);
-            return file.IsHalf
-                ? ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), target, tokens, VocabSize, skip)
-                : ChunkScorer.Score(chunk, file.ChunkLogits(chunk), target, tokens, VocabSize, skip);
-        }
+            return stored.Score(chunk, _targetModel.Evaluate(tokens), tokens, skip, _scoringThreads);
         var t = _targetFile!;
-        if (file.IsHalf && t.IsHalf) return ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogitsHalf(chunk), tokens, VocabSize, skip);
-        if (file.IsHalf) return ChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogits(chunk), tokens, VocabSize, skip);
+        if (stored.Rows is not { } file)
+            return stored.Score(chunk, t.IsHalf ? Widen(t.ChunkLogitsHalf(chunk)) : t.ChunkLogits(chunk), tokens, skip, _scoringThreads);
+        if (file.IsHalf && t.IsHalf) return ParallelChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogitsHalf(chunk), tokens, VocabSize, skip, _scoringThreads);
+        if (file.IsHalf) return ParallelChunkScorer.Score(chunk, file.ChunkLogitsHalf(chunk), t.ChunkLogits(chunk), tokens, VocabSize, skip, _scoringThreads);
         ReadOnlySpan<float> targetRows = t.IsHalf ? Widen(t.ChunkLogitsHalf(chunk)) : t.ChunkLogits(chunk);
-        return ChunkScorer.Score(chunk, file.ChunkLogits(chunk), targetRows, tokens, VocabSize, skip);
+        return ParallelChunkScorer.Score(chunk, file.ChunkLogits(chunk), targetRows, tokens, VocabSize, skip, _scoringThreads);
     }
 
     private ReadOnlySpan<float> Widen(ReadOnlySpan<Half> half)
@@ -210,6 +235,7 @@ internal sealed class KldInputs : IDisposable
     public void Dispose()
     {
         _baselineFile?.Dispose();
+        _preloadedTarget?.Dispose();
         _baselineModel?.Dispose();
         _keep?.Dispose();
         _targetModel?.Dispose();

@@ -3,6 +3,9 @@ using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
 using GgufOptimize.Storage;
+using GgufOptimize.Storage.Formats;
+using GgufOptimize.Storage.Formats.Compact;
+using GgufOptimize.Storage.Formats.LlamaCpp;
 
 namespace GgufOptimize.Logits;
 
@@ -18,28 +21,44 @@ public static class LogitsJob
         var clock = Stopwatch.StartNew();
         OutputPaths.EnsureWritableDirectory(options.OutputPath, "--output");
         if (options.Precision is not (16 or 32)) throw GgufOptimizeException.BadInput($"--precision must be 16 or 32 (got {options.Precision})");
+        if (options.Format != LogitsFormat.Full && options.Compression != LogitsCompression.None)
+            throw GgufOptimizeException.BadInput($"--compression gzip applies to --format full only");
+        if (options.Format != LogitsFormat.Full && options.Precision != 32)
+            throw GgufOptimizeException.BadInput($"--precision applies to --format full only (compact and llamacpp are computed from float32 logits)");
+        if (options.Format == LogitsFormat.Compact && !(options.TailMass > 0 && options.TailMass < 1))
+            throw GgufOptimizeException.BadInput($"--tail-mass must be in (0, 1) (got {options.TailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
 
         using var model = LlamaModel.Load(options.ModelPath);
         int contextSize = ResolveContextSize(options.ContextSize, model, progress);
         var corpus = TextCorpus.Load(options.DatasetPath);
-        var plan = ChunkPlan.ForModel(model.Tokenize(corpus.Text), contextSize, model.AddBos, model.Bos, model.AddEos, model.Eos);
-        var (from, to) = ResolveRange(options.FromChunk, options.ToChunk, plan.ChunkCount);
+        var textTokens = model.Tokenize(corpus.Text);
+        var plan = ChunkPlan.ForModel(textTokens, contextSize, model.AddBos, model.Bos, model.AddEos, model.Eos);
+        LlamaCppChunks? kldChunks = null;
+        int chunkCount = plan.ChunkCount;
+        if (options.Format == LogitsFormat.LlamaCpp)
+        {
+            if (options.FromChunk != 0) throw GgufOptimizeException.BadInput($"--from-chunk {options.FromChunk}: a llama.cpp .kld file always starts at chunk 0 (use --to-chunk to limit its length)");
+            kldChunks = LlamaCppChunks.FromText(textTokens, contextSize, model.AddBos, model.Bos, model.AddEos, options.ToChunk);
+            chunkCount = kldChunks.ChunkCount;
+        }
+        var (from, to) = ResolveRange(options.FromChunk, options.ToChunk, chunkCount);
+        Func<int, int[]> chunkTokens = kldChunks is not null ? kldChunks.Chunk : plan.Chunk;
 
         var header = new BaselineHeader
         {
             ContextSize = contextSize,
             VocabSize = model.VocabSize,
-            TotalChunks = plan.ChunkCount,
+            TotalChunks = chunkCount,
             Precision = options.Precision,
             Model = ModelIdentity.Of(options.ModelPath),
             DatasetFile = Path.GetFileName(options.DatasetPath),
             DatasetSha256 = corpus.Sha256,
             TokenizerSha256 = model.TokenizerFingerprint(),
-            AddBos = plan.Bos.HasValue,
-            AddEos = plan.Eos.HasValue,
+            AddBos = kldChunks is not null ? kldChunks.Bos.HasValue : plan.Bos.HasValue,
+            AddEos = kldChunks is null && plan.Eos.HasValue,
         };
 
-        using var file = BaselineLogitsFile.OpenOrCreate(options.OutputPath, header, plan, options.Clobber, progress);
+        using var file = OpenWriter(options, header, plan, kldChunks, from, to, progress);
         int alreadyDone = 0;
         var todo = new List<int>();
         for (int c = from; c < to; c++)
@@ -62,20 +81,34 @@ public static class LogitsJob
             progress.Start("logits", to - from);
             progress.Report(alreadyDone);
             int done = alreadyDone;
-            foreach (int c in todo)
+            // Storing runs on the queue's thread, overlapping the next chunk's decode.
+            using (var queue = new LogitsWriteQueue(file))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var chunk = plan.Chunk(c);
-                evaluator.EvaluateChunk(chunk, (first, logits) => file.WriteLogits(c, first, logits));
-                file.MarkProcessed(c);
-                tokens += chunk.Length;
-                progress.Report(++done, chunk.Length);
+                foreach (int c in todo)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var chunk = chunkTokens(c);
+                    evaluator.EvaluateChunk(chunk, (first, logits) => queue.Add(c, first, logits));
+                    queue.EndChunk(c);
+                    tokens += chunk.Length;
+                    progress.Report(++done, chunk.Length);
+                }
+                queue.Finish();
             }
             progress.Finish();
         }
         file.Complete(from, to);
-        return new LogitsJobResult(options.OutputPath, plan.ChunkCount, todo.Count, alreadyDone, tokens, contextSize, model.VocabSize, clock.Elapsed.TotalSeconds);
+        return new LogitsJobResult(options.OutputPath, chunkCount, todo.Count, alreadyDone, tokens, contextSize, model.VocabSize, clock.Elapsed.TotalSeconds);
     }
+
+    private static IBaselineWriter OpenWriter(LogitsJobOptions o, BaselineHeader header, ChunkPlan plan, LlamaCppChunks? kldChunks, int from, int to, IProgressSink progress) =>
+        o.Format switch
+        {
+            LogitsFormat.Compact => CompactBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, o.TailMass, o.Clobber, progress),
+            LogitsFormat.LlamaCpp => LlamaCppKldWriter.OpenOrCreate(o.OutputPath, header, kldChunks!, o.Clobber, progress),
+            _ when o.Compression == LogitsCompression.Gzip => CompressedBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, from, to, o.Clobber, progress),
+            _ => BaselineLogitsFile.OpenOrCreate(o.OutputPath, header, plan, o.Clobber, progress),
+        };
 
     /// <summary>The default is the training context capped at 4096 (with a warning); larger than trained is refused.</summary>
     public static int ResolveContextSize(int requested, LlamaModel model, IProgressSink progress)

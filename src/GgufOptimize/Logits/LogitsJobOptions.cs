@@ -15,6 +15,10 @@ public sealed record LogitsJobOptions
     public int Precision { get; init; } = 32;
     /// <summary>None: contiguous, written in place at disk speed. Gzip: chunked + deflate, produced at the end.</summary>
     public LogitsCompression Compression { get; init; } = LogitsCompression.None;
+    /// <summary>Full rows (default), the compact top-tokens encoding, or llama.cpp's --kl-divergence-base file.</summary>
+    public LogitsFormat Format { get; init; } = LogitsFormat.Full;
+    /// <summary>Compact format: ε, the probability mass at most left in each position's tail bucket.</summary>
+    public double TailMass { get; init; } = DefaultTailMass;
     /// <summary>First chunk to compute (inclusive).</summary>
     public int FromChunk { get; init; }
     /// <summary>Last chunk to compute (exclusive); null = all.</summary>
@@ -23,6 +27,17 @@ public sealed record LogitsJobOptions
     public bool Clobber { get; init; }
 
     public const int MaxDefaultContext = 4096;
+    public const double DefaultTailMass = 1e-4;
 }
 
 public enum LogitsCompression { None, Gzip }
+
+public enum LogitsFormat
+{
+    /// <summary>Every logit of every position, float32 or float16 (contiguous HDF5, or gzip-compressed).</summary>
+    Full,
+    /// <summary>Per position the top tokens up to 1 − ε of the probability, the tail mass and log P(next) (HDF5).</summary>
+    Compact,
+    /// <summary>llama-perplexity's --kl-divergence-base file (.kld): its own chunking, second half of each chunk, uint16 log-probs.</summary>
+    LlamaCpp,
+}

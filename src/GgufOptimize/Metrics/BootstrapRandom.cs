@@ -1,3 +1,5 @@
+using GgufOptimize.Common;
+
 namespace GgufOptimize.Metrics;
 
 /// <summary>
@@ -7,37 +9,11 @@ namespace GgufOptimize.Metrics;
 /// </summary>
 internal struct BootstrapRandom
 {
-    private ulong _s0, _s1, _s2, _s3;
+    private Xoshiro256 _generator;
 
-    public BootstrapRandom(ulong seed, ulong stream)
-    {
-        ulong state = seed ^ (stream * 0xD1B54A32D192ED03UL);
-        _s0 = SplitMix(ref state);
-        _s1 = SplitMix(ref state);
-        _s2 = SplitMix(ref state);
-        _s3 = SplitMix(ref state);
-    }
+    public BootstrapRandom(ulong seed, ulong stream) => _generator = new Xoshiro256(seed ^ (stream * 0xD1B54A32D192ED03UL));
 
-    private static ulong SplitMix(ref ulong state)
-    {
-        ulong z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    public ulong NextUInt64()
-    {
-        ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _generator.NextUInt64();
 
     /// <summary>Uniform integer in [0, bound) without modulo bias (Lemire's multiply-and-reject).</summary>
     public int NextInt(int bound)

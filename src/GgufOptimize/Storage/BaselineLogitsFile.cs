@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
+using GgufOptimize.Storage.Formats;
 using GgufOptimize.Storage.Hdf5;
 
 namespace GgufOptimize.Storage;
@@ -11,7 +12,7 @@ namespace GgufOptimize.Storage;
 /// in place. The file lives under <c>NAME.partial</c> until the requested chunk range is complete, then is renamed;
 /// a kill at any moment leaves a valid, resumable partial file whose flags name exactly the chunks fully written.
 /// </summary>
-public sealed class BaselineLogitsFile : IDisposable
+public sealed class BaselineLogitsFile : IBaselineWriter
 {
     private readonly string _path;
     private readonly string _partialPath;
@@ -95,20 +96,41 @@ public sealed class BaselineLogitsFile : IDisposable
         }
     }
 
-    /// <summary>Flags a chunk done, after its logits are on disk, so a crash never flags a chunk half written.</summary>
+    /// <summary>
+    /// Flags a chunk done after its logits are on disk (fdatasync), so neither a kill nor a power cut leaves a flag over
+    /// data that was lost. The flag itself needs no sync of its own: a flag lost in a power cut only means the chunk is
+    /// computed again, and the next chunk's sync (or <see cref="Complete"/>'s) makes it durable anyway.
+    /// </summary>
     public void MarkProcessed(int chunk)
     {
         _writer.Flush();
         _writer.Write(_chunkIndex, chunk, (ReadOnlySpan<long>)[chunk]);
         _writer.Write(_processed, chunk, (ReadOnlySpan<byte>)[1]);
-        _writer.Flush();
         _done[chunk] = true;
+    }
+
+    public string PartialPath => _partialPath;
+
+    /// <summary>Every chunk of [from, to) is done.</summary>
+    public bool IsComplete(int from, int to)
+    {
+        for (int c = from; c < to; c++) if (!_done[c]) return false;
+        return true;
+    }
+
+    /// <summary>Syncs and closes the partial file without renaming it (for exporters that build the final file from it).</summary>
+    public void Seal()
+    {
+        if (_closed) return;
+        _writer.Flush();
+        Close();
     }
 
     /// <summary>Renames the file to its final name when every chunk of [from, to) is done.</summary>
     public bool Complete(int from, int to)
     {
-        for (int c = from; c < to; c++) if (!_done[c]) return false;
+        if (!IsComplete(from, to)) return false;
+        _writer.Flush();
         Close();
         File.Move(_partialPath, _path, overwrite: true);
         return true;
@@ -148,10 +170,23 @@ public sealed class BaselineLogitsFile : IDisposable
         int chunks = header.TotalChunks, n = header.ContextSize;
         var spec = new Hdf5FileSpec();
         var root = spec.Root;
-        root.SetAttribute(BaselineLayout.AttrFormat, BaselineLayout.FormatName);
-        root.SetAttribute(BaselineLayout.AttrContext, n);
+        SetProvenance(root, header, BaselineLayout.FormatName);
+        root.AddDataset("logits", header.Precision == 16 ? H5ElementType.Float16 : H5ElementType.Float32, chunks, n, header.VocabSize);
+        root.AddDataset("processed_chunks", H5ElementType.Bool, chunks);
+        var index = root.AddDataset("chunk_index", H5ElementType.Int64, chunks);
+        index.SetInitialData(Enumerable.Repeat(-1L, chunks).ToArray());
+        root.AddDataset("freed_chunks", H5ElementType.Int64, 0);
+        AddTokens(root, header, plan);
+        return spec;
+    }
+
+    /// <summary>The root attributes every baseline file of ours carries (the Python tool's four, then our provenance).</summary>
+    internal static void SetProvenance(Hdf5GroupSpec root, BaselineHeader header, string format)
+    {
+        root.SetAttribute(BaselineLayout.AttrFormat, format);
+        root.SetAttribute(BaselineLayout.AttrContext, header.ContextSize);
         root.SetAttribute(BaselineLayout.AttrVocab, header.VocabSize);
-        root.SetAttribute(BaselineLayout.AttrTotalChunks, chunks);
+        root.SetAttribute(BaselineLayout.AttrTotalChunks, header.TotalChunks);
         root.SetAttribute(BaselineLayout.AttrPrecision, header.Precision);
         root.SetAttribute(BaselineLayout.AttrModelFile, header.Model.FileName);
         root.SetAttribute(BaselineLayout.AttrModelSize, header.Model.Size);
@@ -162,13 +197,12 @@ public sealed class BaselineLogitsFile : IDisposable
         root.SetAttribute(BaselineLayout.AttrAddBos, header.AddBos);
         root.SetAttribute(BaselineLayout.AttrAddEos, header.AddEos);
         root.SetAttribute(BaselineLayout.AttrChunkRule, BaselineLayout.ChunkRule);
+    }
 
-        root.AddDataset("logits", header.Precision == 16 ? H5ElementType.Float16 : H5ElementType.Float32, chunks, n, header.VocabSize);
-        root.AddDataset("processed_chunks", H5ElementType.Bool, chunks);
-        var index = root.AddDataset("chunk_index", H5ElementType.Int64, chunks);
-        index.SetInitialData(Enumerable.Repeat(-1L, chunks).ToArray());
-        root.AddDataset("freed_chunks", H5ElementType.Int64, 0);
-
+    /// <summary>tokens [chunks, n_ctx] (−1 past a chunk's end) and chunk_lengths [chunks], filled from the plan.</summary>
+    internal static void AddTokens(Hdf5GroupSpec root, BaselineHeader header, ChunkPlan plan)
+    {
+        int chunks = header.TotalChunks, n = header.ContextSize;
         var tokens = new int[(long)chunks * n];
         Array.Fill(tokens, -1);
         var lengths = new int[chunks];
@@ -180,6 +214,5 @@ public sealed class BaselineLogitsFile : IDisposable
         }
         root.AddDataset("tokens", H5ElementType.Int32, chunks, n).SetInitialData(tokens);
         root.AddDataset("chunk_lengths", H5ElementType.Int32, chunks).SetInitialData(lengths);
-        return spec;
     }
 }

@@ -87,7 +87,7 @@ public sealed class BaselineLogitsReader : ILogitsSource
         return layout;
     }
 
-    private static BaselineHeader HeaderFrom(Hdf5Layout layout, string path)
+    internal static BaselineHeader HeaderFrom(Hdf5Layout layout, string path)
     {
         var root = layout.Root;
         return new BaselineHeader

@@ -1,4 +1,5 @@
 using System.Text;
+using GgufOptimize.Common;
 
 namespace GgufOptimize.Synthetic;
 
@@ -9,18 +10,11 @@ namespace GgufOptimize.Synthetic;
 /// </summary>
 public sealed class DeterministicRandom
 {
-    private ulong _s0, _s1, _s2, _s3;
+    private Xoshiro256 _generator;
     private double _spare;
     private bool _hasSpare;
 
-    public DeterministicRandom(ulong seed)
-    {
-        ulong x = seed;
-        _s0 = SplitMix(ref x);
-        _s1 = SplitMix(ref x);
-        _s2 = SplitMix(ref x);
-        _s3 = SplitMix(ref x);
-    }
+    public DeterministicRandom(ulong seed) => _generator = new Xoshiro256(seed);
 
     /// <summary>A stream for one named part (a tensor) and index (a row) of a seeded whole.</summary>
     public static DeterministicRandom For(ulong seed, string part, long index = 0)
@@ -28,30 +22,11 @@ public sealed class DeterministicRandom
         ulong h = 14695981039346656037UL; // FNV-1a over the part name
         foreach (byte b in Encoding.UTF8.GetBytes(part)) h = (h ^ b) * 1099511628211UL;
         ulong x = seed ^ h;
-        ulong mixed = SplitMix(ref x) ^ (ulong)index * 0x9E3779B97F4A7C15UL;
+        ulong mixed = Xoshiro256.SplitMix(ref x) ^ (ulong)index * 0x9E3779B97F4A7C15UL;
         return new DeterministicRandom(mixed);
     }
 
-    private static ulong SplitMix(ref ulong x)
-    {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    public ulong NextUInt64()
-    {
-        ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _generator.NextUInt64();
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));

@@ -18,6 +18,19 @@ public static class SyntheticModel
     public static void Write(string path, SyntheticModelOptions options, IProgressSink? progress = null, CancellationToken cancellationToken = default) =>
         CreateWriter(options).Write(path, progress, cancellationToken);
 
+    /// <summary>
+    /// The residual channels with large activations in a model made from <paramref name="options"/>: the sink channel
+    /// (a large constant) and the outlier channels (wide spread). An importance matrix of the attention and FFN
+    /// input matrices should rank these channels highest.
+    /// </summary>
+    public static SyntheticChannels LargeChannels(SyntheticModelOptions options)
+    {
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw GgufOptimizeException.BadInput($"synthetic model: {e.Message}"); }
+        var weights = new SyntheticWeights(options, SyntheticVocabulary.Build(options.VocabSize));
+        return new SyntheticChannels(weights.SinkChannel, weights.OutlierChannels);
+    }
+
     /// <summary>A writer with all metadata and (lazily generated) tensors of the model, for callers that add keys first.</summary>
     public static GgufWriter CreateWriter(SyntheticModelOptions options)
     {
@@ -96,18 +109,25 @@ public static class SyntheticModel
 
     private delegate void RowFiller(int row, Span<float> values);
 
+    /// <summary>
+    /// Generates rows in blocks on all cores (every row has its own random stream, so the bytes do not depend on
+    /// the thread count) and writes each block in order.
+    /// </summary>
     private static void WriteRows(Stream s, GgmlType type, int rowLength, int rows, RowFiller fill)
     {
-        var values = new float[rowLength];
-        var half = type == GgmlType.F32 ? [] : new ushort[rowLength];
-        for (int r = 0; r < rows; r++)
+        int blockRows = Math.Max(1, Math.Min(rows, (1 << 20) / rowLength));
+        var values = new float[blockRows * rowLength];
+        var half = type == GgmlType.F32 ? [] : new ushort[values.Length];
+        for (int start = 0; start < rows; start += blockRows)
         {
-            fill(r, values);
+            int n = Math.Min(blockRows, rows - start);
+            Parallel.For(0, n, i => fill(start + i, values.AsSpan(i * rowLength, rowLength)));
+            var block = values.AsSpan(0, n * rowLength);
             switch (type)
             {
-                case GgmlType.F32: s.Write(MemoryMarshal.AsBytes(values.AsSpan())); break;
-                case GgmlType.F16: HalfConversion.F32ToF16(values, half); s.Write(MemoryMarshal.AsBytes(half.AsSpan())); break;
-                default: HalfConversion.F32ToBF16(values, half); s.Write(MemoryMarshal.AsBytes(half.AsSpan())); break;
+                case GgmlType.F32: s.Write(MemoryMarshal.AsBytes(block)); break;
+                case GgmlType.F16: HalfConversion.F32ToF16(block, half); s.Write(MemoryMarshal.AsBytes(half.AsSpan(0, block.Length))); break;
+                default: HalfConversion.F32ToBF16(block, half); s.Write(MemoryMarshal.AsBytes(half.AsSpan(0, block.Length))); break;
             }
         }
     }

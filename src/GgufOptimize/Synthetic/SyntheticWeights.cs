@@ -32,6 +32,7 @@ internal sealed class SyntheticWeights
     private readonly int _d;
     private readonly int _sink;
     private readonly float[] _channelStd;
+    private readonly bool[] _ordinary;      // neither the sink nor an outlier channel
     private readonly int _wordClasses;
     private readonly float[][] _directions; // word classes, then Wordness, Pause, SentenceEnd, Bos
     private readonly int[] _class;          // word class of each word-like token (-1 for others)
@@ -60,6 +61,7 @@ internal sealed class SyntheticWeights
         int outliers = options.EffectiveOutlierChannels;
         for (int i = 1; i <= outliers; i++) _channelStd[channels[i]] = options.OutlierScale;
         _channelStd[_sink] = 0.5f;
+        _ordinary = Enumerable.Range(0, _d).Select(i => i != _sink && !channels.Take(outliers + 1).Contains(i)).ToArray();
 
         int wordLike = Enumerable.Range(0, vocab.Count).Count(t => IsWordLike(vocab.Kinds[t]));
         _wordClasses = Math.Clamp(wordLike / 32, 4, Math.Max(4, Math.Min(256, _d / 4)));
@@ -100,7 +102,7 @@ internal sealed class SyntheticWeights
     }
 
     public int SinkChannel => _sink;
-    public IReadOnlyList<int> OutlierChannels => Enumerable.Range(0, _d).Where(i => _channelStd[i] > 1f).ToList();
+    public IReadOnlyList<int> OutlierChannels => Enumerable.Range(0, _d).Where(i => !_ordinary[i] && i != _sink).ToList();
 
     private static bool IsWordLike(SyntheticTokenKind k) => k is SyntheticTokenKind.Word or SyntheticTokenKind.WordPrefix
         or SyntheticTokenKind.Fragment or SyntheticTokenKind.Character or SyntheticTokenKind.Space;
@@ -109,11 +111,11 @@ internal sealed class SyntheticWeights
     private float[][] Directions(DeterministicRandom rng, int count)
     {
         var dirs = new double[count][];
-        int ordinary = _channelStd.Count(s => s == 1f);
+        int ordinary = _ordinary.Count(o => o);
         for (int k = 0; k < count; k++)
         {
             var v = new double[_d];
-            for (int i = 0; i < _d; i++) v[i] = _channelStd[i] == 1f ? rng.NextGaussian() : 0;
+            for (int i = 0; i < _d; i++) v[i] = _ordinary[i] ? rng.NextGaussian() : 0;
             if (count <= ordinary)
                 for (int j = 0; j < k; j++)
                 {
@@ -184,13 +186,13 @@ internal sealed class SyntheticWeights
         }
         var baseLogit = new double[contexts.Count][];
         for (int c = 0; c < contexts.Count; c++) baseLogit[c] = new double[n];
-        var row = new float[_d];
-        for (int j = 0; j < n; j++)
+        Parallel.For(0, n, () => new float[_d], (j, _, row) =>
         {
             OutputFeatures(j, row);
             row[_sink] = 0;
             for (int c = 0; c < contexts.Count; c++) baseLogit[c][j] = System.Numerics.Tensors.TensorPrimitives.Dot(row, states[c]);
-        }
+            return row;
+        }, _ => { });
 
         var pauses = Members(SyntheticTokenKind.Pause);
         var sentenceEnds = Members(SyntheticTokenKind.SentenceEnd);

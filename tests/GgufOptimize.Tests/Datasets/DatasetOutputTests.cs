@@ -17,7 +17,7 @@ public class DatasetOutputTests
         using var tmp = new TempDir();
         string corpus = WriteCorpus(tmp.File("c.jsonl"), Corpus);
         var manifest = await DatasetBuilder.BuildAsync(Request(corpus, num: 20, shuffle: true, seed: 9), DatasetOutput.ToFile(tmp.File("calib.txt")), NullProgress.Instance);
-        string manifestPath = tmp.File("calib.manifest.json");
+        string manifestPath = tmp.File("calib.txt.manifest.json");
         Assert.True(File.Exists(manifestPath));
         var loaded = DatasetManifest.Load(manifestPath);
         Assert.Equal(manifest.Fingerprint, loaded.Fingerprint);
@@ -32,7 +32,7 @@ public class DatasetOutputTests
         Assert.Equal(360, loaded.Sources[0].Records);
         Assert.Equal(new FileInfo(corpus).Length, loaded.Sources[0].Bytes);
         // Nothing but the output, its manifest and the corpus: no scratch or temporary files left.
-        Assert.Equal(["c.jsonl", "calib.manifest.json", "calib.txt"], Directory.GetFiles(tmp.Path).Select(Path.GetFileName).Order());
+        Assert.Equal(["c.jsonl", "calib.txt", "calib.txt.manifest.json"], Directory.GetFiles(tmp.Path).Select(Path.GetFileName).Order());
     }
 
     [Fact]

@@ -165,6 +165,16 @@ public class DatasetSelectionTests
     }
 
     [Fact]
+    public async Task A_huge_sample_count_takes_everything_quickly()
+    {
+        using var tmp = new TempDir();
+        string corpus = WriteCorpus(tmp.File("c.jsonl"), ThreeLanguages);
+        var manifest = await DatasetBuilder.BuildAsync(Request(corpus, num: 1_000_000_000_000, shuffle: true), DatasetOutput.ToFile(tmp.File("all.txt")), NullProgress.Instance);
+        Assert.Equal(950, manifest.Subsets[0].Samples);
+        Assert.All(manifest.Languages, l => Assert.True(l.Shortfall));
+    }
+
+    [Fact]
     public async Task Token_budgets_select_the_shortest_prefix_and_nest()
     {
         using var tmp = new TempDir();

@@ -63,11 +63,14 @@ internal sealed class WordTokenCounter : ITokenCounter
     public int CountTokens(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
 }
 
-internal sealed class RecordingProgress : IProgressSink
+internal sealed class RecordingProgress : ProgressRecorder;
+
+/// <summary>A progress sink that keeps warnings; subclasses can watch Report calls.</summary>
+internal class ProgressRecorder : IProgressSink
 {
     public List<string> Warnings { get; } = [];
     public void Start(string description, long total) { }
-    public void Report(long done, long tokens = 0) { }
+    public virtual void Report(long done, long tokens = 0) { }
     public void Info(string message) { }
     public void Warn(string message) => Warnings.Add(message);
     public void Finish() { }

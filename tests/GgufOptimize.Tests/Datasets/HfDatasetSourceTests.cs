@@ -90,6 +90,14 @@ public class HfDatasetSourceTests
         Assert.Equal(0, f.RequestsFor("/files/default/test/0000.parquet"));
         Assert.Equal(["0000.parquet", "0001.parquet"], f.CachedFiles());
         Assert.Contains("hf:acme/corpus", manifest.Selection.Sources[0]);
+
+        // A partial download left by a killed process is cleaned up when the file is fetched again.
+        string cached = Directory.GetFiles(f.Tmp.File("cache"), "0001.parquet", SearchOption.AllDirectories).Single();
+        File.Delete(cached);
+        File.WriteAllText(cached + ".partial-2147483000-0123", "half");
+        await DatasetBuilder.BuildAsync(request with { NumSamples = 50 }, DatasetOutput.ToFile(f.Tmp.File("again.txt")), NullProgress.Instance);
+        Assert.Equal(["0000.parquet", "0001.parquet"], f.CachedFiles());
+        Assert.Equal(File.ReadAllBytes(f.Tmp.File("big.txt")), File.ReadAllBytes(f.Tmp.File("again.txt")));
         Assert.DoesNotContain("secret", manifest.ToJson());
     }
 

@@ -14,16 +14,19 @@ public class LogitsCliTests
         File.WriteAllText(data, File.ReadAllText(SharedAssets.AidreamsText));
         string[] Args(string output) => ["logits", "-m", SharedAssets.AidreamsModel, "-d", data, "-o", output, "-c", "32", "-b", "8", "-t", "1", "--quiet"];
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var reference = CliProcess.Run(Args(tmp.File("ref.h5")));
         Assert.Equal(0, reference.ExitCode);
+        double runMs = clock.Elapsed.TotalMilliseconds;
 
         string output = tmp.File("resumed.h5");
         var rng = new Random(7);
         int kills = 0;
         for (int attempt = 0; attempt < 12 && kills < 4; attempt++)
         {
-            // Start-up takes ~0.3 s; a kill spread over the run lands in the middle of chunks and of flag writes.
-            if (CliProcess.RunAndKill(TimeSpan.FromMilliseconds(250 + rng.Next(1200)), Args(output))) kills++;
+            // Once the partial file exists, a kill after a random share of a sixth of a whole run lands in the middle of
+            // chunks and of flag writes, and four of them never add up to a finished run.
+            if (KillAfterPartialAppears(output, TimeSpan.FromMilliseconds(rng.NextDouble() * runMs / 6), Args(output))) kills++;
             if (File.Exists(output)) break;
         }
         Assert.True(kills >= 1, "no run was interrupted; the test did not test resuming");
@@ -34,6 +37,18 @@ public class LogitsCliTests
         Assert.Equal(0, resumed.ExitCode);
         Assert.False(File.Exists(output + ".partial"));
         Assert.Equal(File.ReadAllBytes(tmp.File("ref.h5")), File.ReadAllBytes(output));
+    }
+
+    private static bool KillAfterPartialAppears(string output, TimeSpan extra, string[] args)
+    {
+        using var process = CliProcess.Start(args);
+        process.StandardOutput.ReadToEndAsync();
+        process.StandardError.ReadToEndAsync();
+        while (!File.Exists(output + ".partial") && !process.HasExited) Thread.Sleep(5);
+        if (process.WaitForExit(extra)) return false;
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return true;
     }
 
     [SkippableFact]

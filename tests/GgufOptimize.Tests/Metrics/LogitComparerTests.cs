@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using GgufOptimize.Metrics;
 
 namespace GgufOptimize.Tests.Metrics;
@@ -70,7 +71,11 @@ public class LogitComparerTests
         {
             var (p, q) = Make(shape, random);
             int next = random.Next(p.Length);
-            var result = LogitComparer.Compare(p, q, next);
+            var narrow = LogitComparer.Compare(p, q, next, wide: false);
+            var wide = LogitComparer.Compare(p, q, next, wide: true);
+            AssertKldClose(ReferenceKld.Kld(p, q), narrow.Kld);
+            Assert.Equal(LogitComparer.Compare(p, q, next), Vector512.IsHardwareAccelerated ? wide : narrow);
+            var result = wide;
 
             Assert.Equal(RowStatus.Ok, result.Status);
             AssertKldClose(ReferenceKld.Kld(p, q), result.Kld);
@@ -89,7 +94,8 @@ public class LogitComparerTests
     public void Identical_rows_give_exactly_zero(string shape)
     {
         var (p, _) = Make(shape, new Random(7));
-        var result = LogitComparer.Compare(p, (float[])p.Clone(), 0);
+        Assert.Equal(0.0, LogitComparer.Compare(p, (float[])p.Clone(), 0, wide: false).Kld);
+        var result = LogitComparer.Compare(p, (float[])p.Clone(), 0, wide: true);
         Assert.Equal(0.0, result.Kld);
         Assert.Equal(0.0, result.DeltaP);
         Assert.True(result.SameTop);

@@ -23,7 +23,7 @@ public sealed class DatasetManifest
     public List<SubsetRecord> Subsets { get; set; } = [];
     public List<string> Warnings { get; set; } = [];
 
-    private static readonly JsonSerializerOptions Json = new()
+    internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

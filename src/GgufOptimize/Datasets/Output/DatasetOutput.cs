@@ -3,7 +3,7 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Datasets.Output;
 
 /// <summary>
-/// Where a dataset goes: one file with its manifest beside it (<c>calib.txt</c> + <c>calib.manifest.json</c>), or a
+/// Where a dataset goes: one file with its manifest beside it (<c>calib.txt</c> + <c>calib.txt.manifest.json</c>), or a
 /// folder of nested subsets (<c>subset-200.txt</c>, <c>subset-500.txt</c>, … + <c>manifest.json</c>).
 /// </summary>
 public sealed record DatasetOutput
@@ -31,7 +31,7 @@ public sealed record DatasetOutput
     }
 
     public static string ManifestPathFor(string dataFile) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataFile))!, Path.GetFileNameWithoutExtension(dataFile) + ".manifest.json");
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataFile))!, Path.GetFileName(dataFile) + ".manifest.json");
 
     /// <summary>The data file of a subset of the given size.</summary>
     internal string DataPath(long size) => Directory is not null ? Path.Combine(Directory, $"subset-{size}{Extension}") : File!;

@@ -28,11 +28,31 @@ internal sealed class SeatSequence
         return best;
     }
 
+    public long Total => _seats.Sum();
+
+    /// <summary>
+    /// Continues the sequence until <paramref name="count"/> slots are handed out, in time independent of the count:
+    /// the first n slots are the n largest weight / (2k + 1) values, so starting from an allocation known to be below
+    /// that one (each language's exact quota minus the number of languages, which the rounding never undercuts) and
+    /// continuing one slot at a time ends in the same state as handing out every slot singly.
+    /// </summary>
+    public void AdvanceTo(long count)
+    {
+        long start = Total;
+        if (count - start > 64L * _weights.Length && start == 0)
+        {
+            double sum = _weights.Sum();
+            for (int i = 0; i < _weights.Length; i++)
+                _seats[i] = Math.Max(0, (long)Math.Floor(count * (_weights[i] / sum)) - _weights.Length);
+        }
+        for (long i = Total; i < count; i++) Next();
+    }
+
     /// <summary>Slots per language among the first <paramref name="count"/> slots.</summary>
     public static long[] Allocate(IReadOnlyList<double> weights, long count)
     {
         var sequence = new SeatSequence(weights);
-        for (long i = 0; i < count; i++) sequence.Next();
+        sequence.AdvanceTo(count);
         return sequence._seats;
     }
 }

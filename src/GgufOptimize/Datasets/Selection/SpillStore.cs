@@ -4,7 +4,8 @@ namespace GgufOptimize.Datasets.Selection;
 
 /// <summary>
 /// An append-only scratch file holding the UTF-8 text of candidate samples, so the selection keeps only offsets in
-/// memory. It lives next to the output (same disk the user chose) and is deleted when closed, even after a crash.
+/// memory. It lives next to the output (same disk the user chose). On Unix its name is removed right after it is
+/// opened, so even kill -9 leaves nothing behind; on Windows the system deletes it when the handle closes.
 /// </summary>
 internal sealed class SpillStore : IDisposable
 {
@@ -16,6 +17,7 @@ internal sealed class SpillStore : IDisposable
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, $".gguf-optimize-spill-{Guid.NewGuid():N}.tmp");
         _stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        if (!OperatingSystem.IsWindows()) File.Delete(path);
     }
 
     public long Length { get; private set; }

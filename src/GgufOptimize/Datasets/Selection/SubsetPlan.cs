@@ -25,14 +25,16 @@ internal sealed class SubsetPlan
     {
         int languages = weights.Count;
         var sequence = new SeatSequence(weights);
-        for (long i = 0; i < skipSize * languages; i++) sequence.Next();
+        sequence.AdvanceTo(skipSize * languages);
         var skipped = Enumerable.Range(0, languages).Select(sequence.SeatsOf).ToArray();
-        var order = new List<(int, int)>();
+        long total = available.Sum(a => (long)a);
+        var order = new List<(int, int)>((int)Math.Min(total, 1 << 20));
         var boundaries = new List<int>();
         long seat = 0;
         foreach (long size in sizes)
         {
-            for (; seat < size * languages; seat++)
+            // Once every language has run out, further slots add nothing (and a huge size would only spin).
+            for (; seat < size * languages && order.Count < total; seat++)
             {
                 int language = sequence.Next();
                 int index = (int)(sequence.SeatsOf(language) - 1 - skipped[language]);

@@ -22,6 +22,7 @@ public static class Hdf5ContiguousFile
         if (!options.Overwrite && File.Exists(fullPath))
             throw GgufOptimizeException.BadInput($"HDF5 file '{path}' already exists");
         var plan = FilePlan.Create(spec, options.DataAlignment);
+        if (options.CheckFreeSpace) RequireFreeSpace(path, fullPath, plan.TotalLength);
 
         string temp = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
@@ -45,6 +46,15 @@ public static class Hdf5ContiguousFile
             }
             File.Move(temp, fullPath, overwrite: options.Overwrite);
         }
+        catch (DirectoryNotFoundException)
+        {
+            throw GgufOptimizeException.BadInput($"cannot create HDF5 file '{path}': its directory does not exist");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw GgufOptimizeException.BadInput($"cannot create HDF5 file '{path}': permission denied");
+        }
         catch (IOException e)
         {
             TryDelete(temp);
@@ -64,6 +74,16 @@ public static class Hdf5ContiguousFile
     /// BadInput errors naming the file.
     /// </summary>
     public static Hdf5Layout Open(string path) => LayoutReader.Read(path);
+
+    private static void RequireFreeSpace(string path, string fullPath, long needed)
+    {
+        string? directory = Path.GetDirectoryName(fullPath);
+        if (directory is null || !Directory.Exists(directory)) return; // reported when the file is created
+        long available = new DriveInfo(directory).AvailableFreeSpace;
+        if (available < needed)
+            throw GgufOptimizeException.Runtime(
+                $"not enough free disk space for HDF5 file '{path}': it needs {needed / 1e9:F2} GB, {available / 1e9:F2} GB are available");
+    }
 
     private static void TryDelete(string path)
     {

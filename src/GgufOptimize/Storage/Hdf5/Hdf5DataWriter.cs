@@ -40,11 +40,12 @@ public sealed class Hdf5DataWriter : IDisposable
         {
             throw GgufOptimizeException.BadInput($"HDF5 file '{layout.FilePath}' cannot be opened for writing: {e.Message}");
         }
-        if (stream.Length != layout.FileLength)
+        long length = stream.Length;
+        if (length != layout.FileLength)
         {
             stream.Dispose();
             throw GgufOptimizeException.BadInput(
-                $"HDF5 file '{layout.FilePath}' changed size since its layout was read ({layout.FileLength} → {stream.Length} bytes)");
+                $"HDF5 file '{layout.FilePath}' changed size since its layout was read ({layout.FileLength} → {length} bytes)");
         }
         return new Hdf5DataWriter(layout, stream);
     }

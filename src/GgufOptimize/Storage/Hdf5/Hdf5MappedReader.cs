@@ -1,5 +1,4 @@
 using System.IO.MemoryMappedFiles;
-using System.Runtime.InteropServices;
 using GgufOptimize.Common;
 
 namespace GgufOptimize.Storage.Hdf5;

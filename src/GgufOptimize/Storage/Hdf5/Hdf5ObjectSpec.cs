@@ -33,6 +33,7 @@ public abstract class Hdf5ObjectSpec
 
     public void SetAttribute(string name, string[] value)
     {
+        ArgumentNullException.ThrowIfNull(value);
         if (Array.IndexOf(value, null) >= 0)
             throw new ArgumentException($"attribute {name} of {Path}: string array contains null", nameof(value));
         Set(name, (string[])value.Clone());

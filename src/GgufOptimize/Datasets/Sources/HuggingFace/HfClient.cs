@@ -48,9 +48,10 @@ internal sealed class HfClient : IDisposable
     public Task DownloadAsync(HfParquetFile file, string destination, CancellationToken cancellationToken)
     {
         var uri = new Uri(_endpoint, file.Url);
+        RemoveAbandonedPartials(destination);
         return WithRetriesAsync($"downloading {uri}", async ct =>
         {
-            string temp = $"{destination}.partial-{Guid.NewGuid():N}";
+            string temp = $"{destination}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}";
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -150,6 +151,36 @@ internal sealed class HfClient : IDisposable
         catch (JsonException e)
         {
             throw GgufOptimizeException.Runtime($"the Parquet listing of '{dataset}' is not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Partial downloads of a killed process (its id is in the name) are removed; a live download is left alone.</summary>
+    private static void RemoveAbandonedPartials(string destination)
+    {
+        string folder = Path.GetDirectoryName(destination)!;
+        string prefix = Path.GetFileName(destination) + ".partial-";
+        foreach (var partial in Directory.EnumerateFiles(folder, prefix + "*"))
+        {
+            string idText = Path.GetFileName(partial)[prefix.Length..].Split('-')[0];
+            if (!int.TryParse(idText, out int id) || id == Environment.ProcessId || IsRunning(id)) continue;
+            TryDelete(partial);
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -60,13 +60,13 @@ internal static class AttributeDecoder
             case TypeClass.VariableLength when type.IsVlenString:
             {
                 var c = src.Cursor(bytes.ToArray(), what);
-                int length = (int)c.U32();
+                uint length = c.U32();
                 ulong address = c.Offset();
-                int index = (int)c.U32();
+                uint index = c.U32();
                 if (length == 0) return "";
                 var stored = heap.Object(address, index, what);
-                if (length > stored.Length) throw src.Corrupt($"{what}: string longer than its heap object");
-                var text = stored[..length];
+                if (length > (uint)stored.Length) throw src.Corrupt($"{what}: string longer than its heap object");
+                var text = stored[..(int)length];
                 int nul = text.IndexOf((byte)0);
                 return Encoding.UTF8.GetString(nul >= 0 ? text[..nul] : text);
             }

@@ -11,7 +11,9 @@ internal static class DatatypeDecoder
         int typeClass = classAndVersion & 0x0F;
         int version = classAndVersion >> 4;
         int bits0 = c.U8(), bits8 = c.U8(), bits16 = c.U8();
-        int size = checked((int)c.U32());
+        uint rawSize = c.U32();
+        if (rawSize > int.MaxValue) throw c.Source.Corrupt($"{c.What} declares an element size of {rawSize} bytes");
+        int size = (int)rawSize;
         switch (typeClass)
         {
             case TypeClass.FixedPoint:
@@ -50,6 +52,8 @@ internal static class DatatypeDecoder
                     if (version < 3)
                         c.Skip((8 - (c.Position - start) % 8) % 8);
                 }
+                if (baseType.Size != size || size is not (1 or 2 or 4 or 8))
+                    throw c.Source.Corrupt($"{c.What}: enum of size {size} over a base type of size {baseType.Size}");
                 var values = new long[count];
                 for (int i = 0; i < count; i++)
                     values[i] = ReadInteger(c.Bytes(baseType.Size), baseType);
@@ -58,6 +62,8 @@ internal static class DatatypeDecoder
             case TypeClass.VariableLength:
             {
                 var baseType = Decode(c);
+                if (size != 8 + c.Source.OffsetSize)
+                    throw c.Source.Corrupt($"{c.What}: variable-length type of size {size}");
                 return new DecodedType
                 {
                     Class = typeClass, Size = size, Base = baseType, IsVlenString = (bits0 & 0x0F) == 1,

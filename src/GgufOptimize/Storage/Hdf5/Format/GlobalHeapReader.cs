@@ -5,7 +5,7 @@ internal sealed class GlobalHeapReader(MetadataSource src)
 {
     private readonly Dictionary<long, (byte[] Data, Dictionary<int, (int Start, int Length)> Objects)> _collections = [];
 
-    public ReadOnlySpan<byte> Object(ulong collectionAddress, int index, string what)
+    public ReadOnlySpan<byte> Object(ulong collectionAddress, uint index, string what)
     {
         long position = src.Position(collectionAddress, what);
         if (!_collections.TryGetValue(position, out var collection))
@@ -13,7 +13,7 @@ internal sealed class GlobalHeapReader(MetadataSource src)
             collection = Load(position, what);
             _collections[position] = collection;
         }
-        if (!collection.Objects.TryGetValue(index, out var found))
+        if (index > ushort.MaxValue || !collection.Objects.TryGetValue((int)index, out var found))
             throw src.Corrupt($"{what}: global heap at offset {position} has no object {index}");
         return collection.Data.AsSpan(found.Start, found.Length);
     }

@@ -32,6 +32,12 @@ internal static class GroupMemberReader
         return members;
     }
 
+    private static void CheckName(MetadataSource src, string name, string groupPath)
+    {
+        if (name.Length == 0 || name.Contains('/') || name == ".")
+            throw src.Corrupt($"group {groupPath} has a member with the invalid name '{name}'");
+    }
+
     private static void CheckCompact(MetadataSource src, HeaderMessage m, string groupPath)
     {
         var c = src.Cursor(m.Body, $"link info of {groupPath}");
@@ -54,6 +60,7 @@ internal static class GroupMemberReader
         int nameLength = checked((int)c.Sized(1 << (flags & 0x03)));
         string name = Encoding.UTF8.GetString(c.Bytes(nameLength));
         if (linkType != 0) return null;
+        CheckName(src, name, groupPath);
         string path = Hdf5Names.Join(groupPath, name);
         return (name, src.Position(c.Offset(), $"object {path}"));
     }
@@ -120,6 +127,7 @@ internal static class GroupMemberReader
             var rest = names.AsSpan((int)nameOffset);
             int nul = rest.IndexOf((byte)0);
             string name = Encoding.UTF8.GetString(nul >= 0 ? rest[..nul] : rest);
+            CheckName(src, name, groupPath);
             members.Add((name, src.Position(address, $"object {Hdf5Names.Join(groupPath, name)}")));
         }
     }

@@ -16,6 +16,7 @@ internal sealed class LayoutReader
     private readonly List<Hdf5GroupInfo> _groups = [];
     private readonly List<Hdf5DatasetInfo> _datasets = [];
     private readonly HashSet<long> _visitedGroups = [];
+    private readonly HashSet<string> _paths = [];
 
     private LayoutReader(MetadataSource src)
     {
@@ -38,8 +39,16 @@ internal sealed class LayoutReader
         {
             var src = new MetadataSource(handle, fullPath, RandomAccess.GetLength(handle));
             var reader = new LayoutReader(src);
-            long root = SuperblockReader.ReadRoot(src);
-            reader.Visit("/", root, depth: 0);
+            try
+            {
+                long root = SuperblockReader.ReadRoot(src);
+                reader.Visit("/", root, depth: 0);
+            }
+            catch (Exception e) when (e is OverflowException or IndexOutOfRangeException or ArgumentException or InvalidCastException)
+            {
+                // Parsers check what they read; this only keeps an unforeseen damage pattern a BadInput error.
+                throw src.Corrupt($"unreadable metadata ({e.Message})");
+            }
             return new Hdf5Layout(fullPath, src.FileLength, reader._groups, reader._datasets);
         }
     }
@@ -47,6 +56,7 @@ internal sealed class LayoutReader
     private void Visit(string path, long position, int depth)
     {
         if (depth > MaxDepth) throw _src.Corrupt($"groups are nested more than {MaxDepth} deep at {path}");
+        if (!_paths.Add(path)) throw _src.Corrupt($"two members share the path {path}");
         var messages = ObjectHeaderReader.Read(_src, position, path);
         bool isDataset = messages.Any(m => m.Type == MessageType.Layout);
         bool isGroup = path == "/" || messages.Any(m => m.Type is MessageType.LinkInfo or MessageType.Link or MessageType.SymbolTable);

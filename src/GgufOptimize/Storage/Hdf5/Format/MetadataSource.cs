@@ -25,10 +25,14 @@ internal sealed class MetadataSource
     public int LengthSize { get; set; } = 8;
 
     public GgufOptimizeException Corrupt(string detail) =>
-        GgufOptimizeException.BadInput($"HDF5 file '{FilePath}' is corrupt or truncated: {detail}");
+        GgufOptimizeException.BadInput($"HDF5 file '{FilePath}' is corrupt or truncated: {OneLine(detail)}");
 
     public GgufOptimizeException Unsupported(string detail) =>
-        GgufOptimizeException.BadInput($"HDF5 file '{FilePath}': {detail}");
+        GgufOptimizeException.BadInput($"HDF5 file '{FilePath}': {OneLine(detail)}");
+
+    // Names read from a damaged file may hold control characters; the error must stay one printable line.
+    private static string OneLine(string text) =>
+        string.Concat(text.Select(ch => char.IsControl(ch) ? "?" : ch.ToString()));
 
     /// <summary>Turns a file address into an absolute position, rejecting undefined or out-of-file addresses.</summary>
     public long Position(ulong address, string what)

@@ -18,7 +18,7 @@ internal static class SuperblockReader
                 SetSizes(src, c.U8(), c.U8());
                 c.Skip(1 + 2 + 2 + 4); // reserved, group leaf/internal K, consistency flags
                 if (version == 1) c.Skip(4);
-                src.BaseAddress = checked((long)c.Offset());
+                SetBase(src, c.Offset());
                 c.Offset(); // free-space info
                 eof = c.Offset();
                 c.Offset(); // driver information block
@@ -30,7 +30,7 @@ internal static class SuperblockReader
             {
                 SetSizes(src, c.U8(), c.U8());
                 c.Skip(1); // consistency flags
-                src.BaseAddress = checked((long)c.Offset());
+                SetBase(src, c.Offset());
                 c.Offset(); // superblock extension
                 eof = c.Offset();
                 root = c.Offset();
@@ -42,7 +42,7 @@ internal static class SuperblockReader
             default:
                 throw src.Unsupported($"superblock version {version} is not supported");
         }
-        if (eof != H5Constants.UndefinedAddress && (long)eof + src.BaseAddress > src.FileLength)
+        if (eof != H5Constants.UndefinedAddress && eof > (ulong)(src.FileLength - src.BaseAddress))
             throw src.Corrupt($"the superblock records {eof} bytes but the file has only {src.FileLength} (truncated?)");
         return src.Position(root, "root group");
     }
@@ -56,6 +56,12 @@ internal static class SuperblockReader
                 return position;
         }
         throw src.Unsupported("not an HDF5 file (no HDF5 signature found)");
+    }
+
+    private static void SetBase(MetadataSource src, ulong baseAddress)
+    {
+        if (baseAddress >= (ulong)src.FileLength) throw src.Corrupt($"superblock declares base address {baseAddress} beyond the end of the file");
+        src.BaseAddress = (long)baseAddress;
     }
 
     private static void SetSizes(MetadataSource src, int offsetSize, int lengthSize)

@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Common;
+using GgufOptimize.Datasets;
+using GgufOptimize.Datasets.Output;
+using GgufOptimize.Datasets.Selection;
+using GgufOptimize.Datasets.Sources;
+using GgufOptimize.Datasets.Sources.HuggingFace;
+
+namespace GgufOptimize.Cli.Commands;
+
+/// <summary>
+/// <c>gguf-optimize dataset --source ... --langs en,es --num-samples 2000 --output calib.txt</c>: calibration and
+/// evaluation text from local files or a Hugging Face dataset, balanced per language, optionally as nested subsets.
+/// </summary>
+internal static class DatasetCommand
+{
+    private const long DefaultSamples = 200;
+
+    public static Command Create()
+    {
+        var source = new Option<string[]>("--source", "-s")
+        {
+            Description = "Where samples come from, repeatable: kind[@lang]:location with kind text|jsonl|json|csv|tsv|parquet|hf " +
+                          "(location: file, folder or glob like corpus/*.jsonl; for hf a dataset name); a bare path picks the kind from its extension",
+            Required = true,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var textField = new Option<string>("--text-field") { Description = "JSON field path (a.b.0.c), CSV or Parquet column holding the text", DefaultValueFactory = _ => "text" };
+        var langField = new Option<string?>("--lang-field") { Description = "JSON field path or column holding the language (or tag sources: jsonl@en:...)" };
+        var split = new Option<TextSplit>("--split") { Description = "How text files become samples", DefaultValueFactory = _ => TextSplit.Paragraph };
+        var langs = new Option<string?>("--langs") { Description = "Comma-separated languages to keep and balance (default: every sample, one group)" };
+        var weights = new Option<string?>("--weights") { Description = "Relative language weights, e.g. en=2,es=1 (unnamed languages weigh 1; default equal shares)" };
+        var numSamples = new Option<long?>("--num-samples", "-n") { Description = $"Samples per language at equal weight (default {DefaultSamples} unless --num-tokens or --subsets)" };
+        var numTokens = new Option<long?>("--num-tokens") { Description = "Total tokens instead of samples, split by the weights; needs --model" };
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF model whose tokenizer counts tokens (for --num-tokens; otherwise adds token counts to the manifest)" };
+        var skip = new Option<long>("--skip-samples") { Description = "Leave out this many samples per language (at equal weight) first, to extend an earlier dataset", DefaultValueFactory = _ => 0 };
+        var minChars = new Option<int>("--min-chars") { Description = "Drop samples shorter than this many characters", DefaultValueFactory = _ => 1 };
+        var maxChars = new Option<int?>("--max-chars") { Description = "Drop samples longer than this many characters (default: no limit)" };
+        var noDedup = new Option<bool>("--no-dedup") { Description = "Keep exact duplicates (by default a repeated text within a language is dropped)" };
+        var shuffle = new Option<bool>("--shuffle") { Description = "Order samples within each language by a seeded hash of their text instead of source order (reads every source to the end)" };
+        var seed = new Option<long>("--seed") { Description = "Seed for --shuffle", DefaultValueFactory = _ => 0 };
+        var subsets = new Option<string?>("--subsets") { Description = "Comma-separated nested subset sizes (unit of --num-samples or --num-tokens), written as subset-SIZE files; needs --output-dir" };
+        var output = new Option<string?>("--output", "-o") { Description = "Dataset file to write (its manifest: FILE.manifest.json beside it)" };
+        var outputDir = new Option<string?>("--output-dir") { Description = "Folder for nested subsets and manifest.json" };
+        var format = new Option<DatasetFormat>("--format") { Description = "text: samples separated by blank lines; jsonl: {\"text\",\"lang\"} per line", DefaultValueFactory = _ => DatasetFormat.Text };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output" };
+        var append = new Option<bool>("--append") { Description = "Extend an existing output made by the same selection (checked against its manifest)" };
+        var countOnly = new Option<bool>("--count-only") { Description = "Read the sources and print what is available per language; write nothing" };
+        var invalidUtf8 = new Option<InvalidUtf8Policy>("--invalid-utf8") { Description = "Records with invalid UTF-8: replace bad bytes with U+FFFD or skip the record (counted either way)", DefaultValueFactory = _ => InvalidUtf8Policy.Replace };
+        var maxSampleBytes = new Option<int>("--max-sample-bytes") { Description = "Records longer than this are skipped (bounds memory per sample)", DefaultValueFactory = _ => SourceReadContext.DefaultMaxSampleBytes };
+        var hfEndpoint = new Option<string>("--hf-endpoint") { Description = "Hugging Face datasets-server API (token from HF_TOKEN)", DefaultValueFactory = _ => HfSettings.DefaultEndpoint };
+        var hfConfig = new Option<string?>("--hf-config") { Description = "Dataset config; {lang} in it makes one config per language (e.g. unshuffled_deduplicated_{lang})" };
+        var hfSplit = new Option<string>("--hf-split") { Description = "Dataset split", DefaultValueFactory = _ => "train" };
+        var cacheDir = new Option<string>("--cache-dir") { Description = "Where downloaded Parquet files are kept", DefaultValueFactory = _ => HfSettings.DefaultCacheDirectory() };
+        var hfRetries = new Option<int>("--hf-retries") { Description = "Attempts per HTTP request (network errors, 5xx, truncated downloads), with exponential backoff", DefaultValueFactory = _ => 4 };
+        var json = new Option<bool>("--json") { Description = "Print the manifest (or the --count-only report) as JSON on stdout" };
+
+        var command = new Command("dataset", "Build calibration/evaluation text from files or a Hugging Face dataset: per-language shares, nested subsets, manifest")
+        {
+            source, textField, langField, split, langs, weights, numSamples, numTokens, model, skip, minChars, maxChars, noDedup, shuffle, seed,
+            subsets, output, outputDir, format, overwrite, append, countOnly, invalidUtf8, maxSampleBytes, hfEndpoint, hfConfig, hfSplit, cacheDir, hfRetries, json,
+        };
+        CommandRunner.SetAction(command, async (parse, ctx, ct) =>
+        {
+            var settings = new SourceSettings
+            {
+                TextField = parse.GetValue(textField)!,
+                LanguageField = parse.GetValue(langField),
+                Split = parse.GetValue(split),
+                HuggingFace = new HfSettings
+                {
+                    Endpoint = parse.GetValue(hfEndpoint)!,
+                    Config = parse.GetValue(hfConfig),
+                    Split = parse.GetValue(hfSplit)!,
+                    CacheDirectory = parse.GetValue(cacheDir)!,
+                    MaxAttempts = parse.GetValue(hfRetries),
+                },
+            };
+            var sources = parse.GetValue(source)!.Select(s => DatasetSourceKinds.Create(s, settings)).ToList();
+            var sizes = ParseSizes(parse.GetValue(subsets));
+            long? samples = parse.GetValue(numSamples);
+            long? tokens = parse.GetValue(numTokens);
+            if (samples is null && tokens is null && sizes is null) samples = DefaultSamples;
+            string? modelPath = parse.GetValue(model);
+            using var tokenizer = modelPath is null ? null : LlamaTokenCounter.Open(modelPath);
+            var request = new DatasetRequest
+            {
+                Sources = sources,
+                Languages = ParseList(parse.GetValue(langs), "--langs"),
+                Weights = ParseWeights(parse.GetValue(weights)),
+                NumSamples = samples,
+                NumTokens = tokens,
+                Subsets = sizes,
+                SkipSamples = parse.GetValue(skip),
+                MinChars = parse.GetValue(minChars),
+                MaxChars = parse.GetValue(maxChars),
+                Deduplicate = !parse.GetValue(noDedup),
+                Shuffle = parse.GetValue(shuffle),
+                Seed = parse.GetValue(seed),
+                Tokenizer = tokenizer,
+                InvalidUtf8 = parse.GetValue(invalidUtf8),
+                MaxSampleBytes = parse.GetValue(maxSampleBytes),
+            };
+            bool asJson = parse.GetValue(json);
+            if (parse.GetValue(countOnly))
+            {
+                var report = await DatasetBuilder.CountAsync(request, ctx.Progress, ct);
+                foreach (var warning in report.Warnings) ctx.Progress.Warn(warning);
+                Console.Out.Write(asJson ? report.ToJson() + "\n" : RenderAvailability(report));
+                return ExitCodes.Success;
+            }
+            if (parse.GetValue(overwrite) && parse.GetValue(append)) throw GgufOptimizeException.BadInput("give --overwrite or --append, not both");
+            var existing = parse.GetValue(overwrite) ? ExistingOutputMode.Overwrite : parse.GetValue(append) ? ExistingOutputMode.Append : ExistingOutputMode.Refuse;
+            var target = new DatasetOutput { File = parse.GetValue(output), Directory = parse.GetValue(outputDir), Format = parse.GetValue(format), Existing = existing };
+            if (target.File is null && target.Directory is null) throw GgufOptimizeException.BadInput("give --output FILE or --output-dir FOLDER (or --count-only)");
+            var manifest = await DatasetBuilder.BuildAsync(request, target, ctx.Progress, ct);
+            Console.Out.Write(asJson ? manifest.ToJson() + "\n" : RenderManifest(manifest, target));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static List<string>? ParseList(string? text, string option)
+    {
+        if (text is null) return null;
+        var items = text.Split(',', StringSplitOptions.TrimEntries);
+        if (items.Any(i => i.Length == 0)) throw GgufOptimizeException.BadInput($"{option} '{text}' has an empty entry");
+        return [.. items];
+    }
+
+    private static List<long>? ParseSizes(string? text) => ParseList(text, "--subsets")?.Select(s =>
+        long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && v > 0 ? v
+            : throw GgufOptimizeException.BadInput($"--subsets entry '{s}' is not a positive whole number")).ToList();
+
+    private static Dictionary<string, double>? ParseWeights(string? text) => ParseList(text, "--weights")?.Select(item =>
+    {
+        var parts = item.Split('=', 2, StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || parts[0].Length == 0 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double w))
+            throw GgufOptimizeException.BadInput($"--weights entry '{item}' is not LANG=NUMBER");
+        return (parts[0], w);
+    }).ToDictionary(x => x.Item1, x => x.w, StringComparer.OrdinalIgnoreCase);
+
+    internal static string RenderManifest(DatasetManifest m, DatasetOutput target)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var b = new StringBuilder();
+        var languages = m.Languages.Select(l => l.Language).ToList();
+        bool tokens = m.Subsets.Any(s => s.Tokens is not null);
+        string folder = target.Directory ?? Path.GetDirectoryName(target.File) ?? "";
+        b.Append(c, $"{"size",10} {"samples",9} {"chars",12}{(tokens ? $" {"tokens",10}" : "")}  {string.Join(" ", languages.Select(l => $"{l,8}"))}  file\n");
+        foreach (var s in m.Subsets)
+            b.Append(c, $"{s.Size,10} {s.Samples,9} {s.Chars,12}{(tokens ? $" {s.Tokens,10}" : "")}  " +
+                        $"{string.Join(" ", languages.Select(l => $"{s.Languages[l].Samples,8}"))}  {Path.Combine(folder, s.File)}\n");
+        b.Append(c, $"manifest: {target.ManifestPath}\n");
+        return b.ToString();
+    }
+
+    internal static string RenderAvailability(AvailabilityReport r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var b = new StringBuilder();
+        bool tokens = r.Languages.Any(l => l.Tokens is not null);
+        b.Append(c, $"{"language",-10} {"samples",10} {"duplicates",10} {"chars",12}{(tokens ? $" {"tokens",10}" : "")} {"too short",9} {"too long",8}  requested\n");
+        foreach (var l in r.Languages)
+            b.Append(c, $"{l.Language,-10} {l.Samples,10} {l.Duplicates,10} {l.Chars,12}{(tokens ? $" {l.Tokens,10}" : "")} {l.TooShort,9} {l.TooLong,8}  " +
+                        $"{l.Requested} {r.Unit}{(l.SkipSamples > 0 ? $" after skipping {l.SkipSamples}" : "")}: {(l.Enough ? "available" : "NOT available")}\n");
+        foreach (var s in r.Sources)
+            b.Append(c, $"source {s.Description}: {s.Files} files, {s.Records} records, {s.Bytes} bytes" +
+                        $"{(s.OtherLanguages > 0 ? $", {s.OtherLanguages} in other languages" : "")}\n");
+        return b.ToString();
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Common;
+using GgufOptimize.Engine;
+using GgufOptimize.Metrics;
+using GgufOptimize.Reporting;
+
+namespace GgufOptimize.Cli.Commands;
+
+/// <summary><c>gguf-optimize report</c>: table and plots from any set of comparison files (ours or llama-gguf-optimize's).</summary>
+internal static class ReportCommand
+{
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("comparisons") { Description = "Comparison files (HDF5) from kld or iterate, or from llama-gguf-optimize", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--output", "-o") { Description = "Folder for report.md/.json/.csv/.html and the PNG plots", DefaultValueFactory = _ => "report" };
+        var json = new Option<bool>("--json") { Description = "Print the table as JSON on stdout instead of Markdown", DefaultValueFactory = _ => false };
+        var csv = new Option<bool>("--csv") { Description = "Print the table as CSV on stdout instead of Markdown", DefaultValueFactory = _ => false };
+        var confidence = new Option<double>("--confidence") { Description = "Confidence of the Score intervals and of the paired changes", DefaultValueFactory = _ => 0.95 };
+        var minImprovement = new Option<double>("--min-improvement") { Description = "Relative improvement below which a step counts as diminishing returns", DefaultValueFactory = _ => 0.01 };
+        var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples", DefaultValueFactory = _ => 1000 };
+        var seed = new Option<ulong>("--seed") { Description = "Bootstrap seed", DefaultValueFactory = _ => 20240607UL };
+        var title = new Option<string>("--title") { Description = "Title of the HTML page", DefaultValueFactory = _ => "gguf-optimize report" };
+
+        var command = new Command("report", "Table (Markdown, JSON, CSV), PNG plots and one HTML page from comparison files")
+        {
+            files, output, json, csv, confidence, minImprovement, resamples, seed, title,
+        };
+        CommandRunner.SetAction(command, (parse, ctx, ct) =>
+        {
+            double c = parse.GetValue(confidence), m = parse.GetValue(minImprovement);
+            int r = parse.GetValue(resamples);
+            if (!(c > 0 && c < 1)) throw GgufOptimizeException.BadInput($"--confidence must be between 0 and 1 (got {c})");
+            if (!(m >= 0 && m < 1)) throw GgufOptimizeException.BadInput($"--min-improvement must be in [0, 1) (got {m})");
+            if (r < 100) throw GgufOptimizeException.BadInput($"--resamples must be at least 100 (got {r})");
+            var options = new ReportOptions { Bootstrap = new BootstrapOptions(r, c, parse.GetValue(seed), Hardware.PhysicalCores), MinImprovement = m };
+            var written = IterationReportWriter.Write(parse.GetValue(files)!, parse.GetValue(output)!, options, parse.GetValue(title));
+            if (parse.GetValue(json)) Console.Out.Write(File.ReadAllText(written.Json) + "\n");
+            else if (parse.GetValue(csv)) Console.Out.Write(File.ReadAllText(written.Csv));
+            else
+            {
+                Console.Out.Write(File.ReadAllText(written.Markdown));
+                Console.Out.WriteLine($"\nreport: {written.Html} ({written.Images.Count} plots)");
+            }
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+}

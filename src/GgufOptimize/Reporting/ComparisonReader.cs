@@ -1,0 +1,170 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GgufOptimize.Common;
+using GgufOptimize.Metrics;
+using GgufOptimize.Storage;
+using PureHDF;
+using PureHDF.VOL.Native;
+
+namespace GgufOptimize.Reporting;
+
+/// <summary>
+/// Reads a comparison file of either kind: ours (<see cref="KldOutputFile"/>, contiguous, with per-token data), or
+/// the Python tool's (h5py, groups <c>chunk_&lt;i&gt;</c> whose attributes are that chunk's statistics, the overall
+/// statistics as a JSON string attribute <c>overall</c> or as running sums), read with PureHDF since h5py may
+/// store it chunked or compressed.
+/// </summary>
+public static partial class ComparisonReader
+{
+    public static ComparisonData Read(string path)
+    {
+        if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"comparison file '{path}' does not exist");
+        string? format;
+        try
+        {
+            using var file = H5File.OpenRead(path);
+            format = file.AttributeExists("format") ? ReadString(file.Attribute("format")) : null;
+            if (format != KldOutputFile.FormatName)
+                return ReadPythonLayout(path, file);
+        }
+        catch (Exception e) when (e is not GgufOptimizeException and not OutOfMemoryException)
+        {
+            throw GgufOptimizeException.BadInput($"'{path}' is not a readable HDF5 comparison file: {e.Message}");
+        }
+        return ReadOurs(path);
+    }
+
+    private static ComparisonData ReadOurs(string path)
+    {
+        var contents = KldOutputFile.Read(path);
+        var chunks = contents.Chunks;
+        var overall = KldStatistics.Compute(chunks).ToDictionary();
+        var p = contents.Provenance;
+        var n = contents.Numbers;
+        string? target = p.GetValueOrDefault("target");
+        var guessed = GuessFromTarget(target);
+        return new ComparisonData
+        {
+            Path = path,
+            Label = System.IO.Path.GetFileNameWithoutExtension(path),
+            Type = p.GetValueOrDefault(ComparisonAttributes.Type) ?? guessed.Type,
+            Iteration = n.TryGetValue(ComparisonAttributes.Iteration, out var it) ? (int)it : null,
+            Calibration = p.GetValueOrDefault(ComparisonAttributes.Calibration) ?? guessed.Calibration,
+            CalibrationSize = n.TryGetValue(ComparisonAttributes.CalibrationSize, out var cs) ? cs : null,
+            TargetBytes = n.TryGetValue(ComparisonAttributes.TargetBytes, out var tb) ? tb : null,
+            BitsPerWeight = n.TryGetValue(ComparisonAttributes.TargetBitsPerWeight, out var bpw) ? bpw : null,
+            Target = target,
+            Overall = overall,
+            ChunkScores = chunks.Select(c => (c.ChunkIndex, KldStatistics.Compute(c).Score)).ToList(),
+            Chunks = chunks,
+        };
+    }
+
+    private static ComparisonData ReadPythonLayout(string path, NativeFile file)
+    {
+        var scores = new List<(int, double)>();
+        foreach (var child in file.Children())
+        {
+            var m = ChunkGroup().Match(child.Name);
+            if (!m.Success || child is not IH5Group group) continue;
+            var stats = Numbers(group);
+            double score = stats.ContainsKey("Median") && stats.ContainsKey("KLD_99") && stats.ContainsKey("KLD_95") && stats.ContainsKey("KLD_90")
+                ? CompositeScore.Compute(stats["Median"], stats["KLD_99"], stats["KLD_95"], stats["KLD_90"])
+                : double.NaN;
+            scores.Add((int.Parse(m.Groups[1].Value), score));
+        }
+        if (scores.Count == 0)
+            throw GgufOptimizeException.BadInput($"'{path}' is neither a comparison file of gguf-optimize nor of llama-gguf-optimize (no chunk_<i> groups)");
+        scores.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        string label = System.IO.Path.GetFileNameWithoutExtension(path);
+        return new ComparisonData
+        {
+            Path = path,
+            Label = label,
+            Type = TypeInName(label),
+            Calibration = label,
+            Overall = PythonOverall(file),
+            ChunkScores = scores,
+            FromPythonTool = true,
+        };
+    }
+
+    /// <summary>The JSON <c>overall</c> attribute when present; otherwise what the running sums give (no percentiles).</summary>
+    private static Dictionary<string, double> PythonOverall(NativeFile file)
+    {
+        var result = new Dictionary<string, double>();
+        if (file.AttributeExists("overall"))
+        {
+            using var doc = JsonDocument.Parse(ReadString(file.Attribute("overall")) ?? "{}");
+            foreach (var p in doc.RootElement.EnumerateObject())
+                if (p.Value.ValueKind == JsonValueKind.Number) result[p.Name] = p.Value.GetDouble();
+        }
+        else
+        {
+            var root = Numbers(file);
+            if (root.TryGetValue("total_values", out var n) && n > 0 && root.TryGetValue("overall_sum", out var sum) && root.TryGetValue("overall_sumsq", out var sumsq))
+            {
+                double mean = sum / n;
+                result["Average"] = mean;
+                result["StdDev"] = Math.Sqrt(Math.Max(0, sumsq / n - mean * mean));
+                if (root.TryGetValue("overall_min", out var min)) result["Minimum"] = min;
+                if (root.TryGetValue("overall_max", out var max)) result["Maximum"] = max;
+                result["Tokens"] = n;
+            }
+        }
+        if (result.TryGetValue("Median", out var med) && result.TryGetValue("KLD_99", out var k99) && result.TryGetValue("KLD_95", out var k95) && result.TryGetValue("KLD_90", out var k90))
+            result["Score"] = CompositeScore.Compute(med, k99, k95, k90);
+        return result;
+    }
+
+    /// <summary>Numeric scalar attributes of an object (integers and floats of any width).</summary>
+    private static Dictionary<string, double> Numbers(IH5Object obj)
+    {
+        var values = new Dictionary<string, double>();
+        foreach (var a in obj.Attributes())
+        {
+            if (a.Space.Dimensions.Length != 0) continue;
+            double? v = (a.Type.Class, a.Type.Size) switch
+            {
+                (H5DataTypeClass.FloatingPoint, 8) => a.Read<double>(),
+                (H5DataTypeClass.FloatingPoint, 4) => a.Read<float>(),
+                (H5DataTypeClass.FixedPoint, 8) => a.Read<long>(),
+                (H5DataTypeClass.FixedPoint, 4) => a.Read<int>(),
+                (H5DataTypeClass.FixedPoint, 2) => a.Read<short>(),
+                (H5DataTypeClass.FixedPoint, 1) => a.Read<sbyte>(),
+                _ => null,
+            };
+            if (v is { } d) values[a.Name] = d;
+        }
+        return values;
+    }
+
+    /// <summary>A scalar string attribute, fixed-length or variable-length (h5py writes the latter for Python str).</summary>
+    private static string? ReadString(IH5Attribute a) =>
+        a.Type.Class is H5DataTypeClass.String or H5DataTypeClass.VariableLength && a.Space.Dimensions.Length == 0 ? a.Read<string>() : null;
+
+    /// <summary>Type and imatrix tag from a quantized file name such as <c>model-Q4_K_M-imat-500-samples.gguf</c>.</summary>
+    private static (string? Type, string? Calibration) GuessFromTarget(string? target)
+    {
+        if (target is null) return (null, null);
+        var m = TargetName().Match(target);
+        if (!m.Success) return (null, null);
+        return (m.Groups["type"].Value.ToUpperInvariant(), m.Groups["tag"].Success ? m.Groups["tag"].Value : "none");
+    }
+
+    /// <summary>A quantization type named in a file name such as <c>kld_Q4_K_M.h5</c>; null when none is.</summary>
+    private static string? TypeInName(string name)
+    {
+        var m = TypeToken().Match(name);
+        return m.Success ? m.Groups["type"].Value.ToUpperInvariant() : null;
+    }
+
+    [GeneratedRegex(@"(?:^|[-_.])(?<type>IQ\d_(?:XXS|XS|NL|S|M)|Q\d_K(?:_[SML])?|Q\d_[01]|TQ\d_0|BF16|F16|F32)(?=$|[-_.])", RegexOptions.IgnoreCase)]
+    private static partial Regex TypeToken();
+
+    [GeneratedRegex(@"^chunk_(\d+)$")]
+    private static partial Regex ChunkGroup();
+
+    [GeneratedRegex(@"-(?<type>(?:I?Q\d[A-Za-z0-9_]*?|TQ\d_\d|MXFP4_MOE|F16|BF16|F32))(?:-imat-(?<tag>.+))?\.gguf$", RegexOptions.IgnoreCase)]
+    private static partial Regex TargetName();
+}

@@ -1,0 +1,103 @@
+using GgufOptimize.Metrics;
+using GgufOptimize.Workflow;
+
+namespace GgufOptimize.Reporting;
+
+/// <summary>How the report judges intervals and changes (the same settings as the loop's stopping rule).</summary>
+public sealed record ReportOptions
+{
+    public BootstrapOptions Bootstrap { get; init; } = new(1000, 0.95, 20240607, 1);
+    public double MinImprovement { get; init; } = 0.01;
+}
+
+/// <summary>One comparison in the table: a type at one calibration size.</summary>
+public sealed record ReportRow
+{
+    public required ComparisonData Data { get; init; }
+    /// <summary>The type the row is grouped under ("unknown type" when neither attributes nor the target name tell).</summary>
+    public required string Type { get; init; }
+    public required int Iteration { get; init; }
+    public required string Calibration { get; init; }
+    /// <summary>Bootstrap interval of the Score (per-token data needed).</summary>
+    public ScoreInterval? Interval { get; init; }
+    /// <summary>Paired comparison with the row before it of the same type (per-token data needed on both).</summary>
+    public StepDecision? VersusPrevious { get; init; }
+    public bool IsBest { get; set; }
+}
+
+/// <summary>The rows of one type, which is best and why the growth of the calibration data stopped.</summary>
+public sealed record TypeSection(string Type, IReadOnlyList<ReportRow> Rows, BestChoice Best, string Verdict);
+
+/// <summary>
+/// The report over any set of comparison files: grouped by quantization type, ordered by iteration (calibration
+/// size), with the Score's interval and the paired change against the previous iteration, as the loop judged it.
+/// </summary>
+public sealed class IterationReport
+{
+    public IReadOnlyList<TypeSection> Types { get; }
+    public IReadOnlyList<string> Notes { get; }
+    public ReportOptions Options { get; }
+
+    private IterationReport(IReadOnlyList<TypeSection> types, IReadOnlyList<string> notes, ReportOptions options)
+    {
+        Types = types;
+        Notes = notes;
+        Options = options;
+    }
+
+    public IEnumerable<ReportRow> Rows => Types.SelectMany(t => t.Rows);
+
+    public static IterationReport Build(IReadOnlyList<ComparisonData> comparisons, ReportOptions options)
+    {
+        var notes = new List<string>();
+        var stopping = new StoppingOptions(options.MinImprovement, options.Bootstrap);
+        var sections = new List<TypeSection>();
+        foreach (var group in comparisons.GroupBy(c => c.Type ?? "unknown type"))
+        {
+            var ordered = group.Select((c, i) => (c, i))
+                .OrderBy(x => x.c.Iteration ?? int.MaxValue).ThenBy(x => x.c.CalibrationSize ?? double.MaxValue).ThenBy(x => x.i)
+                .Select(x => x.c).ToList();
+            var rows = new List<ReportRow>();
+            for (int i = 0; i < ordered.Count; i++)
+            {
+                var c = ordered[i];
+                var previous = i > 0 ? ordered[i - 1] : null;
+                rows.Add(new ReportRow
+                {
+                    Data = c,
+                    Type = group.Key,
+                    Iteration = c.Iteration ?? i,
+                    Calibration = c.Calibration ?? "?",
+                    Interval = c.Chunks is { Count: > 0 } chunks ? BlockBootstrap.ScoreInterval(chunks, options.Bootstrap) : null,
+                    VersusPrevious = previous?.Chunks is { Count: > 0 } a && c.Chunks is { Count: > 0 } b ? StoppingRule.Decide(a, b, stopping) : null,
+                });
+            }
+            var best = ChooseBest(rows, options.Bootstrap);
+            rows.First(r => r.Iteration == best.Iteration).IsBest = true;
+            sections.Add(new TypeSection(group.Key, rows, best, Verdict(rows)));
+        }
+        if (comparisons.Any(c => c.FromPythonTool))
+            notes.Add("files of llama-gguf-optimize hold statistics only: no Score intervals, paired changes or exact KLD distributions for them (their CDF is drawn through the stored percentiles)");
+        return new IterationReport(sections, notes, options);
+    }
+
+    private static BestChoice ChooseBest(IReadOnlyList<ReportRow> rows, BootstrapOptions bootstrap)
+    {
+        if (rows.All(r => r.Data.Chunks is { Count: > 0 }))
+        {
+            return StoppingRule.Best(rows.Select(r => r.Data.Chunks!).ToList(), bootstrap, rows.Select(r => r.Iteration).ToList());
+        }
+        var lowest = rows.Where(r => double.IsFinite(r.Data.Score)).MinBy(r => r.Data.Score) ?? rows[0];
+        return new BestChoice(lowest.Iteration, lowest.Iteration, "lowest Score (no per-token data for a significance test)");
+    }
+
+    private static string Verdict(IReadOnlyList<ReportRow> rows)
+    {
+        var last = rows[^1];
+        if (rows.Count == 1) return "one iteration only";
+        if (last.VersusPrevious is null) return "no per-token data to judge the last step";
+        return last.VersusPrevious.Continue
+            ? $"still improving at the last iteration ({last.Calibration}): {last.VersusPrevious.Reason}"
+            : $"stopped after iteration {last.Iteration} ({last.Calibration}): {last.VersusPrevious.Reason}";
+    }
+}

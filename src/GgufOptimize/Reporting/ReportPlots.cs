@@ -1,0 +1,204 @@
+using System.Globalization;
+using ScottPlot;
+
+namespace GgufOptimize.Reporting;
+
+/// <summary>A rendered plot: where it went and what it shows.</summary>
+public sealed record PlotImage(string FileName, string Title, string Caption);
+
+/// <summary>
+/// The report's plots as PNG files (ScottPlot): Score against calibration size per type (with intervals), the
+/// composite score of every chunk per comparison (llama-gguf-optimize's "Composite Metrics by Chunk"), the KLD
+/// distribution as a CDF on a log axis, and Score against bits per weight across types.
+/// </summary>
+public static class ReportPlots
+{
+    private const int Width = 900, Height = 520;
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
+
+    public static IReadOnlyList<PlotImage> Render(IterationReport report, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var images = new List<PlotImage> { ScoreVersusCalibration(report, folder) };
+        foreach (var t in report.Types)
+        {
+            images.Add(ChunkScores(t, folder));
+            images.Add(KldDistribution(t, folder));
+        }
+        if (report.Rows.Any(r => r.Data.BitsPerWeight is not null)) images.Add(ScoreVersusBits(report, folder));
+        return images;
+    }
+
+    private static PlotImage ScoreVersusCalibration(IterationReport report, string folder)
+    {
+        var plot = NewPlot("Score vs calibration size", "calibration data (iteration)", "Score (lower is better)");
+        var labels = new SortedDictionary<int, string>();
+        for (int ti = 0; ti < report.Types.Count; ti++)
+        {
+            var t = report.Types[ti];
+            var color = Palette.GetColor(ti);
+            double[] xs = t.Rows.Select(r => (double)r.Iteration).ToArray();
+            double[] ys = t.Rows.Select(r => r.Data.Score).ToArray();
+            var line = plot.Add.Scatter(xs, ys, color);
+            line.LegendText = t.Type;
+            line.MarkerSize = 8;
+            line.LineWidth = 2;
+            var withCi = t.Rows.Where(r => r.Interval is not null).ToList();
+            if (withCi.Count > 0)
+            {
+                var bars = plot.Add.ErrorBar(withCi.Select(r => (double)r.Iteration).ToArray(), withCi.Select(r => r.Data.Score).ToArray(),
+                    withCi.Select(r => Math.Max(0, r.Data.Score - r.Interval!.Lower)).ToArray());
+                bars.YErrorPositive = withCi.Select(r => Math.Max(0, r.Interval!.Upper - r.Data.Score)).ToArray();
+                bars.Color = color;
+                bars.LineWidth = 1.5f;
+            }
+            var best = t.Rows.First(r => r.IsBest);
+            var ring = plot.Add.Markers(new double[] { best.Iteration }, new double[] { best.Data.Score }, MarkerShape.OpenCircle, 18, color);
+            ring.MarkerLineWidth = 2;
+            foreach (var r in t.Rows) labels.TryAdd(r.Iteration, r.Iteration == 0 && r.Calibration == "none" ? "none" : $"{r.Iteration}: {r.Calibration}");
+        }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(labels.Keys.Select(k => (double)k).ToArray(), labels.Values.ToArray());
+        plot.Axes.Margins(0.08, 0.12);
+        plot.ShowLegend(Alignment.UpperRight);
+        return Save(plot, folder, "score_vs_calibration.png", "Score vs calibration size",
+            "Composite Score of each type at each calibration size, with its bootstrap interval; the circled point is the chosen (best) iteration.");
+    }
+
+    private static PlotImage ChunkScores(TypeSection t, string folder)
+    {
+        var plot = NewPlot($"Composite Metrics by Chunk — {t.Type}", "chunk", "composite score");
+        int series = t.Rows.Count;
+        double width = 0.8 / series;
+        var legend = new List<LegendItem>();
+        var chunkIds = t.Rows.SelectMany(r => r.Data.ChunkScores.Select(c => c.Chunk)).Distinct().Order().ToList();
+        var position = chunkIds.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (double)x.i);
+        for (int s = 0; s < series; s++)
+        {
+            var row = t.Rows[s];
+            var color = Palette.GetColor(s);
+            var bars = row.Data.ChunkScores.Where(c => double.IsFinite(c.Score)).Select(c => new Bar
+            {
+                Position = position[c.Chunk] - 0.4 + width * (s + 0.5),
+                Value = c.Score,
+                Size = width,
+                FillColor = color,
+                LineWidth = 0,
+            }).ToArray();
+            plot.Add.Bars(bars);
+            legend.Add(new LegendItem { LabelText = $"{row.Iteration}: {row.Calibration}", FillColor = color });
+        }
+        int step = Math.Max(1, chunkIds.Count / 20);
+        var ticks = chunkIds.Select((c, i) => (c, i)).Where(x => x.i % step == 0).ToList();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.Select(x => (double)x.i).ToArray(), ticks.Select(x => x.c.ToString(Inv)).ToArray());
+        plot.Axes.Margins(bottom: 0);
+        plot.ShowLegend(legend, Alignment.UpperRight);
+        return Save(plot, folder, $"chunks_{Safe(t.Type)}.png", $"Composite score by chunk — {t.Type}",
+            "Composite score of every evaluation chunk, one bar per iteration: where a step helps or hurts, and how much the chunks vary.");
+    }
+
+    private static PlotImage KldDistribution(TypeSection t, string folder)
+    {
+        var plot = NewPlot($"KLD distribution — {t.Type}", "KL-divergence (nats, log scale)", "fraction of tokens ≤ x");
+        const double floor = 1e-7;
+        for (int s = 0; s < t.Rows.Count; s++)
+        {
+            var row = t.Rows[s];
+            var (xs, ys) = Cdf(row.Data, floor);
+            if (xs.Length == 0) continue;
+            var line = plot.Add.ScatterLine(xs, ys, Palette.GetColor(s));
+            line.LineWidth = 2;
+            line.LegendText = $"{row.Iteration}: {row.Calibration}" + (row.Data.Chunks is null ? " (from percentiles)" : "");
+        }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            IntegerTicksOnly = true,
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            LabelFormatter = v => "1e" + v.ToString("0", Inv),
+        };
+        plot.Axes.SetLimitsY(0, 1);
+        plot.ShowLegend(Alignment.LowerRight);
+        return Save(plot, folder, $"kld_cdf_{Safe(t.Type)}.png", $"KLD distribution — {t.Type}",
+            $"Cumulative distribution of the per-token KL-divergence of each iteration (x = log10 of KLD, values below {floor:0e0} drawn at {floor:0e0}); further left is better.");
+    }
+
+    private static PlotImage ScoreVersusBits(IterationReport report, string folder)
+    {
+        var plot = NewPlot("Score vs bits per weight", "bits per weight", "Score (lower is better)");
+        var allBits = report.Rows.Where(r => r.Data.BitsPerWeight is not null).Select(r => r.Data.BitsPerWeight!.Value).ToList();
+        double middle = (allBits.Min() + allBits.Max()) / 2;
+        for (int ti = 0; ti < report.Types.Count; ti++)
+        {
+            var t = report.Types[ti];
+            var rows = t.Rows.Where(r => r.Data.BitsPerWeight is not null).ToList();
+            if (rows.Count == 0) continue;
+            var color = Palette.GetColor(ti);
+            var markers = plot.Add.Markers(rows.Select(r => r.Data.BitsPerWeight!.Value).ToArray(), rows.Select(r => r.Data.Score).ToArray(), MarkerShape.FilledCircle, 9, color);
+            markers.LegendText = t.Type;
+            var best = rows.FirstOrDefault(r => r.IsBest);
+            if (best is not null)
+            {
+                plot.Add.Markers(new[] { best.Data.BitsPerWeight!.Value }, new[] { best.Data.Score }, MarkerShape.OpenCircle, 20, color).MarkerLineWidth = 2;
+                var label = plot.Add.Text($"{t.Type} ({best.Calibration})", best.Data.BitsPerWeight!.Value, best.Data.Score);
+                label.LabelFontSize = 12;
+                label.LabelFontColor = color;
+                // Labels point inwards so the outermost types are not cut off at the plot's edge.
+                bool right = best.Data.BitsPerWeight!.Value > middle;
+                label.Alignment = right ? Alignment.MiddleRight : Alignment.MiddleLeft;
+                label.OffsetX = right ? -14 : 14;
+            }
+        }
+        plot.Axes.Margins(0.2, 0.15);
+        plot.ShowLegend(Alignment.UpperRight);
+        return Save(plot, folder, "score_vs_bpw.png", "Score vs bits per weight",
+            "Every comparison by its file's bits per weight; circled: each type's chosen iteration. Lower and further left is a better trade.");
+    }
+
+    /// <summary>Up to 400 points of the empirical CDF (exact, from every token), or a line through the stored percentiles.</summary>
+    private static (double[] Xs, double[] Ys) Cdf(ComparisonData data, double floor)
+    {
+        if (data.Chunks is { } chunks)
+        {
+            var all = chunks.SelectMany(c => c.Kld).Where(float.IsFinite).Select(v => (double)v).ToArray();
+            if (all.Length == 0) return ([], []);
+            Array.Sort(all);
+            int points = Math.Min(400, all.Length);
+            var xs = new double[points];
+            var ys = new double[points];
+            for (int i = 0; i < points; i++)
+            {
+                int idx = (int)((long)i * (all.Length - 1) / Math.Max(1, points - 1));
+                xs[i] = Math.Log10(Math.Max(floor, all[idx]));
+                ys[i] = (idx + 1.0) / all.Length;
+            }
+            return (xs, ys);
+        }
+        var known = new (string Name, double P)[]
+        {
+            ("Minimum", 0), ("KLD_01", 0.01), ("KLD_05", 0.05), ("KLD_10", 0.10), ("Median", 0.5), ("KLD_90", 0.90),
+            ("KLD_95", 0.95), ("KLD_99", 0.99), ("Maximum", 1),
+        }.Where(k => double.IsFinite(data.Stat(k.Name))).ToList();
+        return (known.Select(k => Math.Log10(Math.Max(floor, data.Stat(k.Name)))).ToArray(), known.Select(k => k.P).ToArray());
+    }
+
+    private static Plot NewPlot(string title, string x, string y)
+    {
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel(x);
+        plot.YLabel(y);
+        plot.Font.Set("DejaVu Sans");
+        return plot;
+    }
+
+    private static PlotImage Save(Plot plot, string folder, string name, string title, string caption)
+    {
+        string path = Path.Combine(folder, name);
+        string temp = Common.AtomicFile.TempName(path);
+        plot.SavePng(temp, Width, Height);
+        File.Move(temp, path, overwrite: true);
+        return new PlotImage(name, title, caption);
+    }
+
+    private static string Safe(string name) => new(name.Select(ch => char.IsLetterOrDigit(ch) || ch is '_' or '-' ? ch : '_').ToArray());
+}

@@ -1,0 +1,129 @@
+using GgufOptimize.Common;
+using GgufOptimize.Metrics;
+using GgufOptimize.Storage.Hdf5;
+
+namespace GgufOptimize.Storage.Formats.Compact;
+
+/// <summary>Reads a compact baseline file through a memory map and scores targets against it with <see cref="TopTailComparer"/>.</summary>
+public sealed class CompactBaselineReader : IStoredBaseline
+{
+    private readonly Hdf5MappedReader _reader;
+    private readonly Hdf5DatasetInfo _counts, _tail, _logNorm, _next, _ids, _logits;
+    private readonly long[] _entryStart;
+    private readonly int[] _lengths;
+    private readonly bool[] _processed;
+
+    public string Path { get; }
+    public StoredLogitsKind Kind => StoredLogitsKind.Compact;
+    public BaselineHeader Header { get; }
+    BaselineHeader? IStoredBaseline.Header => Header;
+    public double TailMass { get; }
+    public string Identity => $"compact logits of {Header.Model.Sha256} on {Header.DatasetSha256}, n_ctx {Header.ContextSize}, tail mass {TailMass:R}";
+    public int ContextSize => Header.ContextSize;
+    public int VocabSize => Header.VocabSize;
+    public int TotalChunks => Header.TotalChunks;
+    public int ProcessedCount => _processed.Count(p => p);
+    public int FirstStoredPosition => 0;
+    public ILogitsSource? Rows => null;
+    /// <summary>Stored tokens (top entries) in the whole file.</summary>
+    public long EntryCount => _ids.ElementCount;
+
+    private CompactBaselineReader(string path, Hdf5Layout layout)
+    {
+        Path = path;
+        Header = BaselineLogitsReader.HeaderFrom(layout, path);
+        TailMass = layout.Root.Attribute<double>(CompactLayout.AttrTailMass);
+        _reader = Hdf5MappedReader.Open(layout);
+        _counts = layout.Dataset(CompactLayout.TopCount);
+        _tail = layout.Dataset(CompactLayout.TailMass);
+        _logNorm = layout.Dataset(CompactLayout.LogNorm);
+        _next = layout.Dataset(CompactLayout.NextLogit);
+        _ids = layout.Dataset(CompactLayout.TopIds);
+        _logits = layout.Dataset(CompactLayout.TopLogits);
+        _entryStart = _reader.Elements<long>(CompactLayout.EntryStart, 0, TotalChunks).ToArray();
+        _lengths = _reader.Elements<int>(BaselineLayout.ChunkLengths, 0, TotalChunks).ToArray();
+        var flags = _reader.Elements<byte>(CompactLayout.ProcessedChunks, 0, TotalChunks);
+        _processed = new bool[TotalChunks];
+        for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0 && _entryStart[i] >= 0;
+    }
+
+    public static CompactBaselineReader Open(string path)
+    {
+        var layout = Hdf5ContiguousFile.Open(path);
+        if (!layout.Root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var format) || format != CompactLayout.FormatName)
+            throw GgufOptimizeException.BadInput($"'{path}' is not a compact baseline file (format attribute {(format is null ? "missing" : $"'{format}'")})");
+        return new CompactBaselineReader(path, layout);
+    }
+
+    public static (BaselineHeader Header, double TailMass) ReadHeader(string path)
+    {
+        using var reader = Open(path);
+        return (reader.Header, reader.TailMass);
+    }
+
+    public bool HasChunk(int chunk) => (uint)chunk < (uint)_processed.Length && _processed[chunk];
+
+    public int[] ChunkTokens(int chunk) =>
+        _reader.Elements<int>(BaselineLayout.Tokens, (long)chunk * ContextSize, _lengths[chunk]).ToArray();
+
+    /// <summary>The stored encoding of one chunk.</summary>
+    public void ReadChunk(int chunk, CompactChunk into)
+    {
+        var s = Spans(chunk);
+        into.Clear();
+        into.AddRange(s.Counts, s.Tail, s.LogNorm, s.Next, s.Ids, s.Logits);
+    }
+
+    public unsafe ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1)
+    {
+        int n = VocabSize;
+        if (target.Length != (long)tokens.Length * n)
+            throw new ArgumentException($"expected {tokens.Length} tokens × {n} logits, target has {target.Length}");
+        var counts = Spans(chunk).Counts;
+        if (counts.Length != tokens.Length)
+            throw new ArgumentException($"chunk {chunk} of '{Path}' has {counts.Length} positions, {tokens.Length} tokens were given");
+        var entryStart = new int[counts.Length + 1];
+        for (int j = 0; j < counts.Length; j++) entryStart[j + 1] = entryStart[j] + counts[j];
+        int first = Math.Clamp(skipFirst, 0, Math.Max(0, tokens.Length - 1));
+        var next = tokens.ToArray();
+        fixed (float* t = target)
+        {
+            float* tp = t;
+            return PositionScorer.Score(chunk, first, tokens.Length - 1, threads, n, (start, end, results, scratch) =>
+            {
+                var s = Spans(chunk);
+                for (int j = start; j < end; j++)
+                {
+                    int e = entryStart[j], k = entryStart[j + 1] - e;
+                    results[j - first] = TopTailComparer.Compare(s.Ids.Slice(e, k), s.Logits.Slice(e, k), s.LogNorm[j], s.Tail[j], s.Next[j],
+                        new ReadOnlySpan<float>(tp + (long)j * n, n), next[j + 1], scratch);
+                }
+            });
+        }
+    }
+
+    public void Dispose() => _reader.Dispose();
+
+    private readonly ref struct ChunkSpans(ReadOnlySpan<int> counts, ReadOnlySpan<float> tail, ReadOnlySpan<double> logNorm, ReadOnlySpan<float> next, ReadOnlySpan<int> ids, ReadOnlySpan<float> logits)
+    {
+        public readonly ReadOnlySpan<int> Counts = counts;
+        public readonly ReadOnlySpan<float> Tail = tail;
+        public readonly ReadOnlySpan<double> LogNorm = logNorm;
+        public readonly ReadOnlySpan<float> Next = next;
+        public readonly ReadOnlySpan<int> Ids = ids;
+        public readonly ReadOnlySpan<float> Logits = logits;
+    }
+
+    private ChunkSpans Spans(int chunk)
+    {
+        if (!HasChunk(chunk)) throw new ArgumentException($"compact baseline '{Path}' lacks chunk {chunk}");
+        int rows = _lengths[chunk];
+        long row = (long)chunk * ContextSize;
+        var counts = _reader.Elements<int>(_counts, row, rows);
+        long entries = 0;
+        foreach (int k in counts) entries += k;
+        if (entries > int.MaxValue) throw GgufOptimizeException.BadInput($"compact baseline '{Path}': chunk {chunk} holds more than 2^31 entries");
+        return new ChunkSpans(counts, _reader.Elements<float>(_tail, row, rows), _reader.Elements<double>(_logNorm, row, rows), _reader.Elements<float>(_next, row, rows),
+            _reader.Elements<int>(_ids, _entryStart[chunk], (int)entries), _reader.Elements<float>(_logits, _entryStart[chunk], (int)entries));
+    }
+}

@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using GgufOptimize.Common;
+using GgufOptimize.Metrics;
+
+namespace GgufOptimize.Storage.Formats.LlamaCpp;
+
+/// <summary>
+/// Reads a llama.cpp .kld baseline (ours or llama-perplexity's) through a memory map. The file fixes its own chunks
+/// and scored positions: the target is run on its tokens (<see cref="LlamaCppChunks"/>) and scored at positions
+/// n_ctx/2 … n_ctx−2 only, against the dequantized log-probabilities, as llama-perplexity --kl-divergence does.
+/// A file cut short (an interrupted llama-perplexity run) offers the chunks it holds completely.
+/// </summary>
+public sealed class LlamaCppKldReader : IStoredBaseline
+{
+    private readonly MappedFile _file;
+    private readonly int _completeChunks;
+    private readonly int? _bos;
+
+    public string Path => _file.Path;
+    public StoredLogitsKind Kind => StoredLogitsKind.LlamaCpp;
+    public BaselineHeader? Header => null;
+    public LlamaCppKldLayout Layout { get; }
+    public string Identity { get; }
+    public int ContextSize => Layout.ContextSize;
+    public int VocabSize => Layout.VocabSize;
+    public int TotalChunks => Layout.ChunkCount;
+    public int ProcessedCount => _completeChunks;
+    public int FirstStoredPosition => Layout.FirstPosition;
+    public ILogitsSource? Rows => null;
+    /// <summary>The tokens as stored (no BOS substitution).</summary>
+    public ReadOnlySpan<int> StoredTokens => _file.Span<int>(Layout.TokensOffset, checked(Layout.ChunkCount * Layout.ContextSize));
+
+    private LlamaCppKldReader(MappedFile file, LlamaCppKldLayout layout, int completeChunks, int? bos, string identity)
+    {
+        _file = file;
+        Layout = layout;
+        _completeChunks = completeChunks;
+        _bos = bos;
+        Identity = identity;
+    }
+
+    /// <summary>True when the file starts with llama.cpp's magic "_logits_".</summary>
+    public static bool HasMagic(string path)
+    {
+        Span<byte> head = stackalloc byte[8];
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return stream.Read(head) == 8 && head.SequenceEqual(LlamaCppKldLayout.Magic);
+    }
+
+    /// <param name="bos">The evaluating model's BOS when it adds one (substituted for each chunk's first token), else null.</param>
+    public static LlamaCppKldReader Open(string path, int? bos)
+    {
+        if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"baseline '{path}' does not exist");
+        var file = MappedFile.Open(path);
+        try
+        {
+            if (file.Length < 20 || !file.Span<byte>(0, 8).SequenceEqual(LlamaCppKldLayout.Magic))
+                throw GgufOptimizeException.BadInput($"'{path}' is not a llama.cpp log-probabilities file (no \"_logits_\" magic)");
+            int nCtx = file.Span<int>(8, 1)[0], nVocab = file.Span<int>(12, 1)[0], nChunk = file.Span<int>(16, 1)[0];
+            if (nCtx < 4 || nVocab < 1 || nChunk < 0)
+                throw GgufOptimizeException.BadInput($"'{path}': implausible llama.cpp header (n_ctx {nCtx}, n_vocab {nVocab}, n_chunk {nChunk})");
+            var layout = new LlamaCppKldLayout(nCtx, nVocab, nChunk);
+            if (file.Length < layout.DataOffset)
+                throw GgufOptimizeException.BadInput($"'{path}' is truncated: its {nChunk} chunks of {nCtx} tokens need {layout.DataOffset} bytes of header, the file has {file.Length}");
+            if (file.Length > layout.FileBytes)
+                throw GgufOptimizeException.BadInput($"'{path}' is longer ({file.Length} bytes) than its header says ({layout.FileBytes}): not a llama.cpp .kld file of this layout");
+            int complete = (int)Math.Min(nChunk, (file.Length - layout.DataOffset) / layout.ChunkBytes);
+            var tokens = file.Span<int>(layout.TokensOffset, checked(nChunk * nCtx));
+            foreach (int t in tokens)
+                if ((uint)t >= (uint)nVocab)
+                    throw GgufOptimizeException.BadInput($"'{path}' holds token id {t}, outside its vocabulary of {nVocab}");
+            string identity = $"llama.cpp kld n_ctx {nCtx} n_vocab {nVocab} n_chunk {nChunk} complete {complete} bytes {file.Length} tokens sha256 {Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(tokens)))}";
+            return new LlamaCppKldReader(file, layout, complete, bos, identity);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public bool HasChunk(int chunk) => (uint)chunk < (uint)_completeChunks;
+
+    public int[] ChunkTokens(int chunk)
+    {
+        var tokens = _file.Span<int>(Layout.TokensOffset + (long)chunk * ContextSize * 4, ContextSize).ToArray();
+        if (_bos is { } b) tokens[0] = b;
+        return tokens;
+    }
+
+    public unsafe ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1)
+    {
+        int n = VocabSize;
+        if (tokens.Length != ContextSize || target.Length != (long)ContextSize * n)
+            throw new ArgumentException($"a llama.cpp chunk has {ContextSize} tokens × {n} logits; got {tokens.Length} tokens, {target.Length} logits");
+        if (!HasChunk(chunk)) throw new ArgumentException($"'{Path}' lacks chunk {chunk}");
+        int first = Math.Max(skipFirst, Layout.FirstPosition);
+        var next = tokens.ToArray();
+        fixed (float* t = target)
+        {
+            float* tp = t;
+            return PositionScorer.Score(chunk, first, ContextSize - 1, threads, 0, (start, end, results, _) =>
+            {
+                for (int j = start; j < end; j++)
+                {
+                    long offset = Layout.RowOffset(chunk, j);
+                    var head = _file.Span<float>(offset, 2);
+                    results[j - first] = QuantizedLogProbComparer.Compare(head[0], head[1], _file.Span<ushort>(offset + 8, n),
+                        new ReadOnlySpan<float>(tp + (long)j * n, n), next[j + 1]);
+                }
+            });
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,75 @@
+using System.IO.MemoryMappedFiles;
+using GgufOptimize.Common;
+
+namespace GgufOptimize.Storage.Formats;
+
+/// <summary>
+/// A whole file mapped read-only; slices come back as spans over the page cache (valid until <see cref="Dispose"/>).
+/// For flat binary formats (llama.cpp's .kld); HDF5 files go through <see cref="Hdf5.Hdf5MappedReader"/>.
+/// </summary>
+internal sealed unsafe class MappedFile : IDisposable
+{
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    // Pointer arithmetic stays inside this class; the view handle is a SafeHandle released in Dispose.
+    private readonly byte* _base;
+    private bool _disposed;
+
+    public string Path { get; }
+    public long Length { get; }
+
+    private MappedFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view)
+    {
+        Path = path;
+        Length = length;
+        _map = map;
+        _view = view;
+        if (view is not null)
+        {
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _base = pointer + view.PointerOffset;
+        }
+    }
+
+    public static MappedFile Open(string path)
+    {
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            long length = stream.Length;
+            if (length == 0)
+            {
+                stream.Dispose();
+                return new MappedFile(path, 0, null, null);
+            }
+            var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            return new MappedFile(path, length, map, map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw GgufOptimizeException.BadInput($"'{path}' cannot be opened for reading: {e.Message}");
+        }
+    }
+
+    /// <summary><paramref name="count"/> values of <typeparamref name="T"/> starting at byte <paramref name="offset"/>.</summary>
+    public ReadOnlySpan<T> Span<T>(long offset, int count) where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (offset < 0 || count < 0 || offset > Length - (long)count * sizeof(T))
+            throw new ArgumentOutOfRangeException(nameof(offset), $"bytes [{offset}, {offset + (long)count * sizeof(T)}) are outside '{Path}' ({Length} bytes)");
+        return new ReadOnlySpan<T>(_base + offset, count);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+        _map?.Dispose();
+    }
+}

@@ -1,0 +1,31 @@
+using GgufOptimize.Metrics;
+
+namespace GgufOptimize.Storage.Formats;
+
+/// <summary>
+/// Scores positions [first, end) of a chunk with a per-position comparison, spread over threads by contiguous ranges
+/// (each with its own scratch row) and collected in position order, so the result does not depend on the thread count.
+/// </summary>
+internal static class PositionScorer
+{
+    private const int MinPositionsPerPart = 16;
+
+    /// <summary>Fills results[position − first] for positions [start, end), using its own scratch row.</summary>
+    public delegate void ScoreRange(int start, int end, TokenComparison[] results, float[] scratch);
+
+    public static ChunkResult Score(int chunk, int first, int end, int threads, int scratchLength, ScoreRange score)
+    {
+        int positions = Math.Max(0, end - first);
+        var results = new TokenComparison[positions];
+        int parts = Math.Clamp(Math.Min(threads, positions / MinPositionsPerPart), 1, Math.Max(1, threads));
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        {
+            var scratch = new float[scratchLength];
+            int s = (int)((long)positions * p / parts), e = (int)((long)positions * (p + 1) / parts);
+            score(first + s, first + e, results, scratch);
+        });
+        var builder = new ChunkResultBuilder(chunk, positions);
+        foreach (var r in results) builder.Add(r);
+        return builder.Build();
+    }
+}

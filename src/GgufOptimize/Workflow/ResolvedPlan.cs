@@ -1,0 +1,112 @@
+using System.Globalization;
+using GgufOptimize.Chunking;
+using GgufOptimize.Common;
+using GgufOptimize.Engine;
+using GgufOptimize.Gguf;
+using GgufOptimize.Logits;
+using GgufOptimize.Quantization;
+using GgufOptimize.Storage;
+
+namespace GgufOptimize.Workflow;
+
+/// <summary>
+/// A plan checked against the files it names, before any long work: the model, the evaluation text or baseline
+/// logits (made from this model), the calibration source and sizes, the types and every number.
+/// </summary>
+internal sealed record ResolvedPlan
+{
+    public required IterationPlan Plan { get; init; }
+    public required string Model { get; init; }
+    public required ModelIdentity ModelIdentity { get; init; }
+    public required string Output { get; init; }
+    public required IReadOnlyList<QuantizationType> Types { get; init; }
+    public required int ContextSize { get; init; }
+    /// <summary>Set when the plan names stored logits; otherwise they are computed into the output folder.</summary>
+    public string? BaselineLogits { get; init; }
+    public string? DatasetSha256 { get; init; }
+    public required string Name { get; init; }
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static ResolvedPlan Check(IterationPlan plan, IProgressSink progress)
+    {
+        if (plan.Model is null) throw GgufOptimizeException.BadInput("no model: set 'model' (the unquantized GGUF)");
+        if (!File.Exists(plan.Model)) throw GgufOptimizeException.BadInput($"model '{plan.Model}' does not exist");
+        if (plan.Dataset is null && plan.BaselineLogits is null)
+            throw GgufOptimizeException.BadInput("no evaluation data: set 'dataset' (a text file) or 'baseline_logits' (stored logits of the model)");
+        if (plan.Dataset is not null && !File.Exists(plan.Dataset)) throw GgufOptimizeException.BadInput($"dataset '{plan.Dataset}' does not exist");
+        if (plan.BaselineLogits is not null && !File.Exists(plan.BaselineLogits))
+            throw GgufOptimizeException.BadInput($"baseline logits '{plan.BaselineLogits}' do not exist");
+        CheckNumbers(plan);
+        var types = ParseTypes(plan.Types);
+        CalibrationSubsets.Validate(plan);
+        if (plan.Output is null) throw GgufOptimizeException.BadInput("no output folder: set 'output'");
+        OutputPaths.EnsureWritableFolder(plan.Output, "output folder");
+
+        var gguf = GgufFile.Read(plan.Model);
+        if (gguf.Architecture is null) throw GgufOptimizeException.BadInput($"'{plan.Model}' is not a model (no general.architecture)");
+        var identity = ModelIdentity.Of(plan.Model);
+        string? datasetSha = plan.Dataset is null ? null : TextCorpus.Load(plan.Dataset).Sha256;
+
+        int context;
+        if (plan.BaselineLogits is { } logits)
+        {
+            var header = BaselineLogitsReader.ReadHeader(logits);
+            if (header.Model.Sha256 != identity.Sha256)
+                throw GgufOptimizeException.BadInput($"baseline logits '{logits}' were made from model '{header.Model.FileName}' (sha256 {header.Model.Sha256[..12]}…), not '{plan.Model}' (sha256 {identity.Sha256[..12]}…)");
+            if (datasetSha is not null && datasetSha != header.DatasetSha256)
+                throw GgufOptimizeException.BadInput($"baseline logits '{logits}' were made from dataset '{header.DatasetFile}', not '{plan.Dataset}' (their SHA-256 differ)");
+            if (plan.ContextSize != 0 && plan.ContextSize != header.ContextSize)
+                throw GgufOptimizeException.BadInput($"context_size {plan.ContextSize} differs from the baseline logits' chunks of {header.ContextSize} tokens");
+            context = header.ContextSize;
+            using var reader = BaselineLogitsReader.Open(logits);
+            if (reader.ProcessedCount == 0) throw GgufOptimizeException.BadInput($"baseline logits '{logits}' hold no finished chunk");
+        }
+        else
+        {
+            using var model = LlamaModel.Load(plan.Model);
+            context = LogitsJob.ResolveContextSize(plan.ContextSize, model, progress);
+        }
+
+        return new ResolvedPlan
+        {
+            Plan = plan,
+            Model = plan.Model,
+            ModelIdentity = identity,
+            Output = Path.GetFullPath(plan.Output),
+            Types = types,
+            ContextSize = context,
+            BaselineLogits = plan.BaselineLogits,
+            DatasetSha256 = datasetSha,
+            Name = plan.Name ?? OutputNaming.DefaultName(plan.Model),
+        };
+    }
+
+    private static IReadOnlyList<QuantizationType> ParseTypes(IReadOnlyList<string> names)
+    {
+        if (names.Count == 0) throw GgufOptimizeException.BadInput("no quantization type: set 'types' (e.g. [Q4_0, Q4_K_M])");
+        var types = new List<QuantizationType>();
+        foreach (var name in names)
+        {
+            var type = QuantizationTypes.Parse(name);
+            if (type.OnlyCopy) throw GgufOptimizeException.BadInput("type COPY does not quantize; it has nothing to compare");
+            if (types.Contains(type)) throw GgufOptimizeException.BadInput($"type {type.Name} is listed twice in 'types'");
+            types.Add(type);
+        }
+        return types;
+    }
+
+    private static void CheckNumbers(IterationPlan p)
+    {
+        void Require(bool ok, string message) { if (!ok) throw GgufOptimizeException.BadInput(message); }
+        Require(p.ContextSize >= 0, $"context_size must not be negative (got {p.ContextSize})");
+        Require(p.EvalChunks >= 0, $"eval_chunks must not be negative (got {p.EvalChunks})");
+        Require(p.SkipFirst >= 0, $"skip_first must not be negative (got {p.SkipFirst})");
+        Require(p.MinImprovement >= 0 && p.MinImprovement < 1, $"min_improvement must be a fraction in [0, 1), e.g. 0.01 or 1% (got {p.MinImprovement.ToString(Inv)})");
+        Require(p.Confidence > 0 && p.Confidence < 1, $"confidence must be between 0 and 1 (got {p.Confidence.ToString(Inv)})");
+        Require(p.Resamples >= 100, $"resamples must be at least 100 (got {p.Resamples})");
+        Require(p.MarginOfError > 0, $"margin_of_error must be positive (got {p.MarginOfError.ToString(Inv)})");
+        Require(p.MinChunks >= 2, $"min_chunks must be at least 2 (got {p.MinChunks})");
+        Require(p.Threads >= 0, $"threads must not be negative (got {p.Threads})");
+    }
+}

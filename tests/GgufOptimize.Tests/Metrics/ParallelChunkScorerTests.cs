@@ -1,0 +1,40 @@
+using GgufOptimize.Metrics;
+
+namespace GgufOptimize.Tests.Metrics;
+
+public class ParallelChunkScorerTests
+{
+    [Theory]
+    [InlineData(1, 0, 100)]
+    [InlineData(2, 0, 100)]
+    [InlineData(3, 7, 100)]
+    [InlineData(4, 64, 100)]
+    [InlineData(2, 99, 100)]
+    [InlineData(2, 0, 1)]
+    [InlineData(8, 0, 40)]
+    public void Equals_the_single_threaded_scorer_exactly(int threads, int skipFirst, int n)
+    {
+        const int vocab = 300;
+        var random = new Random(threads * 1000 + skipFirst + n);
+        var b = new float[n * vocab];
+        var t = new float[n * vocab];
+        for (int i = 0; i < b.Length; i++) { b[i] = (float)(random.NextDouble() * 8 - 4); t[i] = b[i] + (float)(random.NextDouble() - 0.5); }
+        t[Math.Min(n - 1, 20) * vocab + 5] = float.NaN;
+        var tokens = Enumerable.Range(0, n).Select(_ => random.Next(vocab)).ToArray();
+
+        var single = ChunkScorer.Score(4, b, t, tokens, vocab, skipFirst);
+        var parallel = ParallelChunkScorer.Score(4, b, t, tokens, vocab, skipFirst, threads);
+        Assert.Equal(single.ChunkIndex, parallel.ChunkIndex);
+        Assert.Equal(single.Kld, parallel.Kld);
+        Assert.Equal(single.DeltaP, parallel.DeltaP);
+        Assert.Equal(single.SameTop, parallel.SameTop);
+        Assert.Equal(single.LogProbBase, parallel.LogProbBase);
+        Assert.Equal(single.LogProbTarget, parallel.LogProbTarget);
+        Assert.Equal(single.NonFiniteRows, parallel.NonFiniteRows);
+
+        var half = b.Select(v => (Half)v).ToArray();
+        Assert.Equal(ChunkScorer.Score(4, half, t, tokens, vocab, skipFirst).Kld, ParallelChunkScorer.Score(4, half, t, tokens, vocab, skipFirst, threads).Kld);
+        var halfT = t.Select(v => (Half)v).ToArray();
+        Assert.Equal(ChunkScorer.Score(4, half, halfT, tokens, vocab, skipFirst).Kld, ParallelChunkScorer.Score(4, half, halfT, tokens, vocab, skipFirst, threads).Kld);
+    }
+}
