@@ -132,4 +132,14 @@ public class QuantizeBadInputTests
         BadInput(() => ModelQuantizer.Run(Options(dir, "Q4_0") with { ModelPath = dir.File("text.gguf") }, NullProgress.Instance));
         BadInput(() => ModelQuantizer.Run(Options(dir, "Q4_0") with { ModelPath = dir.File("missing.gguf") }, NullProgress.Instance));
     }
+
+    [SkippableFact]
+    public void An_output_that_would_replace_the_input_model_is_refused()
+    {
+        using var dir = new TempDir();
+        string input = dir.File("tiny-F16.gguf");
+        File.Copy(SharedAssets.AidreamsModel, input);
+        var e = BadInput(() => ModelQuantizer.Run(Options(dir, "F16") with { ModelPath = input, Overwrite = true }, NullProgress.Instance));
+        Assert.Contains("input model itself", e.Message);
+    }
 }
