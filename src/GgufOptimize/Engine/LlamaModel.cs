@@ -91,11 +91,5 @@ public sealed class LlamaModel : IDisposable
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    public string? MetadataString(string key)
-    {
-        var m = Handle.MetadataValueByKey(key);
-        return m is { } mem ? Encoding.UTF8.GetString(mem.Span).TrimEnd('\0') : null;
-    }
-
     public void Dispose() => Handle.Dispose();
 }
