@@ -18,6 +18,7 @@ public static class DiskAnchor
             using var p = Process.Start(psi)!;
             p.StandardError.ReadToEnd();
             p.WaitForExit();
+            if (p.ExitCode != 0) throw new InvalidOperationException($"dd failed with exit code {p.ExitCode}");
             return megabytes * 1.048576 / clock.Elapsed.TotalSeconds;
         }
         finally

@@ -51,8 +51,7 @@ public sealed class FormatsBenchmark : IBenchmark
             else Console.WriteLine("../shared not found: real-model study skipped");
 
             // Synthetic 32k vocabulary, text sampled from the model itself.
-            string synthetic = Path.Combine(dir, "synthetic-32k.gguf");
-            SyntheticModel.Write(synthetic, new SyntheticModelOptions { VocabSize = 32000, EmbeddingLength = 256, LayerCount = 2, HeadCount = 4, ContextLength = ctx, Seed = 7 });
+            string synthetic = SyntheticWorkload.WriteModel(dir, embd: 256, layers: 2, ctx);
             string sampled = SampleText(synthetic, chunks * ctx);
             string data = Path.Combine(dir, "synthetic.txt");
             File.WriteAllText(data, sampled);

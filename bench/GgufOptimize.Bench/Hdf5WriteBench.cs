@@ -45,13 +45,13 @@ public static class Hdf5WriteBench
             var oursReserved = new List<double>();
             for (int round = 0; round < rounds; round++)
             {
-                dd.Add(Dd(dir, totalMiB));
+                dd.Add(DiskAnchor.DdWriteMBps(dir, totalMiB) / 1.048576); // MiB/s, like the rest of this table
                 if (File.Exists(big)) File.Delete(big);
                 ours.Add(WriteOurs(big, totalMiB / ChunkMiB, chunk, reserve: false));
                 oursReserved.Add(WriteOurs(reserved, totalMiB / ChunkMiB, chunk, reserve: true));
                 File.Delete(reserved);
             }
-            dd.Add(Dd(dir, totalMiB));
+            dd.Add(DiskAnchor.DdWriteMBps(dir, totalMiB) / 1.048576); // MiB/s, like the rest of this table
             double ddMedian = Median(dd);
             Console.WriteLine($"| (write rounds: dd {Join(dd)}; ours {Join(ours)}; reserved {Join(oursReserved)} MiB/s) | | | | |");
             Row($"dd if=/dev/zero bs=1M conv=fdatasync, median of {dd.Count}", totalMiB, ddMedian, 1);
@@ -194,26 +194,6 @@ public static class Hdf5WriteBench
         using var file = H5File.OpenRead(path);
         var data = file.Dataset("logits").Read<float[]>();
         return (double)data.Length * sizeof(float) / 1048576.0 / clock.Elapsed.TotalSeconds;
-    }
-
-    private static double Dd(string dir, int mib)
-    {
-        string path = Path.Combine(dir, "dd.bin");
-        var info = new ProcessStartInfo("dd", $"if=/dev/zero of={path} bs=1M count={mib} conv=fdatasync")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        var clock = Stopwatch.StartNew();
-        using (var process = Process.Start(info)!)
-        {
-            process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0) throw new InvalidOperationException($"dd failed with exit code {process.ExitCode}");
-        }
-        double rate = mib / clock.Elapsed.TotalSeconds;
-        File.Delete(path);
-        return rate;
     }
 
     private static float Sum(ReadOnlySpan<float> values)
