@@ -18,6 +18,8 @@ public static class KldJob
     {
         Validate(o);
         OutputPaths.EnsureWritableDirectory(o.OutputFile, "--output-file");
+        using var claim = OutputLock.Acquire(o.OutputFile, "--output");
+        using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
         var identity = inputs.Identity(o.SkipFirst);
