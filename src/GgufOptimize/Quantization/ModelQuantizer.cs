@@ -39,6 +39,7 @@ public static class ModelQuantizer
         {
             cancellationToken.ThrowIfCancellationRequested();
             string output = Path.Combine(outputDir, OutputNaming.FileName(name, type, tag));
+            OutputPaths.EnsureNameFits(output, "--name");
             if (string.Equals(output, Path.GetFullPath(options.ModelPath), StringComparison.Ordinal))
                 throw GgufOptimizeException.BadInput($"the {type.Name} output would be the input model itself ('{output}'); choose another --name or --output-dir");
             var (plan, request) = QuantizePlanner.Plan(type, output, options, model, imatrix);
