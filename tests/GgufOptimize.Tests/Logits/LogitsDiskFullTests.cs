@@ -23,6 +23,7 @@ public sealed class LogitsDiskFullTests : IDisposable
         Directory.Delete(_mount, recursive: true);
     }
 
+    [Slow]
     [SkippableFact]
     public void A_full_disk_stops_with_one_error_line_and_the_same_command_resumes_once_space_is_freed()
     {
