@@ -12,6 +12,7 @@ public sealed class LogitsDiskFullTests : IDisposable
 
     public void Dispose() => _disk.Dispose();
 
+    [Slow]
     [SkippableFact]
     public void A_full_disk_stops_with_one_error_line_and_the_same_command_resumes_once_space_is_freed()
     {
