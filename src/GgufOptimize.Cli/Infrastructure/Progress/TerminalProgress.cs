@@ -10,17 +10,25 @@ namespace GgufOptimize.Cli.Infrastructure.Progress;
 /// written through the same console so Spectre prints them above the live bar instead of through it.
 /// <see cref="Dispose"/> ends a display still running (an error, Ctrl-C), which restores the cursor.
 /// </summary>
-internal sealed class TerminalProgress(IAnsiConsole console) : IProgressSink, IDisposable
+internal sealed class TerminalProgress : IProgressSink, IDisposable
 {
     private readonly object _gate = new();
+    private readonly IAnsiConsole _console;
     private Display? _display;
+
+    public TerminalProgress(IAnsiConsole console)
+    {
+        _console = console;
+        // Last resort when the process ends with a display still live (a forced exit): never leave the cursor hidden.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { if (_display is not null) console.Cursor.Show(); };
+    }
 
     public void Start(string description, long total)
     {
         lock (_gate)
         {
             EndDisplay();
-            _display = Display.Begin(console, new TaskMeter(description, total));
+            _display = Display.Begin(_console, new TaskMeter(description, total));
         }
     }
 
@@ -31,12 +39,12 @@ internal sealed class TerminalProgress(IAnsiConsole console) : IProgressSink, ID
 
     public void Info(string message)
     {
-        lock (_gate) console.MarkupLine(Markup.Escape(message));
+        lock (_gate) _console.MarkupLine(Markup.Escape(message));
     }
 
     public void Warn(string message)
     {
-        lock (_gate) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(message)}");
+        lock (_gate) _console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(message)}");
     }
 
     public void Finish()
@@ -52,13 +60,17 @@ internal sealed class TerminalProgress(IAnsiConsole console) : IProgressSink, ID
         _display = null;
     }
 
-    /// <summary>One Spectre progress display holding one task, alive from Start to Finish.</summary>
+    /// <summary>
+    /// One Spectre progress display holding one task, alive from Start to Finish. It runs on its own thread, not the
+    /// thread pool: ending it after Ctrl-C must not wait for a pool thread while the pool is busy or blocked.
+    /// </summary>
     private sealed class Display
     {
-        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _started = new(), _ended = new();
         private readonly TaskMeter _meter;
         private volatile ProgressTask? _task;
-        private Task _running = Task.CompletedTask;
+        private Thread? _thread;
+        private Exception? _failure;
 
         private Display(TaskMeter meter) => _meter = meter;
 
@@ -76,31 +88,42 @@ internal sealed class TerminalProgress(IAnsiConsole console) : IProgressSink, ID
                     new PercentageColumn(),
                     new DetailsColumn(meter),
                     new SpinnerColumn());
-            // The callback runs up to its first await right here, so the task exists when Begin returns.
-            display._running = progress.StartAsync(async context =>
+            display._thread = new Thread(() =>
             {
-                var task = context.AddTask(Markup.Escape(meter.Description), maxValue: Math.Max(meter.Total, 1));
-                task.IsIndeterminate = !meter.HasFraction;
-                display._task = task;
-                if (meter.HasFraction) task.Value = Math.Min(meter.Done, task.MaxValue);
-                await display._ended.Task;
-                task.Value = Math.Min(meter.Done, task.MaxValue);
-                task.StopTask();
-            });
+                try
+                {
+                    progress.Start(context =>
+                    {
+                        var task = context.AddTask(Markup.Escape(meter.Description), maxValue: Math.Max(meter.Total, 1));
+                        task.IsIndeterminate = !meter.HasFraction;
+                        display._task = task;
+                        if (meter.HasFraction) task.Value = Math.Min(meter.Done, task.MaxValue);
+                        display._started.Set();
+                        display._ended.Wait();
+                        if (meter.HasFraction) task.Value = Math.Min(meter.Done, task.MaxValue);
+                        task.StopTask();
+                    });
+                }
+                catch (Exception e) { display._failure = e; }
+                finally { display._started.Set(); }
+            }) { IsBackground = true, Name = "progress display" };
+            display._thread.Start();
+            display._started.Wait();
             return display;
         }
 
         public void Update(long done, long tokens)
         {
             _meter.Update(done, tokens);
-            if (_task is not null && _meter.HasFraction) _task.Value = Math.Min(done, _task.MaxValue);
+            if (_task is { } task && _meter.HasFraction) task.Value = Math.Min(done, task.MaxValue);
         }
 
         /// <summary>Stops the display and waits until Spectre has drawn its last frame and shown the cursor again.</summary>
         public void End()
         {
-            _ended.TrySetResult();
-            _running.GetAwaiter().GetResult();
+            _ended.Set();
+            _thread?.Join();
+            if (_failure is not null) throw new InvalidOperationException($"the progress display failed: {_failure.Message}", _failure);
         }
     }
 
