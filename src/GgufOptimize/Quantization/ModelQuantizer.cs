@@ -39,6 +39,7 @@ public static class ModelQuantizer
         {
             cancellationToken.ThrowIfCancellationRequested();
             string output = Path.Combine(outputDir, OutputNaming.FileName(name, type, tag));
+            OutputPaths.EnsureNameFits(output, "--name");
             if (string.Equals(output, Path.GetFullPath(options.ModelPath), StringComparison.Ordinal))
                 throw GgufOptimizeException.BadInput($"the {type.Name} output would be the input model itself ('{output}'); choose another --name or --output");
             var (plan, request) = QuantizePlanner.Plan(type, output, options, model, imatrix);
@@ -49,6 +50,21 @@ public static class ModelQuantizer
         progress.Finish();
         if (options.DryRun) return planned.Select(p => new QuantizeOutcome(p.Plan, QuantizeStatus.Planned, TimeSpan.Zero, 0)).ToList();
 
+        // Every output is claimed before the first is written, so a second run into the same files stops at once.
+        var claims = new List<OutputLock>();
+        try
+        {
+            foreach (var (plan, _) in planned) claims.Add(OutputLock.Acquire(plan.OutputPath, "--output"));
+            return WriteAll(planned, options, progress, cancellationToken);
+        }
+        finally
+        {
+            foreach (var claim in claims) claim.Dispose();
+        }
+    }
+
+    private static List<QuantizeOutcome> WriteAll(List<(QuantizePlan Plan, NativeQuantizeRequest Request)> planned, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
+    {
         var outcomes = new List<QuantizeOutcome>();
         foreach (var (plan, request) in planned)
         {
