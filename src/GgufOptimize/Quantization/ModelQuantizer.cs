@@ -41,7 +41,7 @@ public static class ModelQuantizer
             string output = Path.Combine(outputDir, OutputNaming.FileName(name, type, tag));
             OutputPaths.EnsureNameFits(output, "--name");
             if (string.Equals(output, Path.GetFullPath(options.ModelPath), StringComparison.Ordinal))
-                throw GgufOptimizeException.BadInput($"the {type.Name} output would be the input model itself ('{output}'); choose another --name or --output-dir");
+                throw GgufOptimizeException.BadInput($"the {type.Name} output would be the input model itself ('{output}'); choose another --name or --output");
             var (plan, request) = QuantizePlanner.Plan(type, output, options, model, imatrix);
             CheckFeasible(plan, options, imatrix);
             planned.Add((plan, request));
@@ -54,7 +54,7 @@ public static class ModelQuantizer
         var claims = new List<OutputLock>();
         try
         {
-            foreach (var (plan, _) in planned) claims.Add(OutputLock.Acquire(plan.OutputPath, "--output-dir"));
+            foreach (var (plan, _) in planned) claims.Add(OutputLock.Acquire(plan.OutputPath, "--output"));
             return WriteAll(planned, options, progress, cancellationToken);
         }
         finally
@@ -147,9 +147,9 @@ public static class ModelQuantizer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            throw GgufOptimizeException.BadInput($"--output-dir: cannot create '{folder}' ({e.Message})");
+            throw GgufOptimizeException.BadInput($"--output: cannot create '{folder}' ({e.Message})");
         }
-        OutputPaths.EnsureWritableDirectory(Path.Combine(folder, "probe.gguf"), "--output-dir");
+        OutputPaths.EnsureWritableDirectory(Path.Combine(folder, "probe.gguf"), "--output");
     }
 
     private static bool IsQuantized(string type) => type is not ("F32" or "F16" or "BF16" or "F64" or "I8" or "I16" or "I32" or "I64");

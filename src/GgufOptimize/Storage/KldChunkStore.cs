@@ -38,7 +38,7 @@ public sealed class KldChunkStore
             catch (Exception e) when (e is IOException or JsonException) { why = "its manifest is unreadable"; }
             if (why is null) return new KldChunkStore(dir);
             if (!clobber)
-                throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --clobber to start over");
+                throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --overwrite to start over");
             progress.Warn($"discarding '{dir}' ({why})");
             System.IO.Directory.Delete(dir, recursive: true);
         }
