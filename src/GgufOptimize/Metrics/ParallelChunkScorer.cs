@@ -72,8 +72,8 @@ public static unsafe class ParallelChunkScorer
     private static ChunkResult Join(int chunkIndex, ChunkResult[] parts)
     {
         int total = parts.Sum(p => p.Count);
-        var kld = new float[total]; var dp = new float[total]; var same = new bool[total];
-        var lpb = new float[total]; var lpt = new float[total];
+        var kld = new double[total]; var dp = new double[total]; var same = new bool[total];
+        var lpb = new double[total]; var lpt = new double[total];
         int at = 0, nonFinite = 0;
         foreach (var p in parts)
         {
