@@ -135,9 +135,12 @@ public class PythonToolFilterTests
             with h5py.File(sys.argv[1], 'w') as f:
                 d = f.create_dataset('x', data=a, chunks=(a.size,), compression='lzf')
                 mask, raw = d.id.read_direct_chunk((0,))
-            print(json.dumps({"mask": mask, "raw": base64.b64encode(raw).decode(), "plain": base64.b64encode(a.tobytes()).decode()}))
+                # Random floats do not shrink: h5py stores them unfiltered and flags the chunk (mask bit 0 set).
+                skipped = f.create_dataset('y', data=rng.normal(size=2000).astype('<f4'), chunks=(2000,), compression='lzf').id.read_direct_chunk((0,))[0]
+            print(json.dumps({"mask": mask, "skipped": skipped, "raw": base64.b64encode(raw).decode(), "plain": base64.b64encode(a.tobytes()).decode()}))
             """, tmp.File("x.h5"));
         Assert.Equal(0, stored.GetProperty("mask").GetInt32());
+        Assert.Equal(1, stored.GetProperty("skipped").GetInt32());
         var raw = Convert.FromBase64String(stored.GetProperty("raw").GetString()!);
         var plain = Convert.FromBase64String(stored.GetProperty("plain").GetString()!);
         Assert.True(raw.Length < plain.Length);
