@@ -61,7 +61,9 @@ internal sealed class KldInputs : IDisposable
             {
                 // These files need the evaluating model to rebuild or adjust their chunks: load it first.
                 if (o.TargetModel is null)
-                    throw GgufOptimizeException.BadInput($"baseline '{path}' ({(kind == StoredLogitsKind.LlamaCpp ? "llama.cpp .kld" : "llama-gguf-optimize HDF5")}) can only be compared with --target-model");
+                    throw GgufOptimizeException.BadInput(kind == StoredLogitsKind.LlamaCpp
+                        ? $"baseline '{path}' (llama.cpp .kld) can only be compared with --target-model"
+                        : $"baseline '{path}' was written by llama-gguf-optimize, whose chunks (BOS + n_ctx−2 text tokens + EOS) differ from ours and are not stored: it can only be compared with --target-model, which is run on its own chunks");
                 if (kind == StoredLogitsKind.PythonTool && o.Dataset is null)
                     throw GgufOptimizeException.BadInput($"baseline '{path}' was written by llama-gguf-optimize and stores no tokens: give --dataset, the text it was made from");
                 _preloadedTarget = LlamaModel.Load(o.TargetModel);
@@ -155,8 +157,30 @@ internal sealed class KldInputs : IDisposable
             throw GgufOptimizeException.BadInput($"context mismatch: baseline chunks have {ContextSize} tokens, target logits '{o.TargetLogits}' have {reader.ContextSize}");
         if (target.Header is { } th && _baselineHeader is { } bh && (th.DatasetSha256 != bh.DatasetSha256 || th.TokenizerSha256 != bh.TokenizerSha256))
             throw GgufOptimizeException.BadInput($"target logits '{o.TargetLogits}' were computed on other tokens (dataset or tokenizer differs from the baseline's)");
+        CheckChunking(reader, o.TargetLogits!);
         TargetDescription = Path.GetFileName(o.TargetLogits!);
         _targetIdentity = target.Identity;
+    }
+
+    /// <summary>
+    /// Stored target logits are paired with the baseline chunk by chunk, so before any work the chunking must provably
+    /// match: the same chunk count, and for every chunk both hold the same tokens (hence the same length). Files whose
+    /// chunks cannot be proven equal (the Python tool's, which store no tokens) never get here.
+    /// </summary>
+    private void CheckChunking(ILogitsSource target, string path)
+    {
+        if (target.TotalChunks != TotalChunks)
+            throw GgufOptimizeException.BadInput($"target logits '{path}' have {target.TotalChunks} chunks, the baseline {TotalChunks}: they were chunked differently (another chunk rule, context or text), so their chunks hold different tokens; make both with the same tool and --context-size");
+        for (int c = 0; c < TotalChunks; c++)
+        {
+            if (!BaselineHasChunk(c) || !target.HasChunk(c)) continue;
+            int[] ours = _plan is not null ? _plan.Chunk(c) : _baselineFile!.ChunkTokens(c);
+            int[] theirs = target.ChunkTokens(c);
+            if (ours.Length != theirs.Length)
+                throw GgufOptimizeException.BadInput($"target logits '{path}' were chunked differently from the baseline: chunk {c} has {theirs.Length} tokens there, {ours.Length} in the baseline; make both with the same tool and --context-size");
+            if (!ours.AsSpan().SequenceEqual(theirs))
+                throw GgufOptimizeException.BadInput($"target logits '{path}' hold other tokens than the baseline in chunk {c} (first difference at position {ours.AsSpan().CommonPrefixLength(theirs)}): not the same text, tokenizer or chunk rule");
+        }
     }
 
     /// <summary>With --dataset next to a .kld baseline, its stored tokens must be the dataset's, tokenized as llama-perplexity does.</summary>
@@ -174,12 +198,32 @@ internal sealed class KldInputs : IDisposable
     };
 
     /// <summary>What must be equal for saved chunk results to be reused.</summary>
-    public IReadOnlyDictionary<string, string> Identity(int skipFirst) => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> Identity(int skipFirst)
     {
-        ["id_baseline"] = _baselineIdentity,
-        ["id_target"] = _targetIdentity,
-        ["id_skip_first"] = skipFirst.ToString(),
-    };
+        var identity = new Dictionary<string, string>
+        {
+            ["id_baseline"] = _baselineIdentity,
+            ["id_target"] = _targetIdentity,
+            ["id_skip_first"] = skipFirst.ToString(),
+        };
+        // Results computed with other engine settings are other results: -ub 16 and -ub 128 differ in KLD_99 by 6 %.
+        if (_targetModel is not null) identity["id_target_engine"] = _targetModel.EngineSettings;
+        if (_baselineModel is not null) identity["id_baseline_engine"] = _baselineModel.EngineSettings;
+        return identity;
+    }
+
+    /// <summary>The first position scored in each chunk: --skip-first, or later when the baseline stores no earlier ones.</summary>
+    public int FirstScoredPosition(int skipFirst) => Math.Max(skipFirst, _baselineFile?.FirstStoredPosition ?? 0);
+
+    /// <summary>What was scored, in words, for the summary line and the output's provenance.</summary>
+    public string ScoredPositions(int skipFirst)
+    {
+        int first = FirstScoredPosition(skipFirst);
+        if (first == 0) return "every position of each chunk that has a next token";
+        if (_baselineFile is { FirstStoredPosition: > 0 } b && b.FirstStoredPosition >= skipFirst)
+            return $"positions {first}…{ContextSize - 2} of each chunk only (n_ctx/2 … n_ctx−2: all a llama.cpp .kld baseline stores)";
+        return $"positions ≥ {first} of each chunk that have a next token";
+    }
 
     public bool BaselineHasChunk(int chunk) => _baselineFile?.HasChunk(chunk) ?? true;
 

@@ -77,22 +77,28 @@ public static class KldJob
             throw GgufOptimizeException.BadInput($"nothing to compare: the baseline has none of the chunks {from}..{to - 1}");
 
         var overall = KldStatistics.Compute(results);
+        long floored = results.Sum(c => (long)c.FlooredNextTokens);
+        if (floored > 0)
+            progress.Warn($"{floored} of {overall.Tokens} scored next tokens have a baseline log-probability below the .kld file's floor (16 nats under the top); {FloorAffected} use the floor instead and are not exact");
         var provenance = new Dictionary<string, string>(identity)
         {
             ["baseline_file"] = inputs.BaselineDescription,
             ["target"] = inputs.TargetDescription,
-            ["scored_positions"] = o.SkipFirst > 0 ? $"positions >= {o.SkipFirst} of each chunk that have a next token" : "every position of each chunk that has a next token",
+            ["scored_positions"] = inputs.ScoredPositions(o.SkipFirst),
             ["missing_baseline_chunks"] = string.Join(',', missing),
+            ["floor_affected_statistics"] = floored > 0 ? FloorAffected : "",
         };
         var numbers = new Dictionary<string, double>
         {
             ["n_vocab"] = inputs.VocabSize,
             ["n_ctx"] = inputs.ContextSize,
             ["skip_first"] = o.SkipFirst,
+            ["first_scored_position"] = inputs.FirstScoredPosition(o.SkipFirst),
             ["from_chunk"] = from,
             ["to_chunk"] = to,
             ["chunks_compared"] = results.Count,
             ["baseline_incomplete"] = missing.Count > 0 ? 1 : 0,
+            ["floored_next_tokens"] = floored,
         };
         if (o.EarlyStopping)
         {
@@ -121,6 +127,9 @@ public static class KldJob
             ChunksReused = fromDisk,
         };
     }
+
+    /// <summary>Statistics that use log P(next) of the baseline, wrong for a token whose stored log-probability is a floor.</summary>
+    internal const string FloorAffected = "PPL_base, PPL_ratio, Mean_ln_PPL_ratio, Mean_ln_PPL_ratio_SE, Cor_ln_PPL, RMS_dp, RMS_dp_SE";
 
     /// <summary>A finished output for the same inputs is reused chunk by chunk (a wider range only adds chunks).</summary>
     private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, IReadOnlyDictionary<string, string> identity, IProgressSink progress)

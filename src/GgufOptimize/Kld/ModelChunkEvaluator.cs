@@ -10,6 +10,9 @@ internal sealed class ModelChunkEvaluator : IDisposable
 
     public LlamaModel Model { get; }
 
+    /// <summary>The engine settings that can change this evaluator's logits (see <see cref="LlamaEvaluator.EngineSettings"/>).</summary>
+    public string EngineSettings => _evaluator.EngineSettings;
+
     public ModelChunkEvaluator(LlamaModel model, EvaluatorOptions options)
     {
         Model = model;

@@ -22,9 +22,15 @@ public sealed class ChunkResult
     /// <summary>Positions excluded because the baseline or target row held NaN/Inf.</summary>
     public int NonFiniteRows { get; }
 
+    /// <summary>
+    /// Scored positions whose baseline log P(next) sits at a stored floor instead of its true value (a llama.cpp .kld
+    /// baseline keeps log-probabilities only down to 16 nats below the top one): their log P(next) is too high.
+    /// </summary>
+    public int FlooredNextTokens { get; }
+
     public int Count => Kld.Length;
 
-    public ChunkResult(int chunkIndex, double[] kld, double[] deltaP, bool[] sameTop, double[] logProbBase, double[] logProbTarget, int nonFiniteRows)
+    public ChunkResult(int chunkIndex, double[] kld, double[] deltaP, bool[] sameTop, double[] logProbBase, double[] logProbTarget, int nonFiniteRows, int flooredNextTokens = 0)
     {
         int n = kld.Length;
         if (deltaP.Length != n || sameTop.Length != n || logProbBase.Length != n || logProbTarget.Length != n)
@@ -38,5 +44,6 @@ public sealed class ChunkResult
         LogProbBase = logProbBase;
         LogProbTarget = logProbTarget;
         NonFiniteRows = nonFiniteRows;
+        FlooredNextTokens = flooredNextTokens >= 0 ? flooredNextTokens : throw new ArgumentOutOfRangeException(nameof(flooredNextTokens));
     }
 }

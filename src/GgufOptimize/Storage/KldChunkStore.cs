@@ -58,14 +58,14 @@ public sealed class KldChunkStore
         {
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (reader.ReadUInt32() != Magic || reader.ReadInt32() != chunk) return null;
-            int n = reader.ReadInt32(), nonFinite = reader.ReadInt32();
+            int n = reader.ReadInt32(), nonFinite = reader.ReadInt32(), floored = reader.ReadInt32();
             double[] Doubles() { var a = new double[n]; reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())); return a; }
             var kld = Doubles(); var dp = Doubles(); var lpb = Doubles(); var lpt = Doubles();
             var same = new bool[n];
             var bytes = reader.ReadBytes(n);
             if (bytes.Length != n) return null;
             for (int i = 0; i < n; i++) same[i] = bytes[i] != 0;
-            return new ChunkResult(chunk, kld, dp, same, lpb, lpt, nonFinite);
+            return new ChunkResult(chunk, kld, dp, same, lpb, lpt, nonFinite, floored);
         }
         catch (EndOfStreamException) { return null; }
     }
@@ -79,6 +79,7 @@ public sealed class KldChunkStore
             w.Write(result.ChunkIndex);
             w.Write(result.Count);
             w.Write(result.NonFiniteRows);
+            w.Write(result.FlooredNextTokens);
             foreach (var a in new[] { result.Kld, result.DeltaP, result.LogProbBase, result.LogProbTarget })
                 w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
             foreach (var b in result.SameTop) w.Write((byte)(b ? 1 : 0));

@@ -28,6 +28,8 @@ public static class KldOutputFile
     public const string TokenOffsetsDataset = "token_offsets";
     /// <summary>Root attribute with the overall statistics as a JSON object (the Python tool's readers use it).</summary>
     public const string OverallJsonAttribute = "overall";
+    /// <summary>Per chunk: scored next tokens whose baseline log-probability is a stored floor (llama.cpp .kld baselines).</summary>
+    public const string FlooredDataset = "floored_next_tokens";
 
     public sealed record Contents(
         IReadOnlyList<ChunkResult> Chunks,
@@ -61,6 +63,7 @@ public static class KldOutputFile
         root.AddDataset(ChunkNumbersDataset, H5ElementType.Int32, chunks.Count).SetInitialData(chunks.Select(c => c.ChunkIndex).ToArray());
         root.AddDataset(TokenOffsetsDataset, H5ElementType.Int64, offsets.Length).SetInitialData(offsets);
         root.AddDataset("nonfinite_rows", H5ElementType.Int32, chunks.Count).SetInitialData(chunks.Select(c => c.NonFiniteRows).ToArray());
+        root.AddDataset(FlooredDataset, H5ElementType.Int32, chunks.Count).SetInitialData(chunks.Select(c => c.FlooredNextTokens).ToArray());
         root.AddDataset("kld", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.Kld));
         root.AddDataset("delta_p", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.DeltaP));
         root.AddDataset("logprob_base", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.LogProbBase));
@@ -85,6 +88,7 @@ public static class KldOutputFile
         var numbers = reader.Elements<int>(numbersName, 0, n).ToArray();
         var offsets = reader.Elements<long>(offsetsName, 0, n + 1).ToArray();
         var nonFinite = reader.Elements<int>("/nonfinite_rows", 0, n).ToArray();
+        var floored = v1 ? new int[n] : reader.Elements<int>("/" + FlooredDataset, 0, n).ToArray();
         var chunks = new List<ChunkResult>(n);
         for (int i = 0; i < n; i++)
         {
@@ -100,7 +104,7 @@ public static class KldOutputFile
                 return wide;
             }
             var same = count == 0 ? [] : reader.Elements<byte>("/same_top", first, count).ToArray().Select(b => b != 0).ToArray();
-            chunks.Add(new ChunkResult(numbers[i], F("/kld"), F("/delta_p"), same, F("/logprob_base"), F("/logprob_target"), nonFinite[i]));
+            chunks.Add(new ChunkResult(numbers[i], F("/kld"), F("/delta_p"), same, F("/logprob_base"), F("/logprob_target"), nonFinite[i], floored[i]));
         }
         var prov = new Dictionary<string, string>();
         var nums = new Dictionary<string, double>();

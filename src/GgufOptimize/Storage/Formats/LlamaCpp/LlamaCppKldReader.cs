@@ -97,10 +97,16 @@ public sealed class LlamaCppKldReader : IStoredBaseline
         if (!HasChunk(chunk)) throw new ArgumentException($"'{Path}' lacks chunk {chunk}");
         int first = Math.Max(skipFirst, Layout.FirstPosition);
         var next = tokens.ToArray();
+        int floored = 0;
+        for (int j = first; j < ContextSize - 1; j++)
+        {
+            long offset = Layout.RowOffset(chunk, j);
+            if (QuantizedLogProbComparer.IsFloored(_file.Span<float>(offset, 1)[0], _file.Span<ushort>(offset + 8, n), next[j + 1])) floored++;
+        }
         fixed (float* t = target)
         {
             float* tp = t;
-            return PositionScorer.Score(chunk, first, ContextSize - 1, threads, 0, (start, end, results, _) =>
+            var result = PositionScorer.Score(chunk, first, ContextSize - 1, threads, 0, (start, end, results, _) =>
             {
                 for (int j = start; j < end; j++)
                 {
@@ -110,6 +116,7 @@ public sealed class LlamaCppKldReader : IStoredBaseline
                         new ReadOnlySpan<float>(tp + (long)j * n, n), next[j + 1]);
                 }
             });
+            return new ChunkResult(result.ChunkIndex, result.Kld, result.DeltaP, result.SameTop, result.LogProbBase, result.LogProbTarget, result.NonFiniteRows, floored);
         }
     }
 
