@@ -2,7 +2,6 @@ using System.Globalization;
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
-using GgufOptimize.Logits;
 using GgufOptimize.Metrics;
 using GgufOptimize.Storage;
 
@@ -22,7 +21,7 @@ public static class KldJob
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
-        var (from, to) = LogitsJob.ResolveRange(o.FromChunk, o.ToChunk, inputs.TotalChunks);
+        var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
         var identity = inputs.Identity(o.SkipFirst);
 
         var reused = LoadFinishedOutput(o, identity, progress);
@@ -38,7 +37,7 @@ public static class KldJob
         for (int c = from; c < to; c++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!inputs.BaselineHasChunk(c))
+            if (!inputs.Baseline.HasChunk(c))
             {
                 missing.Add(c);
                 continue;
@@ -79,40 +78,25 @@ public static class KldJob
         var overall = KldStatistics.Compute(results);
         long floored = results.Sum(c => (long)c.FlooredNextTokens);
         if (floored > 0)
-            progress.Warn($"{floored} of {overall.Tokens} scored next tokens have a baseline log-probability below the .kld file's floor (16 nats under the top); {FloorAffected} use the floor instead and are not exact");
-        var provenance = new Dictionary<string, string>(identity)
+            progress.Warn($"{floored} of {overall.Tokens} scored next tokens have a baseline log-probability below the .kld file's floor (16 nats under the top); {ComparisonProvenance.FloorAffected} use the floor instead and are not exact");
+        var provenance = new ComparisonProvenance
         {
-            ["baseline_file"] = inputs.BaselineDescription,
-            ["target"] = inputs.TargetDescription,
-            ["scored_positions"] = inputs.ScoredPositions(o.SkipFirst),
-            ["missing_baseline_chunks"] = string.Join(',', missing),
-            ["floor_affected_statistics"] = floored > 0 ? FloorAffected : "",
+            Inputs = identity,
+            BaselineFile = inputs.Baseline.Description,
+            Target = inputs.Target.Description,
+            MissingBaselineChunks = missing,
+            VocabSize = inputs.Baseline.VocabSize,
+            ContextSize = inputs.Baseline.ContextSize,
+            FromChunk = from,
+            ToChunk = to,
+            ChunksCompared = results.Count,
+            EarlyStopping = o.EarlyStopping ? new EarlyStoppingRecord(o.Confidence, o.MarginOfError, stoppedAfter, interval?.Lower, interval?.Upper) : null,
+            Labels = o.Labels,
+            FirstStoredPosition = inputs.Baseline.FirstStoredPosition,
+            FlooredNextTokens = floored,
         };
-        var numbers = new Dictionary<string, double>
-        {
-            ["n_vocab"] = inputs.VocabSize,
-            ["n_ctx"] = inputs.ContextSize,
-            ["skip_first"] = o.SkipFirst,
-            ["first_scored_position"] = inputs.FirstScoredPosition(o.SkipFirst),
-            ["from_chunk"] = from,
-            ["to_chunk"] = to,
-            ["chunks_compared"] = results.Count,
-            ["baseline_incomplete"] = missing.Count > 0 ? 1 : 0,
-            ["floored_next_tokens"] = floored,
-        };
-        if (o.EarlyStopping)
-        {
-            numbers["early_stopping_confidence"] = o.Confidence;
-            numbers["early_stopping_margin"] = o.MarginOfError;
-            numbers["early_stopping_chunks"] = stoppedAfter ?? -1;
-            if (interval is not null)
-            {
-                numbers["score_ci_lower"] = interval.Lower;
-                numbers["score_ci_upper"] = interval.Upper;
-            }
-        }
-        inputs.CompleteKeptLogits();
-        KldOutputFile.Write(o.OutputFile, results, overall, provenance, numbers);
+        inputs.Baseline.Complete();
+        KldOutputFile.Write(o.OutputFile, results, overall, provenance);
         store.Delete();
         return new KldJobResult
         {
@@ -128,11 +112,8 @@ public static class KldJob
         };
     }
 
-    /// <summary>Statistics that use log P(next) of the baseline, wrong for a token whose stored log-probability is a floor.</summary>
-    internal const string FloorAffected = "PPL_base, PPL_ratio, Mean_ln_PPL_ratio, Mean_ln_PPL_ratio_SE, Cor_ln_PPL, RMS_dp, RMS_dp_SE";
-
     /// <summary>A finished output for the same inputs is reused chunk by chunk (a wider range only adds chunks).</summary>
-    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, IReadOnlyDictionary<string, string> identity, IProgressSink progress)
+    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, ComparisonInputs identity, IProgressSink progress)
     {
         var reused = new Dictionary<int, ChunkResult>();
         if (!File.Exists(o.OutputFile)) return reused;
@@ -141,7 +122,7 @@ public static class KldJob
         try
         {
             contents = KldOutputFile.Read(o.OutputFile);
-            foreach (var (k, v) in identity)
+            foreach (var (k, v) in identity.ToAttributes())
                 if (!contents.Provenance.TryGetValue(k, out var old) || old != v) { why = $"{k} was '{old ?? "missing"}', now '{v}'"; break; }
         }
         catch (GgufOptimizeException e) { why = e.Message; }

@@ -33,9 +33,9 @@ public class KldValidityTests
             BaselineLogits = baseline, TargetModel = SharedAssets.AidreamsModel, OutputFile = tmp.File("cmp.h5"), UBatchSize = ub, Clobber = clobber,
         };
         var first = KldJob.Run(Options(0), NullProgress.Instance, default);
-        Assert.Contains("n_ubatch 64", first.Provenance["id_target_engine"]);
-        Assert.Contains("libllama.so sha256", first.Provenance["id_target_engine"]);
-        Assert.Contains("n_gpu_layers 0", first.Provenance["id_target_engine"]);
+        Assert.Contains("n_ubatch 64", first.Provenance.Inputs.TargetEngine);
+        Assert.Contains("libllama.so sha256", first.Provenance.Inputs.TargetEngine);
+        Assert.Contains("n_gpu_layers 0", first.Provenance.Inputs.TargetEngine);
 
         var refused = Assert.Throws<GgufOptimizeException>(() => KldJob.Run(Options(16), NullProgress.Instance, default));
         Assert.Contains("id_target_engine", refused.Message);
@@ -100,7 +100,7 @@ public class KldValidityTests
         var progress = new RecordingProgress();
         var r = KldJob.Run(new KldJobOptions { BaselineLogits = tmp.File("base.kld"), TargetModel = model, OutputFile = tmp.File("cmp.h5") }, progress, default);
 
-        Assert.Equal($"positions {context / 2}…{context - 2} of each chunk only (n_ctx/2 … n_ctx−2: all a llama.cpp .kld baseline stores)", r.Provenance["scored_positions"]);
+        Assert.Equal($"positions {context / 2}…{context - 2} of each chunk only (n_ctx/2 … n_ctx−2: all a llama.cpp .kld baseline stores)", r.Provenance.ScoredPositions);
         Assert.Equal(r.Chunks.Count * (context / 2 - 1), r.Overall.Tokens);
 
         // Independently: the model's own logits on the file's tokens, next token more than 16 nats below the top.

@@ -1,0 +1,138 @@
+using System.Globalization;
+
+namespace GgufOptimize.Storage;
+
+/// <summary>
+/// What identifies a comparison's inputs: saved chunk results (<see cref="KldChunkStore"/>) and a finished output are
+/// reused only when all three are equal.
+/// </summary>
+public sealed record ComparisonInputs(string Baseline, string Target, int SkipFirst)
+{
+    /// <summary>Engine settings that can change the target's logits (batch, ubatch, flash attention, cache types, GPU layers, native library), when a model is run.</summary>
+    public string? TargetEngine { get; init; }
+    /// <summary>The same for a baseline model run here (--baseline-model).</summary>
+    public string? BaselineEngine { get; init; }
+
+    /// <summary>As stored in the output's root attributes and the parts manifest.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ToAttributes()
+    {
+        var attributes = new List<KeyValuePair<string, string>>
+        {
+            new("id_baseline", Baseline),
+            new("id_target", Target),
+            new("id_skip_first", SkipFirst.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (TargetEngine is not null) attributes.Add(new("id_target_engine", TargetEngine));
+        if (BaselineEngine is not null) attributes.Add(new("id_baseline_engine", BaselineEngine));
+        return attributes;
+    }
+}
+
+/// <summary>How a comparison ended under <c>--early-stopping</c>.</summary>
+public sealed record EarlyStoppingRecord(double Confidence, double MarginOfError, int? StoppedAfterChunks, double? Lower, double? Upper);
+
+/// <summary>Where <c>iterate</c> places a comparison (type, iteration, calibration) and the target's size, for <c>report</c>.</summary>
+public sealed record ComparisonLabels
+{
+    public const string TypeKey = "iterate_type";
+    public const string IterationKey = "iterate_iteration";
+    public const string CalibrationKey = "iterate_calibration";
+    public const string CalibrationSizeKey = "iterate_calibration_size";
+    public const string CalibrationTokensKey = "iterate_calibration_tokens";
+    public const string TargetBytesKey = "target_bytes";
+    public const string TargetParametersKey = "target_parameters";
+    public const string TargetBitsPerWeightKey = "target_bits_per_weight";
+
+    public required string Type { get; init; }
+    public required string Calibration { get; init; }
+    public int Iteration { get; init; }
+    public double CalibrationSize { get; init; }
+    public double CalibrationTokens { get; init; }
+    public double TargetBytes { get; init; }
+    public double TargetParameters { get; init; }
+    public double TargetBitsPerWeight { get; init; }
+
+    public IEnumerable<KeyValuePair<string, string>> Text() => [new(TypeKey, Type), new(CalibrationKey, Calibration)];
+
+    public IEnumerable<KeyValuePair<string, double>> Numbers() =>
+    [
+        new(IterationKey, Iteration), new(CalibrationSizeKey, CalibrationSize), new(CalibrationTokensKey, CalibrationTokens),
+        new(TargetBytesKey, TargetBytes), new(TargetParametersKey, TargetParameters), new(TargetBitsPerWeightKey, TargetBitsPerWeight),
+    ];
+}
+
+/// <summary>
+/// The root attributes of a comparison file written by <c>kld</c>: the inputs' identities, what was scored, and how
+/// the run ended. <see cref="Text"/> and <see cref="Numbers"/> give them under their stored names, in file order.
+/// </summary>
+public sealed record ComparisonProvenance
+{
+    public required ComparisonInputs Inputs { get; init; }
+    public required string BaselineFile { get; init; }
+    public required string Target { get; init; }
+    public required IReadOnlyList<int> MissingBaselineChunks { get; init; }
+    public required int VocabSize { get; init; }
+    public required int ContextSize { get; init; }
+    public required int FromChunk { get; init; }
+    public required int ToChunk { get; init; }
+    public required int ChunksCompared { get; init; }
+    public EarlyStoppingRecord? EarlyStopping { get; init; }
+    /// <summary>Set by <c>iterate</c>.</summary>
+    public ComparisonLabels? Labels { get; init; }
+    /// <summary>Positions before this are not stored in the baseline (a llama.cpp .kld file keeps n_ctx/2 … n_ctx−2).</summary>
+    public int FirstStoredPosition { get; init; }
+    /// <summary>Scored next tokens whose baseline log-probability is a stored floor (llama.cpp .kld baselines).</summary>
+    public long FlooredNextTokens { get; init; }
+
+    /// <summary>Statistics that use the baseline's log P(next), wrong for a token whose stored log-probability is a floor.</summary>
+    public const string FloorAffected = "PPL_base, PPL_ratio, Mean_ln_PPL_ratio, Mean_ln_PPL_ratio_SE, Cor_ln_PPL, RMS_dp, RMS_dp_SE";
+
+    public int SkipFirst => Inputs.SkipFirst;
+
+    public int FirstScoredPosition => Math.Max(SkipFirst, FirstStoredPosition);
+
+    /// <summary>What was scored, in words, for the summary line and the file (the same text everywhere).</summary>
+    public string ScoredPositions =>
+        FirstStoredPosition > 0 && FirstStoredPosition >= SkipFirst
+            ? $"positions {FirstStoredPosition}…{ContextSize - 2} of each chunk only (n_ctx/2 … n_ctx−2: all a llama.cpp .kld baseline stores)"
+            : SkipFirst > 0 ? $"positions ≥ {SkipFirst} of each chunk that have a next token"
+            : "every position of each chunk that has a next token";
+
+    public IEnumerable<KeyValuePair<string, string>> Text()
+    {
+        foreach (var pair in Inputs.ToAttributes()) yield return pair;
+        yield return new("baseline_file", BaselineFile);
+        yield return new("target", Target);
+        yield return new("scored_positions", ScoredPositions);
+        yield return new("missing_baseline_chunks", string.Join(',', MissingBaselineChunks));
+        yield return new("floor_affected_statistics", FlooredNextTokens > 0 ? FloorAffected : "");
+        if (Labels is not null)
+            foreach (var pair in Labels.Text()) yield return pair;
+    }
+
+    public IEnumerable<KeyValuePair<string, double>> Numbers()
+    {
+        yield return new("n_vocab", VocabSize);
+        yield return new("n_ctx", ContextSize);
+        yield return new("skip_first", SkipFirst);
+        yield return new("first_scored_position", FirstScoredPosition);
+        yield return new("from_chunk", FromChunk);
+        yield return new("to_chunk", ToChunk);
+        yield return new("chunks_compared", ChunksCompared);
+        yield return new("baseline_incomplete", MissingBaselineChunks.Count > 0 ? 1 : 0);
+        yield return new("floored_next_tokens", FlooredNextTokens);
+        if (EarlyStopping is { } e)
+        {
+            yield return new("early_stopping_confidence", e.Confidence);
+            yield return new("early_stopping_margin", e.MarginOfError);
+            yield return new("early_stopping_chunks", e.StoppedAfterChunks ?? -1);
+            if (e.Lower is { } lower && e.Upper is { } upper)
+            {
+                yield return new("score_ci_lower", lower);
+                yield return new("score_ci_upper", upper);
+            }
+        }
+        if (Labels is not null)
+            foreach (var pair in Labels.Numbers()) yield return pair;
+    }
+}
