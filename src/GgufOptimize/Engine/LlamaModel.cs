@@ -7,6 +7,9 @@ namespace GgufOptimize.Engine;
 /// <summary>A GGUF model loaded into llama.cpp (CPU only, memory-mapped weights).</summary>
 public sealed class LlamaModel : IDisposable
 {
+    /// <summary>Layers offloaded to a GPU: none (the CPU backend only); recorded with results as an engine setting.</summary>
+    internal const int GpuLayers = 0;
+
     internal SafeLlamaModelHandle Handle { get; }
     public string Path { get; }
     public int VocabSize { get; }
@@ -42,7 +45,7 @@ public sealed class LlamaModel : IDisposable
         NativeRuntime.Initialize(NativeRuntime.Verbose);
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
         var p = LLamaModelParams.Default();
-        p.n_gpu_layers = 0;
+        p.n_gpu_layers = GpuLayers;
         NativeRuntime.ClearNativeErrors();
         try
         {

@@ -76,6 +76,9 @@ public static class KldJob
             throw GgufOptimizeException.BadInput($"nothing to compare: the baseline has none of the chunks {from}..{to - 1}");
 
         var overall = KldStatistics.Compute(results);
+        long floored = results.Sum(c => (long)c.FlooredNextTokens);
+        if (floored > 0)
+            progress.Warn($"{floored} of {overall.Tokens} scored next tokens have a baseline log-probability below the .kld file's floor (16 nats under the top); {ComparisonProvenance.FloorAffected} use the floor instead and are not exact");
         var provenance = new ComparisonProvenance
         {
             Inputs = identity,
@@ -89,6 +92,8 @@ public static class KldJob
             ChunksCompared = results.Count,
             EarlyStopping = o.EarlyStopping ? new EarlyStoppingRecord(o.Confidence, o.MarginOfError, stoppedAfter, interval?.Lower, interval?.Upper) : null,
             Labels = o.Labels,
+            FirstStoredPosition = inputs.Baseline.FirstStoredPosition,
+            FlooredNextTokens = floored,
         };
         inputs.Baseline.Complete();
         KldOutputFile.Write(o.OutputFile, results, overall, provenance);

@@ -106,7 +106,7 @@ public class KldJobTests
         Assert.Equal(2, r.Chunks[1].NonFiniteRows);
         Assert.Equal(126 - 2 + 1, r.Chunks[1].Count);
         Assert.Equal(2, r.Overall.NonFiniteRows);
-        Assert.All(r.Chunks.SelectMany(c => c.Kld), k => Assert.True(float.IsFinite(k)));
+        Assert.All(r.Chunks.SelectMany(c => c.Kld), k => Assert.True(double.IsFinite(k)));
     }
 
     [SkippableFact]
