@@ -32,6 +32,10 @@ internal sealed class KldInputs : IDisposable
     public string BaselineDescription { get; private set; } = "";
     public string TargetDescription { get; private set; } = "";
     private string _baselineIdentity = "";
+    /// <summary>The baseline's header when it has one (ours, or made from --baseline-model): its model and text.</summary>
+    public BaselineHeader? BaselineHeader => _baselineHeader;
+    /// <summary>The header of stored target logits when they have one.</summary>
+    public BaselineHeader? TargetHeader { get; private set; }
     private string _targetIdentity = "";
 
     public static KldInputs Open(KldJobOptions o, IProgressSink progress)
@@ -156,6 +160,7 @@ internal sealed class KldInputs : IDisposable
         if (target.Header is { } th && _baselineHeader is { } bh && (th.DatasetSha256 != bh.DatasetSha256 || th.TokenizerSha256 != bh.TokenizerSha256))
             throw GgufOptimizeException.BadInput($"target logits '{o.TargetLogits}' were computed on other tokens (dataset or tokenizer differs from the baseline's)");
         TargetDescription = Path.GetFileName(o.TargetLogits!);
+        TargetHeader = target.Header;
         _targetIdentity = target.Identity;
     }
 

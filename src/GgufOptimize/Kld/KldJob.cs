@@ -92,6 +92,9 @@ public static class KldJob
             ["chunks_compared"] = results.Count,
             ["baseline_incomplete"] = missing.Count > 0 ? 1 : 0,
         };
+        ComparisonProvenance.AddBaseline(inputs.BaselineHeader, provenance);
+        if (o.TargetModel is { } targetModel) ComparisonProvenance.AddTargetModel(targetModel, provenance, numbers);
+        else ComparisonProvenance.AddTargetLogits(o.TargetLogits!, inputs.TargetHeader, provenance);
         if (o.EarlyStopping)
         {
             numbers["early_stopping_confidence"] = o.Confidence;

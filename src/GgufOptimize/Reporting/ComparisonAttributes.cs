@@ -14,9 +14,9 @@ public static class ComparisonAttributes
     public const string Calibration = "iterate_calibration";
     public const string CalibrationSize = "iterate_calibration_size";
     public const string CalibrationTokens = "iterate_calibration_tokens";
-    public const string TargetBytes = "target_bytes";
-    public const string TargetParameters = "target_parameters";
-    public const string TargetBitsPerWeight = "target_bits_per_weight";
+    public const string TargetBytes = Kld.ComparisonProvenance.TargetBytes;
+    public const string TargetParameters = Kld.ComparisonProvenance.TargetParameters;
+    public const string TargetBitsPerWeight = Kld.ComparisonProvenance.TargetBitsPerWeight;
 
     /// <summary>Rewrites <paramref name="path"/> (atomically) with the extra attributes; statistics and per-token data are unchanged.</summary>
     public static void Annotate(string path, IReadOnlyDictionary<string, string> text, IReadOnlyDictionary<string, double> numbers)
