@@ -98,7 +98,7 @@ public static partial class ComparisonReader
         {
             double size = n.GetValueOrDefault(ComparisonAttributes.CalibrationSize);
             bool uses = calibration != "none";
-            return new(uses, calibration, uses ? size : 0, uses ? $"iterate recorded its imatrix from {calibration}" : "iterate recorded that it was quantized without an imatrix");
+            return new(uses, calibration, uses ? size : 0, "as recorded by iterate");
         }
         if (p.GetValueOrDefault(ComparisonProvenance.TargetImatrix) is { } file)
         {

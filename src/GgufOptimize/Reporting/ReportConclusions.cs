@@ -64,9 +64,12 @@ public static class ReportConclusions
     {
         var rows = t.Rows.Where(r => r.Data.Stat("PPL_ratio") < 1).ToList();
         if (rows.Count == 0) return null;
-        string which = string.Join(", ", rows.Select(r => $"{Step(r)} ({r.Data.Stat("PPL_ratio").ToString("F4", Inv)})"));
-        return $"{t.Type} {which} {(rows.Count == 1 ? "has a PPL ratio" : "have PPL ratios")} below 1 — the quantized model gives this text's actual next tokens "
-            + "slightly more probability than the baseline does, a chance effect of the rounding rather than a better model, and the Score, which measures how far the whole distribution moved, still counts it as a loss.";
+        var ratios = rows.Select(r => r.Data.Stat("PPL_ratio")).ToList();
+        string which = rows.Count == 1 ? $"{t.Type} {Step(rows[0])} has a PPL ratio below 1 ({F4(ratios[0])})"
+            : rows.Count == t.Rows.Count ? $"Every {t.Type} step has a PPL ratio below 1 ({F4(ratios.Min())}–{F4(ratios.Max())})"
+            : $"{t.Type} {string.Join(", ", rows.Select(r => $"{Step(r)} ({F4(r.Data.Stat("PPL_ratio"))})"))} have PPL ratios below 1";
+        return $"{which}: the quantized model happens to give this text's actual next tokens more probability than the baseline does, "
+            + "which is not closeness to the baseline — its distributions still differ, and the Score, which measures that difference, counts it as a loss.";
     }
 
     private static string? PerplexityAgainstScore(TypeSection t)
@@ -75,8 +78,9 @@ public static class ReportConclusions
         var best = t.Rows.First(r => r.IsBest);
         if (ReferenceEquals(best, reference) || !(best.Data.Score < reference.Data.Score)) return null;
         double a = reference.Data.Stat("PPL_ratio"), b = best.Data.Stat("PPL_ratio");
-        if (!(a > 0 && b > 0) || !(Math.Abs(Math.Log(b)) > Math.Abs(Math.Log(a)))) return null;
-        return $"For {t.Type} the PPL ratio moves away from 1 ({a.ToString("F4", Inv)} → {b.ToString("F4", Inv)}) while the Score falls by {Percent(RelativeChange(reference, best))}: "
+        // Only a perplexity that rises above the reference's and above 1 contradicts the Score; one that falls below 1 is BelowOne's case.
+        if (!(a > 0 && b > Math.Max(a, 1))) return null;
+        return $"For {t.Type} the PPL ratio rises ({F4(a)} → {F4(b)}) while the Score falls by {Percent(RelativeChange(reference, best))}: "
             + "perplexity weighs only the probability of the one token that follows in the text, the Score the whole distribution and its worst tokens, "
             + "so the imatrix brings the distribution closer to the baseline's even though that one probability drifts.";
     }
@@ -87,6 +91,8 @@ public static class ReportConclusions
         true => $"with an imatrix from {r.Calibration}",
         null => $"'{r.Data.Label}'",
     };
+
+    private static string F4(double v) => v.ToString("F4", Inv);
 
     private static string G(double v) => double.IsFinite(v) ? v.ToString("G4", Inv) : "?";
 }
