@@ -16,7 +16,7 @@ public static class HtmlReport
         sb.AppendLine("<html lang=\"en\"><head><meta charset=\"utf-8\">");
         sb.AppendLine($"<title>{Enc(title)}</title>");
         sb.AppendLine("<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:14px}"
-            + "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}"
+            + "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}td:not(.l){white-space:nowrap}th{background:#f3f3f3}td.l,th.l{text-align:left}"
             + "tr.best td{background:#eef8ee;font-weight:600}figure{margin:2em 0}img{max-width:100%;border:1px solid #ddd}figcaption{color:#555}"
             + "dl.definitions{display:grid;grid-template-columns:max-content auto;gap:2px 1em;max-width:70em}dt{font-weight:600}dd{margin:0}"
             + "p.baseline{color:#333}ul.conclusions li{margin:.3em 0}</style>");
