@@ -18,6 +18,7 @@ public static class IterationReportWriter
         // Built before the folder is made: a refused set of files (e.g. mixed baselines) leaves nothing behind.
         var report = IterationReport.Build(data, options);
         OutputPaths.EnsureWritableFolder(folder, "report folder");
+        using var claim = OutputLock.Acquire(folder, "--output");
         var plots = ReportPlots.Render(report, folder);
         RemoveStalePlots(folder, plots);
         string md = Path.Combine(folder, "report.md"), json = Path.Combine(folder, "report.json"), csv = Path.Combine(folder, "report.csv"), html = Path.Combine(folder, "report.html");
