@@ -2,7 +2,6 @@ using System.Globalization;
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
-using GgufOptimize.Logits;
 using GgufOptimize.Metrics;
 using GgufOptimize.Storage;
 
@@ -22,7 +21,7 @@ public static class KldJob
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
-        var (from, to) = LogitsJob.ResolveRange(o.FromChunk, o.ToChunk, inputs.TotalChunks);
+        var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
         var identity = inputs.Identity(o.SkipFirst);
 
         var reused = LoadFinishedOutput(o, identity, progress);
@@ -38,7 +37,7 @@ public static class KldJob
         for (int c = from; c < to; c++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!inputs.BaselineHasChunk(c))
+            if (!inputs.Baseline.HasChunk(c))
             {
                 missing.Add(c);
                 continue;
@@ -77,39 +76,24 @@ public static class KldJob
             throw GgufOptimizeException.BadInput($"nothing to compare: the baseline has none of the chunks {from}..{to - 1}");
 
         var overall = KldStatistics.Compute(results);
-        var provenance = new Dictionary<string, string>(identity)
+        var provenance = new ComparisonProvenance
         {
-            ["baseline_file"] = inputs.BaselineDescription,
-            ["target"] = inputs.TargetDescription,
-            ["scored_positions"] = o.SkipFirst > 0 ? $"positions >= {o.SkipFirst} of each chunk that have a next token" : "every position of each chunk that has a next token",
-            ["missing_baseline_chunks"] = string.Join(',', missing),
+            Inputs = identity,
+            BaselineFile = inputs.Baseline.Description,
+            Target = inputs.Target.Description,
+            MissingBaselineChunks = missing,
+            VocabSize = inputs.Baseline.VocabSize,
+            ContextSize = inputs.Baseline.ContextSize,
+            FromChunk = from,
+            ToChunk = to,
+            ChunksCompared = results.Count,
+            EarlyStopping = o.EarlyStopping ? new EarlyStoppingRecord(o.Confidence, o.MarginOfError, stoppedAfter, interval?.Lower, interval?.Upper) : null,
+            Labels = o.Labels,
+            TargetFacts = inputs.Target.Facts(),
+            BaselineFacts = BaselineFacts.Of(inputs.Baseline.Header),
         };
-        var numbers = new Dictionary<string, double>
-        {
-            ["n_vocab"] = inputs.VocabSize,
-            ["n_ctx"] = inputs.ContextSize,
-            ["skip_first"] = o.SkipFirst,
-            ["from_chunk"] = from,
-            ["to_chunk"] = to,
-            ["chunks_compared"] = results.Count,
-            ["baseline_incomplete"] = missing.Count > 0 ? 1 : 0,
-        };
-        ComparisonProvenance.AddBaseline(inputs.BaselineHeader, provenance);
-        if (o.TargetModel is { } targetModel) ComparisonProvenance.AddTargetModel(targetModel, provenance, numbers);
-        else ComparisonProvenance.AddTargetLogits(o.TargetLogits!, inputs.TargetHeader, provenance);
-        if (o.EarlyStopping)
-        {
-            numbers["early_stopping_confidence"] = o.Confidence;
-            numbers["early_stopping_margin"] = o.MarginOfError;
-            numbers["early_stopping_chunks"] = stoppedAfter ?? -1;
-            if (interval is not null)
-            {
-                numbers["score_ci_lower"] = interval.Lower;
-                numbers["score_ci_upper"] = interval.Upper;
-            }
-        }
-        inputs.CompleteKeptLogits();
-        KldOutputFile.Write(o.OutputFile, results, overall, provenance, numbers);
+        inputs.Baseline.Complete();
+        KldOutputFile.Write(o.OutputFile, results, overall, provenance);
         store.Delete();
         return new KldJobResult
         {
@@ -126,7 +110,7 @@ public static class KldJob
     }
 
     /// <summary>A finished output for the same inputs is reused chunk by chunk (a wider range only adds chunks).</summary>
-    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, IReadOnlyDictionary<string, string> identity, IProgressSink progress)
+    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, ComparisonInputs identity, IProgressSink progress)
     {
         var reused = new Dictionary<int, ChunkResult>();
         if (!File.Exists(o.OutputFile)) return reused;
@@ -135,7 +119,7 @@ public static class KldJob
         try
         {
             contents = KldOutputFile.Read(o.OutputFile);
-            foreach (var (k, v) in identity)
+            foreach (var (k, v) in identity.ToAttributes())
                 if (!contents.Provenance.TryGetValue(k, out var old) || old != v) { why = $"{k} was '{old ?? "missing"}', now '{v}'"; break; }
         }
         catch (GgufOptimizeException e) { why = e.Message; }

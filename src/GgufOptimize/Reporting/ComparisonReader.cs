@@ -47,16 +47,16 @@ public static partial class ComparisonReader
         var n = contents.Numbers;
         string label = System.IO.Path.GetFileNameWithoutExtension(path);
         string? target = p.GetValueOrDefault("target");
-        string? logitsModel = p.GetValueOrDefault(ComparisonProvenance.TargetModel);
+        string? logitsModel = p.GetValueOrDefault(TargetFacts.ModelKey);
         double? Number(string key) => n.TryGetValue(key, out var v) ? v : null;
 
         // Files written before kld recorded the target: its header, if the model is still where it was.
-        bool needHeader = !p.ContainsKey(ComparisonAttributes.Type) && !p.ContainsKey(ComparisonProvenance.TargetImatrix)
-            || !n.ContainsKey(ComparisonProvenance.TargetBitsPerWeight);
-        var header = needHeader ? ComparisonProvenance.FindTargetModel(path, p) : null;
+        bool needHeader = !p.ContainsKey(ComparisonLabels.TypeKey) && !p.ContainsKey(TargetFacts.ImatrixKey)
+            || !n.ContainsKey(TargetFacts.BitsPerWeightKey);
+        var header = needHeader ? TargetModelLookup.Find(path, p) : null;
 
-        var (type, typeSource) = p.GetValueOrDefault(ComparisonAttributes.Type) is { } it ? (it, "recorded by iterate")
-            : p.GetValueOrDefault(ComparisonProvenance.TargetType) is { } kt ? (kt, "general.file_type of the target model, recorded by kld")
+        var (type, typeSource) = p.GetValueOrDefault(ComparisonLabels.TypeKey) is { } it ? (it, "recorded by iterate")
+            : p.GetValueOrDefault(TargetFacts.TypeKey) is { } kt ? (kt, "general.file_type of the target model, recorded by kld")
             : header?.Type is { } ht ? (ht, "general.file_type of the target model's header")
             : TypeInName(logitsModel) is { } mt ? (mt, $"named in '{logitsModel}', the model the target logits came from")
             : TypeInName(target) is { } tt ? (tt, $"named in the target's file name '{target}'")
@@ -70,17 +70,17 @@ public static partial class ComparisonReader
             Label = label,
             Type = type,
             TypeSource = typeSource,
-            Iteration = Number(ComparisonAttributes.Iteration) is { } iteration ? (int)iteration : null,
+            Iteration = Number(ComparisonLabels.IterationKey) is { } iteration ? (int)iteration : null,
             Calibration = imatrix.Label,
             CalibrationSize = imatrix.Size,
             UsesImatrix = imatrix.Uses,
             ImatrixSource = imatrix.Source,
-            TargetBytes = Number(ComparisonProvenance.TargetBytes) ?? header?.FileBytes,
-            BitsPerWeight = Number(ComparisonProvenance.TargetBitsPerWeight) ?? (header is { } h && double.IsFinite(h.BitsPerWeight) ? h.BitsPerWeight : null),
+            TargetBytes = Number(TargetFacts.BytesKey) ?? header?.FileBytes,
+            BitsPerWeight = Number(TargetFacts.BitsPerWeightKey) ?? (header is { } h && double.IsFinite(h.BitsPerWeight) ? h.BitsPerWeight : null),
             Target = target,
             BaselineKey = BaselineKey(p, n),
-            Baseline = p.GetValueOrDefault(ComparisonProvenance.BaselineModel) ?? p.GetValueOrDefault("baseline_file"),
-            Dataset = p.GetValueOrDefault(ComparisonProvenance.Dataset),
+            Baseline = p.GetValueOrDefault(BaselineFacts.ModelKey) ?? p.GetValueOrDefault("baseline_file"),
+            Dataset = p.GetValueOrDefault(BaselineFacts.DatasetKey),
             ContextSize = Number("n_ctx") is { } ctx ? (int)ctx : null,
             Overall = overall,
             ChunkScores = chunks.Select(c => (c.ChunkIndex, KldStatistics.Compute(c).Score)).ToList(),
@@ -94,17 +94,17 @@ public static partial class ComparisonReader
     private static ImatrixFacts Imatrix(IReadOnlyDictionary<string, string> p, IReadOnlyDictionary<string, double> n, Gguf.QuantizationFacts? header,
         string? target, string? logitsModel)
     {
-        if (p.GetValueOrDefault(ComparisonAttributes.Calibration) is { } calibration)
+        if (p.GetValueOrDefault(ComparisonLabels.CalibrationKey) is { } calibration)
         {
-            double size = n.GetValueOrDefault(ComparisonAttributes.CalibrationSize);
+            double size = n.GetValueOrDefault(ComparisonLabels.CalibrationSizeKey);
             bool uses = calibration != "none";
             return new(uses, calibration, uses ? size : 0, "as recorded by iterate");
         }
-        if (p.GetValueOrDefault(ComparisonProvenance.TargetImatrix) is { } file)
+        if (p.GetValueOrDefault(TargetFacts.ImatrixKey) is { } file)
         {
-            if (file == ComparisonProvenance.NoImatrix)
+            if (file == TargetFacts.NoImatrix)
                 return new(false, "none", 0, "the target model's GGUF header has no quantize.imatrix keys (recorded by kld)");
-            double? chunks = n.TryGetValue(ComparisonProvenance.TargetImatrixChunks, out var c) ? c : null;
+            double? chunks = n.TryGetValue(TargetFacts.ImatrixChunksKey, out var c) ? c : null;
             return new(true, chunks is { } k ? $"{k.ToString(Inv)} chunks ({file})" : file, chunks, $"the target model's GGUF header names imatrix '{file}' (recorded by kld)");
         }
         if (header is not null)

@@ -16,7 +16,7 @@ public static class KldReport
         var o = r.Overall;
         var d = o.ToDictionary();
         var sb = new StringBuilder();
-        sb.AppendLine($"{r.Provenance["target"]} vs {r.Provenance["baseline_file"]}: {o.Chunks} chunks, {o.Tokens} tokens scored ({r.Provenance["scored_positions"]})");
+        sb.AppendLine($"{r.Provenance.Target} vs {r.Provenance.BaselineFile}: {o.Chunks} chunks, {o.Tokens} tokens scored ({r.Provenance.ScoredPositions})");
         if (r.StoppedAfterChunks is { } n && r.StoppingInterval is { } ci)
             sb.AppendLine($"early stopping after {n} chunks: Score {F(ci.Estimate)} in [{F(ci.Lower)}, {F(ci.Upper)}] at {ci.Confidence.ToString("P0", Inv)} (±{ci.RelativeHalfWidth.ToString("P1", Inv)})");
         sb.AppendLine();
@@ -49,7 +49,7 @@ public static class KldReport
         var overall = new JsonObject();
         foreach (var (k, v) in r.Overall.ToDictionary()) overall[k] = Number(v);
         var provenance = new JsonObject();
-        foreach (var (k, v) in r.Provenance) provenance[k] = v;
+        foreach (var (k, v) in r.Provenance.Text()) provenance[k] = v;
         var missing = new JsonArray();
         foreach (var m in r.MissingBaselineChunks) missing.Add(m);
         var root = new JsonObject

@@ -17,15 +17,11 @@ public class ReportTests
     internal static string OurFile(TempDir dir, string type, int iteration, string calibration, IReadOnlyList<ChunkResult> chunks, double bpw)
     {
         string path = dir.File($"cmp_{type}_{iteration}.h5");
+        var labels = new ComparisonLabels { Type = type, Calibration = calibration, Iteration = iteration, CalibrationSize = iteration * 100 };
+        var target = new TargetFacts { Path = $"/models/m-{type}.gguf", Bytes = 1_000_000 + iteration, BitsPerWeight = bpw };
         KldOutputFile.Write(path, chunks, KldStatistics.Compute(chunks),
-            new Dictionary<string, string> { ["target"] = $"m-{type}.gguf", ["baseline_file"] = "base.h5" }, new Dictionary<string, double>());
-        ComparisonAttributes.Annotate(path,
-            new Dictionary<string, string> { [ComparisonAttributes.Type] = type, [ComparisonAttributes.Calibration] = calibration },
-            new Dictionary<string, double>
-            {
-                [ComparisonAttributes.Iteration] = iteration, [ComparisonAttributes.CalibrationSize] = iteration * 100,
-                [ComparisonAttributes.TargetBytes] = 1_000_000 + iteration, [ComparisonAttributes.TargetBitsPerWeight] = bpw,
-            });
+            new Dictionary<string, string> { ["target"] = $"m-{type}.gguf", ["baseline_file"] = "base.h5" }.Concat(labels.Text()).Concat(target.Text()),
+            labels.Numbers().Concat(target.Numbers()));
         return path;
     }
 
@@ -122,15 +118,15 @@ public class ReportTests
         var text = new Dictionary<string, string>
         {
             ["target"] = $"{name}.gguf", ["baseline_file"] = "base.h5", ["id_baseline"] = $"logits of {new string(baselineSha[0], 64)} on {new string(baselineSha[1], 64)}, n_ctx 128, f32",
-            ["id_target"] = "model " + new string('c', 64), [ComparisonProvenance.TargetType] = type, [ComparisonProvenance.TargetImatrix] = imatrix ?? ComparisonProvenance.NoImatrix,
-            [ComparisonProvenance.BaselineModel] = "model-f16.gguf", [ComparisonProvenance.Dataset] = dataset,
+            ["id_target"] = "model " + new string('c', 64), [TargetFacts.TypeKey] = type, [TargetFacts.ImatrixKey] = imatrix ?? TargetFacts.NoImatrix,
+            [BaselineFacts.ModelKey] = "model-f16.gguf", [BaselineFacts.DatasetKey] = dataset,
         };
         var numbers = new Dictionary<string, double>
         {
-            ["n_ctx"] = 128, [ComparisonProvenance.TargetBytes] = 2_000_000, [ComparisonProvenance.TargetParameters] = 3_000_000,
-            [ComparisonProvenance.TargetBitsPerWeight] = bpw,
+            ["n_ctx"] = 128, [TargetFacts.BytesKey] = 2_000_000, [TargetFacts.ParametersKey] = 3_000_000,
+            [TargetFacts.BitsPerWeightKey] = bpw,
         };
-        if (imatrixChunks is { } c) numbers[ComparisonProvenance.TargetImatrixChunks] = c;
+        if (imatrixChunks is { } c) numbers[TargetFacts.ImatrixChunksKey] = c;
         KldOutputFile.Write(path, chunks, KldStatistics.Compute(chunks), text, numbers);
         return path;
     }
@@ -207,7 +203,7 @@ public class ReportTests
         Assert.Equal("Q4_K_M", ComparisonReader.Read(byName).Type);
         string byModel = dir.File("cmp2.h5");
         KldOutputFile.Write(byModel, chunks, KldStatistics.Compute(chunks),
-            new Dictionary<string, string> { ["target"] = "target.h5", [ComparisonProvenance.TargetModel] = "llama-IQ4_XS.gguf" }, new Dictionary<string, double>());
+            new Dictionary<string, string> { ["target"] = "target.h5", [TargetFacts.ModelKey] = "llama-IQ4_XS.gguf" }, new Dictionary<string, double>());
         var data = ComparisonReader.Read(byModel);
         Assert.Equal("IQ4_XS", data.Type);
         Assert.Contains("llama-IQ4_XS.gguf", data.TypeSource);
