@@ -18,6 +18,8 @@ public sealed class LlamaEvaluator : IDisposable
     private readonly int _batchSize;
 
     public EvaluatorOptions Options { get; }
+    /// <summary>The CPU threads llama.cpp decodes with (the option, or the default chosen for this model).</summary>
+    public int Threads { get; }
     public int VocabSize => _model.VocabSize;
 
     public LlamaEvaluator(LlamaModel model, EvaluatorOptions options) : this(model, options, IntPtr.Zero, IntPtr.Zero) { }
@@ -29,13 +31,14 @@ public sealed class LlamaEvaluator : IDisposable
         _model = model;
         Options = options;
         _batchSize = options.EffectiveBatch;
+        Threads = options.ThreadsFor(model);
         var p = LLamaContextParams.Default();
         p.n_ctx = (uint)options.ContextSize;
         p.n_batch = (uint)_batchSize;
         p.n_ubatch = (uint)options.EffectiveUBatch;
         p.n_seq_max = 1;
-        p.n_threads = options.EffectiveThreads;
-        p.n_threads_batch = options.EffectiveThreads;
+        p.n_threads = Threads;
+        p.n_threads_batch = Threads;
         p.embeddings = false;
         p.no_perf = true;
         p.cb_eval = evalCallback;

@@ -13,6 +13,8 @@ public sealed class LlamaModel : IDisposable
     public int TrainContext { get; }
     public int EmbeddingSize { get; }
     public int LayerCount { get; }
+    /// <summary>Weights in the model (llama.cpp's count); roughly the multiply-adds one token costs.</summary>
+    public long ParameterCount { get; }
     public bool AddBos { get; }
     public bool AddEos { get; }
     public int? Bos { get; }
@@ -27,6 +29,7 @@ public sealed class LlamaModel : IDisposable
         TrainContext = handle.ContextSize;
         EmbeddingSize = handle.EmbeddingSize;
         LayerCount = handle.LayerCount;
+        ParameterCount = (long)handle.ParameterCount;
         AddBos = vocab.ShouldAddBOS;
         AddEos = vocab.ShouldAddEOS;
         Bos = vocab.BOS is { } b ? (int)b : null;

@@ -21,6 +21,7 @@ public class KldJobTests
         return tmp.File(name);
     }
 
+    [Slow]
     [SkippableFact]
     public void The_same_model_gives_zero_divergence_everywhere()
     {
@@ -56,6 +57,7 @@ public class KldJobTests
         Assert.Equal(KldStatistics.Compute(r.Chunks[1]).Median, layout.Group("/chunk_1").Attribute<double>("Median"));
     }
 
+    [Slow]
     [SkippableFact]
     public void Skip_first_scores_only_the_later_positions()
     {
@@ -66,6 +68,7 @@ public class KldJobTests
         Assert.Equal(all.Chunks[0].Kld[64..], half.Chunks[0].Kld);
     }
 
+    [Slow]
     [SkippableFact]
     public void Mismatched_inputs_are_refused_before_work()
     {
@@ -121,6 +124,7 @@ public class KldJobTests
         Assert.Equal(1.0, KldOutputFile.Read(tmp.File("c.h5")).Numbers["baseline_incomplete"]);
     }
 
+    [Slow]
     [SkippableFact]
     public void Early_stopping_stops_when_the_interval_is_narrow_and_records_it()
     {

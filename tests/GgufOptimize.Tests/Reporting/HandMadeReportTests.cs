@@ -36,6 +36,7 @@ public class HandMadeReportTests
         return (model, evaluation, calibration);
     }
 
+    [Slow]
     [Fact]
     public void Report_orders_and_labels_kld_files_from_what_they_record()
     {

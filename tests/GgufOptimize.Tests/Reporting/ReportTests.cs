@@ -225,6 +225,7 @@ public class ReportTests
         Assert.All(report.Conclusions, c => Assert.Single(Regex.Matches(c, @"[.!?](\s|$)")));
     }
 
+    [Slow]
     [SkippableFact]
     public void The_html_page_shows_every_plot_in_headless_chromium()
     {

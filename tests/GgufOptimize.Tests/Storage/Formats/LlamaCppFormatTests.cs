@@ -12,6 +12,7 @@ namespace GgufOptimize.Tests.Storage.Formats;
 
 public class LlamaCppFormatTests
 {
+    [Slow]
     [SkippableFact]
     public void Our_kld_file_has_llama_cpps_layout_and_reads_back_to_the_exact_kld_within_its_quantization_error()
     {
@@ -122,6 +123,7 @@ public class LlamaCppFormatTests
         Assert.InRange(r.Overall.Average, 0, 1e-4);
     }
 
+    [Slow]
     [SkippableFact]
     public void A_kld_baseline_needs_a_target_model_and_its_own_dataset()
     {
