@@ -20,6 +20,7 @@ public static class DatasetBuilder
     public static async Task<DatasetManifest> BuildAsync(DatasetRequest request, DatasetOutput output, IProgressSink progress, CancellationToken cancellationToken = default)
     {
         output.Validate();
+        using var claim = output.File is not null ? OutputLock.Acquire(output.File, "--output") : OutputLock.Acquire(output.Directory!, "--output-dir");
         if (output.File is not null && request.Subsets is { Count: > 0 }) throw GgufOptimizeException.BadInput("--subsets writes one file per size: use --output-dir");
         string manifestPath = output.ManifestPath;
         var previous = LoadPrevious(output, manifestPath);

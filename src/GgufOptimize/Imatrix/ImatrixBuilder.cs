@@ -25,6 +25,7 @@ public static class ImatrixBuilder
             return new ImatrixResult { OutputPath = output, Skipped = true };
         }
         OutputPaths.EnsureWritableDirectory(output, "--output");
+        using var claim = OutputLock.Acquire(output, "--output");
 
         var matrix = new ImportanceMatrix();
         int legacyChunk = options.ContextSize > 0 ? options.ContextSize : ImatrixFile.DefaultLegacyChunkSize;

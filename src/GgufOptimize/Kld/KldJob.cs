@@ -19,6 +19,8 @@ public static class KldJob
     {
         Validate(o);
         OutputPaths.EnsureWritableDirectory(o.OutputFile, "--output-file");
+        using var claim = OutputLock.Acquire(o.OutputFile, "--output");
+        using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
         var (from, to) = LogitsJob.ResolveRange(o.FromChunk, o.ToChunk, inputs.TotalChunks);
         var identity = inputs.Identity(o.SkipFirst);

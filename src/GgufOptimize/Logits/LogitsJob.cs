@@ -20,6 +20,7 @@ public static class LogitsJob
     {
         var clock = Stopwatch.StartNew();
         OutputPaths.EnsureWritableDirectory(options.OutputPath, "--output");
+        using var claim = OutputLock.Acquire(options.OutputPath, "--output");
         if (options.Precision is not (16 or 32)) throw GgufOptimizeException.BadInput($"--precision must be 16 or 32 (got {options.Precision})");
         if (options.Format != LogitsFormat.Full && options.Compression != LogitsCompression.None)
             throw GgufOptimizeException.BadInput($"--compression gzip applies to --format full only");

@@ -49,6 +49,21 @@ public static class ModelQuantizer
         progress.Finish();
         if (options.DryRun) return planned.Select(p => new QuantizeOutcome(p.Plan, QuantizeStatus.Planned, TimeSpan.Zero, 0)).ToList();
 
+        // Every output is claimed before the first is written, so a second run into the same files stops at once.
+        var claims = new List<OutputLock>();
+        try
+        {
+            foreach (var (plan, _) in planned) claims.Add(OutputLock.Acquire(plan.OutputPath, "--output-dir"));
+            return WriteAll(planned, options, progress, cancellationToken);
+        }
+        finally
+        {
+            foreach (var claim in claims) claim.Dispose();
+        }
+    }
+
+    private static List<QuantizeOutcome> WriteAll(List<(QuantizePlan Plan, NativeQuantizeRequest Request)> planned, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
+    {
         var outcomes = new List<QuantizeOutcome>();
         foreach (var (plan, request) in planned)
         {

@@ -16,6 +16,7 @@ public static class IterationReportWriter
         if (comparisonFiles.Count == 0) throw GgufOptimizeException.BadInput("no comparison files to report on");
         var data = comparisonFiles.Select(ComparisonReader.Read).ToList();
         OutputPaths.EnsureWritableFolder(folder, "report folder");
+        using var claim = OutputLock.Acquire(folder, "--output");
         var report = IterationReport.Build(data, options);
         var plots = ReportPlots.Render(report, folder);
         RemoveStalePlots(folder, plots);

@@ -26,6 +26,7 @@ public static class IterationLoop
     public static async Task<IterationResult> RunAsync(IterationPlan plan, IProgressSink progress, CancellationToken ct = default)
     {
         var resolved = ResolvedPlan.Check(plan, progress);
+        using var claim = OutputLock.Acquire(resolved.Output, "--output");
         var run = new Run(resolved, IterationState.Open(resolved.Output), progress, ct);
         return await run.ExecuteAsync();
     }

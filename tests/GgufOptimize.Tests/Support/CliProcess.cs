@@ -11,9 +11,14 @@ public static class CliProcess
 
     public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(5), args);
 
-    public static Result Run(TimeSpan timeout, params string[] args)
+    public static Result Run(TimeSpan timeout, params string[] args) => Run(timeout, null, args);
+
+    /// <summary>Runs the command with <paramref name="workingDirectory"/> as its current folder (relative paths as a user types them).</summary>
+    public static Result RunIn(string workingDirectory, params string[] args) => Run(TimeSpan.FromMinutes(5), workingDirectory, args);
+
+    private static Result Run(TimeSpan timeout, string? workingDirectory, string[] args)
     {
-        using var process = Start(args);
+        using var process = Start(workingDirectory, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
@@ -24,10 +29,13 @@ public static class CliProcess
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(null, args);
+
+    private static Process Start(string? workingDirectory, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
