@@ -10,10 +10,10 @@ public sealed record EarlyStoppingOptions(double Margin, int MinChunks, Bootstra
 {
     /// <summary>
     /// The first look's chunk count. With fewer chunks the bootstrap's spread understates the Score's (its tail
-    /// quantiles rest on a few dozen tokens), and the simulation on real comparisons (docs/early-stopping.md) fell
-    /// short of the stated coverage below about this count.
+    /// quantiles rest on a few dozen tokens): in the simulation on real comparisons (docs/early-stopping.md) a first
+    /// look at 4 chunks covered the full Score only 90–95 % of the time, at 8 about 97 %, at 16 at least 98 %.
     /// </summary>
-    public const int DefaultMinChunks = 24;
+    public const int DefaultMinChunks = 16;
 
     public const double DefaultMargin = 0.05;
 

@@ -18,46 +18,7 @@ public static class RealChunkKld
 {
     public const string Q8_0 = "Q8_0", Q4_K_M = "Q4_K_M", Q4_0 = "Q4_0", Q4_0Imatrix = "Q4_0+imatrix";
 
-    private static readonly Lazy<IReadOnlyDictionary<string, IReadOnlyList<ChunkResult>>> Data = new(CreateCached);
-
-    // TEMPORARY exploration aid
-    private static IReadOnlyDictionary<string, IReadOnlyList<ChunkResult>> CreateCached()
-    {
-        string? cache = Environment.GetEnvironmentVariable("STATS_KLD_CACHE");
-        if (cache is null) return Create();
-        if (File.Exists(cache))
-        {
-            using var r = new BinaryReader(File.OpenRead(cache));
-            var d = new Dictionary<string, IReadOnlyList<ChunkResult>>();
-            int types = r.ReadInt32();
-            for (int t = 0; t < types; t++)
-            {
-                string name = r.ReadString();
-                int n = r.ReadInt32();
-                var list = new List<ChunkResult>();
-                for (int c = 0; c < n; c++)
-                {
-                    int idx = r.ReadInt32(), len = r.ReadInt32();
-                    var k = new float[len];
-                    for (int i = 0; i < len; i++) k[i] = r.ReadSingle();
-                    list.Add(new ChunkResult(idx, k, new float[len], new bool[len], new float[len], new float[len], 0));
-                }
-                d[name] = list;
-            }
-            return d;
-        }
-        var data = Create();
-        using (var w = new BinaryWriter(File.Create(cache)))
-        {
-            w.Write(data.Count);
-            foreach (var (name, list) in data)
-            {
-                w.Write(name); w.Write(list.Count);
-                foreach (var c in list) { w.Write(c.ChunkIndex); w.Write(c.Kld.Length); foreach (var v in c.Kld) w.Write(v); }
-            }
-        }
-        return data;
-    }
+    private static readonly Lazy<IReadOnlyDictionary<string, IReadOnlyList<ChunkResult>>> Data = new(Create);
 
     /// <summary>Comparisons by name; skips the calling test when ../shared is absent.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<ChunkResult>> Comparisons
