@@ -1,3 +1,4 @@
+using GgufOptimize.Common;
 using GgufOptimize.Chunking;
 using GgufOptimize.Engine;
 using GgufOptimize.Metrics;

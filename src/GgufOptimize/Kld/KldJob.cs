@@ -2,7 +2,6 @@ using System.Globalization;
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
-using GgufOptimize.Logits;
 using GgufOptimize.Metrics;
 using GgufOptimize.Storage;
 
@@ -22,7 +21,7 @@ public static class KldJob
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
-        var (from, to) = LogitsJob.ResolveRange(o.FromChunk, o.ToChunk, inputs.TotalChunks);
+        var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
         var identity = inputs.Identity(o.SkipFirst);
 
         var reused = LoadFinishedOutput(o, identity, progress);
@@ -32,7 +31,7 @@ public static class KldJob
         var available = new List<int>();
         var missing = new List<int>();
         for (int c = from; c < to; c++)
-            (inputs.BaselineHasChunk(c) ? available : missing).Add(c);
+            (inputs.Baseline.HasChunk(c) ? available : missing).Add(c);
         // Early stopping visits the range in a seeded random order, so every prefix is a random sample of it; a
         // comparison limited to a sample takes the same order's first chunks (the ones an early-stopped run used).
         bool randomOrder = o.EarlyStopping || o.SampleChunks is not null;
@@ -79,26 +78,22 @@ public static class KldJob
         var early = EarlyStoppingSummary.Of(o, rule, look, results, available.Count, randomOrder);
 
         var overall = KldStatistics.Compute(results);
-        var provenance = new Dictionary<string, string>(identity)
+        var provenance = new ComparisonProvenance
         {
-            ["baseline_file"] = inputs.BaselineDescription,
-            ["target"] = inputs.TargetDescription,
-            ["scored_positions"] = o.SkipFirst > 0 ? $"positions >= {o.SkipFirst} of each chunk that have a next token" : "every position of each chunk that has a next token",
-            ["missing_baseline_chunks"] = string.Join(',', missing),
+            Inputs = identity,
+            BaselineFile = inputs.Baseline.Description,
+            Target = inputs.Target.Description,
+            MissingBaselineChunks = missing,
+            VocabSize = inputs.Baseline.VocabSize,
+            ContextSize = inputs.Baseline.ContextSize,
+            FromChunk = from,
+            ToChunk = to,
+            ChunksCompared = results.Count,
+            EarlyStopping = early,
+            Labels = o.Labels,
         };
-        var numbers = new Dictionary<string, double>
-        {
-            ["n_vocab"] = inputs.VocabSize,
-            ["n_ctx"] = inputs.ContextSize,
-            ["skip_first"] = o.SkipFirst,
-            ["from_chunk"] = from,
-            ["to_chunk"] = to,
-            ["chunks_compared"] = results.Count,
-            ["baseline_incomplete"] = missing.Count > 0 ? 1 : 0,
-        };
-        EarlyStoppingSummary.Record(early, provenance, numbers);
-        inputs.CompleteKeptLogits();
-        KldOutputFile.Write(o.OutputFile, results, overall, provenance, numbers);
+        inputs.Baseline.Complete();
+        KldOutputFile.Write(o.OutputFile, results, overall, provenance);
         store.Delete();
         return new KldJobResult
         {
@@ -107,14 +102,13 @@ public static class KldJob
             Chunks = results,
             Provenance = provenance,
             MissingBaselineChunks = missing,
-            EarlyStopping = early,
             ChunksComputed = computed,
             ChunksReused = fromDisk,
         };
     }
 
     /// <summary>A finished output for the same inputs is reused chunk by chunk (a wider range only adds chunks).</summary>
-    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, IReadOnlyDictionary<string, string> identity, IProgressSink progress)
+    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, ComparisonInputs identity, IProgressSink progress)
     {
         var reused = new Dictionary<int, ChunkResult>();
         if (!File.Exists(o.OutputFile)) return reused;
@@ -123,7 +117,7 @@ public static class KldJob
         try
         {
             contents = KldOutputFile.Read(o.OutputFile);
-            foreach (var (k, v) in identity)
+            foreach (var (k, v) in identity.ToAttributes())
                 if (!contents.Provenance.TryGetValue(k, out var old) || old != v) { why = $"{k} was '{old ?? "missing"}', now '{v}'"; break; }
         }
         catch (GgufOptimizeException e) { why = e.Message; }

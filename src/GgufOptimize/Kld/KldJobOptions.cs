@@ -1,4 +1,6 @@
+using GgufOptimize.Chunking;
 using GgufOptimize.Metrics;
+using GgufOptimize.Storage;
 
 namespace GgufOptimize.Kld;
 
@@ -37,4 +39,8 @@ public sealed record KldJobOptions
     public int BatchSize { get; init; }
     public int UBatchSize { get; init; }
     public int Threads { get; init; }
+    /// <summary>The caller's name for the end of the range, used in errors (<c>iterate</c> says --eval-chunks).</summary>
+    public string ToChunkOption { get; init; } = ChunkRange.ToOption;
+    /// <summary><c>iterate</c>'s labels, written with the comparison (the file is written once).</summary>
+    public ComparisonLabels? Labels { get; init; }
 }

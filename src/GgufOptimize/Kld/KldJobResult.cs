@@ -1,4 +1,5 @@
 using GgufOptimize.Metrics;
+using GgufOptimize.Storage;
 
 namespace GgufOptimize.Kld;
 
@@ -8,11 +9,11 @@ public sealed record KldJobResult
     public required string OutputFile { get; init; }
     public required KldStatistics Overall { get; init; }
     public required IReadOnlyList<ChunkResult> Chunks { get; init; }
-    public required IReadOnlyDictionary<string, string> Provenance { get; init; }
+    public required ComparisonProvenance Provenance { get; init; }
     /// <summary>Chunks of the requested range missing from the baseline (compared without them).</summary>
     public required IReadOnlyList<int> MissingBaselineChunks { get; init; }
     /// <summary>Whether early stopping was on, where and why the run ended, and the interval of the full range's Score.</summary>
-    public required EarlyStoppingOutcome EarlyStopping { get; init; }
+    public EarlyStoppingRecord EarlyStopping => Provenance.EarlyStopping;
     public int ChunksComputed { get; init; }
     public int ChunksReused { get; init; }
 }

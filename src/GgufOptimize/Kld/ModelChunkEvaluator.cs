@@ -3,30 +3,25 @@ using GgufOptimize.Engine;
 namespace GgufOptimize.Kld;
 
 /// <summary>Evaluates a model on given chunk tokens into one reusable buffer: only the current chunk's logits exist.</summary>
-internal sealed class ModelChunkEvaluator : IDisposable
+internal sealed class ModelChunkEvaluator(LlamaModel model, EvaluatorOptions options) : IDisposable
 {
-    private readonly LlamaEvaluator _evaluator;
+    private readonly LlamaEvaluator _evaluator = new(model, options);
     private float[] _buffer = [];
 
-    public LlamaModel Model { get; }
-
-    public ModelChunkEvaluator(LlamaModel model, EvaluatorOptions options)
+    /// <summary>tokens.Length × n_vocab logits, valid until the next call.</summary>
+    public ReadOnlyMemory<float> Evaluate(ReadOnlySpan<int> tokens)
     {
-        Model = model;
-        _evaluator = new LlamaEvaluator(model, options);
-    }
-
-    public ReadOnlySpan<float> Evaluate(ReadOnlySpan<int> tokens)
-    {
-        int needed = tokens.Length * Model.VocabSize;
+        int needed = tokens.Length * model.VocabSize;
         if (_buffer.Length < needed) _buffer = new float[needed];
         _evaluator.EvaluateChunk(tokens, _buffer.AsSpan(0, needed));
-        return _buffer.AsSpan(0, needed);
+        return _buffer.AsMemory(0, needed);
     }
 
-    public void Dispose()
+    public static EvaluatorOptions OptionsFor(KldJobOptions o, int contextSize) => new()
     {
-        _evaluator.Dispose();
-        Model.Dispose();
-    }
+        ContextSize = contextSize, BatchSize = o.BatchSize, UBatchSize = o.UBatchSize, Threads = o.Threads,
+    };
+
+    /// <summary>Frees the evaluation context; the model belongs to the caller.</summary>
+    public void Dispose() => _evaluator.Dispose();
 }

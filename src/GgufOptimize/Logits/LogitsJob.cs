@@ -30,7 +30,7 @@ public static class LogitsJob
             throw GgufOptimizeException.BadInput($"--tail-mass must be in (0, 1) (got {options.TailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
 
         using var model = LlamaModel.Load(options.ModelPath);
-        int contextSize = ResolveContextSize(options.ContextSize, model, progress);
+        int contextSize = ChunkContext.Resolve(options.ContextSize, model.TrainContext, progress);
         var corpus = TextCorpus.Load(options.DatasetPath);
         var textTokens = model.Tokenize(corpus.Text);
         var plan = ChunkPlan.ForModel(textTokens, contextSize, model.AddBos, model.Bos, model.AddEos, model.Eos);
@@ -42,8 +42,8 @@ public static class LogitsJob
             kldChunks = LlamaCppChunks.FromText(textTokens, contextSize, model.AddBos, model.Bos, model.AddEos, options.ToChunk);
             chunkCount = kldChunks.ChunkCount;
         }
-        var (from, to) = ResolveRange(options.FromChunk, options.ToChunk, chunkCount);
-        Func<int, int[]> chunkTokens = kldChunks is not null ? kldChunks.Chunk : plan.Chunk;
+        var (from, to) = ChunkRange.Resolve(options.FromChunk, options.ToChunk, chunkCount, toOption: options.ToChunkOption);
+        IChunkSource chunks = kldChunks is not null ? kldChunks : plan;
 
         var header = new BaselineHeader
         {
@@ -88,7 +88,7 @@ public static class LogitsJob
                 foreach (int c in todo)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var chunk = chunkTokens(c);
+                    var chunk = chunks.Chunk(c);
                     evaluator.EvaluateChunk(chunk, (first, logits) => queue.Add(c, first, logits));
                     queue.EndChunk(c);
                     tokens += chunk.Length;
@@ -110,32 +110,4 @@ public static class LogitsJob
             _ when o.Compression == LogitsCompression.Gzip => CompressedBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, from, to, o.Clobber, progress),
             _ => BaselineLogitsFile.OpenOrCreate(o.OutputPath, header, plan, o.Clobber, progress),
         };
-
-    /// <summary>The default is the training context capped at 4096 (with a warning); larger than trained is refused.</summary>
-    public static int ResolveContextSize(int requested, LlamaModel model, IProgressSink progress)
-    {
-        if (requested < 0) throw GgufOptimizeException.BadInput($"--context-size must be positive (got {requested})");
-        if (requested == 0)
-        {
-            if (model.TrainContext > LogitsJobOptions.MaxDefaultContext)
-            {
-                progress.Warn($"the model's training context {model.TrainContext} is capped to {LogitsJobOptions.MaxDefaultContext} tokens per chunk (set --context-size to choose)");
-                return LogitsJobOptions.MaxDefaultContext;
-            }
-            return model.TrainContext;
-        }
-        if (requested > model.TrainContext)
-            throw GgufOptimizeException.BadInput($"--context-size {requested} is larger than the model's training context {model.TrainContext}");
-        return requested;
-    }
-
-    public static (int From, int To) ResolveRange(int from, int? to, int chunkCount)
-    {
-        int end = to ?? chunkCount;
-        if (from < 0) throw GgufOptimizeException.BadInput($"--from-chunk must be ≥ 0 (got {from})");
-        if (from >= chunkCount) throw GgufOptimizeException.BadInput($"--from-chunk {from} is past the last chunk (the dataset has {chunkCount} chunks)");
-        if (end > chunkCount) throw GgufOptimizeException.BadInput($"--to-chunk {end} is past the end (the dataset has {chunkCount} chunks)");
-        if (end <= from) throw GgufOptimizeException.BadInput($"--to-chunk {end} must be greater than --from-chunk {from}");
-        return (from, end);
-    }
 }

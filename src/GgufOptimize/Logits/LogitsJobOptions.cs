@@ -6,7 +6,7 @@ public sealed record LogitsJobOptions
     public required string ModelPath { get; init; }
     public required string DatasetPath { get; init; }
     public required string OutputPath { get; init; }
-    /// <summary>Chunk length in tokens; 0 = the model's training context capped at <see cref="MaxDefaultContext"/>.</summary>
+    /// <summary>Chunk length in tokens; 0 = the model's training context capped at <see cref="Chunking.ChunkContext.MaxDefault"/>.</summary>
     public int ContextSize { get; init; }
     public int BatchSize { get; init; }
     public int UBatchSize { get; init; }
@@ -25,8 +25,9 @@ public sealed record LogitsJobOptions
     public int? ToChunk { get; init; }
     /// <summary>Replace an existing output made from other inputs instead of refusing.</summary>
     public bool Clobber { get; init; }
+    /// <summary>The caller's name for the end of the range, used in errors (<c>iterate</c> says --eval-chunks).</summary>
+    public string ToChunkOption { get; init; } = Chunking.ChunkRange.ToOption;
 
-    public const int MaxDefaultContext = 4096;
     public const double DefaultTailMass = 1e-4;
 }
 

@@ -1,62 +1,30 @@
 namespace GgufOptimize.Metrics;
 
 /// <summary>
-/// Scores every position of a chunk: row j of the logits (row-major, tokens.Length × nVocab, as the evaluator
-/// returns them) predicts tokens[j+1], so positions skipFirst … tokens.Length−2 are scored (the last row has no
-/// next token inside the chunk). skipFirst = tokens.Length/2 reproduces llama-perplexity --kl-divergence.
+/// Scores the positions of a chunk: row j of the logits predicts tokens[j+1], so positions skipFirst …
+/// tokens.Length−2 are scored (the last row has no next token inside the chunk). skipFirst = tokens.Length/2
+/// reproduces llama-perplexity --kl-divergence. Threads split the positions (<see cref="PositionScorer"/>); every
+/// token is computed by the same kernel, so the result is identical for any thread count.
 /// </summary>
 public static class ChunkScorer
 {
-    public static ChunkResult Score(int chunkIndex, ReadOnlySpan<float> baseline, ReadOnlySpan<float> target,
-        ReadOnlySpan<int> tokens, int nVocab, int skipFirst = 0)
+    public static ChunkResult Score(int chunkIndex, LogitRows baseline, LogitRows target, int[] tokens, int skipFirst = 0, int threads = 1)
     {
-        Validate(baseline.Length, target.Length, tokens.Length, nVocab, skipFirst);
-        var builder = new ChunkResultBuilder(chunkIndex, Math.Max(0, tokens.Length - 1 - skipFirst));
-        for (int j = skipFirst; j < tokens.Length - 1; j++)
-            builder.Add(LogitComparer.Compare(baseline.Slice(j * nVocab, nVocab), target.Slice(j * nVocab, nVocab), tokens[j + 1]));
-        return builder.Build();
-    }
-
-    /// <summary>Same, with the baseline stored as float16 (widened one row at a time).</summary>
-    public static ChunkResult Score(int chunkIndex, ReadOnlySpan<Half> baseline, ReadOnlySpan<float> target,
-        ReadOnlySpan<int> tokens, int nVocab, int skipFirst = 0)
-    {
-        Validate(baseline.Length, target.Length, tokens.Length, nVocab, skipFirst);
-        var builder = new ChunkResultBuilder(chunkIndex, Math.Max(0, tokens.Length - 1 - skipFirst));
-        var row = new float[nVocab];
-        for (int j = skipFirst; j < tokens.Length - 1; j++)
+        ArgumentOutOfRangeException.ThrowIfNegative(skipFirst);
+        if (baseline.VocabSize != target.VocabSize)
+            throw new ArgumentException($"baseline rows have {baseline.VocabSize} logits, target rows have {target.VocabSize}");
+        if (baseline.Count != tokens.Length || target.Count != tokens.Length)
+            throw new ArgumentException($"expected {tokens.Length} rows (one per token); baseline has {baseline.Count}, target has {target.Count}");
+        int n = baseline.VocabSize;
+        int first = Math.Min(skipFirst, Math.Max(0, tokens.Length - 1));
+        return PositionScorer.Score(chunkIndex, first, tokens.Length - 1, threads, 2 * n, (start, end, results, scratch) =>
         {
-            HalfConversion.ToSingle(baseline.Slice(j * nVocab, nVocab), row);
-            builder.Add(LogitComparer.Compare(row, target.Slice(j * nVocab, nVocab), tokens[j + 1]));
-        }
-        return builder.Build();
+            for (int j = start; j < end; j++)
+                results[j - first] = LogitComparer.Compare(baseline.Row(j, scratch.AsSpan(0, n)), target.Row(j, scratch.AsSpan(n, n)), tokens[j + 1]);
+        });
     }
 
-    /// <summary>Same, with both baseline and target stored as float16.</summary>
-    public static ChunkResult Score(int chunkIndex, ReadOnlySpan<Half> baseline, ReadOnlySpan<Half> target,
-        ReadOnlySpan<int> tokens, int nVocab, int skipFirst = 0)
-    {
-        Validate(baseline.Length, target.Length, tokens.Length, nVocab, skipFirst);
-        var builder = new ChunkResultBuilder(chunkIndex, Math.Max(0, tokens.Length - 1 - skipFirst));
-        var rowP = new float[nVocab];
-        var rowQ = new float[nVocab];
-        for (int j = skipFirst; j < tokens.Length - 1; j++)
-        {
-            HalfConversion.ToSingle(baseline.Slice(j * nVocab, nVocab), rowP);
-            HalfConversion.ToSingle(target.Slice(j * nVocab, nVocab), rowQ);
-            builder.Add(LogitComparer.Compare(rowP, rowQ, tokens[j + 1]));
-        }
-        return builder.Build();
-    }
-
-    private static void Validate(int baselineLength, int targetLength, int tokenCount, int nVocab, int skipFirst)
-    {
-        if (nVocab <= 0)
-            throw new ArgumentOutOfRangeException(nameof(nVocab), nVocab, "vocabulary size must be positive");
-        if (skipFirst < 0)
-            throw new ArgumentOutOfRangeException(nameof(skipFirst), skipFirst, "must be ≥ 0");
-        long expected = (long)tokenCount * nVocab;
-        if (baselineLength != expected || targetLength != expected)
-            throw new ArgumentException($"expected {tokenCount} tokens × {nVocab} logits = {expected} per chunk; baseline has {baselineLength}, target has {targetLength}");
-    }
+    /// <summary>Single-threaded, over float32 arrays (tokens.Length × nVocab, row-major).</summary>
+    public static ChunkResult Score(int chunkIndex, float[] baseline, float[] target, int[] tokens, int nVocab, int skipFirst = 0) =>
+        Score(chunkIndex, LogitRows.Of(baseline, nVocab), LogitRows.Of(target, nVocab), tokens, skipFirst);
 }

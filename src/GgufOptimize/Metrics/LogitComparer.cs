@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -53,32 +52,6 @@ public static class LogitComparer
             deltaP = Math.Exp(logQ) - Math.Exp(logP);
         }
         return new TokenComparison(RowStatus.Ok, kld, logP, logQ, deltaP, p.ArgMax, q.ArgMax);
-    }
-
-    /// <summary>Compares a stored float16 baseline row with a float32 target row.</summary>
-    public static TokenComparison Compare(ReadOnlySpan<Half> baseline, ReadOnlySpan<float> target, int nextToken)
-    {
-        var buffer = ArrayPool<float>.Shared.Rent(baseline.Length);
-        try
-        {
-            var widened = buffer.AsSpan(0, baseline.Length);
-            HalfConversion.ToSingle(baseline, widened);
-            return Compare(widened, target, nextToken);
-        }
-        finally { ArrayPool<float>.Shared.Return(buffer); }
-    }
-
-    /// <summary>Compares two stored float16 rows.</summary>
-    public static TokenComparison Compare(ReadOnlySpan<Half> baseline, ReadOnlySpan<Half> target, int nextToken)
-    {
-        var buffer = ArrayPool<float>.Shared.Rent(target.Length);
-        try
-        {
-            var widened = buffer.AsSpan(0, target.Length);
-            HalfConversion.ToSingle(target, widened);
-            return Compare(baseline, widened, nextToken);
-        }
-        finally { ArrayPool<float>.Shared.Return(buffer); }
     }
 
     private readonly record struct RowScan(float Max, int ArgMax, bool Finite);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using GgufOptimize.Kld;
 using GgufOptimize.Metrics;
+using GgufOptimize.Storage;
 
 namespace GgufOptimize.Reporting;
 
@@ -16,7 +17,7 @@ public static class KldReport
         var o = r.Overall;
         var d = o.ToDictionary();
         var sb = new StringBuilder();
-        sb.AppendLine($"{r.Provenance["target"]} vs {r.Provenance["baseline_file"]}: {o.Chunks} chunks, {o.Tokens} tokens scored ({r.Provenance["scored_positions"]})");
+        sb.AppendLine($"{r.Provenance.Target} vs {r.Provenance.BaselineFile}: {o.Chunks} chunks, {o.Tokens} tokens scored ({r.Provenance.ScoredPositions})");
         if (r.EarlyStopping is { Enabled: true } e)
             sb.AppendLine($"early stopping: {e.Reason}; Score of the range in [{F(e.Lower)}, {F(e.Upper)}]");
         sb.AppendLine();
@@ -49,7 +50,7 @@ public static class KldReport
         var overall = new JsonObject();
         foreach (var (k, v) in r.Overall.ToDictionary()) overall[k] = Number(v);
         var provenance = new JsonObject();
-        foreach (var (k, v) in r.Provenance) provenance[k] = v;
+        foreach (var (k, v) in r.Provenance.Text()) provenance[k] = v;
         var missing = new JsonArray();
         foreach (var m in r.MissingBaselineChunks) missing.Add(m);
         var root = new JsonObject
@@ -65,7 +66,7 @@ public static class KldReport
     }
 
     /// <summary>Always present: enabled or not, stopped or not and why, chunks used of the range, order, interval.</summary>
-    private static JsonObject EarlyStopping(EarlyStoppingOutcome e) => new()
+    private static JsonObject EarlyStopping(EarlyStoppingRecord e) => new()
     {
         ["enabled"] = e.Enabled,
         ["stopped"] = e.Stopped,

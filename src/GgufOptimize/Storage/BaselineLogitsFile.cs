@@ -46,7 +46,7 @@ public sealed class BaselineLogitsFile : IBaselineWriter
     /// Continues the output (final or partial) when it was made from the same inputs, creates it otherwise.
     /// An output from other inputs is refused, or replaced with <paramref name="clobber"/>.
     /// </summary>
-    public static BaselineLogitsFile OpenOrCreate(string path, BaselineHeader header, ChunkPlan plan, bool clobber, IProgressSink progress)
+    public static BaselineLogitsFile OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, bool clobber, IProgressSink progress)
     {
         string partial = BaselineLayout.PartialPath(path);
         foreach (var candidate in new[] { path, partial })
@@ -165,7 +165,7 @@ public sealed class BaselineLogitsFile : IBaselineWriter
         return diff is null ? null : $"was made from {diff}";
     }
 
-    private static Hdf5FileSpec BuildSpec(BaselineHeader header, ChunkPlan plan)
+    private static Hdf5FileSpec BuildSpec(BaselineHeader header, IChunkSource plan)
     {
         int chunks = header.TotalChunks, n = header.ContextSize;
         var spec = new Hdf5FileSpec();
@@ -200,7 +200,7 @@ public sealed class BaselineLogitsFile : IBaselineWriter
     }
 
     /// <summary>tokens [chunks, n_ctx] (−1 past a chunk's end) and chunk_lengths [chunks], filled from the plan.</summary>
-    internal static void AddTokens(Hdf5GroupSpec root, BaselineHeader header, ChunkPlan plan)
+    internal static void AddTokens(Hdf5GroupSpec root, BaselineHeader header, IChunkSource plan)
     {
         int chunks = header.TotalChunks, n = header.ContextSize;
         var tokens = new int[(long)chunks * n];

@@ -1,5 +1,6 @@
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
+using GgufOptimize.Metrics;
 using GgufOptimize.Storage.Hdf5;
 
 namespace GgufOptimize.Storage;
@@ -18,6 +19,7 @@ public sealed class BaselineLogitsReader : ILogitsSource
     public int ContextSize => Header.ContextSize;
     public int VocabSize => Header.VocabSize;
     public int TotalChunks => Header.TotalChunks;
+    /// <summary>True for float16 storage (raw access: <see cref="ChunkLogitsHalf"/>; <see cref="ChunkRows"/> widens).</summary>
     public bool IsHalf => Header.Precision == 16;
     public int ProcessedCount => _processed.Count(p => p);
 
@@ -75,6 +77,16 @@ public sealed class BaselineLogitsReader : ILogitsSource
     {
         if (!IsHalf) throw new InvalidOperationException("float32 logits: use ChunkLogits");
         return _reader.Elements<Half>(_logits, (long)chunk * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
+    }
+
+    /// <summary>Rows straight from the memory map: float32 in place, float16 widened one row at a time.</summary>
+    public LogitRows ChunkRows(int chunk)
+    {
+        long first = (long)chunk * Header.ContextSize * Header.VocabSize;
+        int n = Header.VocabSize;
+        return IsHalf
+            ? LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<Half>(_logits, first + (long)j * n, n))
+            : LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<float>(_logits, first + (long)j * n, n));
     }
 
     public void Dispose() => _reader.Dispose();

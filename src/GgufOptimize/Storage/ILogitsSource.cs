@@ -1,3 +1,5 @@
+using GgufOptimize.Metrics;
+
 namespace GgufOptimize.Storage;
 
 /// <summary>
@@ -12,11 +14,9 @@ public interface ILogitsSource : IDisposable
     int ContextSize { get; }
     int VocabSize { get; }
     int TotalChunks { get; }
-    /// <summary>True for float16 storage; then read with <see cref="ChunkLogitsHalf"/>.</summary>
-    bool IsHalf { get; }
     bool HasChunk(int chunk);
     /// <summary>The exact tokens the chunk was evaluated on (BOS/EOS included).</summary>
     int[] ChunkTokens(int chunk);
-    ReadOnlySpan<float> ChunkLogits(int chunk);
-    ReadOnlySpan<Half> ChunkLogitsHalf(int chunk);
+    /// <summary>The chunk's logits as float32 rows, whatever the stored precision (valid until the next call).</summary>
+    LogitRows ChunkRows(int chunk);
 }

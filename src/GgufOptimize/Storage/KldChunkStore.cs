@@ -21,8 +21,9 @@ public sealed class KldChunkStore
     public static string PartsDirectory(string outputPath) => outputPath + ".parts";
 
     /// <summary>Opens the store for <paramref name="identity"/>; one made for other inputs is refused or, with clobber, replaced.</summary>
-    public static KldChunkStore Open(string outputPath, IReadOnlyDictionary<string, string> identity, bool clobber, IProgressSink progress)
+    public static KldChunkStore Open(string outputPath, ComparisonInputs inputs, bool clobber, IProgressSink progress)
     {
+        var identity = inputs.ToAttributes().ToDictionary();
         string dir = PartsDirectory(outputPath);
         string manifest = Path.Combine(dir, "manifest.json");
         if (System.IO.Directory.Exists(dir))

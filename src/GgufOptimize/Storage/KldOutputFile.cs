@@ -18,8 +18,13 @@ public static class KldOutputFile
         IReadOnlyDictionary<string, string> Provenance,
         IReadOnlyDictionary<string, double> Numbers);
 
-    public static void Write(string path, IReadOnlyList<ChunkResult> chunks, KldStatistics overall,
-        IReadOnlyDictionary<string, string> provenance, IReadOnlyDictionary<string, double> numbers)
+    /// <summary>Writes the comparison file once, with its provenance (and <c>iterate</c>'s labels) as root attributes.</summary>
+    public static void Write(string path, IReadOnlyList<ChunkResult> chunks, KldStatistics overall, ComparisonProvenance provenance) =>
+        Write(path, chunks, overall, provenance.Text(), provenance.Numbers());
+
+    /// <summary>The same with any root attributes (text first, then numbers, each in the given order).</summary>
+    internal static void Write(string path, IReadOnlyList<ChunkResult> chunks, KldStatistics overall,
+        IEnumerable<KeyValuePair<string, string>> provenance, IEnumerable<KeyValuePair<string, double>> numbers)
     {
         var spec = new Hdf5FileSpec();
         var root = spec.Root;

@@ -141,7 +141,7 @@ public static class IterationLoop
                 LogitsJob.Run(new LogitsJobOptions
                 {
                     ModelPath = r.Model, DatasetPath = _p.Dataset!, OutputPath = state.FullPath(file), ContextSize = r.ContextSize,
-                    ToChunk = _p.EvalChunks > 0 ? _p.EvalChunks : null, Threads = _p.Threads, Clobber = true,
+                    ToChunk = _p.EvalChunks > 0 ? _p.EvalChunks : null, ToChunkOption = "--eval-chunks", Threads = _p.Threads, Clobber = true,
                 }, progress, ct);
                 return null;
             }, hash: false);
@@ -225,28 +225,24 @@ public static class IterationLoop
             {
                 Directory.CreateDirectory(state.FullPath("cmp"));
                 string path = state.FullPath(file);
+                var gguf = GgufFile.Read(quantized);
                 KldJob.Run(new KldJobOptions
                 {
                     BaselineLogits = baseline, TargetModel = quantized, OutputFile = path, ToChunk = toChunk, SkipFirst = _p.SkipFirst,
                     EarlyStopping = earlyStopping, Confidence = _p.Confidence, MarginOfError = _p.MarginOfError, MinChunks = _p.MinChunks,
                     Resamples = _p.Resamples, Seed = _p.Seed, SampleChunks = sample, Threads = _p.Threads, Clobber = true,
-                }, progress, ct);
-                var gguf = GgufFile.Read(quantized);
-                ComparisonAttributes.Annotate(path,
-                    new Dictionary<string, string>
+                    Labels = new ComparisonLabels
                     {
-                        [ComparisonAttributes.Type] = type.Name,
-                        [ComparisonAttributes.Calibration] = subset?.Label ?? "none",
+                        Type = type.Name,
+                        Calibration = subset?.Label ?? "none",
+                        Iteration = k,
+                        CalibrationSize = subset?.Size ?? 0,
+                        CalibrationTokens = subset?.TextTokens ?? 0,
+                        TargetBytes = new FileInfo(quantized).Length,
+                        TargetParameters = gguf.ParameterCount,
+                        TargetBitsPerWeight = 8.0 * gguf.TensorDataBytes / gguf.ParameterCount,
                     },
-                    new Dictionary<string, double>
-                    {
-                        [ComparisonAttributes.Iteration] = k,
-                        [ComparisonAttributes.CalibrationSize] = subset?.Size ?? 0,
-                        [ComparisonAttributes.CalibrationTokens] = subset?.TextTokens ?? 0,
-                        [ComparisonAttributes.TargetBytes] = new FileInfo(quantized).Length,
-                        [ComparisonAttributes.TargetParameters] = gguf.ParameterCount,
-                        [ComparisonAttributes.TargetBitsPerWeight] = 8.0 * gguf.TensorDataBytes / gguf.ParameterCount,
-                    });
+                }, progress, ct);
                 return null;
             });
             var contents = KldOutputFile.Read(state.FullPath(file));

@@ -65,7 +65,7 @@ internal sealed record ResolvedPlan
         else
         {
             using var model = LlamaModel.Load(plan.Model);
-            context = LogitsJob.ResolveContextSize(plan.ContextSize, model, progress);
+            context = Chunking.ChunkContext.Resolve(plan.ContextSize, model.TrainContext, progress);
         }
 
         return new ResolvedPlan

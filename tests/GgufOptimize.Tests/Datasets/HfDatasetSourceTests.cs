@@ -173,6 +173,67 @@ public class HfDatasetSourceTests
     }
 
     [Fact]
+    public async Task A_body_that_stalls_after_its_headers_times_out_is_retried_then_fails_clearly()
+    {
+        await using var f = new Fixture();
+        await f.AddFile("default", "train", "0000.parquet", Rows("a", 50).ToList());
+        const string path = "/files/default/train/0000.parquet";
+        // Stalls once (recovered by a retry), then on every attempt of a second run (a clear error, nothing cached).
+        f.Faults[path] = new([b => new LoopbackResponse(200, b, StallAfter: 100)]);
+        var settings = f.Settings() with { IdleTimeout = TimeSpan.FromMilliseconds(300) };
+        var request = new DatasetRequest { Sources = [new HfDatasetSource("acme/corpus", settings, "text")], NumSamples = 50 };
+        await DatasetBuilder.BuildAsync(request, DatasetOutput.ToFile(f.Tmp.File("d.txt")), NullProgress.Instance);
+        Assert.Equal(2, f.RequestsFor(path));
+        Assert.Equal(50, ReadSamples(f.Tmp.File("d.txt")).Count);
+
+        await using var g = new Fixture();
+        await g.AddFile("default", "train", "0000.parquet", Rows("a", 50).ToList());
+        g.Faults[path] = new(Enumerable.Repeat<Func<byte[], LoopbackResponse>>(b => new LoopbackResponse(200, b, StallAfter: 100), 3));
+        var stalled = new DatasetRequest { Sources = [new HfDatasetSource("acme/corpus", g.Settings() with { IdleTimeout = TimeSpan.FromMilliseconds(300) }, "text")], NumSamples = 50 };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<GgufOptimizeException>(() => DatasetBuilder.BuildAsync(stalled, DatasetOutput.ToFile(g.Tmp.File("d.txt")), NullProgress.Instance));
+        Assert.Contains("failed after 3 attempts", e.Message);
+        Assert.Contains("sent nothing for 0.3 s after 100 bytes", e.Message);
+        Assert.Empty(g.CachedFiles());
+        Assert.False(File.Exists(g.Tmp.File("d.txt")));
+    }
+
+    [Fact]
+    public async Task An_endless_listing_is_cut_off_at_its_cap_with_a_clear_error()
+    {
+        await using var f = new Fixture();
+        f.Faults["/parquet"] = new([_ => new LoopbackResponse(200, System.Text.Encoding.UTF8.GetBytes(new string(' ', 1 << 20)), "application/json", DeclaredLength: 1L << 40, Endless: true)]);
+        var request = new DatasetRequest { Sources = [new HfDatasetSource("acme/corpus", f.Settings(), "text")], NumSamples = 5 };
+        long before = GC.GetTotalAllocatedBytes();
+        var e = await Assert.ThrowsAsync<GgufOptimizeException>(() => DatasetBuilder.BuildAsync(request, DatasetOutput.ToFile(f.Tmp.File("d.txt")), NullProgress.Instance));
+        Assert.Contains("the Parquet listing of 'acme/corpus' is larger than 16", e.Message);
+        Assert.Equal(1, f.RequestsFor("/parquet")); // not retried: a larger answer will not come out smaller
+        Assert.True(GC.GetTotalAllocatedBytes() - before < 256L << 20, "the listing was buffered far past its cap");
+        Assert.False(File.Exists(f.Tmp.File("d.txt")));
+    }
+
+    [Fact]
+    public async Task A_download_that_is_not_parquet_is_never_cached_and_a_garbage_cache_entry_is_replaced()
+    {
+        await using var f = new Fixture();
+        await f.AddFile("default", "train", "0000.parquet", Rows("a", 50).ToList());
+        const string path = "/files/default/train/0000.parquet";
+        // An error page served with status 200 and exactly the listed size: only its content gives it away.
+        f.Faults[path] = new([b => new LoopbackResponse(200, Enumerable.Repeat((byte)'<', b.Length).ToArray())]);
+        var request = new DatasetRequest { Sources = [new HfDatasetSource("acme/corpus", f.Settings(), "text")], NumSamples = 50 };
+        await DatasetBuilder.BuildAsync(request, DatasetOutput.ToFile(f.Tmp.File("d.txt")), NullProgress.Instance);
+        Assert.Equal(2, f.RequestsFor(path));
+        string cached = Directory.GetFiles(f.Tmp.File("cache"), "0000.parquet", SearchOption.AllDirectories).Single();
+        Assert.Equal(f.Files[path], File.ReadAllBytes(cached));
+
+        // A garbage file of the right size already in the cache (left by an older version) is downloaded again.
+        File.WriteAllBytes(cached, new byte[f.Files[path].Length]);
+        await DatasetBuilder.BuildAsync(request, DatasetOutput.ToFile(f.Tmp.File("d2.txt")), NullProgress.Instance);
+        Assert.Equal(3, f.RequestsFor(path));
+        Assert.Equal(f.Files[path], File.ReadAllBytes(cached));
+    }
+
+    [Fact]
     public async Task Unreachable_endpoint_is_a_clear_error_and_nothing_is_written()
     {
         using var tmp = new TempDir();

@@ -11,7 +11,10 @@ internal sealed record LoopbackRequest(string Path, string Query, string? Author
 /// What the server answers. <see cref="DeclaredLength"/> larger than the body makes a truncated response:
 /// the headers promise more bytes than are sent before the connection closes.
 /// </summary>
-internal sealed record LoopbackResponse(int Status, byte[] Body, string ContentType = "application/octet-stream", long? DeclaredLength = null)
+/// <see cref="StallAfter"/> sends that many body bytes and then nothing more while holding the connection open;
+/// <see cref="Endless"/> repeats the body until the client hangs up (at most 1 GiB, so the loop always ends).
+internal sealed record LoopbackResponse(int Status, byte[] Body, string ContentType = "application/octet-stream", long? DeclaredLength = null,
+    int? StallAfter = null, bool Endless = false)
 {
     public static LoopbackResponse Json(string json) => new(200, Encoding.UTF8.GetBytes(json), "application/json");
     public static LoopbackResponse Error(int status) => new(status, Encoding.UTF8.GetBytes($"error {status}"), "text/plain");
@@ -70,10 +73,22 @@ internal sealed class LoopbackHttpServer : IAsyncDisposable
                 string header = $"HTTP/1.1 {response.Status} {(HttpStatusCode)response.Status}\r\nContent-Type: {response.ContentType}\r\n" +
                                 $"Content-Length: {response.DeclaredLength ?? response.Body.Length}\r\nConnection: close\r\n\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(header));
-                await stream.WriteAsync(response.Body);
+                if (response.StallAfter is int sent)
+                {
+                    await stream.WriteAsync(response.Body.AsMemory(0, sent));
+                    await stream.FlushAsync();
+                    await Task.Delay(TimeSpan.FromMinutes(2), _stop.Token);
+                    return;
+                }
+                for (long total = 0; ; total += response.Body.Length)
+                {
+                    await stream.WriteAsync(response.Body);
+                    if (!response.Endless || total > (1L << 30)) break;
+                }
                 await stream.FlushAsync();
             }
             catch (IOException) { }
+            catch (OperationCanceledException) { }
         }
     }
 

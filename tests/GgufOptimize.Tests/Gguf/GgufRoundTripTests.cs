@@ -1,3 +1,4 @@
+using GgufOptimize.Common;
 using System.Buffers.Binary;
 using GgufOptimize.Gguf;
 using GgufOptimize.Tests.Support;

@@ -78,8 +78,8 @@ public class ChunkScorerTests
         var pWide = pHalf.Select(h => (float)h).ToArray();
         var qWide = qHalf.Select(h => (float)h).ToArray();
 
-        var both = ChunkScorer.Score(0, pHalf, qHalf, tokens, Vocab);
-        var mixed = ChunkScorer.Score(0, pHalf, q, tokens, Vocab);
+        var both = ChunkScorer.Score(0, LogitRows.Of(pHalf, Vocab), LogitRows.Of(qHalf, Vocab), tokens);
+        var mixed = ChunkScorer.Score(0, LogitRows.Of(pHalf, Vocab), LogitRows.Of(q, Vocab), tokens);
         Assert.Equal(ChunkScorer.Score(0, pWide, qWide, tokens, Vocab).Kld, both.Kld);
         Assert.Equal(ChunkScorer.Score(0, pWide, q, tokens, Vocab).Kld, mixed.Kld);
     }
@@ -88,8 +88,9 @@ public class ChunkScorerTests
     public void Shape_mismatch_is_rejected()
     {
         var (p, q, tokens) = MakeChunk(4, 5);
-        Assert.Throws<ArgumentException>(() => ChunkScorer.Score(0, p, q.AsSpan(1), tokens, Vocab));
-        Assert.Throws<ArgumentException>(() => ChunkScorer.Score(0, p, q, tokens.AsSpan(1), Vocab));
+        Assert.Throws<ArgumentException>(() => ChunkScorer.Score(0, p, q[Vocab..], tokens, Vocab));
+        Assert.Throws<ArgumentException>(() => ChunkScorer.Score(0, p, q, tokens[1..], Vocab));
+        Assert.Throws<ArgumentException>(() => ChunkScorer.Score(0, p, q[1..], tokens, Vocab));
         Assert.Throws<ArgumentOutOfRangeException>(() => ChunkScorer.Score(0, p, q, tokens, Vocab, skipFirst: -1));
     }
 }

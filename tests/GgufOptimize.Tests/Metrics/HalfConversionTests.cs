@@ -1,10 +1,11 @@
-using GgufOptimize.Metrics;
+using GgufOptimize.Common;
 
 namespace GgufOptimize.Tests.Metrics;
 
 public class HalfConversionTests
 {
     [Fact]
+    // TensorPrimitives.ConvertToSingle replaced a hand-rolled widening: this proves it bit-exact on every half.
     public void Every_half_bit_pattern_widens_exactly_like_the_runtime_cast()
     {
         var halves = new Half[65536 + 5]; // odd length exercises the scalar tail

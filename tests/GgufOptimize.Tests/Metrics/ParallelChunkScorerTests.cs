@@ -2,6 +2,7 @@ using GgufOptimize.Metrics;
 
 namespace GgufOptimize.Tests.Metrics;
 
+/// <summary>ChunkScorer with threads: positions split over threads and joined in order give the single-threaded result.</summary>
 public class ParallelChunkScorerTests
 {
     [Theory]
@@ -23,7 +24,7 @@ public class ParallelChunkScorerTests
         var tokens = Enumerable.Range(0, n).Select(_ => random.Next(vocab)).ToArray();
 
         var single = ChunkScorer.Score(4, b, t, tokens, vocab, skipFirst);
-        var parallel = ParallelChunkScorer.Score(4, b, t, tokens, vocab, skipFirst, threads);
+        var parallel = ChunkScorer.Score(4, LogitRows.Of(b, vocab), LogitRows.Of(t, vocab), tokens, skipFirst, threads);
         Assert.Equal(single.ChunkIndex, parallel.ChunkIndex);
         Assert.Equal(single.Kld, parallel.Kld);
         Assert.Equal(single.DeltaP, parallel.DeltaP);
@@ -33,8 +34,10 @@ public class ParallelChunkScorerTests
         Assert.Equal(single.NonFiniteRows, parallel.NonFiniteRows);
 
         var half = b.Select(v => (Half)v).ToArray();
-        Assert.Equal(ChunkScorer.Score(4, half, t, tokens, vocab, skipFirst).Kld, ParallelChunkScorer.Score(4, half, t, tokens, vocab, skipFirst, threads).Kld);
+        var wide = half.Select(h => (float)h).ToArray();
+        Assert.Equal(ChunkScorer.Score(4, wide, t, tokens, vocab, skipFirst).Kld, ChunkScorer.Score(4, LogitRows.Of(half, vocab), LogitRows.Of(t, vocab), tokens, skipFirst, threads).Kld);
         var halfT = t.Select(v => (Half)v).ToArray();
-        Assert.Equal(ChunkScorer.Score(4, half, halfT, tokens, vocab, skipFirst).Kld, ParallelChunkScorer.Score(4, half, halfT, tokens, vocab, skipFirst, threads).Kld);
+        var wideT = halfT.Select(h => (float)h).ToArray();
+        Assert.Equal(ChunkScorer.Score(4, wide, wideT, tokens, vocab, skipFirst).Kld, ChunkScorer.Score(4, LogitRows.Of(half, vocab), LogitRows.Of(halfT, vocab), tokens, skipFirst, threads).Kld);
     }
 }

@@ -16,15 +16,13 @@ public class ReportTests
     internal static string OurFile(TempDir dir, string type, int iteration, string calibration, IReadOnlyList<ChunkResult> chunks, double bpw)
     {
         string path = dir.File($"cmp_{type}_{iteration}.h5");
+        var labels = new ComparisonLabels
+        {
+            Type = type, Calibration = calibration, Iteration = iteration, CalibrationSize = iteration * 100,
+            TargetBytes = 1_000_000 + iteration, TargetBitsPerWeight = bpw,
+        };
         KldOutputFile.Write(path, chunks, KldStatistics.Compute(chunks),
-            new Dictionary<string, string> { ["target"] = $"m-{type}.gguf", ["baseline_file"] = "base.h5" }, new Dictionary<string, double>());
-        ComparisonAttributes.Annotate(path,
-            new Dictionary<string, string> { [ComparisonAttributes.Type] = type, [ComparisonAttributes.Calibration] = calibration },
-            new Dictionary<string, double>
-            {
-                [ComparisonAttributes.Iteration] = iteration, [ComparisonAttributes.CalibrationSize] = iteration * 100,
-                [ComparisonAttributes.TargetBytes] = 1_000_000 + iteration, [ComparisonAttributes.TargetBitsPerWeight] = bpw,
-            });
+            new Dictionary<string, string> { ["target"] = $"m-{type}.gguf", ["baseline_file"] = "base.h5" }.Concat(labels.Text()), labels.Numbers());
         return path;
     }
 

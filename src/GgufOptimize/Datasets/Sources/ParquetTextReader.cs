@@ -58,6 +58,20 @@ internal static class ParquetTextReader
         }
     }
 
+    /// <summary>Why <paramref name="file"/> is not a readable Parquet file (its footer and schema), or null when it is.</summary>
+    internal static async Task<string?> ProblemWithAsync(string file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var reader = await ParquetReader.CreateAsync(file, null, cancellationToken);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or ParquetException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+    }
+
     private static async Task<ParquetReader> OpenAsync(string file, CancellationToken cancellationToken)
     {
         try

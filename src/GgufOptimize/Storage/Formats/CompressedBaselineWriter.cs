@@ -21,7 +21,7 @@ public sealed class CompressedBaselineWriter : IBaselineWriter
         _progress = progress;
     }
 
-    public static CompressedBaselineWriter OpenOrCreate(string path, BaselineHeader header, ChunkPlan plan, int from, int to, bool clobber, IProgressSink progress)
+    public static CompressedBaselineWriter OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, int from, int to, bool clobber, IProgressSink progress)
     {
         if (File.Exists(path))
         {

@@ -14,16 +14,13 @@ public sealed class FullRowsBaseline(ILogitsSource rows, StoredLogitsKind kind, 
     public int TotalChunks => rows.TotalChunks;
     public int ProcessedCount => processedCount;
     public int FirstStoredPosition => 0;
-    public ILogitsSource Rows => rows;
-    ILogitsSource? IStoredBaseline.Rows => rows;
 
     public bool HasChunk(int chunk) => rows.HasChunk(chunk);
 
     public int[] ChunkTokens(int chunk) => rows.ChunkTokens(chunk);
 
-    public ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1) => rows.IsHalf
-        ? ParallelChunkScorer.Score(chunk, rows.ChunkLogitsHalf(chunk), target, tokens, VocabSize, skipFirst, threads)
-        : ParallelChunkScorer.Score(chunk, rows.ChunkLogits(chunk), target, tokens, VocabSize, skipFirst, threads);
+    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
+        ChunkScorer.Score(chunk, rows.ChunkRows(chunk), target, tokens, skipFirst, threads);
 
     public void Dispose() => rows.Dispose();
 }

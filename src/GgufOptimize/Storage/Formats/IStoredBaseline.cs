@@ -23,14 +23,12 @@ public interface IStoredBaseline : IDisposable
     bool HasChunk(int chunk);
     /// <summary>The exact tokens the chunk was evaluated on.</summary>
     int[] ChunkTokens(int chunk);
-    /// <summary>Full logits rows, when the format has them (then any comparison path may use them); null otherwise.</summary>
-    ILogitsSource? Rows { get; }
     /// <summary>
     /// Scores positions max(skipFirst, FirstStoredPosition) … tokens.Length − 2 of the chunk against
-    /// <paramref name="target"/> (tokens.Length × n_vocab, row-major), on up to <paramref name="threads"/> threads
-    /// (the result does not depend on the thread count).
+    /// <paramref name="target"/> (one row per token), on up to <paramref name="threads"/> threads (the result does not
+    /// depend on the thread count).
     /// </summary>
-    ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1);
+    ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1);
 }
 
 /// <summary>The kinds of stored logits files <see cref="StoredBaselines"/> recognizes.</summary>

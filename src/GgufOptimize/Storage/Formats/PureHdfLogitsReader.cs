@@ -1,5 +1,6 @@
 using GgufOptimize.Common;
-using GgufOptimize.Storage.Formats.PythonTool;
+using GgufOptimize.Metrics;
+using GgufOptimize.Chunking;
 using PureHDF;
 using PureHDF.Selections;
 using PureHDF.VOL.Native;
@@ -30,6 +31,7 @@ public sealed class PureHdfLogitsReader : ILogitsSource
     private readonly PythonToolChunks? _chunks;
     private float[] _rows = [];
     private Half[] _halfRows = [];
+    private readonly bool _halfStored;
 
     public string Path { get; }
     public StoredLogitsKind Kind { get; }
@@ -38,7 +40,6 @@ public sealed class PureHdfLogitsReader : ILogitsSource
     public int ContextSize { get; }
     public int VocabSize { get; }
     public int TotalChunks { get; }
-    public bool IsHalf { get; }
     public int ProcessedCount => _slot.Count(s => s >= 0);
     /// <summary>Logical chunks whose slot was later reused for another chunk (Python-tool files).</summary>
     public int OverwrittenCount { get; }
@@ -56,7 +57,7 @@ public sealed class PureHdfLogitsReader : ILogitsSource
             throw GgufOptimizeException.BadInput($"'{path}': dataset logits has shape [{string.Join(", ", dims)}], expected [chunks, {ContextSize}, {VocabSize}]");
         int slots = (int)dims[0];
         TotalChunks = file.AttributeExists("total_chunks") ? (int)ReadInteger(file, "total_chunks") : slots;
-        IsHalf = _logits.Type.Size == 2;
+        _halfStored = _logits.Type.Size == 2;
         if (_logits.Type.Class != H5DataTypeClass.FloatingPoint || _logits.Type.Size is not (2 or 4))
             throw GgufOptimizeException.BadInput($"'{path}': logits are {_logits.Type.Class} of {_logits.Type.Size} bytes, expected float32 or float16");
 
@@ -162,22 +163,19 @@ public sealed class PureHdfLogitsReader : ILogitsSource
         ? _storedTokens.AsSpan(chunk * ContextSize, _lengths[chunk]).ToArray()
         : _chunks!.Chunk(chunk);
 
-    public ReadOnlySpan<float> ChunkLogits(int chunk)
+    /// <summary>The chunk read into one reused buffer in its stored precision; float16 is widened row by row.</summary>
+    public LogitRows ChunkRows(int chunk)
     {
-        if (IsHalf) throw new InvalidOperationException("float16 logits: use ChunkLogitsHalf");
         int count = _lengths[chunk] * VocabSize;
+        if (_halfStored)
+        {
+            if (_halfRows.Length != count) _halfRows = new Half[count];
+            _logits.Read(_halfRows, fileSelection: Selection(chunk));
+            return LogitRows.Of(_halfRows, VocabSize);
+        }
         if (_rows.Length != count) _rows = new float[count];
         _logits.Read(_rows, fileSelection: Selection(chunk));
-        return _rows;
-    }
-
-    public ReadOnlySpan<Half> ChunkLogitsHalf(int chunk)
-    {
-        if (!IsHalf) throw new InvalidOperationException("float32 logits: use ChunkLogits");
-        int count = _lengths[chunk] * VocabSize;
-        if (_halfRows.Length != count) _halfRows = new Half[count];
-        _logits.Read(_halfRows, fileSelection: Selection(chunk));
-        return _halfRows;
+        return LogitRows.Of(_rows, VocabSize);
     }
 
     public void Dispose() => _file.Dispose();

@@ -1,19 +1,21 @@
+using GgufOptimize.Chunking;
 using GgufOptimize.Common;
-using GgufOptimize.Engine;
 using GgufOptimize.Storage.Formats.Compact;
 using GgufOptimize.Storage.Formats.LlamaCpp;
-using GgufOptimize.Storage.Formats.PythonTool;
 using GgufOptimize.Storage.Hdf5;
 
 namespace GgufOptimize.Storage.Formats;
 
-/// <summary>What a foreign baseline needs to be opened: the model whose tokenizer and BOS rebuild or adjust its chunks, and the dataset.</summary>
+/// <summary>
+/// What a foreign baseline needs to be opened, from the model that will be evaluated on it (Storage runs no model
+/// and tokenizes nothing): for a llama.cpp file, whether that model adds BOS; for a Python-tool file, its chunks.
+/// </summary>
 public sealed record BaselineOpenContext
 {
-    /// <summary>The model that will be evaluated (its tokenizer equals the baseline's); needed for llama.cpp and Python-tool files.</summary>
-    public LlamaModel? Model { get; init; }
-    /// <summary>The text the baseline was made from; needed for Python-tool files (they store no tokens).</summary>
-    public string? DatasetPath { get; init; }
+    /// <summary>Needed for llama.cpp files: the specials the evaluating model adds (its BOS replaces each chunk's first token).</summary>
+    public AddedSpecials? Specials { get; init; }
+    /// <summary>For Python-tool files (they store no tokens): the chunks for the file's n_ctx, rebuilt from its dataset.</summary>
+    public Func<int, PythonToolChunks>? PythonToolChunks { get; init; }
 }
 
 /// <summary>Stored full logits of a target: the rows, their provenance when recorded, and what identifies them.</summary>
@@ -73,8 +75,8 @@ public static class StoredBaselines
                 return CompactBaselineReader.Open(path);
             case StoredLogitsKind.LlamaCpp:
             {
-                var model = context.Model ?? throw GgufOptimizeException.BadInput($"baseline '{path}' is a llama.cpp .kld file: compare it with --target-model (its tokens are evaluated as llama-perplexity does)");
-                return LlamaCppKldReader.Open(path, model.AddBos ? model.Bos : null);
+                if (context.Specials is not { } specials) throw GgufOptimizeException.BadInput($"baseline '{path}' is a llama.cpp .kld file: compare it with --target-model (its tokens are evaluated as llama-perplexity does)");
+                return LlamaCppKldReader.Open(path, specials.Bos);
             }
             default:
             {
@@ -86,7 +88,7 @@ public static class StoredBaselines
     }
 
     /// <summary>Opens stored logits with full rows (a target of <c>kld</c>): ours, compressed ours, or the Python tool's.</summary>
-    public static StoredTarget OpenTarget(string path, BaselineOpenContext context)
+    public static StoredTarget OpenTarget(string path)
     {
         var kind = Detect(path);
         if (kind == StoredLogitsKind.Full)
@@ -100,7 +102,7 @@ public static class StoredBaselines
                 $"'{path}' is a {(kind == StoredLogitsKind.Compact ? "compact" : "llama.cpp .kld")} baseline, which holds only log-probabilities of a baseline: a target must be a model (--target-model) or full logits"),
             StoredLogitsKind.PythonTool => throw GgufOptimizeException.BadInput(
                 $"'{path}' was written by llama-gguf-optimize and stores no tokens, so it cannot be matched to a baseline's chunks as a target: give it as --baseline-logits (with --dataset), or compare its model with --target-model"),
-            _ => Target(OpenRows(path, context)),
+            _ => Target(OpenRows(path, new BaselineOpenContext())),
         };
     }
 
@@ -109,9 +111,7 @@ public static class StoredBaselines
 
     private static PureHdfLogitsReader OpenRows(string path, BaselineOpenContext context)
     {
-        PythonToolChunks? chunks = null;
-        if (context.Model is { } model && context.DatasetPath is { } dataset)
-            chunks = PythonToolChunks.For(model, dataset, PureHdfLogitsReader.ReadContextSize(path));
+        var chunks = context.PythonToolChunks?.Invoke(PureHdfLogitsReader.ReadContextSize(path));
         return PureHdfLogitsReader.Open(path, chunks);
     }
 

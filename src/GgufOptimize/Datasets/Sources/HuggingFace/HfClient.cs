@@ -17,6 +17,9 @@ internal sealed class HfClient : IDisposable
     private readonly Uri _endpoint;
     private readonly HttpClient _http;
 
+    /// <summary>A real listing is a few KB per file; a larger answer comes from something that is not a datasets-server.</summary>
+    internal const long MaxListingBytes = 16L << 20;
+
     public HfClient(HfSettings settings)
     {
         _settings = settings;
@@ -39,8 +42,10 @@ internal sealed class HfClient : IDisposable
             timeout.CancelAfter(_settings.RequestTimeout);
             using var response = await SendAsync(uri, timeout.Token);
             ThrowForStatus(response, $"dataset '{dataset}'");
-            string json = await response.Content.ReadAsStringAsync(timeout.Token);
-            return ParseListing(json, dataset);
+            using var json = new MemoryStream();
+            await using (var body = await response.Content.ReadAsStreamAsync(timeout.Token))
+                await CopyAsync(body, json, MaxListingBytes, $"the Parquet listing of '{dataset}'", timeout.Token);
+            return ParseListing(json.GetBuffer().AsSpan(0, (int)json.Length), dataset);
         }, cancellationToken);
     }
 
@@ -62,11 +67,13 @@ internal sealed class HfClient : IDisposable
                 await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
                 await using (var body = await response.Content.ReadAsStreamAsync(ct))
                 {
-                    await body.CopyToAsync(output, ct);
+                    await CopyAsync(body, output, long.MaxValue, $"file '{file.Filename}'", ct);
                 }
                 long received = new FileInfo(temp).Length;
                 if (announced is long a && received != a) throw new TruncatedDownloadException(received, a);
                 if (file.Size > 0 && received != file.Size) throw new TruncatedDownloadException(received, file.Size);
+                // A complete answer can still be no Parquet file (an error page served with 200): never cache it.
+                if (await ParquetTextReader.ProblemWithAsync(temp, ct) is { } problem) throw new NotParquetException(problem);
                 File.Move(temp, destination, overwrite: true);
                 return true;
             }
@@ -75,6 +82,36 @@ internal sealed class HfClient : IDisposable
                 TryDelete(temp);
             }
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Copies a response body, failing when the server sends nothing for <see cref="HfSettings.IdleTimeout"/> (a
+    /// stalled body would otherwise hang forever: the request timeout covers only the headers) or sends more than
+    /// <paramref name="limit"/> bytes.
+    /// </summary>
+    private async Task CopyAsync(Stream body, Stream destination, long limit, string what, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        while (true)
+        {
+            idle.CancelAfter(_settings.IdleTimeout);
+            int read;
+            try
+            {
+                read = await body.ReadAsync(buffer, idle.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new StalledException(_settings.IdleTimeout, total);
+            }
+            if (read == 0) return;
+            total += read;
+            if (total > limit)
+                throw GgufOptimizeException.Runtime($"{what} is larger than {Units.Bytes(limit)}; is --hf-endpoint a datasets-server?");
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
     }
 
     private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)
@@ -120,7 +157,8 @@ internal sealed class HfClient : IDisposable
     }
 
     private static bool IsTransient(Exception e) =>
-        e is HttpRequestException or IOException or TransientStatusException or TruncatedDownloadException or TaskCanceledException or TimeoutException;
+        e is HttpRequestException or IOException or TransientStatusException or TruncatedDownloadException or TaskCanceledException or TimeoutException
+            or StalledException or NotParquetException;
 
     private string Explain(Exception e) => e switch
     {
@@ -130,11 +168,12 @@ internal sealed class HfClient : IDisposable
         _ => e.Message,
     };
 
-    private static IReadOnlyList<HfParquetFile> ParseListing(string json, string dataset)
+    private static IReadOnlyList<HfParquetFile> ParseListing(ReadOnlySpan<byte> json, string dataset)
     {
         try
         {
-            using var document = JsonDocument.Parse(json);
+            var reader = new Utf8JsonReader(json);
+            using var document = JsonDocument.ParseValue(ref reader);
             if (!document.RootElement.TryGetProperty("parquet_files", out var files) || files.ValueKind != JsonValueKind.Array)
                 throw GgufOptimizeException.Runtime($"the Parquet listing of '{dataset}' has no 'parquet_files' array");
             var result = new List<HfParquetFile>();
@@ -194,4 +233,8 @@ internal sealed class HfClient : IDisposable
     private sealed class TransientStatusException(HttpStatusCode status) : Exception($"the server answered HTTP {(int)status}");
 
     private sealed class TruncatedDownloadException(long received, long expected) : Exception($"truncated download ({received} of {expected} bytes)");
+
+    private sealed class StalledException(TimeSpan idle, long received) : Exception($"the server sent nothing for {idle.TotalSeconds:0.#} s after {received} bytes of the body");
+
+    private sealed class NotParquetException(string problem) : Exception($"the download is not a Parquet file ({problem})");
 }

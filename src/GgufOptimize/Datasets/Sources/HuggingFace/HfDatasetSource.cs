@@ -89,7 +89,8 @@ public sealed partial class HfDatasetSource : IDatasetSource
         string folder = Path.Combine(_settings.CacheDirectory, Safe(client.EndpointAuthority), Safe(_dataset), Safe(file.Config), Safe(file.Split));
         string path = Path.Combine(folder, Safe(file.Filename));
         var info = new FileInfo(path);
-        if (info.Exists && (file.Size == 0 || info.Length == file.Size)) return path;
+        // A cached file is trusted only if it still reads as Parquet: an older version of this tool could cache garbage.
+        if (info.Exists && (file.Size == 0 || info.Length == file.Size) && await ParquetTextReader.ProblemWithAsync(path, cancellationToken) is null) return path;
         Directory.CreateDirectory(folder);
         await client.DownloadAsync(file, path, cancellationToken);
         return path;

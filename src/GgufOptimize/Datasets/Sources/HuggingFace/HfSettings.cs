@@ -19,6 +19,8 @@ public sealed record HfSettings
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Limit for the listing request and for receiving a download's response headers.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Longest silence allowed while a response body is received; longer counts as a failed attempt.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public static string DefaultCacheDirectory()
     {

@@ -8,7 +8,7 @@ namespace GgufOptimize.Storage.Formats.Compact;
 internal static class CompactBaselineFile
 {
     /// <summary>Writes the file under a temporary name, syncs it, then renames it to <paramref name="path"/>.</summary>
-    public static void Build(string path, BaselineHeader header, double tailMass, ChunkPlan plan, CompactLog log)
+    public static void Build(string path, BaselineHeader header, double tailMass, IChunkSource plan, CompactLog log)
     {
         int chunks = header.TotalChunks, n = header.ContextSize;
         var present = log.Chunks.Where(c => c < chunks).OrderBy(c => c).ToArray();

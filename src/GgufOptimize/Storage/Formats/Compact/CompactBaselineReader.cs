@@ -24,7 +24,6 @@ public sealed class CompactBaselineReader : IStoredBaseline
     public int TotalChunks => Header.TotalChunks;
     public int ProcessedCount => _processed.Count(p => p);
     public int FirstStoredPosition => 0;
-    public ILogitsSource? Rows => null;
     /// <summary>Stored tokens (top entries) in the whole file.</summary>
     public long EntryCount => _ids.ElementCount;
 
@@ -74,32 +73,27 @@ public sealed class CompactBaselineReader : IStoredBaseline
         into.AddRange(s.Counts, s.Tail, s.LogNorm, s.Next, s.Ids, s.Logits);
     }
 
-    public unsafe ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1)
+    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1)
     {
         int n = VocabSize;
-        if (target.Length != (long)tokens.Length * n)
-            throw new ArgumentException($"expected {tokens.Length} tokens × {n} logits, target has {target.Length}");
+        if (target.Count != tokens.Length || target.VocabSize != n)
+            throw new ArgumentException($"expected {tokens.Length} tokens × {n} logits, target has {target.Count} × {target.VocabSize}");
         var counts = Spans(chunk).Counts;
         if (counts.Length != tokens.Length)
             throw new ArgumentException($"chunk {chunk} of '{Path}' has {counts.Length} positions, {tokens.Length} tokens were given");
         var entryStart = new int[counts.Length + 1];
         for (int j = 0; j < counts.Length; j++) entryStart[j + 1] = entryStart[j] + counts[j];
         int first = Math.Clamp(skipFirst, 0, Math.Max(0, tokens.Length - 1));
-        var next = tokens.ToArray();
-        fixed (float* t = target)
+        return PositionScorer.Score(chunk, first, tokens.Length - 1, threads, 2 * n, (start, end, results, scratch) =>
         {
-            float* tp = t;
-            return PositionScorer.Score(chunk, first, tokens.Length - 1, threads, n, (start, end, results, scratch) =>
+            var s = Spans(chunk);
+            for (int j = start; j < end; j++)
             {
-                var s = Spans(chunk);
-                for (int j = start; j < end; j++)
-                {
-                    int e = entryStart[j], k = entryStart[j + 1] - e;
-                    results[j - first] = TopTailComparer.Compare(s.Ids.Slice(e, k), s.Logits.Slice(e, k), s.LogNorm[j], s.Tail[j], s.Next[j],
-                        new ReadOnlySpan<float>(tp + (long)j * n, n), next[j + 1], scratch);
-                }
-            });
-        }
+                int e = entryStart[j], k = entryStart[j + 1] - e;
+                results[j - first] = TopTailComparer.Compare(s.Ids.Slice(e, k), s.Logits.Slice(e, k), s.LogNorm[j], s.Tail[j], s.Next[j],
+                    target.Row(j, scratch.AsSpan(n, n)), tokens[j + 1], scratch.AsSpan(0, n));
+            }
+        });
     }
 
     public void Dispose() => _reader.Dispose();

@@ -14,7 +14,7 @@ public sealed class CompactBaselineWriter : IBaselineWriter
 {
     private readonly string _path;
     private readonly BaselineHeader _header;
-    private readonly ChunkPlan _plan;
+    private readonly IChunkSource _plan;
     private readonly CompactRowEncoder _encoder;
     private readonly CompactLog _log;
     private readonly CompactChunk _current = new();
@@ -22,7 +22,7 @@ public sealed class CompactBaselineWriter : IBaselineWriter
     private int[] _currentTokens = [];
     private bool _closed;
 
-    private CompactBaselineWriter(string path, BaselineHeader header, ChunkPlan plan, double tailMass, CompactLog log)
+    private CompactBaselineWriter(string path, BaselineHeader header, IChunkSource plan, double tailMass, CompactLog log)
     {
         _path = path;
         _header = header;
@@ -31,7 +31,7 @@ public sealed class CompactBaselineWriter : IBaselineWriter
         _log = log;
     }
 
-    public static CompactBaselineWriter OpenOrCreate(string path, BaselineHeader header, ChunkPlan plan, double tailMass, bool clobber, IProgressSink progress)
+    public static CompactBaselineWriter OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, double tailMass, bool clobber, IProgressSink progress)
     {
         if (!(tailMass > 0 && tailMass < 1)) throw GgufOptimizeException.BadInput($"--tail-mass must be in (0, 1) (got {tailMass.ToString(CultureInfo.InvariantCulture)})");
         string partial = BaselineLayout.PartialPath(path);

@@ -27,7 +27,6 @@ public sealed class LlamaCppKldReader : IStoredBaseline
     public int TotalChunks => Layout.ChunkCount;
     public int ProcessedCount => _completeChunks;
     public int FirstStoredPosition => Layout.FirstPosition;
-    public ILogitsSource? Rows => null;
     /// <summary>The tokens as stored (no BOS substitution).</summary>
     public ReadOnlySpan<int> StoredTokens => _file.Span<int>(Layout.TokensOffset, checked(Layout.ChunkCount * Layout.ContextSize));
 
@@ -89,28 +88,23 @@ public sealed class LlamaCppKldReader : IStoredBaseline
         return tokens;
     }
 
-    public unsafe ChunkResult Score(int chunk, ReadOnlySpan<float> target, ReadOnlySpan<int> tokens, int skipFirst, int threads = 1)
+    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1)
     {
         int n = VocabSize;
-        if (tokens.Length != ContextSize || target.Length != (long)ContextSize * n)
-            throw new ArgumentException($"a llama.cpp chunk has {ContextSize} tokens × {n} logits; got {tokens.Length} tokens, {target.Length} logits");
+        if (tokens.Length != ContextSize || target.Count != ContextSize || target.VocabSize != n)
+            throw new ArgumentException($"a llama.cpp chunk has {ContextSize} tokens × {n} logits; got {tokens.Length} tokens, {target.Count} × {target.VocabSize} logits");
         if (!HasChunk(chunk)) throw new ArgumentException($"'{Path}' lacks chunk {chunk}");
         int first = Math.Max(skipFirst, Layout.FirstPosition);
-        var next = tokens.ToArray();
-        fixed (float* t = target)
+        return PositionScorer.Score(chunk, first, ContextSize - 1, threads, n, (start, end, results, scratch) =>
         {
-            float* tp = t;
-            return PositionScorer.Score(chunk, first, ContextSize - 1, threads, 0, (start, end, results, _) =>
+            for (int j = start; j < end; j++)
             {
-                for (int j = start; j < end; j++)
-                {
-                    long offset = Layout.RowOffset(chunk, j);
-                    var head = _file.Span<float>(offset, 2);
-                    results[j - first] = QuantizedLogProbComparer.Compare(head[0], head[1], _file.Span<ushort>(offset + 8, n),
-                        new ReadOnlySpan<float>(tp + (long)j * n, n), next[j + 1]);
-                }
-            });
-        }
+                long offset = Layout.RowOffset(chunk, j);
+                var head = _file.Span<float>(offset, 2);
+                results[j - first] = QuantizedLogProbComparer.Compare(head[0], head[1], _file.Span<ushort>(offset + 8, n),
+                    target.Row(j, scratch), tokens[j + 1]);
+            }
+        });
     }
 
     public void Dispose() => _file.Dispose();

@@ -1,3 +1,4 @@
+using GgufOptimize.Chunking;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;

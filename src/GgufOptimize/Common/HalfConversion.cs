@@ -1,13 +1,24 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
-namespace GgufOptimize.Gguf;
+namespace GgufOptimize.Common;
 
-/// <summary>Conversions between F32 and the 16-bit float formats ggml stores (IEEE half and bfloat16).</summary>
+/// <summary>
+/// Conversions between float32 and the 16-bit float formats stored in our files and in ggml tensors (IEEE half and
+/// bfloat16). Half → float is exact (every half is a float); TensorPrimitives vectorizes it.
+/// </summary>
 public static class HalfConversion
 {
+    /// <summary>Writes <paramref name="source"/>[i] as float into <paramref name="destination"/>[i].</summary>
+    public static void ToSingle(ReadOnlySpan<Half> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length)
+            throw new ArgumentException($"destination holds {destination.Length} values, source has {source.Length}", nameof(destination));
+        TensorPrimitives.ConvertToSingle(source, destination[..source.Length]);
+    }
+
     public static void F16ToF32(ReadOnlySpan<ushort> source, Span<float> destination) =>
-        TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(source), destination);
+        ToSingle(MemoryMarshal.Cast<ushort, Half>(source), destination);
 
     public static void F32ToF16(ReadOnlySpan<float> source, Span<ushort> destination) =>
         TensorPrimitives.ConvertToHalf(source, MemoryMarshal.Cast<ushort, Half>(destination));

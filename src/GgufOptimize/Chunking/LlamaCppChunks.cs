@@ -1,14 +1,14 @@
 using GgufOptimize.Common;
 
-namespace GgufOptimize.Storage.Formats.LlamaCpp;
+namespace GgufOptimize.Chunking;
 
 /// <summary>
 /// llama-perplexity's chunking, which a .kld file implies: the whole text tokenized once with BOS prepended (when the
 /// model adds BOS), cut into ⌊n_tokens / n_ctx⌋ chunks of exactly n_ctx tokens (the rest is dropped), and each chunk's
-/// first token replaced by BOS for evaluation. It differs from our <see cref="Chunking.ChunkPlan"/>, which puts BOS in
+/// first token replaced by BOS for evaluation. It differs from our <see cref="ChunkPlan"/>, which puts BOS in
 /// front of each chunk's text and keeps every text token.
 /// </summary>
-public sealed class LlamaCppChunks
+public sealed class LlamaCppChunks : IChunkSource
 {
     private readonly int[] _tokens;
 

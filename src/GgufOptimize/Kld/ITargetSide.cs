@@ -1,0 +1,15 @@
+using GgufOptimize.Metrics;
+
+namespace GgufOptimize.Kld;
+
+/// <summary>What is compared with the baseline: a model run on the baseline's tokens, or stored full logits.</summary>
+internal interface ITargetSide : IDisposable
+{
+    /// <summary>Shown as the target (a file name).</summary>
+    string Description { get; }
+    string Identity { get; }
+    /// <summary>Refuses a target that cannot be compared with <paramref name="baseline"/>, and prepares to run on its chunks.</summary>
+    void Attach(IBaselineSide baseline, KldJobOptions options);
+    /// <summary>The target's logits of chunk <paramref name="chunk"/>, made on (or checked against) <paramref name="tokens"/>.</summary>
+    LogitRows Logits(int chunk, int[] tokens);
+}

@@ -1,0 +1,52 @@
+using GgufOptimize.Chunking;
+using GgufOptimize.Common;
+using GgufOptimize.Engine;
+using GgufOptimize.Metrics;
+
+namespace GgufOptimize.Kld;
+
+/// <summary>A target model, run chunk by chunk on the baseline's tokens. Owns the model from the moment it is loaded.</summary>
+internal sealed class ModelTargetSide : ITargetSide
+{
+    private readonly string _path;
+    private ModelChunkEvaluator? _evaluator;
+    private bool _disposed;
+
+    /// <summary>Loaded before the baseline when the baseline's chunks depend on this model's tokenizer (llama.cpp and Python-tool files).</summary>
+    public LlamaModel Model { get; }
+    public string Description => Path.GetFileName(_path);
+    public string Identity => $"model {ModelIdentity.Of(_path).Sha256}";
+
+    private ModelTargetSide(string path, LlamaModel model)
+    {
+        _path = path;
+        Model = model;
+    }
+
+    public static ModelTargetSide Load(string path) => new(path, LlamaModel.Load(path));
+
+    public void Attach(IBaselineSide baseline, KldJobOptions options)
+    {
+        if (Model.VocabSize != baseline.VocabSize)
+            throw GgufOptimizeException.BadInput($"vocabulary size mismatch: baseline has {baseline.VocabSize} tokens, target model '{_path}' has {Model.VocabSize}");
+        if (baseline.Header is { } header && Model.TokenizerFingerprint() != header.TokenizerSha256)
+            throw GgufOptimizeException.BadInput($"tokenizer mismatch: target model '{_path}' tokenizes differently from the baseline's model '{header.Model.FileName}'");
+        if (Model.TrainContext < baseline.ContextSize)
+            throw GgufOptimizeException.BadInput($"target model '{_path}' has a training context of {Model.TrainContext}, shorter than the baseline's chunks of {baseline.ContextSize}");
+        _evaluator = new ModelChunkEvaluator(Model, ModelChunkEvaluator.OptionsFor(options, baseline.ContextSize));
+    }
+
+    public LogitRows Logits(int chunk, int[] tokens)
+    {
+        var evaluator = _evaluator ?? throw new InvalidOperationException("the target is not attached to a baseline");
+        return LogitRows.Of(evaluator.Evaluate(tokens), Model.VocabSize);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _evaluator?.Dispose();
+        Model.Dispose();
+    }
+}

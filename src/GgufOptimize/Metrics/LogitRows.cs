@@ -1,0 +1,71 @@
+using GgufOptimize.Common;
+
+namespace GgufOptimize.Metrics;
+
+/// <summary>
+/// One chunk's logits, row j being position j, read as float32 whatever the stored precision. Precision is handled
+/// here, once: float32 storage is returned in place, float16 is widened (exactly) one row at a time into the
+/// caller's scratch, so a scorer never sees anything but float rows and never holds a widened copy of a chunk.
+/// </summary>
+public abstract class LogitRows
+{
+    protected LogitRows(int count, int vocabSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabSize);
+        Count = count;
+        VocabSize = vocabSize;
+    }
+
+    /// <summary>Rows (positions) in the chunk.</summary>
+    public int Count { get; }
+
+    public int VocabSize { get; }
+
+    /// <summary>Row <paramref name="index"/> as float32; <paramref name="scratch"/> (≥ VocabSize values) may hold it.</summary>
+    public abstract ReadOnlySpan<float> Row(int index, Span<float> scratch);
+
+    /// <summary>Rows over float32 values (count × vocabSize, row-major).</summary>
+    public static LogitRows Of(ReadOnlyMemory<float> values, int vocabSize) => new FloatRows(values, vocabSize);
+
+    /// <summary>Rows over float16 values (count × vocabSize, row-major), widened on access.</summary>
+    public static LogitRows Of(ReadOnlyMemory<Half> values, int vocabSize) => new HalfRows(values, vocabSize);
+
+    protected static int RowCount(int length, int vocabSize) =>
+        vocabSize > 0 && length % vocabSize == 0 ? length / vocabSize
+            : throw new ArgumentException($"{length} logits are not whole rows of {vocabSize}");
+
+    /// <summary>Rows computed from a stored span per row (e.g. a memory map), in the stored precision.</summary>
+    public static LogitRows Of<T>(int count, int vocabSize, Func<int, ReadOnlySpan<T>> row) where T : unmanaged =>
+        typeof(T) == typeof(float) || typeof(T) == typeof(Half)
+            ? new SpanRows<T>(count, vocabSize, row)
+            : throw new NotSupportedException($"logits stored as {typeof(T).Name}");
+
+    private sealed class FloatRows(ReadOnlyMemory<float> values, int vocabSize) : LogitRows(RowCount(values.Length, vocabSize), vocabSize)
+    {
+        public override ReadOnlySpan<float> Row(int index, Span<float> scratch) => values.Span.Slice(checked(index * VocabSize), VocabSize);
+    }
+
+    private sealed class HalfRows(ReadOnlyMemory<Half> values, int vocabSize) : LogitRows(RowCount(values.Length, vocabSize), vocabSize)
+    {
+        public override ReadOnlySpan<float> Row(int index, Span<float> scratch)
+        {
+            var row = scratch[..VocabSize];
+            HalfConversion.ToSingle(values.Span.Slice(checked(index * VocabSize), VocabSize), row);
+            return row;
+        }
+    }
+
+    private sealed class SpanRows<T>(int count, int vocabSize, Func<int, ReadOnlySpan<T>> row) : LogitRows(count, vocabSize) where T : unmanaged
+    {
+        public override ReadOnlySpan<float> Row(int index, Span<float> scratch)
+        {
+            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
+            var stored = row(index);
+            if (typeof(T) == typeof(float)) return System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(stored);
+            var widened = scratch[..VocabSize];
+            HalfConversion.ToSingle(System.Runtime.InteropServices.MemoryMarshal.Cast<T, Half>(stored), widened);
+            return widened;
+        }
+    }
+}
