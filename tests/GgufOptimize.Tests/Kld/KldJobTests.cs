@@ -163,4 +163,38 @@ public class KldJobTests
         Assert.Equal(0.0, KldOutputFile.Read(tmp.File("full.h5")).Numbers["early_stopping_enabled"]);
         Assert.Equal("text", KldOutputFile.Read(tmp.File("full.h5")).Provenance["early_stopping_order"]);
     }
+
+    /// <summary>Cancels the run once <paramref name="after"/> chunks are done (as a kill between chunks would).</summary>
+    private sealed class CancelAfter(int after, CancellationTokenSource cts) : IProgressSink
+    {
+        private bool _comparing;
+        public void Start(string description, long total) => _comparing = description == "kld";
+        public void Report(long done, long tokens = 0) { if (_comparing && done >= after) cts.Cancel(); }
+        public void Info(string message) { }
+        public void Warn(string message) { }
+        public void Finish() { }
+    }
+
+    [SkippableFact]
+    public void An_interrupted_early_stopping_run_resumes_the_same_random_order_and_ends_identically()
+    {
+        using var tmp = new TempDir();
+        string f32 = MakeBaseline(tmp, chars: 30000), f16 = MakeBaseline(tmp, precision: 16, name: "half.h5");
+        KldJobOptions Options(string output) => new()
+        {
+            BaselineLogits = f32, TargetLogits = f16, OutputFile = tmp.File(output), EarlyStopping = true, MarginOfError = 0.25, MinChunks = 4, Resamples = 400,
+        };
+        var whole = KldJob.Run(Options("whole.h5"), NullProgress.Instance, default);
+        Assert.True(whole.EarlyStopping.ChunksUsed > 5, whole.EarlyStopping.Reason);
+
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => KldJob.Run(Options("resumed.h5"), new CancelAfter(5, cts), cts.Token));
+        var resumed = KldJob.Run(Options("resumed.h5"), NullProgress.Instance, default);
+        Assert.Equal(5, resumed.ChunksReused);
+        Assert.Equal((whole.EarlyStopping.Stopped, whole.EarlyStopping.Reason, whole.EarlyStopping.Looks), (resumed.EarlyStopping.Stopped, resumed.EarlyStopping.Reason, resumed.EarlyStopping.Looks));
+        Assert.Equal(whole.Chunks.Select(c => c.ChunkIndex), resumed.Chunks.Select(c => c.ChunkIndex));
+        Assert.Equal(whole.Overall.Score, resumed.Overall.Score);
+        Assert.Equal(whole.EarlyStopping.Lower, resumed.EarlyStopping.Lower);
+        Assert.Equal(whole.EarlyStopping.Upper, resumed.EarlyStopping.Upper);
+    }
 }

@@ -49,6 +49,23 @@ public class EarlyStoppingGuaranteeTests(ITestOutputHelper output)
         Assert.True(pooled.StopRate > 0.5, $"the rule should usually stop early on ≥ {MinWindow} chunks: {pooled}");
     }
 
+    /// <summary>The same check on a synthetic model's Q4_0 (no ../shared needed): 200 runs at the default margin and 200 at 20 %.</summary>
+    [Fact]
+    public void Stopping_keeps_the_stated_coverage_on_a_synthetic_model()
+    {
+        var chunks = SyntheticChunkKld.Q4_0;
+        Assert.True(chunks.Count >= 120, $"{chunks.Count} chunks");
+        foreach (var (margin, seed) in new[] { (0.05, 900), (0.20, 1100) })
+        {
+            var options = new EarlyStoppingOptions(margin, EarlyStoppingOptions.DefaultMinChunks, new BootstrapOptions(Resamples: 300, Confidence: Confidence));
+            var runs = StoppingSimulation.Many(RunsPerType, seed, r => StoppingSimulation.Sequential(StoppingSimulation.Window(chunks, chunks.Count * 3 / 4, r), options, (ulong)r.NextInt64()));
+            var summary = StoppingSummary.Of(runs);
+            output.WriteLine($"synthetic Q4_0 ({chunks.Count} chunks), margin {margin:P0}: {summary}");
+            Assert.True(summary.Coverage >= Floor(runs.Count), summary.ToString());
+            Assert.True(summary.WithinMargin >= Floor(runs.Count), summary.ToString());
+        }
+    }
+
     /// <summary>The simulation can see the failure the rule fixes: text order, a look per chunk from 8 on, no correction.</summary>
     [SkippableFact]
     public void The_former_text_order_rule_falls_short_of_its_stated_coverage()
