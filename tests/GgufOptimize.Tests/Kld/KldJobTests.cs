@@ -182,7 +182,7 @@ public class KldJobTests
         string f32 = MakeBaseline(tmp, chars: 30000), f16 = MakeBaseline(tmp, precision: 16, name: "half.h5");
         KldJobOptions Options(string output) => new()
         {
-            BaselineLogits = f32, TargetLogits = f16, OutputFile = tmp.File(output), EarlyStopping = true, MarginOfError = 0.25, MinChunks = 4, Resamples = 400,
+            BaselineLogits = f32, TargetLogits = f16, OutputFile = tmp.File(output), EarlyStopping = true, MarginOfError = 0.03, MinChunks = 4, Resamples = 400,
         };
         var whole = KldJob.Run(Options("whole.h5"), NullProgress.Instance, default);
         Assert.True(whole.EarlyStopping.ChunksUsed > 5, whole.EarlyStopping.Reason);
