@@ -9,10 +9,10 @@ public static class BlockBootstrap
 {
     /// <summary>Interval of the overall score of one comparison.</summary>
     public static ScoreInterval ScoreInterval(IReadOnlyList<ChunkResult> chunks, BootstrapOptions options) =>
-        ScoreInterval(chunks.Select(c => (ReadOnlyMemory<float>)c.Kld).ToArray(), options);
+        ScoreInterval(chunks.Select(c => (ReadOnlyMemory<double>)c.Kld).ToArray(), options);
 
     /// <summary>Interval from per-chunk KLD arrays.</summary>
-    public static ScoreInterval ScoreInterval(IReadOnlyList<ReadOnlyMemory<float>> chunkKld, BootstrapOptions options)
+    public static ScoreInterval ScoreInterval(IReadOnlyList<ReadOnlyMemory<double>> chunkKld, BootstrapOptions options)
     {
         var (estimate, scores) = ResampledScores(chunkKld, options);
         var (lower, upper) = PercentileInterval(scores, options.Confidence);
@@ -20,7 +20,7 @@ public static class BlockBootstrap
     }
 
     /// <summary>The score of the chunks and the scores of <see cref="BootstrapOptions.Resamples"/> block resamples of them.</summary>
-    internal static (double Estimate, double[] Scores) ResampledScores(IReadOnlyList<ReadOnlyMemory<float>> chunkKld, BootstrapOptions options)
+    internal static (double Estimate, double[] Scores) ResampledScores(IReadOnlyList<ReadOnlyMemory<double>> chunkKld, BootstrapOptions options)
     {
         options.Validate();
         RequireChunks(chunkKld.Count);
@@ -39,11 +39,11 @@ public static class BlockBootstrap
         for (int i = 0; i < a.Count; i++)
             if (a[i].ChunkIndex != b[i].ChunkIndex)
                 throw new ArgumentException($"paired bootstrap needs the same chunks: position {i} is chunk {a[i].ChunkIndex} in A, {b[i].ChunkIndex} in B");
-        return Paired(a.Select(c => (ReadOnlyMemory<float>)c.Kld).ToArray(), b.Select(c => (ReadOnlyMemory<float>)c.Kld).ToArray(), options);
+        return Paired(a.Select(c => (ReadOnlyMemory<double>)c.Kld).ToArray(), b.Select(c => (ReadOnlyMemory<double>)c.Kld).ToArray(), options);
     }
 
     /// <summary>Paired comparison from per-chunk KLD arrays; chunk i of A and of B must be the same text.</summary>
-    public static PairedScoreComparison Paired(IReadOnlyList<ReadOnlyMemory<float>> a, IReadOnlyList<ReadOnlyMemory<float>> b, BootstrapOptions options)
+    public static PairedScoreComparison Paired(IReadOnlyList<ReadOnlyMemory<double>> a, IReadOnlyList<ReadOnlyMemory<double>> b, BootstrapOptions options)
     {
         options.Validate();
         if (a.Count != b.Count)

@@ -67,7 +67,7 @@ public sealed class EarlyStoppingRule
     }
 
     /// <summary>The look after the chunks compared so far (in the order they were compared); their count must be a look.</summary>
-    public StoppingLook Evaluate(IReadOnlyList<ReadOnlyMemory<float>> chunks)
+    public StoppingLook Evaluate(IReadOnlyList<ReadOnlyMemory<double>> chunks)
     {
         int look = LookAt(chunks.Count);
         if (look == 0) throw new ArgumentException($"{chunks.Count} chunks is not a look of the schedule {string.Join(',', Looks)}");

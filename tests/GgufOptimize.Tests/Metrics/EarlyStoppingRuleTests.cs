@@ -5,11 +5,11 @@ namespace GgufOptimize.Tests.Metrics;
 
 public class EarlyStoppingRuleTests
 {
-    private static ReadOnlyMemory<float>[] Exponential(int chunks, int tokens, int seed, double scale = 1)
+    private static ReadOnlyMemory<double>[] Exponential(int chunks, int tokens, int seed, double scale = 1)
     {
         var random = new Random(seed);
-        return Enumerable.Range(0, chunks).Select(_ => (ReadOnlyMemory<float>)Enumerable.Range(0, tokens)
-            .Select(_ => (float)(scale * -Math.Log(1 - random.NextDouble()))).ToArray()).ToArray();
+        return Enumerable.Range(0, chunks).Select(_ => (ReadOnlyMemory<double>)Enumerable.Range(0, tokens)
+            .Select(_ => scale * -Math.Log(1 - random.NextDouble())).ToArray()).ToArray();
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public class EarlyStoppingRuleTests
         foreach (int n in rule.Looks)
         {
             var look = rule.Evaluate(data[..n]);
-            Assert.Equal(KldStatistics.Compute(new ChunkResult(0, data[..n].SelectMany(c => c.ToArray()).ToArray(), new float[n * 128], new bool[n * 128], new float[n * 128], new float[n * 128], 0)).Score, look.Estimate, 12);
+            Assert.Equal(KldStatistics.Compute(new ChunkResult(0, data[..n].SelectMany(c => c.ToArray()).ToArray(), new double[n * 128], new bool[n * 128], new double[n * 128], new double[n * 128], 0)).Score, look.Estimate, 12);
             Assert.True(look.Lower < look.Estimate && look.Estimate < look.Upper);
             if (look.Stop) { stop = look; break; }
             Assert.True(look.RelativeHalfWidth > 0.05);
@@ -74,7 +74,7 @@ public class EarlyStoppingRuleTests
     [Fact]
     public void Identical_models_stop_at_once_with_an_exact_zero()
     {
-        var zeros = Enumerable.Range(0, 30).Select(_ => (ReadOnlyMemory<float>)new float[16]).ToArray();
+        var zeros = Enumerable.Range(0, 30).Select(_ => (ReadOnlyMemory<double>)new double[16]).ToArray();
         var look = new EarlyStoppingRule(100, new EarlyStoppingOptions(0.05, 30, new BootstrapOptions(Resamples: 100))).Evaluate(zeros);
         Assert.True(look.Stop);
         Assert.Equal(0, look.Lower);

@@ -40,37 +40,37 @@ public sealed record StoppingSummary(int Runs, double Coverage, double WithinMar
 public static class StoppingSimulation
 {
     /// <summary>A random window of at least <paramref name="minLength"/> consecutive chunks, in text order.</summary>
-    public static IReadOnlyList<float[]> Window(IReadOnlyList<ChunkResult> chunks, int minLength, Random random)
+    public static IReadOnlyList<double[]> Window(IReadOnlyList<ChunkResult> chunks, int minLength, Random random)
     {
         int length = random.Next(Math.Min(minLength, chunks.Count), chunks.Count + 1);
         int start = random.Next(0, chunks.Count - length + 1);
         return chunks.Skip(start).Take(length).Select(c => c.Kld).ToList();
     }
 
-    public static double Score(IReadOnlyList<float[]> chunks) =>
-        BlockBootstrap.ScoreInterval(chunks.Select(c => (ReadOnlyMemory<float>)c).ToArray(), new BootstrapOptions(Resamples: 2)).Estimate;
+    public static double Score(IReadOnlyList<double[]> chunks) =>
+        BlockBootstrap.ScoreInterval(chunks.Select(c => (ReadOnlyMemory<double>)c).ToArray(), new BootstrapOptions(Resamples: 2)).Estimate;
 
     /// <summary>The shipped rule: seeded random order, geometric looks, spent confidence, finite-population correction.</summary>
-    public static StoppingRun Sequential(IReadOnlyList<float[]> window, EarlyStoppingOptions options, ulong orderSeed)
+    public static StoppingRun Sequential(IReadOnlyList<double[]> window, EarlyStoppingOptions options, ulong orderSeed)
     {
         double truth = Score(window);
         var order = ChunkOrder.Shuffled(Enumerable.Range(0, window.Count).ToArray(), orderSeed);
         var rule = new EarlyStoppingRule(window.Count, options);
         foreach (int n in rule.Looks)
         {
-            var look = rule.Evaluate(order.Take(n).Select(i => (ReadOnlyMemory<float>)window[i]).ToArray());
+            var look = rule.Evaluate(order.Take(n).Select(i => (ReadOnlyMemory<double>)window[i]).ToArray());
             if (look.Stop) return new StoppingRun(window.Count, true, n, look.Estimate, look.Lower, look.Upper, truth, options.Margin);
         }
         return new StoppingRun(window.Count, false, window.Count, truth, truth, truth, truth, options.Margin);
     }
 
     /// <summary>The rule before issue #11: text order, a look after every chunk from the minimum on, the plain percentile interval.</summary>
-    public static StoppingRun TextOrderEveryChunk(IReadOnlyList<float[]> window, double margin, int minChunks, BootstrapOptions bootstrap)
+    public static StoppingRun TextOrderEveryChunk(IReadOnlyList<double[]> window, double margin, int minChunks, BootstrapOptions bootstrap)
     {
         double truth = Score(window);
         for (int n = minChunks; n < window.Count; n++)
         {
-            var interval = BlockBootstrap.ScoreInterval(window.Take(n).Select(c => (ReadOnlyMemory<float>)c).ToArray(), bootstrap);
+            var interval = BlockBootstrap.ScoreInterval(window.Take(n).Select(c => (ReadOnlyMemory<double>)c).ToArray(), bootstrap);
             if (interval.IsWithinMargin(margin)) return new StoppingRun(window.Count, true, n, interval.Estimate, interval.Lower, interval.Upper, truth, margin);
         }
         return new StoppingRun(window.Count, false, window.Count, truth, truth, truth, truth, margin);
