@@ -16,7 +16,7 @@ internal static class CommandRunner
         {
             bool verbose = parseResult.GetValue(GlobalOptions.Verbose);
             bool quiet = parseResult.GetValue(GlobalOptions.Quiet);
-            NativeRuntime.Initialize(verbose);
+            NativeRuntime.Initialize(verbose ? Console.Error.Write : null);
             var context = new CommandContext(verbose, quiet);
             try
             {

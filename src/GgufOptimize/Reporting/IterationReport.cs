@@ -1,5 +1,4 @@
 using GgufOptimize.Metrics;
-using GgufOptimize.Workflow;
 
 namespace GgufOptimize.Reporting;
 
