@@ -142,6 +142,7 @@ internal sealed class CompactLog : IDisposable
     {
         long position = _end, length = _stream.Length;
         var header = new byte[RecordHeaderBytes];
+        Span<byte> hash = stackalloc byte[HashBytes];
         while (position + RecordHeaderBytes + HashBytes <= length)
         {
             RandomAccess.Read(_stream.SafeFileHandle, header, position);
@@ -154,7 +155,6 @@ internal sealed class CompactLog : IDisposable
             if (position + bytes > length || bytes > int.MaxValue) break;
             var record = new byte[bytes];
             RandomAccess.Read(_stream.SafeFileHandle, record, position);
-            Span<byte> hash = stackalloc byte[HashBytes];
             SHA256.HashData(record.AsSpan(0, (int)bytes - HashBytes), hash);
             if (!hash.SequenceEqual(record.AsSpan((int)bytes - HashBytes))) break;
             _records[chunk] = (position, rows, entries);
