@@ -121,6 +121,6 @@ public class ReportTests
         Assert.True(loaded.Success, "the page's script did not run");
         Assert.Equal($"{written.Images.Count}/{written.Images.Count}", loaded.Groups[1].Value);
         Assert.Contains("<title>test report</title>", dom);
-        Assert.Equal(written.Images.Count, Regex.Matches(dom, "<img ").Count);
+        Assert.Equal(written.Images.Count, Regex.Count(dom, "<img "));
     }
 }
