@@ -50,4 +50,10 @@ public static class AtomicFile
     /// <summary>A sibling name that no other writer picks and that readers never mistake for the real file.</summary>
     public static string TempName(string path) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+
+    /// <summary>Removes a leftover (a temporary file after a failure); one that cannot be removed is left alone.</summary>
+    public static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 }

@@ -82,7 +82,7 @@ public static class ModelQuantizer
     private static QuantizeOutcome Write(QuantizePlan plan, NativeQuantizeRequest request, IProgressSink progress)
     {
         string partial = plan.OutputPath + ".partial";
-        TryDelete(partial);
+        AtomicFile.TryDelete(partial);
         progress.Start($"{plan.Type.Name} -> {Path.GetFileName(plan.OutputPath)}", plan.Tensors.Count);
         var clock = Stopwatch.StartNew();
         var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false, OnTensor = (index, _) => progress.Report(index - 1) });
@@ -91,7 +91,7 @@ public static class ModelQuantizer
         progress.Finish();
         if (!result.Succeeded)
         {
-            TryDelete(partial);
+            AtomicFile.TryDelete(partial);
             throw GgufOptimizeException.Runtime($"llama.cpp failed to quantize to {plan.Type.Name}: {NativeRuntime.LastNativeError()}");
         }
         File.Move(partial, plan.OutputPath, overwrite: true);
@@ -137,8 +137,4 @@ public static class ModelQuantizer
 
     private static bool IsQuantized(string type) => type is not ("F32" or "F16" or "BF16" or "F64" or "I8" or "I16" or "I32" or "I64");
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 }
