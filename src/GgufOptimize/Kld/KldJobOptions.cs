@@ -26,7 +26,7 @@ public sealed record KldJobOptions
     public double Confidence { get; init; } = 0.95;
     public double MarginOfError { get; init; } = 0.05;
     public int MinChunks { get; init; } = 8;
-    public int Resamples { get; init; } = 1000;
+    public int Resamples { get; init; } = Metrics.BootstrapOptions.DefaultResamples;
     public ulong Seed { get; init; } = 20240607;
     public int ContextSize { get; init; }
     public int BatchSize { get; init; }
