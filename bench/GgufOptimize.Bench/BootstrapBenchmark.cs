@@ -20,8 +20,8 @@ public sealed class BootstrapBenchmark : IBenchmark
         List<ChunkResult> Make(double scale) => Enumerable.Range(0, chunks).Select(c =>
         {
             double difficulty = Math.Exp(0.4 * (random.NextDouble() - 0.5));
-            var kld = Enumerable.Range(0, tokens).Select(_ => (float)(scale * difficulty * -Math.Log(1 - random.NextDouble()) * 0.01)).ToArray();
-            return new ChunkResult(c, kld, new float[tokens], new bool[tokens], new float[tokens], new float[tokens], 0);
+            var kld = Enumerable.Range(0, tokens).Select(_ => scale * difficulty * -Math.Log(1 - random.NextDouble()) * 0.01).ToArray();
+            return new ChunkResult(c, kld, new double[tokens], new bool[tokens], new double[tokens], new double[tokens], 0);
         }).ToList();
         var a = Make(1.0);
         var b = Make(0.97);

@@ -40,7 +40,7 @@ public sealed class FormatsBenchmark : IBenchmark
             if (Part("throughput")) Throughput(dir, writeMb);
             if (!Part("errors") && !Part("e2e")) return 0;
 
-            string? shared = a.Get("shared") ?? FindShared();
+            string? shared = a.Get("shared") ?? SharedFolder.Find();
             if (shared is not null && Part("errors"))
             {
                 string model = Path.Combine(shared, "models", "aidreams260K-f32.gguf");
@@ -187,17 +187,5 @@ public sealed class FormatsBenchmark : IBenchmark
         var clock = Stopwatch.StartNew();
         action();
         return clock.Elapsed.TotalSeconds;
-    }
-
-    private static string? FindShared()
-    {
-        var env = Environment.GetEnvironmentVariable("GGUF_OPTIMIZE_SHARED");
-        if (!string.IsNullOrEmpty(env) && Directory.Exists(env)) return env;
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string candidate = Path.Combine(d.FullName, "shared", "models", "aidreams260K-f32.gguf");
-            if (File.Exists(candidate)) return Path.Combine(d.FullName, "shared");
-        }
-        return null;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 
 var root = new RootCommand("gguf-optimize: measure and minimise the damage quantization does to a GGUF model.");
@@ -8,20 +9,27 @@ root.Options.Add(GlobalOptions.Quiet);
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);
 
-var parsed = root.Parse(args);
-if (parsed.Errors.Count > 0)
+// Ctrl-C (SIGINT) and SIGTERM cancel the command's token: it stops at the next chunk, ends the progress display and
+// says how to resume (exit 130). A second Ctrl-C is not intercepted and ends the process at once. (System.CommandLine
+// 2.0 installs no handler by default, so without this Ctrl-C killed the process mid-line with the cursor hidden.)
+using var interrupt = new CancellationTokenSource();
+void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
 {
-    // One line naming the option, exit 2: the same contract as every other bad input.
-    string command = parsed.CommandResult.Command == root ? "gguf-optimize" : $"gguf-optimize {parsed.CommandResult.Command.Name}";
-    string message = string.Join(' ', parsed.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
-    string? option = parsed.Errors[0].SymbolResult switch
-    {
-        System.CommandLine.Parsing.OptionResult o => o.Option.Name,
-        System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option.Name,
-        _ => null,
-    };
-    if (option is not null && !message.Contains(option)) message = $"{option}: {message}";
-    Console.Error.WriteLine($"gguf-optimize: error: {message} (see '{command} --help')");
-    return ExitCodes.BadInput;
+    if (interrupt.IsCancellationRequested) return;
+    context.Cancel = true;
+    interrupt.Cancel();
 }
-return await parsed.InvokeAsync();
+using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+
+try
+{
+    var parsed = root.Parse(JsonOption.Normalize(args));
+    if (parsed.Errors.Count > 0) return ParseErrors.Report(parsed, root, Console.Error);
+    // Commands report their own failures (CommandRunner); System.CommandLine's handler would print a stack trace.
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, interrupt.Token);
+}
+catch (Exception e)
+{
+    return Failures.Report(e, args.Contains("--verbose") || args.Contains("-v"), Console.Error);
+}

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Datasets;
 using GgufOptimize.Datasets.Output;
@@ -30,12 +31,12 @@ internal static class DatasetCommand
         };
         var textField = new Option<string>("--text-field") { Description = "JSON field path (a.b.0.c), CSV or Parquet column holding the text", DefaultValueFactory = _ => "text" };
         var langField = new Option<string?>("--lang-field") { Description = "JSON field path or column holding the language (or tag sources: jsonl@en:...)" };
-        var split = new Option<TextSplit>("--split") { Description = "How text files become samples", DefaultValueFactory = _ => TextSplit.Paragraph };
+        var split = ChoiceOption.Create("--split", "How text files become samples", TextSplit.Paragraph);
         var langs = new Option<string?>("--langs") { Description = "Comma-separated languages to keep and balance (default: every sample, one group)" };
         var weights = new Option<string?>("--weights") { Description = "Relative language weights, e.g. en=2,es=1 (unnamed languages weigh 1; default equal shares)" };
         var numSamples = new Option<long?>("--num-samples", "-n") { Description = $"Samples per language at equal weight (default {DefaultSamples} unless --num-tokens or --subsets)" };
         var numTokens = new Option<long?>("--num-tokens") { Description = "Total tokens instead of samples, split by the weights; needs --model" };
-        var model = new Option<string?>("--model", "-m") { Description = "GGUF model whose tokenizer counts tokens (for --num-tokens; otherwise adds token counts to the manifest)" };
+        var model = new Option<string?>(OptionVocabulary.Model.Name, OptionVocabulary.Model.Aliases) { Description = "GGUF model whose tokenizer counts tokens (for --num-tokens; otherwise adds token counts to the manifest)" };
         var skip = new Option<long>("--skip-samples") { Description = "Leave out this many samples per language (at equal weight) first, to extend an earlier dataset", DefaultValueFactory = _ => 0 };
         var minChars = new Option<int>("--min-chars") { Description = "Drop samples shorter than this many characters", DefaultValueFactory = _ => 1 };
         var maxChars = new Option<int?>("--max-chars") { Description = "Drop samples longer than this many characters (default: no limit)" };
@@ -43,33 +44,38 @@ internal static class DatasetCommand
         var shuffle = new Option<bool>("--shuffle") { Description = "Order samples within each language by a seeded hash of their text instead of source order (reads every source to the end)" };
         var seed = new Option<long>("--seed") { Description = "Seed for --shuffle", DefaultValueFactory = _ => 0 };
         var subsets = new Option<string?>("--subsets") { Description = "Comma-separated nested subset sizes (unit of --num-samples or --num-tokens), written as subset-SIZE files; needs --output-dir" };
-        var output = new Option<string?>("--output", "-o") { Description = "Dataset file to write (its manifest: FILE.manifest.json beside it)" };
+        var output = SharedOptions.Output("Dataset file to write (its manifest: FILE.manifest.json beside it)", null);
         var outputDir = new Option<string?>("--output-dir") { Description = "Folder for nested subsets and manifest.json" };
-        var format = new Option<DatasetFormat>("--format") { Description = "text: samples separated by blank lines; jsonl: {\"text\",\"lang\"} per line", DefaultValueFactory = _ => DatasetFormat.Text };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output" };
+        var format = ChoiceOption.Create("--format", "text: samples separated by blank lines; jsonl: {\"text\",\"lang\"} per line", DatasetFormat.Text);
+        var overwrite = SharedOptions.Overwrite();
         var append = new Option<bool>("--append") { Description = "Extend an existing output made by the same selection (checked against its manifest)" };
         var countOnly = new Option<bool>("--count-only") { Description = "Read the sources and print what is available per language; write nothing" };
-        var invalidUtf8 = new Option<InvalidUtf8Policy>("--invalid-utf8") { Description = "Records with invalid UTF-8: replace bad bytes with U+FFFD or skip the record (counted either way)", DefaultValueFactory = _ => InvalidUtf8Policy.Replace };
+        var invalidUtf8 = ChoiceOption.Create("--invalid-utf8", "Records with invalid UTF-8: replace bad bytes with U+FFFD or skip the record (counted either way)", InvalidUtf8Policy.Replace);
         var maxSampleBytes = new Option<int>("--max-sample-bytes") { Description = "Records longer than this are skipped (bounds memory per sample)", DefaultValueFactory = _ => SourceReadContext.DefaultMaxSampleBytes };
         var hfEndpoint = new Option<string>("--hf-endpoint") { Description = "Hugging Face datasets-server API (token from HF_TOKEN)", DefaultValueFactory = _ => HfSettings.DefaultEndpoint };
         var hfConfig = new Option<string?>("--hf-config") { Description = "Dataset config; {lang} in it makes one config per language (e.g. unshuffled_deduplicated_{lang})" };
         var hfSplit = new Option<string>("--hf-split") { Description = "Dataset split", DefaultValueFactory = _ => "train" };
         var cacheDir = new Option<string>("--cache-dir") { Description = "Where downloaded Parquet files are kept", DefaultValueFactory = _ => HfSettings.DefaultCacheDirectory() };
         var hfRetries = new Option<int>("--hf-retries") { Description = "Attempts per HTTP request (network errors, 5xx, truncated downloads), with exponential backoff", DefaultValueFactory = _ => 4 };
-        var json = new Option<bool>("--json") { Description = "Print the manifest (or the --count-only report) as JSON on stdout" };
+        var json = new JsonOption();
 
         var command = new Command("dataset", "Build calibration/evaluation text from files or a Hugging Face dataset: per-language shares, nested subsets, manifest")
         {
             source, textField, langField, split, langs, weights, numSamples, numTokens, model, skip, minChars, maxChars, noDedup, shuffle, seed,
-            subsets, output, outputDir, format, overwrite, append, countOnly, invalidUtf8, maxSampleBytes, hfEndpoint, hfConfig, hfSplit, cacheDir, hfRetries, json,
+            subsets,
         };
+        output.AddTo(command);
+        command.Options.Add(outputDir);
+        command.Options.Add(format);
+        overwrite.AddTo(command);
+        foreach (var o in new Option[] { append, countOnly, invalidUtf8, maxSampleBytes, hfEndpoint, hfConfig, hfSplit, cacheDir, hfRetries, json.Option }) command.Options.Add(o);
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
         {
             var settings = new SourceSettings
             {
                 TextField = parse.GetValue(textField)!,
                 LanguageField = parse.GetValue(langField),
-                Split = parse.GetValue(split),
+                Split = ChoiceOption.Get<TextSplit>(parse, split),
                 HuggingFace = new HfSettings
                 {
                     Endpoint = parse.GetValue(hfEndpoint)!,
@@ -101,23 +107,23 @@ internal static class DatasetCommand
                 Shuffle = parse.GetValue(shuffle),
                 Seed = parse.GetValue(seed),
                 Tokenizer = tokenizer,
-                InvalidUtf8 = parse.GetValue(invalidUtf8),
+                InvalidUtf8 = ChoiceOption.Get<InvalidUtf8Policy>(parse, invalidUtf8),
                 MaxSampleBytes = parse.GetValue(maxSampleBytes),
             };
-            bool asJson = parse.GetValue(json);
             if (parse.GetValue(countOnly))
             {
                 var report = await DatasetBuilder.CountAsync(request, ctx.Progress, ct);
                 foreach (var warning in report.Warnings) ctx.Progress.Warn(warning);
-                Console.Out.Write(asJson ? report.ToJson() + "\n" : RenderAvailability(report));
+                json.Emit(parse, report.ToJson, () => RenderAvailability(report));
                 return ExitCodes.Success;
             }
-            if (parse.GetValue(overwrite) && parse.GetValue(append)) throw GgufOptimizeException.BadInput("give --overwrite or --append, not both");
-            var existing = parse.GetValue(overwrite) ? ExistingOutputMode.Overwrite : parse.GetValue(append) ? ExistingOutputMode.Append : ExistingOutputMode.Refuse;
-            var target = new DatasetOutput { File = parse.GetValue(output), Directory = parse.GetValue(outputDir), Format = parse.GetValue(format), Existing = existing };
+            bool replace = overwrite.Get(parse);
+            if (replace && parse.GetValue(append)) throw GgufOptimizeException.BadInput("give --overwrite or --append, not both");
+            var existing = replace ? ExistingOutputMode.Overwrite : parse.GetValue(append) ? ExistingOutputMode.Append : ExistingOutputMode.Refuse;
+            var target = new DatasetOutput { File = output.Get(parse), Directory = parse.GetValue(outputDir), Format = ChoiceOption.Get<DatasetFormat>(parse, format), Existing = existing };
             if (target.File is null && target.Directory is null) throw GgufOptimizeException.BadInput("give --output FILE or --output-dir FOLDER (or --count-only)");
             var manifest = await DatasetBuilder.BuildAsync(request, target, ctx.Progress, ct);
-            Console.Out.Write(asJson ? manifest.ToJson() + "\n" : RenderManifest(manifest, target));
+            json.Emit(parse, manifest.ToJson, () => RenderManifest(manifest, target));
             return ExitCodes.Success;
         });
         return command;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Workflow;
 
@@ -12,25 +13,22 @@ internal static class DemoCommand
     {
         var workdir = new Option<string?>("--workdir") { Description = "Keep every artifact here (a rerun resumes); default: a temporary folder of which only the report is kept" };
         // The demo model is tiny: one thread is fastest, and more only spin when other work shares the cores.
-        var threads = new Option<int>("--threads", "-t") { Description = $"CPU threads (0 = physical cores, here {GgufOptimize.Engine.Hardware.PhysicalCores})", DefaultValueFactory = _ => 1 };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the table", DefaultValueFactory = _ => false };
-        var command = new Command("demo", "Run the whole loop on a synthetic model whose imatrix matters: 2 types, 3 calibration sizes") { workdir, threads, json };
+        var engine = EngineOptions.ThreadsOnly(defaultThreads: 1);
+        var json = new JsonOption();
+        var command = new Command("demo", "Run the whole loop on a synthetic model whose imatrix matters: 2 types, 3 calibration sizes") { workdir };
+        engine.AddTo(command);
+        command.Options.Add(json.Option);
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
         {
-            int t = parse.GetValue(threads);
-            if (t < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {t})");
+            int t = engine.Read(parse).Threads;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = await DemoRunner.RunAsync(new DemoOptions { Workdir = parse.GetValue(workdir), Threads = t }, ctx.Progress, ct);
-            if (parse.GetValue(json))
-            {
-                Console.Out.Write(IterateCommand.Json(result.Iteration));
-                return ExitCodes.Success;
-            }
-            Console.Out.Write(IterateCommand.Text(result.Iteration));
-            Console.Out.WriteLine(result.Kept
-                ? $"artifacts kept in {result.Workdir} (rerun with the same --workdir to resume or reuse them)"
-                : $"only the report was kept (use --workdir to keep the models, logits and comparisons)");
-            Console.Out.WriteLine($"demo finished in {clock.Elapsed.TotalSeconds:F0} s");
+            json.Emit(parse, () => IterateCommand.Json(result.Iteration), () =>
+                IterateCommand.Text(result.Iteration) +
+                (result.Kept
+                    ? $"artifacts kept in {result.Workdir} (rerun with the same --workdir to resume or reuse them)\n"
+                    : "only the report was kept (use --workdir to keep the models, logits and comparisons)\n") +
+                $"demo finished in {clock.Elapsed.TotalSeconds:F0} s\n");
             return ExitCodes.Success;
         });
         return command;

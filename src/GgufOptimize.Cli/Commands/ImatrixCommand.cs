@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Imatrix;
 
@@ -19,46 +20,56 @@ internal static class ImatrixCommand
 
     public static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "Model to evaluate (with --dataset)" };
-        var dataset = new Option<string?>("--dataset", "-d") { Description = "Calibration text file (UTF-8)" };
-        var output = new Option<string>("--output", "-o") { Description = "Imatrix file to write", DefaultValueFactory = _ => "imatrix.gguf" };
+        var model = new Option<string?>(OptionVocabulary.Model.Name, OptionVocabulary.Model.Aliases) { Description = "Model to evaluate (with --dataset)" };
+        var dataset = new Option<string?>(OptionVocabulary.Dataset.Name, OptionVocabulary.Dataset.Aliases) { Description = "Calibration text file (UTF-8)" };
+        var output = SharedOptions.Output("Imatrix file to write", "imatrix.gguf");
         var format = new Option<string>("--output-format") { Description = "gguf (llama.cpp's current format) or dat (legacy)", DefaultValueFactory = _ => "gguf" };
         var inFiles = new Option<string[]>("--in-file") { Description = "Imatrix to start from (repeatable): several are merged (sums and counts add); one alone is converted", DefaultValueFactory = _ => [] };
-        var chunks = new Option<int?>("--chunks") { Description = "Chunks to evaluate (default: all remaining)" };
-        var fromChunk = new Option<int>("--from-chunk") { Description = "Chunks of the dataset to skip first, so growing subsets can be taken from one file", DefaultValueFactory = _ => 0 };
-        var context = new Option<int>("--context-size", "-c") { Description = "Tokens per chunk (0 = the model's training context, at most 512); also the chunk size assumed for .dat inputs", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch-size", "-b") { Description = "Tokens per decode call (0 = the context size)", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (0 = physical cores)", DefaultValueFactory = _ => 0 };
+        var chunks = new Option<int?>("--chunks") { Description = "Chunks to evaluate from --from-chunk on (default: all remaining; or give --to-chunk)" };
+        var range = new ChunkRange();
+        var engine = EngineOptions.Imatrix();
         var processOutput = new Option<bool>("--process-output") { Description = "Also collect the inputs of output.weight", DefaultValueFactory = _ => false };
         var saveFrequency = new Option<int>("--save-frequency") { Description = "Write a resumable snapshot (<output>.resume) every N chunks; 0 = only on Ctrl-C", DefaultValueFactory = _ => 0 };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Compute again when the output exists (otherwise it is skipped)", DefaultValueFactory = _ => false };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout", DefaultValueFactory = _ => false };
+        var overwrite = SharedOptions.Overwrite();
+        var json = new JsonOption();
 
         var command = new Command("imatrix", "Compute an importance matrix from a calibration text, or merge/convert imatrix files")
         {
-            model, dataset, output, format, inFiles, chunks, fromChunk, context, batch, threads, processOutput, saveFrequency, overwrite, json,
+            model, dataset,
         };
+        output.AddTo(command);
+        foreach (var o in new Option[] { format, inFiles, chunks }) command.Options.Add(o);
+        range.AddTo(command);
+        engine.AddTo(command);
+        foreach (var o in new Option[] { processOutput, saveFrequency }) command.Options.Add(o);
+        overwrite.AddTo(command);
+        command.Options.Add(json.Option);
         command.Subcommands.Add(CreateStats());
         CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
         {
+            var e = engine.Read(parseResult);
+            int from = parseResult.GetValue(range.From);
+            int? count = parseResult.GetValue(chunks), to = parseResult.GetValue(range.To);
+            if (count is not null && to is not null) throw GgufOptimizeException.BadInput("give --chunks or --to-chunk, not both");
+            if (to is not null && to <= from) throw GgufOptimizeException.BadInput($"--to-chunk {to} must be greater than --from-chunk {from}");
             var options = new ImatrixOptions
             {
                 ModelPath = parseResult.GetValue(model),
                 DatasetPath = parseResult.GetValue(dataset),
-                OutputPath = parseResult.GetValue(output)!,
+                OutputPath = output.Get(parseResult)!,
                 Format = ImatrixFile.ParseFormat(parseResult.GetValue(format)!),
                 InFiles = parseResult.GetValue(inFiles)!,
-                Chunks = parseResult.GetValue(chunks),
-                FromChunk = parseResult.GetValue(fromChunk),
-                ContextSize = parseResult.GetValue(context),
-                BatchSize = parseResult.GetValue(batch),
-                Threads = parseResult.GetValue(threads),
+                Chunks = count ?? (to - from),
+                FromChunk = from,
+                ContextSize = e.ContextSize,
+                BatchSize = e.BatchSize,
+                Threads = e.Threads,
                 ProcessOutput = parseResult.GetValue(processOutput),
                 SaveFrequency = parseResult.GetValue(saveFrequency),
-                Overwrite = parseResult.GetValue(overwrite),
+                Overwrite = overwrite.Get(parseResult),
             };
             var result = ImatrixBuilder.Run(options, ctx.Progress, ct);
-            Console.Out.Write(parseResult.GetValue(json) ? JsonSerializer.Serialize(result, Json) + "\n" : Render(result));
+            json.Emit(parseResult, () => JsonSerializer.Serialize(result, Json), () => Render(result));
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
@@ -69,17 +80,17 @@ internal static class ImatrixCommand
         var file = new Argument<string>("imatrix") { Description = "Imatrix file (GGUF or legacy .dat)" };
         var top = new Option<int>("--top") { Description = "Input channels listed per tensor, by mean squared activation", DefaultValueFactory = _ => 5 };
         var chunkSize = new Option<int>("--legacy-chunk-size") { Description = "Chunk size assumed for a legacy .dat file (only affects the row counts shown)", DefaultValueFactory = _ => ImatrixFile.DefaultLegacyChunkSize };
-        var json = new Option<bool>("--json") { Description = "Print the statistics as JSON on stdout", DefaultValueFactory = _ => false };
+        var json = new JsonOption();
         var command = new Command("stats", "Per tensor: sum, mean and max of the per-channel mean squared activations and the top channels; per layer totals")
         {
-            file, top, chunkSize, json,
+            file, top, chunkSize, json.Option,
         };
         CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
         {
             int n = parseResult.GetValue(top);
             if (n < 0) throw GgufOptimizeException.BadInput($"--top must not be negative (got {n})");
             var stats = ImatrixStatistics.Compute(ImatrixFile.Load(parseResult.GetValue(file)!, parseResult.GetValue(chunkSize)), n);
-            Console.Out.Write(parseResult.GetValue(json) ? JsonSerializer.Serialize(stats, Json) + "\n" : RenderStats(stats));
+            json.Emit(parseResult, () => JsonSerializer.Serialize(stats, Json), () => RenderStats(stats));
             return Task.FromResult(ExitCodes.Success);
         });
         return command;

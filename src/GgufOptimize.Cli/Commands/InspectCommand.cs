@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Gguf;
 
@@ -17,11 +18,7 @@ internal static class InspectCommand
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "The GGUF file to describe" };
-        var json = new Option<bool>("--json")
-        {
-            Description = "Print the summary as JSON on stdout",
-            DefaultValueFactory = _ => false,
-        };
+        var json = new JsonOption();
         var metadata = new Option<bool>("--metadata")
         {
             Description = "Also list every metadata key with its type and value (long arrays shortened)",
@@ -29,12 +26,12 @@ internal static class InspectCommand
         };
         var command = new Command("inspect", "Show a GGUF model's architecture, size, tensor types and bits per weight")
         {
-            model, json, metadata,
+            model, json.Option, metadata,
         };
         CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
         {
             var summary = ModelInspector.Inspect(parseResult.GetValue(model)!, parseResult.GetValue(metadata));
-            Console.Out.Write(parseResult.GetValue(json) ? JsonSerializer.Serialize(summary, Json) + "\n" : Render(summary));
+            json.Emit(parseResult, () => JsonSerializer.Serialize(summary, Json), () => Render(summary));
             return Task.FromResult(ExitCodes.Success);
         });
         return command;

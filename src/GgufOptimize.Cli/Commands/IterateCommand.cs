@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json.Nodes;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Reporting;
 using GgufOptimize.Workflow;
@@ -17,19 +18,23 @@ internal static class IterateCommand
     public static Command Create()
     {
         var config = new Option<string?>("--config") { Description = "Plan file (YAML) with the keys below without dashes, e.g. 'subset_sizes: [200, 500]'" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the table", DefaultValueFactory = _ => false };
+        var json = new JsonOption();
         var defaults = new IterationPlan();
         var keyOptions = PlanFile.ValidKeys.Select(key =>
         {
             string? shown = PlanFile.Show(key, defaults);
-            string description = PlanFile.Describe(key) + (shown is null ? "" : $" (default: {shown})");
+            string name = PlanFile.OptionName(key);
+            // A key that is also a shared option (model, output, threads, ...) gets its short spelling and help text.
+            var shared = OptionVocabulary.ByName.GetValueOrDefault(name);
+            string description = (shared is { SharedDescription: true } ? shared.Description : PlanFile.Describe(key)) + (shown is null ? "" : $" (default: {shown})");
+            string[] aliases = shared?.Aliases ?? [];
             Option option = PlanFile.IsFlag(key)
-                ? new Option<bool>(PlanFile.OptionName(key)) { Description = description + "; a bare flag means true" }
-                : new Option<string?>(PlanFile.OptionName(key)) { Description = description };
+                ? new Option<bool>(name, aliases) { Description = description + "; a bare flag means true" }
+                : new Option<string?>(name, aliases) { Description = description };
             return (Key: key, Option: option);
         }).ToList();
 
-        var command = new Command("iterate", "Quantize, compare, grow the imatrix data until diminishing returns; writes a report") { config, json };
+        var command = new Command("iterate", "Quantize, compare, grow the imatrix data until diminishing returns; writes a report") { config, json.Option };
         foreach (var (_, option) in keyOptions) command.Options.Add(option);
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
         {
@@ -46,7 +51,7 @@ internal static class IterateCommand
                 if (text is not null) plan = PlanFile.Apply(plan, PlanFile.PlanValue.Scalar(key, text), $"option {PlanFile.OptionName(key)}");
             }
             var result = await IterationLoop.RunAsync(plan, ctx.Progress, ct);
-            Console.Out.Write(parse.GetValue(json) ? Json(result) : Text(result));
+            json.Emit(parse, () => Json(result), () => Text(result));
             return ExitCodes.Success;
         });
         return command;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Kld;
 using GgufOptimize.Reporting;
@@ -14,31 +15,34 @@ internal static class KldCommand
         var baselineModel = new Option<string?>("--baseline-model") { Description = "Baseline model, run on --dataset next to the target (generate-both mode)" };
         var targetModel = new Option<string?>("--target-model") { Description = "Model to compare (e.g. a quantization), run on the baseline's tokens" };
         var targetLogits = new Option<string?>("--target-logits") { Description = "Stored logits of the target, made on the same tokens" };
-        var dataset = new Option<string?>("--dataset") { Description = "Text for --baseline-model; with --baseline-logits it is checked against the baseline's dataset" };
-        var output = new Option<string>("--output-file", "-o") { Description = "Comparison file (HDF5) to write", DefaultValueFactory = _ => "kld_comparison.h5" };
-        var json = new Option<string?>("--json") { Description = "Also write the statistics as JSON to this file ('-' for stdout instead of the table)" };
+        var dataset = new Option<string?>(OptionVocabulary.Dataset.Name, OptionVocabulary.Dataset.Aliases) { Description = "Text for --baseline-model; with --baseline-logits it is checked against the baseline's dataset" };
+        var output = SharedOptions.Output("Comparison file (HDF5) to write", "kld_comparison.h5", "--output-file");
+        var json = new JsonOption();
         var keep = new Option<string?>("--keep-logits") { Description = "With --baseline-model: store its logits here for reuse" };
-        var from = new Option<int>("--from-chunk") { Description = "First chunk to compare", DefaultValueFactory = _ => 0 };
-        var to = new Option<int?>("--to-chunk") { Description = "Stop before this chunk (default: all chunks)" };
-        var clobber = new Option<bool>("--clobber") { Description = "Replace an output (or unfinished comparison) made from other inputs" };
+        var range = new ChunkRange();
+        var overwrite = SharedOptions.Overwrite();
         var skipFirst = new Option<int>("--skip-first") { Description = "Score only positions >= N of each chunk (llama-perplexity scores the second half)", DefaultValueFactory = _ => 0 };
         var early = new Option<bool>("--early-stopping") { Description = "Stop when the bootstrap interval of the overall Score is within --margin-of-error" };
         var confidence = new Option<double>("--confidence") { Description = "Confidence of the early-stopping interval", DefaultValueFactory = _ => 0.95 };
         var margin = new Option<double>("--margin-of-error") { Description = "Relative half-width of the Score interval that stops the run", DefaultValueFactory = _ => 0.05 };
         var minChunks = new Option<int>("--min-chunks") { Description = "Chunks compared before early stopping may stop", DefaultValueFactory = _ => 8 };
         var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples for the early-stopping interval", DefaultValueFactory = _ => 1000 };
-        var context = new Option<int>("--context-size", "-c") { Description = "With --baseline-model: tokens per chunk (0 = training context, capped at 4096)", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch-size", "-b") { Description = "Logical batch size (0 = the context size)", DefaultValueFactory = _ => 0 };
-        var ubatch = new Option<int>("--ubatch-size", "-ub") { Description = "Physical batch size (0 = the batch size)", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads", "-t") { Description = $"CPU threads (0 = physical cores, here {GgufOptimize.Engine.Hardware.PhysicalCores})", DefaultValueFactory = _ => 0 };
+        var engine = EngineOptions.Evaluation();
 
         var command = new Command("kld", "Compare a target model or stored logits with the baseline: per-token KL-divergence and statistics")
         {
-            baselineLogits, baselineModel, targetModel, targetLogits, dataset, output, json, keep, from, to, clobber, skipFirst,
-            early, confidence, margin, minChunks, resamples, context, batch, ubatch, threads,
+            baselineLogits, baselineModel, targetModel, targetLogits, dataset,
         };
+        output.AddTo(command);
+        command.Options.Add(json.Option);
+        command.Options.Add(keep);
+        range.AddTo(command);
+        overwrite.AddTo(command);
+        foreach (var o in new Option[] { skipFirst, early, confidence, margin, minChunks, resamples }) command.Options.Add(o);
+        engine.AddTo(command);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
+            var e = engine.Read(parse);
             var result = KldJob.Run(new KldJobOptions
             {
                 BaselineLogits = parse.GetValue(baselineLogits),
@@ -46,30 +50,23 @@ internal static class KldCommand
                 TargetModel = parse.GetValue(targetModel),
                 TargetLogits = parse.GetValue(targetLogits),
                 Dataset = parse.GetValue(dataset),
-                OutputFile = parse.GetValue(output)!,
+                OutputFile = output.Get(parse)!,
                 KeepLogits = parse.GetValue(keep),
-                FromChunk = parse.GetValue(from),
-                ToChunk = parse.GetValue(to),
-                Clobber = parse.GetValue(clobber),
+                FromChunk = parse.GetValue(range.From),
+                ToChunk = parse.GetValue(range.To),
+                Clobber = overwrite.Get(parse),
                 SkipFirst = parse.GetValue(skipFirst),
                 EarlyStopping = parse.GetValue(early),
                 Confidence = parse.GetValue(confidence),
                 MarginOfError = parse.GetValue(margin),
                 MinChunks = parse.GetValue(minChunks),
                 Resamples = parse.GetValue(resamples),
-                ContextSize = parse.GetValue(context),
-                BatchSize = parse.GetValue(batch),
-                UBatchSize = parse.GetValue(ubatch),
-                Threads = parse.GetValue(threads),
+                ContextSize = e.ContextSize,
+                BatchSize = e.BatchSize,
+                UBatchSize = e.UBatchSize,
+                Threads = e.Threads,
             }, ctx.Progress, ct);
-            string? jsonPath = parse.GetValue(json);
-            string jsonText = KldReport.Json(result).ToJsonString(JsonOutput.Options);
-            if (jsonPath == "-") Console.WriteLine(jsonText);
-            else
-            {
-                if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, jsonText);
-                Console.Write(KldReport.Table(result));
-            }
+            json.Emit(parse, () => KldReport.Json(result).ToJsonString(JsonOutput.Options), () => KldReport.Table(result));
             return Task.FromResult(ExitCodes.Success);
         });
         return command;

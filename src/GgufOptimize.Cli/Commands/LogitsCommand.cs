@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Logits;
 
@@ -10,13 +11,10 @@ internal static class LogitsCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "Baseline (unquantized) GGUF model", Required = true };
-        var dataset = new Option<string>("--dataset", "-d") { Description = "UTF-8 text file to score", Required = true };
-        var output = new Option<string>("--output", "-o") { Description = "HDF5 file to write", DefaultValueFactory = _ => "baseline_logits.h5" };
-        var context = new Option<int>("--context-size", "-c") { Description = "Tokens per chunk (0 = the model's training context, capped at 4096)", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch-size", "-b") { Description = "Logical batch size (0 = the context size)", DefaultValueFactory = _ => 0 };
-        var ubatch = new Option<int>("--ubatch-size", "-ub") { Description = "Physical batch size (0 = the context size)", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads", "-t") { Description = $"CPU threads (0 = physical cores, here {GgufOptimize.Engine.Hardware.PhysicalCores})", DefaultValueFactory = _ => 0 };
+        var model = new Option<string>(OptionVocabulary.Model.Name, OptionVocabulary.Model.Aliases) { Description = "Baseline (unquantized) GGUF model", Required = true };
+        var dataset = new Option<string>(OptionVocabulary.Dataset.Name, OptionVocabulary.Dataset.Aliases) { Description = "UTF-8 text file to score", Required = true };
+        var output = SharedOptions.Output("HDF5 file to write (or .kld with --format llamacpp)", "baseline_logits.h5");
+        var engine = EngineOptions.Evaluation();
         var precision = new Option<int>("--precision") { Description = "Stored logits precision in bits: 32 or 16", DefaultValueFactory = _ => 32 };
         precision.AcceptOnlyFromAmong("16", "32");
         var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed) or gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits)", DefaultValueFactory = _ => "none" };
@@ -24,40 +22,41 @@ internal static class LogitsCommand
         var format = new Option<string>("--format") { Description = "full (every logit), compact (top tokens up to 1 - tail mass, tail mass, log P(next)) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking)", DefaultValueFactory = _ => "full" };
         format.AcceptOnlyFromAmong("full", "compact", "llamacpp");
         var tailMass = new Option<double>("--tail-mass") { Description = "With --format compact: probability at most left in each position's tail bucket (epsilon)", DefaultValueFactory = _ => LogitsJobOptions.DefaultTailMass };
-        var from = new Option<int>("--from-chunk") { Description = "First chunk to compute", DefaultValueFactory = _ => 0 };
-        var to = new Option<int?>("--to-chunk") { Description = "Stop before this chunk (default: all chunks)" };
-        var clobber = new Option<bool>("--clobber") { Description = "Replace an existing output made from another model, dataset or context size" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout" };
+        var range = new ChunkRange();
+        var overwrite = SharedOptions.Overwrite();
+        var json = new JsonOption();
 
-        var command = new Command("logits", "Run the baseline model over a dataset once and store its logits (resumable HDF5)")
-        {
-            model, dataset, output, context, batch, ubatch, threads, precision, compression, format, tailMass, from, to, clobber, json,
-        };
+        var command = new Command("logits", "Run the baseline model over a dataset once and store its logits (resumable HDF5)") { model, dataset };
+        output.AddTo(command);
+        engine.AddTo(command);
+        foreach (var o in new Option[] { precision, compression, format, tailMass }) command.Options.Add(o);
+        range.AddTo(command);
+        overwrite.AddTo(command);
+        command.Options.Add(json.Option);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
+            var e = engine.Read(parse);
             var result = LogitsJob.Run(new LogitsJobOptions
             {
                 ModelPath = parse.GetValue(model)!,
                 DatasetPath = parse.GetValue(dataset)!,
-                OutputPath = parse.GetValue(output)!,
-                ContextSize = parse.GetValue(context),
-                BatchSize = parse.GetValue(batch),
-                UBatchSize = parse.GetValue(ubatch),
-                Threads = parse.GetValue(threads),
+                OutputPath = output.Get(parse)!,
+                ContextSize = e.ContextSize,
+                BatchSize = e.BatchSize,
+                UBatchSize = e.UBatchSize,
+                Threads = e.Threads,
                 Precision = parse.GetValue(precision),
                 Compression = parse.GetValue(compression) == "gzip" ? LogitsCompression.Gzip : LogitsCompression.None,
                 Format = parse.GetValue(format) switch { "compact" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },
                 TailMass = parse.GetValue(tailMass),
-                FromChunk = parse.GetValue(from),
-                ToChunk = parse.GetValue(to),
-                Clobber = parse.GetValue(clobber),
+                FromChunk = parse.GetValue(range.From),
+                ToChunk = parse.GetValue(range.To),
+                Clobber = overwrite.Get(parse),
             }, ctx.Progress, ct);
-            if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(result, JsonOutput.Options));
-            else
-                Console.WriteLine($"{result.OutputPath}: {result.TotalChunks} chunks × {result.ContextSize} tokens × {result.VocabSize} vocab; " +
-                                  $"computed {result.ChunksComputed} chunks ({result.TokensComputed} tokens) in {result.Seconds:F1} s" +
-                                  (result.ChunksAlreadyDone > 0 ? $", {result.ChunksAlreadyDone} already stored" : ""));
+            json.Emit(parse, () => JsonSerializer.Serialize(result, JsonOutput.Options),
+                () => $"{result.OutputPath}: {result.TotalChunks} chunks × {result.ContextSize} tokens × {result.VocabSize} vocab; " +
+                      $"computed {result.ChunksComputed} chunks ({result.TokensComputed} tokens) in {result.Seconds:F1} s" +
+                      (result.ChunksAlreadyDone > 0 ? $", {result.ChunksAlreadyDone} already stored" : "") + "\n");
             return Task.FromResult(ExitCodes.Success);
         });
         return command;

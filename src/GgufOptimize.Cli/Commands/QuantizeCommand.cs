@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Imatrix;
 using GgufOptimize.Quantization;
@@ -20,10 +21,10 @@ internal static class QuantizeCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "The unquantized (F32/F16/BF16) GGUF model", Required = true };
+        var model = new Option<string>(OptionVocabulary.Model.Name, OptionVocabulary.Model.Aliases) { Description = "The unquantized (F32/F16/BF16) GGUF model", Required = true };
         var types = new Option<string?>("--types") { Description = "Comma-separated llama-quantize types (Q4_0 … Q8_0, Q2_K … Q6_K with _S/_M/_L, IQ1_S … IQ4_XS, TQ1_0, TQ2_0, F16, BF16, F32, COPY), any case" };
         var config = new Option<string?>("--config") { Description = "YAML file with the types as a list under 'quantizations:' (instead of --types)" };
-        var outputDir = new Option<string>("--output-dir", "-o") { Description = "Folder for the quantized models", DefaultValueFactory = _ => "." };
+        var outputDir = SharedOptions.Output("Folder for the quantized models", ".", "--output-dir");
         var name = new Option<string?>("--name") { Description = "Output name stem: <name>-<TYPE>[-imat-<tag>].gguf (default: the input file name without a trailing -f32/-f16/-bf16)" };
         var imatrix = new Option<string?>("--imatrix") { Description = "Importance matrix (GGUF or legacy .dat) to weight the quantization error by" };
         var imatrixTag = new Option<string?>("--imatrix-tag") { Description = "Tag in output names when --imatrix is used (default: the imatrix file name without extension)" };
@@ -35,18 +36,23 @@ internal static class QuantizeCommand
         var pure = new Option<bool>("--pure") { Description = "No k-quant mixture: every tensor in the type's base type", DefaultValueFactory = _ => false };
         var leaveOutput = new Option<bool>("--leave-output-tensor") { Description = "Leave output.weight unquantized", DefaultValueFactory = _ => false };
         var requantize = new Option<bool>("--allow-requantize") { Description = "Allow quantizing tensors that are already quantized", DefaultValueFactory = _ => false };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (0 = physical cores)", DefaultValueFactory = _ => 0 };
+        var engine = EngineOptions.ThreadsOnly();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (tensors per resulting type, size, bits per weight, substitutions) without writing", DefaultValueFactory = _ => false };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace outputs that exist (otherwise they are skipped)", DefaultValueFactory = _ => false };
+        var overwrite = SharedOptions.Overwrite();
         var strict = new Option<bool>("--strict") { Description = "Fail where a row length fits no type llama.cpp would pick, instead of keeping that tensor in the nearest type that fits", DefaultValueFactory = _ => false };
         var legacyChunk = new Option<int>("--legacy-chunk-size") { Description = "Chunk size assumed for a legacy .dat imatrix (it stores none; only affects counts, not values)", DefaultValueFactory = _ => ImatrixFile.DefaultLegacyChunkSize };
-        var json = new Option<bool>("--json") { Description = "Print the plans/results as JSON on stdout (per tensor with --dry-run)", DefaultValueFactory = _ => false };
+        var json = new JsonOption();
 
         var command = new Command("quantize", "Quantize a model to several types with llama.cpp's quantizer, with or without an importance matrix")
         {
-            model, types, config, outputDir, name, imatrix, imatrixTag, include, exclude, outputType, embeddingType, tensorType,
-            pure, leaveOutput, requantize, threads, dryRun, overwrite, strict, legacyChunk, json,
+            model, types, config,
         };
+        outputDir.AddTo(command);
+        foreach (var o in new Option[] { name, imatrix, imatrixTag, include, exclude, outputType, embeddingType, tensorType, pure, leaveOutput, requantize }) command.Options.Add(o);
+        engine.AddTo(command);
+        command.Options.Add(dryRun);
+        overwrite.AddTo(command);
+        foreach (var o in new Option[] { strict, legacyChunk, json.Option }) command.Options.Add(o);
         CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
         {
             string? typeList = parseResult.GetValue(types), configPath = parseResult.GetValue(config);
@@ -55,7 +61,7 @@ internal static class QuantizeCommand
             {
                 ModelPath = parseResult.GetValue(model)!,
                 Types = typeList is not null ? QuantizationTypes.ParseList(typeList) : QuantizationTypes.LoadConfig(configPath!),
-                OutputDirectory = parseResult.GetValue(outputDir)!,
+                OutputDirectory = outputDir.Get(parseResult)!,
                 Name = parseResult.GetValue(name),
                 ImatrixPath = parseResult.GetValue(imatrix),
                 ImatrixTag = parseResult.GetValue(imatrixTag),
@@ -67,15 +73,14 @@ internal static class QuantizeCommand
                 Pure = parseResult.GetValue(pure),
                 LeaveOutputTensor = parseResult.GetValue(leaveOutput),
                 AllowRequantize = parseResult.GetValue(requantize),
-                Threads = parseResult.GetValue(threads),
+                Threads = engine.Read(parseResult).Threads,
                 DryRun = parseResult.GetValue(dryRun),
-                Overwrite = parseResult.GetValue(overwrite),
+                Overwrite = overwrite.Get(parseResult),
                 Strict = parseResult.GetValue(strict),
                 LegacyImatrixChunkSize = parseResult.GetValue(legacyChunk),
             };
             var outcomes = ModelQuantizer.Run(options, ctx.Progress, ct);
-            bool asJson = parseResult.GetValue(json);
-            Console.Out.Write(asJson ? JsonSerializer.Serialize(outcomes.Select(o => ToJson(o, options.DryRun)), Json) + "\n" : Render(outcomes, ctx.Verbose));
+            json.Emit(parseResult, () => JsonSerializer.Serialize(outcomes.Select(o => ToJson(o, options.DryRun)), Json), () => Render(outcomes, ctx.Verbose));
             return Task.FromResult(ExitCodes.Success);
         });
         return command;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GgufOptimize.Cli.Infrastructure;
+using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
 using GgufOptimize.Metrics;
@@ -13,8 +14,8 @@ internal static class ReportCommand
     public static Command Create()
     {
         var files = new Argument<string[]>("comparisons") { Description = "Comparison files (HDF5) from kld or iterate, or from llama-gguf-optimize", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--output", "-o") { Description = "Folder for report.md/.json/.csv/.html and the PNG plots", DefaultValueFactory = _ => "report" };
-        var json = new Option<bool>("--json") { Description = "Print the table as JSON on stdout instead of Markdown", DefaultValueFactory = _ => false };
+        var output = SharedOptions.Output("Folder for report.md/.json/.csv/.html and the PNG plots", "report");
+        var json = new JsonOption();
         var csv = new Option<bool>("--csv") { Description = "Print the table as CSV on stdout instead of Markdown", DefaultValueFactory = _ => false };
         var confidence = new Option<double>("--confidence") { Description = "Confidence of the Score intervals and of the paired changes", DefaultValueFactory = _ => 0.95 };
         var minImprovement = new Option<double>("--min-improvement") { Description = "Relative improvement below which a step counts as diminishing returns", DefaultValueFactory = _ => 0.01 };
@@ -24,8 +25,10 @@ internal static class ReportCommand
 
         var command = new Command("report", "Table (Markdown, JSON, CSV), PNG plots and one HTML page from comparison files")
         {
-            files, output, json, csv, confidence, minImprovement, resamples, seed, title,
+            files,
         };
+        output.AddTo(command);
+        foreach (var o in new Option[] { json.Option, csv, confidence, minImprovement, resamples, seed, title }) command.Options.Add(o);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
             double c = parse.GetValue(confidence), m = parse.GetValue(minImprovement);
@@ -34,14 +37,10 @@ internal static class ReportCommand
             if (!(m >= 0 && m < 1)) throw GgufOptimizeException.BadInput($"--min-improvement must be in [0, 1) (got {m})");
             BootstrapOptions.CheckResamples(r, "--resamples");
             var options = new ReportOptions { Bootstrap = new BootstrapOptions(r, c, parse.GetValue(seed), Hardware.PhysicalCores), MinImprovement = m };
-            var written = IterationReportWriter.Write(parse.GetValue(files)!, parse.GetValue(output)!, options, parse.GetValue(title));
-            if (parse.GetValue(json)) Console.Out.Write(File.ReadAllText(written.Json) + "\n");
-            else if (parse.GetValue(csv)) Console.Out.Write(File.ReadAllText(written.Csv));
-            else
-            {
-                Console.Out.Write(File.ReadAllText(written.Markdown));
-                Console.Out.WriteLine($"\nreport: {written.Html} ({written.Images.Count} plots)");
-            }
+            var written = IterationReportWriter.Write(parse.GetValue(files)!, output.Get(parse)!, options, parse.GetValue(title));
+            json.Emit(parse, () => File.ReadAllText(written.Json), () => parse.GetValue(csv)
+                ? File.ReadAllText(written.Csv)
+                : File.ReadAllText(written.Markdown) + $"\nreport: {written.Html} ({written.Images.Count} plots)\n");
             return Task.FromResult(ExitCodes.Success);
         });
         return command;

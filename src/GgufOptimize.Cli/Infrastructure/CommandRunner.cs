@@ -1,12 +1,14 @@
 using System.CommandLine;
+using GgufOptimize.Cli.Infrastructure.Progress;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
 
 namespace GgufOptimize.Cli.Infrastructure;
 
 /// <summary>
-/// Runs a command body with the shared conventions: llama.cpp logging per --verbose, progress per --quiet,
-/// one error line on stderr and a meaningful exit code.
+/// Runs a command body with the shared conventions: llama.cpp logging per --verbose, progress per --quiet and the
+/// terminal, one error line on stderr and a meaningful exit code. The progress display is always ended before an
+/// error is printed, so the message is never drawn into a live bar.
 /// </summary>
 internal static class CommandRunner
 {
@@ -16,38 +18,34 @@ internal static class CommandRunner
         {
             bool verbose = parseResult.GetValue(GlobalOptions.Verbose);
             bool quiet = parseResult.GetValue(GlobalOptions.Quiet);
-            NativeRuntime.Initialize(verbose ? Console.Error.Write : null);
-            var context = new CommandContext(verbose, quiet);
+            var error = parseResult.InvocationConfiguration.Error;
+            using var context = new CommandContext(verbose, quiet, ProgressSinks.ForStderr(verbose, quiet));
             try
             {
+                NativeRuntime.Initialize(verbose ? Console.Error.Write : null);
                 return await body(parseResult, context, cancellationToken);
             }
-            catch (GgufOptimizeException e)
+            catch (Exception e)
             {
-                context.Progress.Finish();
-                Console.Error.WriteLine($"gguf-optimize: error: {e.Message}");
-                if (verbose && e.InnerException is not null) Console.Error.WriteLine(e.InnerException);
-                return e.Kind == FailureKind.BadInput ? ExitCodes.BadInput : ExitCodes.Failure;
-            }
-            catch (OperationCanceledException)
-            {
-                context.Progress.Finish();
-                Console.Error.WriteLine("gguf-optimize: interrupted; completed work is kept, run the same command again to resume");
-                return ExitCodes.Cancelled;
-            }
-            catch (IOException e)
-            {
-                context.Progress.Finish();
-                Console.Error.WriteLine($"gguf-optimize: error: {e.Message}");
-                return ExitCodes.Failure;
+                context.EndProgress();
+                return Failures.Report(e, verbose, error);
             }
         });
     }
 }
 
-internal sealed class CommandContext(bool verbose, bool quiet)
+internal sealed class CommandContext(bool verbose, bool quiet, IProgressSink progress) : IDisposable
 {
     public bool Verbose { get; } = verbose;
     public bool Quiet { get; } = quiet;
-    public IProgressSink Progress { get; } = quiet ? new QuietProgress() : StderrProgress.Create();
+    public IProgressSink Progress { get; } = progress;
+
+    /// <summary>Ends a live display (restoring the cursor) so what follows prints on a clean line.</summary>
+    public void EndProgress()
+    {
+        try { Progress.Finish(); }
+        catch (Exception) { /* the display itself failed; the error about to be printed matters more */ }
+    }
+
+    public void Dispose() => EndProgress();
 }

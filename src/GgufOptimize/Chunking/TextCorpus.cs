@@ -18,31 +18,33 @@ public sealed record TextCorpus(string Path, string Text, string Sha256, long By
         }
         if (bytes.Length == 0) throw GgufOptimizeException.BadInput($"dataset '{path}' is empty");
         string text;
+        // A byte order mark is not text; strict decoding makes invalid UTF-8 an error, not silent U+FFFD.
+        int skip = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
         try
         {
-            // A byte order mark is not text; strict decoding makes invalid UTF-8 an error, not silent U+FFFD.
-            int skip = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
             text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, skip, bytes.Length - skip);
         }
         catch (DecoderFallbackException e)
         {
-            throw GgufOptimizeException.BadInput($"dataset '{path}' is not valid UTF-8 (first bad byte near offset {FirstInvalidOffset(bytes)}): {e.Message}");
+            throw GgufOptimizeException.BadInput($"dataset '{path}' is not valid UTF-8 (first invalid byte at offset {FirstInvalidOffset(bytes, skip)}): {e.Message}");
         }
         if (string.IsNullOrWhiteSpace(text)) throw GgufOptimizeException.BadInput($"dataset '{path}' contains only white space");
         return new TextCorpus(path, text, Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length);
     }
 
-    private static long FirstInvalidOffset(byte[] bytes)
+    /// <summary>The exact offset (from the start of the file) of the first byte that is not part of valid UTF-8.</summary>
+    private static long FirstInvalidOffset(byte[] bytes, int start)
     {
-        var decoder = new UTF8Encoding(false, true);
-        int lo = 0, hi = bytes.Length;
-        // Binary search on the longest valid prefix is cheap and good enough to point the user at the spot.
-        while (hi - lo > 4)
+        var chars = new char[1 << 16];
+        int at = start;
+        while (at < bytes.Length)
         {
-            int mid = lo + (hi - lo) / 2;
-            try { decoder.GetCharCount(bytes, 0, mid); lo = mid; }
-            catch (DecoderFallbackException) { hi = mid; }
+            var status = System.Text.Unicode.Utf8.ToUtf16(bytes.AsSpan(at, Math.Min(chars.Length, bytes.Length - at)), chars, out int read, out _,
+                replaceInvalidSequences: false, isFinalBlock: at + chars.Length >= bytes.Length);
+            if (status == System.Buffers.OperationStatus.InvalidData) return at + read;
+            if (read == 0) return at;
+            at += read;
         }
-        return lo;
+        return at;
     }
 }

@@ -48,8 +48,14 @@ public static class AtomicFile
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <summary>A sibling name that no other writer picks and that readers never mistake for the real file.</summary>
-    public static string TempName(string path) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+    public static string TempName(string path)
+    {
+        string name = Path.GetFileName(path);
+        // The unique part is 45 bytes; a long name is cut (by whole characters) so the temporary name stays legal.
+        const int budget = OutputPaths.MaxNameBytes - 50;
+        while (System.Text.Encoding.UTF8.GetByteCount(name) > budget) name = name[..^(char.IsLowSurrogate(name[^1]) && name.Length > 1 ? 2 : 1)];
+        return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+    }
 
     /// <summary>Removes a leftover (a temporary file after a failure); one that cannot be removed is left alone.</summary>
     public static void TryDelete(string path)

@@ -6,6 +6,9 @@ public static class OutputPaths
     /// <summary>The output's folder must exist and accept a new file; <paramref name="option"/> names the option in errors.</summary>
     public static void EnsureWritableDirectory(string outputPath, string option)
     {
+        if (Directory.Exists(outputPath))
+            throw GgufOptimizeException.BadInput($"{option}: '{outputPath}' is a directory; give a file name (e.g. '{Path.Combine(outputPath, "out.h5")}')");
+        EnsureNameFits(outputPath, option);
         string dir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
         if (!Directory.Exists(dir)) throw GgufOptimizeException.BadInput($"{option}: directory '{dir}' does not exist");
         string probe = Path.Combine(dir, $".gguf-optimize-write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
@@ -19,9 +22,28 @@ public static class OutputPaths
         }
     }
 
+    /// <summary>
+    /// The longest suffix this tool adds to an output's name for its work files (<c>.partial.done</c>, <c>.lock</c>,
+    /// <c>.parts</c>); a name that leaves no room for it would fail only after the work.
+    /// </summary>
+    public const int LongestWorkSuffix = 16;
+
+    /// <summary>Most file systems cap one name at 255 bytes.</summary>
+    public const int MaxNameBytes = 255;
+
+    /// <summary>Refuses an output name too long to carry the suffixes of its work files.</summary>
+    public static void EnsureNameFits(string outputPath, string option)
+    {
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(Path.GetFileName(Path.TrimEndingDirectorySeparator(outputPath)));
+        if (bytes + LongestWorkSuffix > MaxNameBytes)
+            throw GgufOptimizeException.BadInput($"{option}: the name '{Path.GetFileName(outputPath)}' is {bytes} bytes long; use at most {MaxNameBytes - LongestWorkSuffix} (the tool adds up to {LongestWorkSuffix} for its work files)");
+    }
+
     /// <summary>Creates the folder if needed and proves a file can be written there, before any long work starts.</summary>
     public static void EnsureWritableFolder(string folder, string what)
     {
+        if (File.Exists(folder)) throw GgufOptimizeException.BadInput($"{what} '{folder}' is a file; give a folder");
+        EnsureNameFits(folder, what);
         try
         {
             Directory.CreateDirectory(folder);

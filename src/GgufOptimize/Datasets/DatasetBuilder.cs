@@ -41,6 +41,13 @@ public static class DatasetBuilder
             () => !request.Shuffle && selectors.All(s => s.Complete), cancellationToken);
 
         var selected = selectors.Select(s => s.Finish()).ToList();
+        if (selected.All(s => s.Count == 0))
+        {
+            // A dataset of nothing would look like success and fail far later (an empty imatrix, no chunks to score).
+            var issues = scan.IssueWarnings().ToList();
+            string why = issues.Count > 0 ? string.Join("; ", issues) : "the sources hold no text";
+            throw GgufOptimizeException.BadInput($"no usable sample in {string.Join(", ", scan.Sources.Select(x => x.Record.Description))} ({why}); check --source, --text-field and the filters");
+        }
         if (request.Tokenizer is not null && !plan.ByTokens)
             for (int g = 0; g < selected.Count; g++)
                 for (int i = 0; i < selected[g].Count; i++)

@@ -9,10 +9,10 @@ public sealed record EvaluatorOptions
     public int BatchSize { get; init; }
     /// <summary>Physical micro-batch; 0 = the batch size.</summary>
     public int UBatchSize { get; init; }
-    /// <summary>CPU threads; 0 = physical cores.</summary>
+    /// <summary>CPU threads; 0 = chosen from the model's size (<see cref="Hardware.DefaultThreads(long)"/>).</summary>
     public int Threads { get; init; }
 
     internal int EffectiveBatch => BatchSize > 0 ? Math.Min(BatchSize, ContextSize) : ContextSize;
     internal int EffectiveUBatch => UBatchSize > 0 ? Math.Min(UBatchSize, EffectiveBatch) : EffectiveBatch;
-    internal int EffectiveThreads => Threads > 0 ? Threads : Hardware.PhysicalCores;
+    internal int ThreadsFor(LlamaModel model) => Threads > 0 ? Threads : Hardware.DefaultThreads(model.ParameterCount);
 }

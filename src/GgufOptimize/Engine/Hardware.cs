@@ -7,6 +7,21 @@ public static class Hardware
 
     public static int PhysicalCores => Physical.Value;
 
+    /// <summary>
+    /// Weights of per-token work that make one more llama.cpp thread pay off. llama.cpp splits every graph node over
+    /// its threads and makes them all meet at a barrier after it; a tiny model's nodes take microseconds, so that
+    /// meeting (and any thread the OS preempts meanwhile) costs more than the split saves. Measured in BENCHMARKS.md
+    /// ("default threads").
+    /// </summary>
+    public const long ParametersPerThread = 4_000_000;
+
+    /// <summary>The decode threads used when none are given (0): one per <see cref="ParametersPerThread"/> weights, 1 to the physical cores.</summary>
+    public static int DefaultThreads(long parameterCount) => DefaultThreads(parameterCount, PhysicalCores);
+
+    /// <summary><see cref="DefaultThreads(long)"/> for a machine with <paramref name="cores"/> physical cores.</summary>
+    public static int DefaultThreads(long parameterCount, int cores) =>
+        (int)Math.Clamp(parameterCount / ParametersPerThread, 1, Math.Max(1, cores));
+
     private static int CountPhysicalCores()
     {
         try

@@ -18,6 +18,15 @@ public sealed class LlamaEvaluator : IDisposable
     private readonly int _batchSize;
 
     public EvaluatorOptions Options { get; }
+    /// <summary>The CPU threads llama.cpp decodes with (the option, or the default chosen for this model).</summary>
+    public int Threads { get; }
+
+    /// <summary>
+    /// Every context setting that can change the logits (the micro-batch size changes the order of float sums in
+    /// ggml's kernels, so -ub 16 and -ub 128 give different logits), plus the native library doing the work. Thread
+    /// count is left out: ggml's CPU kernels give the same results on any number of threads.
+    /// </summary>
+    public string EngineSettings { get; }
     public int VocabSize => _model.VocabSize;
 
     public LlamaEvaluator(LlamaModel model, EvaluatorOptions options) : this(model, options, IntPtr.Zero, IntPtr.Zero) { }
@@ -29,17 +38,20 @@ public sealed class LlamaEvaluator : IDisposable
         _model = model;
         Options = options;
         _batchSize = options.EffectiveBatch;
+        Threads = options.ThreadsFor(model);
         var p = LLamaContextParams.Default();
         p.n_ctx = (uint)options.ContextSize;
         p.n_batch = (uint)_batchSize;
         p.n_ubatch = (uint)options.EffectiveUBatch;
         p.n_seq_max = 1;
-        p.n_threads = options.EffectiveThreads;
-        p.n_threads_batch = options.EffectiveThreads;
+        p.n_threads = Threads;
+        p.n_threads_batch = Threads;
         p.embeddings = false;
         p.no_perf = true;
         p.cb_eval = evalCallback;
         p.cb_eval_user_data = evalCallbackUserData;
+        EngineSettings = $"n_batch {p.n_batch}, n_ubatch {p.n_ubatch}, flash_attn {p.llama_flash_attn_type}, type_k {p.type_k}, type_v {p.type_v}, " +
+            $"offload_kqv {p.offload_kqv}, n_gpu_layers {LlamaModel.GpuLayers}, {NativeRuntime.LibraryIdentity}";
         NativeRuntime.ClearNativeErrors();
         try
         {

@@ -7,12 +7,17 @@ namespace GgufOptimize.Engine;
 /// <summary>A GGUF model loaded into llama.cpp (CPU only, memory-mapped weights).</summary>
 public sealed class LlamaModel : IDisposable
 {
+    /// <summary>Layers offloaded to a GPU: none (the CPU backend only); recorded with results as an engine setting.</summary>
+    internal const int GpuLayers = 0;
+
     internal SafeLlamaModelHandle Handle { get; }
     public string Path { get; }
     public int VocabSize { get; }
     public int TrainContext { get; }
     public int EmbeddingSize { get; }
     public int LayerCount { get; }
+    /// <summary>Weights in the model (llama.cpp's count); roughly the multiply-adds one token costs.</summary>
+    public long ParameterCount { get; }
     public bool AddBos { get; }
     public bool AddEos { get; }
     public int? Bos { get; }
@@ -27,6 +32,7 @@ public sealed class LlamaModel : IDisposable
         TrainContext = handle.ContextSize;
         EmbeddingSize = handle.EmbeddingSize;
         LayerCount = handle.LayerCount;
+        ParameterCount = (long)handle.ParameterCount;
         AddBos = vocab.ShouldAddBOS;
         AddEos = vocab.ShouldAddEOS;
         Bos = vocab.BOS is { } b ? (int)b : null;
@@ -39,7 +45,7 @@ public sealed class LlamaModel : IDisposable
         NativeRuntime.Initialize();
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
         var p = LLamaModelParams.Default();
-        p.n_gpu_layers = 0;
+        p.n_gpu_layers = GpuLayers;
         NativeRuntime.ClearNativeErrors();
         try
         {

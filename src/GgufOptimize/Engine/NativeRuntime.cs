@@ -65,6 +65,20 @@ public static class NativeRuntime
         }
     }
 
+    private static readonly Lazy<string> Library = new(() =>
+    {
+        // LLamaSharp picks a CPU-feature build (noavx/avx/avx2/avx512); each may round differently, so its bytes count.
+        string? path = FindLoaded("libllama.so");
+        if (path is null) return "libllama.so (not found in the process map)";
+        using var stream = File.OpenRead(path);
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        string folder = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(path)) ?? "";
+        return $"{folder}/libllama.so sha256 {hash[..16]}";
+    });
+
+    /// <summary>Which native llama.cpp build does the work (CPU-feature folder and file hash); call after <see cref="Initialize"/>.</summary>
+    public static string LibraryIdentity => Library.Value;
+
     /// <summary>The last native error/warning lines, for error messages when a native call fails.</summary>
     public static string LastNativeError()
     {

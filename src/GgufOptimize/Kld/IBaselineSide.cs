@@ -18,6 +18,10 @@ internal interface IBaselineSide : IDisposable
     string Description { get; }
     /// <summary>Changes whenever the baseline's contents do (saved comparison chunks are reused only under the same identity).</summary>
     string Identity { get; }
+    /// <summary>Engine settings that can change the logits, when a model is run here (part of a result's identity); null for stored logits.</summary>
+    string? EngineSettings { get; }
+    /// <summary>Positions before this are not stored for any chunk, so never scored (a llama.cpp .kld baseline keeps the second half).</summary>
+    int FirstStoredPosition { get; }
     bool HasChunk(int chunk);
     int[] ChunkTokens(int chunk);
     ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads);

@@ -8,6 +8,8 @@ internal interface ITargetSide : IDisposable
     /// <summary>Shown as the target (a file name).</summary>
     string Description { get; }
     string Identity { get; }
+    /// <summary>Engine settings that can change the logits, when a model is run here (part of a result's identity); null for stored logits.</summary>
+    string? EngineSettings { get; }
     /// <summary>Refuses a target that cannot be compared with <paramref name="baseline"/>, and prepares to run on its chunks.</summary>
     void Attach(IBaselineSide baseline, KldJobOptions options);
     /// <summary>The target's logits of chunk <paramref name="chunk"/>, made on (or checked against) <paramref name="tokens"/>.</summary>

@@ -37,7 +37,9 @@ internal sealed class KldInputs : IDisposable
                 if (StoredBaselineSide.NeedsTargetModel(kind))
                 {
                     if (o.TargetModel is null)
-                        throw GgufOptimizeException.BadInput($"baseline '{path}' ({(kind == StoredLogitsKind.LlamaCpp ? "llama.cpp .kld" : "llama-gguf-optimize HDF5")}) can only be compared with --target-model");
+                        throw GgufOptimizeException.BadInput(kind == StoredLogitsKind.LlamaCpp
+                            ? $"baseline '{path}' (llama.cpp .kld) can only be compared with --target-model"
+                            : $"baseline '{path}' was written by llama-gguf-optimize, whose chunks (BOS + n_ctx−2 text tokens + EOS) differ from ours and are not stored: it can only be compared with --target-model, which is run on its own chunks");
                     if (kind == StoredLogitsKind.PythonTool && o.Dataset is null)
                         throw GgufOptimizeException.BadInput($"baseline '{path}' was written by llama-gguf-optimize and stores no tokens: give --dataset, the text it was made from");
                     loadedFirst = ModelTargetSide.Load(o.TargetModel);
@@ -61,7 +63,15 @@ internal sealed class KldInputs : IDisposable
     }
 
     /// <summary>What must be equal for saved chunk results to be reused.</summary>
-    public ComparisonInputs Identity(int skipFirst) => new(Baseline.Identity, Target.Identity, skipFirst);
+    public ComparisonInputs Identity(int skipFirst) => new(Baseline.Identity, Target.Identity, skipFirst)
+    {
+        // Results computed with other engine settings are other results: -ub 16 and -ub 128 differ in KLD_99 by 6 %.
+        TargetEngine = Target.EngineSettings,
+        BaselineEngine = Baseline.EngineSettings,
+    };
+
+    /// <summary>The first position scored in each chunk: --skip-first, or later when the baseline stores no earlier ones.</summary>
+    public int FirstScoredPosition(int skipFirst) => Math.Max(skipFirst, Baseline.FirstStoredPosition);
 
     public ChunkResult Compare(int chunk, int skipFirst)
     {

@@ -17,14 +17,14 @@ public static class KldJob
     public static KldJobResult Run(KldJobOptions o, IProgressSink progress, CancellationToken cancellationToken)
     {
         Validate(o);
-        OutputPaths.EnsureWritableDirectory(o.OutputFile, "--output-file");
+        OutputPaths.EnsureWritableDirectory(o.OutputFile, "--output");
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
         var identity = inputs.Identity(o.SkipFirst);
 
-        var reused = LoadFinishedOutput(o, identity, progress);
+        var reused = LoadFinishedOutput(o, identity, from, to, progress);
         var store = KldChunkStore.Open(o.OutputFile, identity, o.Clobber, progress);
         var bootstrap = new BootstrapOptions(o.Resamples, o.Confidence, o.Seed, Hardware.PhysicalCores);
 
@@ -76,6 +76,9 @@ public static class KldJob
             throw GgufOptimizeException.BadInput($"nothing to compare: the baseline has none of the chunks {from}..{to - 1}");
 
         var overall = KldStatistics.Compute(results);
+        long floored = results.Sum(c => (long)c.FlooredNextTokens);
+        if (floored > 0)
+            progress.Warn($"{floored} of {overall.Tokens} scored next tokens have a baseline log-probability below the .kld file's floor (16 nats under the top); {ComparisonProvenance.FloorAffected} use the floor instead and are not exact");
         var provenance = new ComparisonProvenance
         {
             Inputs = identity,
@@ -89,6 +92,8 @@ public static class KldJob
             ChunksCompared = results.Count,
             EarlyStopping = o.EarlyStopping ? new EarlyStoppingRecord(o.Confidence, o.MarginOfError, stoppedAfter, interval?.Lower, interval?.Upper) : null,
             Labels = o.Labels,
+            FirstStoredPosition = inputs.Baseline.FirstStoredPosition,
+            FlooredNextTokens = floored,
         };
         inputs.Baseline.Complete();
         KldOutputFile.Write(o.OutputFile, results, overall, provenance);
@@ -107,8 +112,11 @@ public static class KldJob
         };
     }
 
-    /// <summary>A finished output for the same inputs is reused chunk by chunk (a wider range only adds chunks).</summary>
-    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, ComparisonInputs identity, IProgressSink progress)
+    /// <summary>
+    /// A finished output for the same inputs is reused chunk by chunk: a range that covers it extends it. A range
+    /// that leaves some of its chunks out would rewrite it smaller, which only --overwrite (Clobber) may do.
+    /// </summary>
+    private static Dictionary<int, ChunkResult> LoadFinishedOutput(KldJobOptions o, ComparisonInputs identity, int from, int to, IProgressSink progress)
     {
         var reused = new Dictionary<int, ChunkResult>();
         if (!File.Exists(o.OutputFile)) return reused;
@@ -123,12 +131,23 @@ public static class KldJob
         catch (GgufOptimizeException e) { why = e.Message; }
         if (why is not null)
         {
-            if (!o.Clobber) throw GgufOptimizeException.BadInput($"output '{o.OutputFile}' exists from other inputs ({why}); use --clobber to replace it");
+            if (!o.Clobber) throw GgufOptimizeException.BadInput($"output '{o.OutputFile}' exists from other inputs ({why}); use --overwrite to replace it");
             progress.Warn($"replacing '{o.OutputFile}' ({why})");
             File.Delete(o.OutputFile);
             return reused;
         }
-        foreach (var chunk in contents!.Chunks) reused[chunk.ChunkIndex] = chunk;
+        var outside = contents!.Chunks.Select(c => c.ChunkIndex).Where(c => c < from || c >= to).ToList();
+        if (outside.Count > 0)
+        {
+            int first = contents.Chunks.Min(c => c.ChunkIndex), last = contents.Chunks.Max(c => c.ChunkIndex);
+            string what = $"'{o.OutputFile}' is a finished comparison of {contents.Chunks.Count} chunk(s) ({first}..{last}) from the same inputs";
+            if (!o.Clobber)
+                throw GgufOptimizeException.BadInput($"{what}; the range {from}..{to - 1} would replace it with fewer: use a range that includes {first}..{last} to extend it, or --overwrite to replace it");
+            progress.Warn($"replacing {what} with the range {from}..{to - 1}");
+            File.Delete(o.OutputFile);
+            return reused;
+        }
+        foreach (var chunk in contents.Chunks) reused[chunk.ChunkIndex] = chunk;
         return reused;
     }
 

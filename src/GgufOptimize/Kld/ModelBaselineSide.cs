@@ -26,6 +26,8 @@ internal sealed class ModelBaselineSide : IBaselineSide
     BaselineHeader? IBaselineSide.Header => Header;
     public string Description => Path.GetFileName(_path);
     public string Identity => $"model {Header.Model.Sha256} on {Header.DatasetSha256}, n_ctx {ContextSize}";
+    public string? EngineSettings => _evaluator?.EngineSettings;
+    public int FirstStoredPosition => 0;
 
     private ModelBaselineSide(string path, LlamaModel model)
     {

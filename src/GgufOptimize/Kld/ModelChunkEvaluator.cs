@@ -8,6 +8,9 @@ internal sealed class ModelChunkEvaluator(LlamaModel model, EvaluatorOptions opt
     private readonly LlamaEvaluator _evaluator = new(model, options);
     private float[] _buffer = [];
 
+    /// <summary>The engine settings that can change this evaluator's logits (see <see cref="LlamaEvaluator.EngineSettings"/>).</summary>
+    public string EngineSettings => _evaluator.EngineSettings;
+
     /// <summary>tokens.Length × n_vocab logits, valid until the next call.</summary>
     public ReadOnlyMemory<float> Evaluate(ReadOnlySpan<int> tokens)
     {

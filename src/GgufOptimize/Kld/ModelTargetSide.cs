@@ -16,6 +16,7 @@ internal sealed class ModelTargetSide : ITargetSide
     public LlamaModel Model { get; }
     public string Description => Path.GetFileName(_path);
     public string Identity => $"model {ModelIdentity.Of(_path).Sha256}";
+    public string? EngineSettings => _evaluator?.EngineSettings;
 
     private ModelTargetSide(string path, LlamaModel model)
     {

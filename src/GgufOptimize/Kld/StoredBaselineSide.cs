@@ -17,6 +17,8 @@ internal sealed class StoredBaselineSide(IStoredBaseline file) : IBaselineSide
     public BaselineHeader? Header => file.Header;
     public string Description => Path.GetFileName(file.Path);
     public string Identity => file.Identity;
+    public string? EngineSettings => null;
+    public int FirstStoredPosition => file.FirstStoredPosition;
 
     /// <summary>The file kinds whose chunks depend on the evaluating model's tokenizer: they need the target model first.</summary>
     public static bool NeedsTargetModel(StoredLogitsKind kind) => kind is StoredLogitsKind.LlamaCpp or StoredLogitsKind.PythonTool;

@@ -12,6 +12,7 @@ internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
 
     public string Description => Path.GetFileName(_rows.Path);
     public string Identity => stored.Identity;
+    public string? EngineSettings => null;
 
     public static StoredTargetSide Open(string path) => new(StoredBaselines.OpenTarget(path));
 
@@ -23,6 +24,28 @@ internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
             throw GgufOptimizeException.BadInput($"context mismatch: baseline chunks have {baseline.ContextSize} tokens, target logits '{_rows.Path}' have {_rows.ContextSize}");
         if (stored.Header is { } th && baseline.Header is { } bh && (th.DatasetSha256 != bh.DatasetSha256 || th.TokenizerSha256 != bh.TokenizerSha256))
             throw GgufOptimizeException.BadInput($"target logits '{_rows.Path}' were computed on other tokens (dataset or tokenizer differs from the baseline's)");
+        CheckChunking(baseline);
+    }
+
+    /// <summary>
+    /// Stored target logits are paired with the baseline chunk by chunk, so before any work the chunking must provably
+    /// match: the same chunk count, and for every chunk both hold the same tokens (hence the same length). Files whose
+    /// chunks cannot be proven equal (the Python tool's, which store no tokens) are refused when opened.
+    /// </summary>
+    private void CheckChunking(IBaselineSide baseline)
+    {
+        string path = _rows.Path;
+        if (_rows.TotalChunks != baseline.TotalChunks)
+            throw GgufOptimizeException.BadInput($"target logits '{path}' have {_rows.TotalChunks} chunks, the baseline {baseline.TotalChunks}: they were chunked differently (another chunk rule, context or text), so their chunks hold different tokens; make both with the same tool and --context-size");
+        for (int c = 0; c < baseline.TotalChunks; c++)
+        {
+            if (!baseline.HasChunk(c) || !_rows.HasChunk(c)) continue;
+            int[] ours = baseline.ChunkTokens(c), theirs = _rows.ChunkTokens(c);
+            if (ours.Length != theirs.Length)
+                throw GgufOptimizeException.BadInput($"target logits '{path}' were chunked differently from the baseline: chunk {c} has {theirs.Length} tokens there, {ours.Length} in the baseline; make both with the same tool and --context-size");
+            if (!ours.AsSpan().SequenceEqual(theirs))
+                throw GgufOptimizeException.BadInput($"target logits '{path}' hold other tokens than the baseline in chunk {c} (first difference at position {ours.AsSpan().CommonPrefixLength(theirs)}): not the same text, tokenizer or chunk rule");
+        }
     }
 
     public LogitRows Logits(int chunk, int[] tokens)

@@ -9,10 +9,10 @@ public static class BlockBootstrap
 {
     /// <summary>Interval of the overall score of one comparison.</summary>
     public static ScoreInterval ScoreInterval(IReadOnlyList<ChunkResult> chunks, BootstrapOptions options) =>
-        ScoreInterval(chunks.Select(c => (ReadOnlyMemory<float>)c.Kld).ToArray(), options);
+        ScoreInterval(chunks.Select(c => (ReadOnlyMemory<double>)c.Kld).ToArray(), options);
 
     /// <summary>Interval from per-chunk KLD arrays.</summary>
-    public static ScoreInterval ScoreInterval(IReadOnlyList<ReadOnlyMemory<float>> chunkKld, BootstrapOptions options)
+    public static ScoreInterval ScoreInterval(IReadOnlyList<ReadOnlyMemory<double>> chunkKld, BootstrapOptions options)
     {
         options.Validate();
         RequireChunks(chunkKld.Count);
@@ -32,11 +32,11 @@ public static class BlockBootstrap
         for (int i = 0; i < a.Count; i++)
             if (a[i].ChunkIndex != b[i].ChunkIndex)
                 throw new ArgumentException($"paired bootstrap needs the same chunks: position {i} is chunk {a[i].ChunkIndex} in A, {b[i].ChunkIndex} in B");
-        return Paired(a.Select(c => (ReadOnlyMemory<float>)c.Kld).ToArray(), b.Select(c => (ReadOnlyMemory<float>)c.Kld).ToArray(), options);
+        return Paired(a.Select(c => (ReadOnlyMemory<double>)c.Kld).ToArray(), b.Select(c => (ReadOnlyMemory<double>)c.Kld).ToArray(), options);
     }
 
     /// <summary>Paired comparison from per-chunk KLD arrays; chunk i of A and of B must be the same text.</summary>
-    public static PairedScoreComparison Paired(IReadOnlyList<ReadOnlyMemory<float>> a, IReadOnlyList<ReadOnlyMemory<float>> b, BootstrapOptions options)
+    public static PairedScoreComparison Paired(IReadOnlyList<ReadOnlyMemory<double>> a, IReadOnlyList<ReadOnlyMemory<double>> b, BootstrapOptions options)
     {
         options.Validate();
         if (a.Count != b.Count)

@@ -4,7 +4,7 @@ namespace GgufOptimize.Metrics;
 public sealed class ChunkResultBuilder
 {
     private readonly int _chunkIndex;
-    private readonly List<float> _kld, _deltaP, _logProbBase, _logProbTarget;
+    private readonly List<double> _kld, _deltaP, _logProbBase, _logProbTarget;
     private readonly List<bool> _sameTop;
     private int _nonFinite;
 
@@ -26,11 +26,11 @@ public sealed class ChunkResultBuilder
             _nonFinite++;
             return;
         }
-        _kld.Add((float)token.Kld);
-        _deltaP.Add((float)token.DeltaP);
+        _kld.Add(token.Kld);
+        _deltaP.Add(token.DeltaP);
         _sameTop.Add(token.SameTop);
-        _logProbBase.Add((float)token.LogProbBase);
-        _logProbTarget.Add((float)token.LogProbTarget);
+        _logProbBase.Add(token.LogProbBase);
+        _logProbTarget.Add(token.LogProbTarget);
     }
 
     public ChunkResult Build() =>

@@ -97,7 +97,7 @@ public sealed record KldStatistics
                 kld[k] = c.Kld[i];
                 logP[k] = c.LogProbBase[i];
                 logQ[k] = c.LogProbTarget[i];
-                dp2[k] = (double)c.DeltaP[i] * c.DeltaP[i];
+                dp2[k] = c.DeltaP[i] * c.DeltaP[i];
                 lnRatio[k] = logP[k] - logQ[k];
                 if (c.SameTop[i]) sameTop++;
             }

@@ -13,7 +13,7 @@ internal sealed class PooledKld
 
     public int Chunks => _chunkSizes.Length;
 
-    public PooledKld(IReadOnlyList<ReadOnlyMemory<float>> chunks)
+    public PooledKld(IReadOnlyList<ReadOnlyMemory<double>> chunks)
     {
         _chunkSizes = new int[chunks.Count];
         long total = 0;

@@ -39,8 +39,9 @@ public static class ModelQuantizer
         {
             cancellationToken.ThrowIfCancellationRequested();
             string output = Path.Combine(outputDir, OutputNaming.FileName(name, type, tag));
+            OutputPaths.EnsureNameFits(output, "--name");
             if (string.Equals(output, Path.GetFullPath(options.ModelPath), StringComparison.Ordinal))
-                throw GgufOptimizeException.BadInput($"the {type.Name} output would be the input model itself ('{output}'); choose another --name or --output-dir");
+                throw GgufOptimizeException.BadInput($"the {type.Name} output would be the input model itself ('{output}'); choose another --name or --output");
             var (plan, request) = QuantizePlanner.Plan(type, output, options, model, imatrix);
             CheckFeasible(plan, options, imatrix);
             planned.Add((plan, request));
@@ -53,7 +54,7 @@ public static class ModelQuantizer
         var claims = new List<OutputLock>();
         try
         {
-            foreach (var (plan, _) in planned) claims.Add(OutputLock.Acquire(plan.OutputPath, "--output-dir"));
+            foreach (var (plan, _) in planned) claims.Add(OutputLock.Acquire(plan.OutputPath, "--output"));
             return WriteAll(planned, options, progress, cancellationToken);
         }
         finally
@@ -64,6 +65,10 @@ public static class ModelQuantizer
 
     private static List<QuantizeOutcome> WriteAll(List<(QuantizePlan Plan, NativeQuantizeRequest Request)> planned, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
     {
+        // Every model this run writes must fit, or llama.cpp fails halfway with an iostream error.
+        var toWrite = planned.Where(p => options.Overwrite || !File.Exists(p.Plan.OutputPath)).ToList();
+        if (toWrite.Count > 0)
+            OutputPaths.EnsureFreeSpace(toWrite[0].Plan.OutputPath, toWrite.Sum(p => p.Plan.TargetBytes + MetadataAllowance), "the quantized model(s) in");
         var outcomes = new List<QuantizeOutcome>();
         foreach (var (plan, request) in planned)
         {
@@ -92,7 +97,10 @@ public static class ModelQuantizer
         if (!result.Succeeded)
         {
             AtomicFile.TryDelete(partial);
-            throw GgufOptimizeException.Runtime($"llama.cpp failed to quantize to {plan.Type.Name}: {NativeRuntime.LastNativeError()}");
+            string native = NativeRuntime.LastNativeError();
+            if (native.Contains("iostream", StringComparison.OrdinalIgnoreCase) || native.Contains("write", StringComparison.OrdinalIgnoreCase))
+                throw GgufOptimizeException.Runtime($"llama.cpp could not write '{plan.OutputPath}' ({native.Trim()}); is the disk full? {FreeSpace(plan.OutputPath)} free, the model needs about {Units.Bytes(plan.TargetBytes)}");
+            throw GgufOptimizeException.Runtime($"llama.cpp failed to quantize to {plan.Type.Name}: {native}");
         }
         File.Move(partial, plan.OutputPath, overwrite: true);
         var written = GgufFile.Read(plan.OutputPath);
@@ -103,6 +111,15 @@ public static class ModelQuantizer
                 progress.Warn($"{Path.GetFileName(plan.OutputPath)}: '{t.Name}' is {(actual is null ? "missing" : TensorTypeCatalog.Name((int)actual.Type))}, the plan said {t.TargetType}");
         }
         return new QuantizeOutcome(plan, QuantizeStatus.Written, clock.Elapsed, new FileInfo(plan.OutputPath).Length);
+    }
+
+    /// <summary>Header, metadata and alignment on top of the tensor data: generous, vocabularies are stored there.</summary>
+    private const long MetadataAllowance = 16L << 20;
+
+    private static string FreeSpace(string path)
+    {
+        try { return Units.Bytes(new DriveInfo(Path.GetDirectoryName(Path.GetFullPath(path))!).AvailableFreeSpace); }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return "unknown space"; }
     }
 
     /// <summary>What llama.cpp would only discover halfway through writing: fail before anything is written.</summary>
@@ -130,9 +147,9 @@ public static class ModelQuantizer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            throw GgufOptimizeException.BadInput($"--output-dir: cannot create '{folder}' ({e.Message})");
+            throw GgufOptimizeException.BadInput($"--output: cannot create '{folder}' ({e.Message})");
         }
-        OutputPaths.EnsureWritableDirectory(Path.Combine(folder, "probe.gguf"), "--output-dir");
+        OutputPaths.EnsureWritableDirectory(Path.Combine(folder, "probe.gguf"), "--output");
     }
 
     private static bool IsQuantized(string type) => type is not ("F32" or "F16" or "BF16" or "F64" or "I8" or "I16" or "I32" or "I64");

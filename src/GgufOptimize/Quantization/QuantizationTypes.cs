@@ -1,5 +1,4 @@
 using GgufOptimize.Common;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace GgufOptimize.Quantization;
@@ -53,17 +52,7 @@ public static class QuantizationTypes
     /// <summary>The list under <c>quantizations:</c> in a YAML file such as llama-gguf-optimize's quantizations.yaml.</summary>
     public static IReadOnlyList<QuantizationType> LoadConfig(string path)
     {
-        if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"config file '{path}' does not exist");
-        var yaml = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(path);
-            yaml.Load(reader);
-        }
-        catch (YamlException e)
-        {
-            throw GgufOptimizeException.BadInput($"config file '{path}' is not valid YAML: {e.Message}");
-        }
+        var yaml = YamlFile.Load(path, "config file");
         if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root
             || !root.Children.TryGetValue(new YamlScalarNode("quantizations"), out var node))
             throw GgufOptimizeException.BadInput($"config file '{path}' has no 'quantizations:' list");

@@ -20,11 +20,12 @@ public static partial class ComparisonReader
     {
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"comparison file '{path}' does not exist");
         string? format;
+        Storage.Hdf5.Filters.PureHdfFilters.EnsureRegistered();
         try
         {
             using var file = H5File.OpenRead(path);
             format = file.AttributeExists("format") ? ReadString(file.Attribute("format")) : null;
-            if (format != KldOutputFile.FormatName)
+            if (!KldOutputFile.IsOurs(format))
                 return ReadPythonLayout(path, file);
         }
         catch (Exception e) when (e is not GgufOptimizeException and not OutOfMemoryException)

@@ -159,7 +159,7 @@ public static class ReportPlots
     {
         if (data.Chunks is { } chunks)
         {
-            var all = chunks.SelectMany(c => c.Kld).Where(float.IsFinite).Select(v => (double)v).ToArray();
+            var all = chunks.SelectMany(c => c.Kld).Where(double.IsFinite).ToArray();
             if (all.Length == 0) return ([], []);
             Array.Sort(all);
             int points = Math.Min(400, all.Length);

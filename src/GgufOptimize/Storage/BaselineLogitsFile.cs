@@ -63,7 +63,7 @@ public sealed class BaselineLogitsFile : IBaselineWriter
                 return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
             }
             if (!clobber)
-                throw GgufOptimizeException.BadInput($"output '{candidate}' {why}; use --clobber to replace it");
+                throw GgufOptimizeException.BadInput($"output '{candidate}' {why}; use --overwrite to replace it");
             progress.Warn($"replacing '{candidate}' ({why})");
             File.Delete(candidate);
         }

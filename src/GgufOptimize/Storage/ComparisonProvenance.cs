@@ -8,13 +8,24 @@ namespace GgufOptimize.Storage;
 /// </summary>
 public sealed record ComparisonInputs(string Baseline, string Target, int SkipFirst)
 {
+    /// <summary>Engine settings that can change the target's logits (batch, ubatch, flash attention, cache types, GPU layers, native library), when a model is run.</summary>
+    public string? TargetEngine { get; init; }
+    /// <summary>The same for a baseline model run here (--baseline-model).</summary>
+    public string? BaselineEngine { get; init; }
+
     /// <summary>As stored in the output's root attributes and the parts manifest.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> ToAttributes() =>
-    [
-        new("id_baseline", Baseline),
-        new("id_target", Target),
-        new("id_skip_first", SkipFirst.ToString(CultureInfo.InvariantCulture)),
-    ];
+    public IReadOnlyList<KeyValuePair<string, string>> ToAttributes()
+    {
+        var attributes = new List<KeyValuePair<string, string>>
+        {
+            new("id_baseline", Baseline),
+            new("id_target", Target),
+            new("id_skip_first", SkipFirst.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (TargetEngine is not null) attributes.Add(new("id_target_engine", TargetEngine));
+        if (BaselineEngine is not null) attributes.Add(new("id_baseline_engine", BaselineEngine));
+        return attributes;
+    }
 }
 
 /// <summary>How a comparison ended under <c>--early-stopping</c>.</summary>
@@ -68,12 +79,24 @@ public sealed record ComparisonProvenance
     public EarlyStoppingRecord? EarlyStopping { get; init; }
     /// <summary>Set by <c>iterate</c>.</summary>
     public ComparisonLabels? Labels { get; init; }
+    /// <summary>Positions before this are not stored in the baseline (a llama.cpp .kld file keeps n_ctx/2 … n_ctx−2).</summary>
+    public int FirstStoredPosition { get; init; }
+    /// <summary>Scored next tokens whose baseline log-probability is a stored floor (llama.cpp .kld baselines).</summary>
+    public long FlooredNextTokens { get; init; }
+
+    /// <summary>Statistics that use the baseline's log P(next), wrong for a token whose stored log-probability is a floor.</summary>
+    public const string FloorAffected = "PPL_base, PPL_ratio, Mean_ln_PPL_ratio, Mean_ln_PPL_ratio_SE, Cor_ln_PPL, RMS_dp, RMS_dp_SE";
 
     public int SkipFirst => Inputs.SkipFirst;
 
-    public string ScoredPositions => SkipFirst > 0
-        ? $"positions >= {SkipFirst} of each chunk that have a next token"
-        : "every position of each chunk that has a next token";
+    public int FirstScoredPosition => Math.Max(SkipFirst, FirstStoredPosition);
+
+    /// <summary>What was scored, in words, for the summary line and the file (the same text everywhere).</summary>
+    public string ScoredPositions =>
+        FirstStoredPosition > 0 && FirstStoredPosition >= SkipFirst
+            ? $"positions {FirstStoredPosition}…{ContextSize - 2} of each chunk only (n_ctx/2 … n_ctx−2: all a llama.cpp .kld baseline stores)"
+            : SkipFirst > 0 ? $"positions ≥ {SkipFirst} of each chunk that have a next token"
+            : "every position of each chunk that has a next token";
 
     public IEnumerable<KeyValuePair<string, string>> Text()
     {
@@ -82,6 +105,7 @@ public sealed record ComparisonProvenance
         yield return new("target", Target);
         yield return new("scored_positions", ScoredPositions);
         yield return new("missing_baseline_chunks", string.Join(',', MissingBaselineChunks));
+        yield return new("floor_affected_statistics", FlooredNextTokens > 0 ? FloorAffected : "");
         if (Labels is not null)
             foreach (var pair in Labels.Text()) yield return pair;
     }
@@ -91,10 +115,12 @@ public sealed record ComparisonProvenance
         yield return new("n_vocab", VocabSize);
         yield return new("n_ctx", ContextSize);
         yield return new("skip_first", SkipFirst);
+        yield return new("first_scored_position", FirstScoredPosition);
         yield return new("from_chunk", FromChunk);
         yield return new("to_chunk", ToChunk);
         yield return new("chunks_compared", ChunksCompared);
         yield return new("baseline_incomplete", MissingBaselineChunks.Count > 0 ? 1 : 0);
+        yield return new("floored_next_tokens", FlooredNextTokens);
         if (EarlyStopping is { } e)
         {
             yield return new("early_stopping_confidence", e.Confidence);

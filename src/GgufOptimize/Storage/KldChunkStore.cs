@@ -11,7 +11,7 @@ namespace GgufOptimize.Storage;
 /// </summary>
 public sealed class KldChunkStore
 {
-    private const uint Magic = 0x4B4C4443; // "CDLK"
+    private const uint Magic = 0x324C4443; // "CDL2": per-token values in double (version 1 held float32)
     private readonly string _dir;
 
     public string Directory => _dir;
@@ -38,7 +38,7 @@ public sealed class KldChunkStore
             catch (Exception e) when (e is IOException or JsonException) { why = "its manifest is unreadable"; }
             if (why is null) return new KldChunkStore(dir);
             if (!clobber)
-                throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --clobber to start over");
+                throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --overwrite to start over");
             progress.Warn($"discarding '{dir}' ({why})");
             System.IO.Directory.Delete(dir, recursive: true);
         }
@@ -59,14 +59,14 @@ public sealed class KldChunkStore
         {
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (reader.ReadUInt32() != Magic || reader.ReadInt32() != chunk) return null;
-            int n = reader.ReadInt32(), nonFinite = reader.ReadInt32();
-            float[] Floats() { var a = new float[n]; reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())); return a; }
-            var kld = Floats(); var dp = Floats(); var lpb = Floats(); var lpt = Floats();
+            int n = reader.ReadInt32(), nonFinite = reader.ReadInt32(), floored = reader.ReadInt32();
+            double[] Doubles() { var a = new double[n]; reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())); return a; }
+            var kld = Doubles(); var dp = Doubles(); var lpb = Doubles(); var lpt = Doubles();
             var same = new bool[n];
             var bytes = reader.ReadBytes(n);
             if (bytes.Length != n) return null;
             for (int i = 0; i < n; i++) same[i] = bytes[i] != 0;
-            return new ChunkResult(chunk, kld, dp, same, lpb, lpt, nonFinite);
+            return new ChunkResult(chunk, kld, dp, same, lpb, lpt, nonFinite, floored);
         }
         catch (EndOfStreamException) { return null; }
     }
@@ -80,6 +80,7 @@ public sealed class KldChunkStore
             w.Write(result.ChunkIndex);
             w.Write(result.Count);
             w.Write(result.NonFiniteRows);
+            w.Write(result.FlooredNextTokens);
             foreach (var a in new[] { result.Kld, result.DeltaP, result.LogProbBase, result.LogProbTarget })
                 w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
             foreach (var b in result.SameTop) w.Write((byte)(b ? 1 : 0));

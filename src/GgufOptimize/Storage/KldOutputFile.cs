@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using GgufOptimize.Common;
 using GgufOptimize.Metrics;
 using GgufOptimize.Storage.Hdf5;
@@ -6,17 +9,35 @@ namespace GgufOptimize.Storage;
 
 /// <summary>
 /// The comparison file: groups <c>chunk_&lt;i&gt;</c> and <c>overall</c> whose attributes carry the statistics under
-/// the Python tool's names, the per-token values of every compared chunk (so overall percentiles stay exact), and
-/// provenance attributes on the root.
+/// the Python tool's names, the per-token values of every compared chunk in float64 (so overall statistics read back
+/// are exactly the computed ones), and provenance attributes on the root.
 /// </summary>
+/// <remarks>
+/// The Python tool's readers (read_kl_d_benchmarks.py, composite_comparsion.py) take every root member whose name
+/// starts with <c>chunk_</c> as <c>chunk_&lt;integer&gt;</c> and read the overall statistics from a root attribute
+/// <c>overall</c> holding a JSON object. So no other root member may start with <c>chunk_</c>, and the overall
+/// statistics are written twice: as the <c>overall</c> group's attributes and as that JSON string.
+/// </remarks>
 public static class KldOutputFile
 {
-    public const string FormatName = "gguf-optimize-kld-1";
+    public const string FormatName = "gguf-optimize-kld-2";
+    /// <summary>The first layout: float32 per-token values, datasets chunk_numbers/chunk_offsets (unreadable by the Python tool).</summary>
+    private const string FormatV1 = "gguf-optimize-kld-1";
+
+    public const string ChunkNumbersDataset = "compared_chunks";
+    public const string TokenOffsetsDataset = "token_offsets";
+    /// <summary>Root attribute with the overall statistics as a JSON object (the Python tool's readers use it).</summary>
+    public const string OverallJsonAttribute = "overall";
+    /// <summary>Per chunk: scored next tokens whose baseline log-probability is a stored floor (llama.cpp .kld baselines).</summary>
+    public const string FlooredDataset = "floored_next_tokens";
 
     public sealed record Contents(
         IReadOnlyList<ChunkResult> Chunks,
         IReadOnlyDictionary<string, string> Provenance,
         IReadOnlyDictionary<string, double> Numbers);
+
+    /// <summary>Whether a <c>format</c> attribute names one of our comparison layouts (current or earlier).</summary>
+    public static bool IsOurs(string? format) => format is FormatName or FormatV1;
 
     /// <summary>Writes the comparison file once, with its provenance (and <c>iterate</c>'s labels) as root attributes.</summary>
     public static void Write(string path, IReadOnlyList<ChunkResult> chunks, KldStatistics overall, ComparisonProvenance provenance) =>
@@ -31,6 +52,7 @@ public static class KldOutputFile
         root.SetAttribute("format", FormatName);
         foreach (var (k, v) in provenance) root.SetAttribute(k, v);
         foreach (var (k, v) in numbers) root.SetAttribute(k, v);
+        root.SetAttribute(OverallJsonAttribute, OverallJson(overall));
 
         foreach (var chunk in chunks)
         {
@@ -43,13 +65,14 @@ public static class KldOutputFile
         long total = chunks.Sum(c => (long)c.Count);
         var offsets = new long[chunks.Count + 1];
         for (int i = 0; i < chunks.Count; i++) offsets[i + 1] = offsets[i] + chunks[i].Count;
-        root.AddDataset("chunk_numbers", H5ElementType.Int32, chunks.Count).SetInitialData(chunks.Select(c => c.ChunkIndex).ToArray());
-        root.AddDataset("chunk_offsets", H5ElementType.Int64, offsets.Length).SetInitialData(offsets);
+        root.AddDataset(ChunkNumbersDataset, H5ElementType.Int32, chunks.Count).SetInitialData(chunks.Select(c => c.ChunkIndex).ToArray());
+        root.AddDataset(TokenOffsetsDataset, H5ElementType.Int64, offsets.Length).SetInitialData(offsets);
         root.AddDataset("nonfinite_rows", H5ElementType.Int32, chunks.Count).SetInitialData(chunks.Select(c => c.NonFiniteRows).ToArray());
-        root.AddDataset("kld", H5ElementType.Float32, total).SetInitialData(Concat(chunks, c => c.Kld));
-        root.AddDataset("delta_p", H5ElementType.Float32, total).SetInitialData(Concat(chunks, c => c.DeltaP));
-        root.AddDataset("logprob_base", H5ElementType.Float32, total).SetInitialData(Concat(chunks, c => c.LogProbBase));
-        root.AddDataset("logprob_target", H5ElementType.Float32, total).SetInitialData(Concat(chunks, c => c.LogProbTarget));
+        root.AddDataset(FlooredDataset, H5ElementType.Int32, chunks.Count).SetInitialData(chunks.Select(c => c.FlooredNextTokens).ToArray());
+        root.AddDataset("kld", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.Kld));
+        root.AddDataset("delta_p", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.DeltaP));
+        root.AddDataset("logprob_base", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.LogProbBase));
+        root.AddDataset("logprob_target", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.LogProbTarget));
         root.AddDataset("same_top", H5ElementType.Bool, total).SetInitialData(Concat(chunks, c => c.SameTop).Select(b => (byte)(b ? 1 : 0)).ToArray());
 
         string temp = AtomicFile.TempName(path);
@@ -60,31 +83,65 @@ public static class KldOutputFile
     public static Contents Read(string path)
     {
         var layout = Hdf5ContiguousFile.Open(path);
-        if (!layout.Root.TryGetAttribute<string>("format", out var format) || format != FormatName)
+        if (!layout.Root.TryGetAttribute<string>("format", out var format) || !IsOurs(format))
             throw GgufOptimizeException.BadInput($"'{path}' is not a comparison file of gguf-optimize (format attribute {(format is null ? "missing" : $"'{format}'")})");
+        bool v1 = format == FormatV1;
+        string numbersName = "/" + (v1 ? "chunk_numbers" : ChunkNumbersDataset);
+        string offsetsName = "/" + (v1 ? "chunk_offsets" : TokenOffsetsDataset);
         using var reader = Hdf5MappedReader.Open(layout);
-        int n = (int)layout.Dataset("/chunk_numbers").ElementCount;
-        var numbers = reader.Elements<int>("/chunk_numbers", 0, n).ToArray();
-        var offsets = reader.Elements<long>("/chunk_offsets", 0, n + 1).ToArray();
+        int n = (int)layout.Dataset(numbersName).ElementCount;
+        var numbers = reader.Elements<int>(numbersName, 0, n).ToArray();
+        var offsets = reader.Elements<long>(offsetsName, 0, n + 1).ToArray();
         var nonFinite = reader.Elements<int>("/nonfinite_rows", 0, n).ToArray();
+        var floored = v1 ? new int[n] : reader.Elements<int>("/" + FlooredDataset, 0, n).ToArray();
         var chunks = new List<ChunkResult>(n);
         for (int i = 0; i < n; i++)
         {
             long first = offsets[i];
             int count = (int)(offsets[i + 1] - first);
-            float[] F(string name) => count == 0 ? [] : reader.Elements<float>(name, first, count).ToArray();
+            double[] F(string name)
+            {
+                if (count == 0) return [];
+                if (!v1) return reader.Elements<double>(name, first, count).ToArray();
+                var single = reader.Elements<float>(name, first, count);
+                var wide = new double[count];
+                for (int k = 0; k < count; k++) wide[k] = single[k];
+                return wide;
+            }
             var same = count == 0 ? [] : reader.Elements<byte>("/same_top", first, count).ToArray().Select(b => b != 0).ToArray();
-            chunks.Add(new ChunkResult(numbers[i], F("/kld"), F("/delta_p"), same, F("/logprob_base"), F("/logprob_target"), nonFinite[i]));
+            chunks.Add(new ChunkResult(numbers[i], F("/kld"), F("/delta_p"), same, F("/logprob_base"), F("/logprob_target"), nonFinite[i], floored[i]));
         }
         var prov = new Dictionary<string, string>();
         var nums = new Dictionary<string, double>();
         foreach (var (k, v) in layout.Root.Attributes)
         {
+            if (k == OverallJsonAttribute) continue; // derived from the chunks, not provenance
             if (v is string s) prov[k] = s;
             else if (v is double d) nums[k] = d;
             else if (v is long l) nums[k] = l;
         }
         return new Contents(chunks, prov, nums);
+    }
+
+    /// <summary>
+    /// The statistics as one JSON object. Non-finite values are written as the bare tokens NaN/Infinity, which
+    /// Python's json.loads accepts (a quoted "NaN" would reach the Python tool's number formatting as a string).
+    /// </summary>
+    internal static string OverallJson(KldStatistics stats)
+    {
+        var json = new StringBuilder("{");
+        bool first = true;
+        foreach (var (name, value) in stats.ToDictionary())
+        {
+            if (!first) json.Append(", ");
+            first = false;
+            json.Append(JsonSerializer.Serialize(name)).Append(": ").Append(
+                double.IsNaN(value) ? "NaN"
+                : double.IsPositiveInfinity(value) ? "Infinity"
+                : double.IsNegativeInfinity(value) ? "-Infinity"
+                : value.ToString("R", CultureInfo.InvariantCulture));
+        }
+        return json.Append('}').ToString();
     }
 
     private static void SetStatistics(Hdf5GroupSpec group, KldStatistics stats)

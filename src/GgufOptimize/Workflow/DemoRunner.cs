@@ -46,9 +46,8 @@ public static class DemoRunner
         if (!File.Exists(model))
         {
             progress.Info($"writing the synthetic model {Path.GetFileName(model)}");
-            string temp = AtomicFile.TempName(model);
-            SyntheticModel.Write(temp, Model, progress, ct);
-            File.Move(temp, model);
+            // The writer fills "<model>.partial" and renames it when complete, so progress names the real file.
+            SyntheticModel.Write(model, Model, progress, ct);
         }
         string evaluation = Path.Combine(workdir, "evaluation.txt");
         string calibration = Path.Combine(workdir, "calibration.txt");

@@ -1,7 +1,6 @@
 using System.Globalization;
 using GgufOptimize.Common;
 using GgufOptimize.Datasets.Sources;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace GgufOptimize.Workflow;
@@ -79,17 +78,7 @@ public static class PlanFile
     /// <summary>Reads a plan file; every key is checked before anything runs.</summary>
     public static IterationPlan Load(string path, IterationPlan? defaults = null)
     {
-        if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"plan file '{path}' does not exist");
-        var yaml = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(path);
-            yaml.Load(reader);
-        }
-        catch (YamlException e)
-        {
-            throw GgufOptimizeException.BadInput($"plan file '{path}' is not valid YAML: {e.Message}");
-        }
+        var yaml = YamlFile.Load(path, "plan file");
         var plan = defaults ?? new IterationPlan();
         if (yaml.Documents.Count == 0) return plan;
         if (yaml.Documents[0].RootNode is not YamlMappingNode root)

@@ -75,6 +75,7 @@ public class DatasetCommandTests
         Assert.Empty(Directory.GetFileSystemEntries(tmp.Path));
     }
 
+    [Slow]
     [SkippableFact]
     public void Kill_9_leaves_no_output_or_scratch_and_the_rerun_gives_the_full_result()
     {

@@ -35,6 +35,7 @@ public class LargeCorpusMemoryTests(ITestOutputHelper output)
         }
     }
 
+    [Slow]
     [Fact]
     public async Task One_gigabyte_jsonl_streams_within_200_MB()
     {

@@ -45,6 +45,7 @@ public class InspectTests
         Assert.Equal(new FileInfo(dir.File("m.gguf")).Length, s.FileBytes);
     }
 
+    [Slow]
     [Fact]
     public void Cli_json_matches_the_library_summary()
     {
@@ -83,6 +84,7 @@ public class InspectTests
         Assert.Contains("bits per weight", stdout);
     }
 
+    [Slow]
     [Theory]
     [InlineData("missing")]
     [InlineData("text")]

@@ -8,6 +8,7 @@ namespace GgufOptimize.Tests.Imatrix;
 
 public class ImatrixCliTests
 {
+    [Slow]
     [SkippableFact]
     public void Kill_9_then_the_same_command_resumes_from_the_last_snapshot_and_matches_an_uninterrupted_run()
     {

@@ -37,6 +37,7 @@ public class ImatrixFilesTests
         Assert.Equal([384f], file.ReadTensorFloats(file.Tensor("blk.2.ffn_down.weight.counts")));
     }
 
+    [Slow]
     [SkippableFact]
     public void Merging_the_imatrices_of_two_halves_equals_the_imatrix_of_the_whole()
     {

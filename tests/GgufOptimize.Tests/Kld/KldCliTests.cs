@@ -5,6 +5,7 @@ namespace GgufOptimize.Tests.Kld;
 
 public class KldCliTests
 {
+    [Slow]
     [SkippableFact]
     public void Killed_comparisons_resume_to_the_same_numbers()
     {

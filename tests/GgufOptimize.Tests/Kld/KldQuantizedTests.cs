@@ -57,6 +57,7 @@ public class KldQuantizedTests
         AssertOrdered(stats["Q8_0"], stats["Q4_0"]);
     }
 
+    [Slow]
     [SkippableFact]
     public void Real_model_q8_0_diverges_less_than_q4_0_everywhere()
     {

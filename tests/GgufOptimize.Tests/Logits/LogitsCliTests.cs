@@ -6,6 +6,7 @@ namespace GgufOptimize.Tests.Logits;
 
 public class LogitsCliTests
 {
+    [Slow]
     [SkippableFact]
     public void Killed_runs_resume_to_a_file_identical_to_an_uninterrupted_run()
     {
@@ -51,6 +52,7 @@ public class LogitsCliTests
         return true;
     }
 
+    [Slow]
     [SkippableFact]
     public void H5py_reads_the_documented_layout()
     {
@@ -90,7 +92,8 @@ public class LogitsCliTests
         Assert.True(info.GetProperty("tail_zero").GetBoolean());
     }
 
-    [Theory]
+    [Slow]
+    [SkippableTheory]
     [InlineData("missing-model")]
     [InlineData("not-gguf")]
     [InlineData("truncated-model")]
@@ -103,7 +106,6 @@ public class LogitsCliTests
     [InlineData("bad-precision")]
     public void Bad_input_gives_one_error_line_exit_2_and_no_output(string scenario)
     {
-        Skip.If(SharedAssets.SharedRoot is null, "../shared is absent");
         using var tmp = new TempDir();
         string model = SharedAssets.AidreamsModel, data = tmp.File("data.txt"), output = tmp.File("out.h5");
         File.WriteAllText(data, "I dream of weights and gradients.");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GgufOptimize.Tests.Support;
 
 namespace GgufOptimize.Tests.Logits;
@@ -6,23 +5,14 @@ namespace GgufOptimize.Tests.Logits;
 /// <summary>A full disk, simulated with a small tmpfs (needs root to mount; skipped otherwise).</summary>
 public sealed class LogitsDiskFullTests : IDisposable
 {
-    private readonly string _mount = Directory.CreateTempSubdirectory("ggufopt-tmpfs-").FullName;
-    private bool _mounted;
+    private readonly SmallTmpfs _disk = new();
+    private string _mount => _disk.Path;
 
-    private bool Mount(string size)
-    {
-        var p = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size={size} tmpfs {_mount}") { RedirectStandardError = true, UseShellExecute = false })!;
-        p.WaitForExit();
-        _mounted = p.ExitCode == 0;
-        return _mounted;
-    }
+    private bool Mount(string size) => _disk.Mount(size);
 
-    public void Dispose()
-    {
-        if (_mounted) Process.Start("umount", _mount)!.WaitForExit();
-        Directory.Delete(_mount, recursive: true);
-    }
+    public void Dispose() => _disk.Dispose();
 
+    [Slow]
     [SkippableFact]
     public void A_full_disk_stops_with_one_error_line_and_the_same_command_resumes_once_space_is_freed()
     {

@@ -77,9 +77,9 @@ public class LogitsJobTests
         File.AppendAllText(data, " more text");
         var e = Assert.Throws<GgufOptimizeException>(() => LogitsJob.Run(Options(SharedAssets.AidreamsModel, data, output), NullProgress.Instance, default));
         Assert.Contains("dataset", e.Message);
-        Assert.Contains("--clobber", e.Message);
+        Assert.Contains("--overwrite", e.Message);
         var e2 = Assert.Throws<GgufOptimizeException>(() => LogitsJob.Run(Options(SharedAssets.AidreamsModel, data, output, context: 32) , NullProgress.Instance, default));
-        Assert.Contains("--clobber", e2.Message);
+        Assert.Contains("--overwrite", e2.Message);
         var clobbered = LogitsJob.Run(Options(SharedAssets.AidreamsModel, data, output) with { Clobber = true }, NullProgress.Instance, default);
         Assert.Equal(clobbered.TotalChunks, clobbered.ChunksComputed);
     }

@@ -6,7 +6,7 @@ namespace GgufOptimize.Tests.Metrics;
 public class BlockBootstrapTests
 {
     private static ChunkResult Chunk(int index, float[] kld) =>
-        new(index, kld, new float[kld.Length], new bool[kld.Length], new float[kld.Length], new float[kld.Length], 0);
+        new(index, Array.ConvertAll(kld, v => (double)v), new double[kld.Length], new bool[kld.Length], new double[kld.Length], new double[kld.Length], 0);
 
     /// <summary>KLD-like data: i.i.d. Exp(1) values scaled per chunk by a shared "difficulty" factor.</summary>
     private static List<ChunkResult> Exponential(int chunks, int tokens, int seed, double difficultySpread = 0.0)
@@ -29,7 +29,7 @@ public class BlockBootstrapTests
             var data = Enumerable.Range(0, chunks).Select(c =>
                 Enumerable.Range(0, random.Next(4)).Select(_ => (float)Math.Round(random.NextDouble() * 5, 1)).ToArray()).ToArray();
             var weights = Enumerable.Range(0, chunks).Select(_ => random.Next(4)).ToArray();
-            var pool = new PooledKld(data.Select(d => (ReadOnlyMemory<float>)d).ToArray());
+            var pool = new PooledKld(data.Select(d => (ReadOnlyMemory<double>)Array.ConvertAll(d, v => (double)v)).ToArray());
 
             var concatenated = data.SelectMany((d, c) => Enumerable.Repeat(d, weights[c]).SelectMany(x => x)).ToArray();
             double expected = concatenated.Length == 0 ? double.NaN : KldStatistics.Compute(Chunk(0, concatenated)).Score;
@@ -85,7 +85,7 @@ public class BlockBootstrapTests
     public void Paired_identical_inputs_give_an_interval_containing_zero()
     {
         var chunks = Exponential(50, 128, seed: 5, difficultySpread: 0.4);
-        var copy = chunks.Select(c => Chunk(c.ChunkIndex, (float[])c.Kld.Clone())).ToList();
+        var copy = chunks.Select(c => Chunk(c.ChunkIndex, Array.ConvertAll(c.Kld, v => (float)v))).ToList();
         var paired = BlockBootstrap.Paired(chunks, copy, new BootstrapOptions(Resamples: 400));
         Assert.Equal(0.0, paired.Difference);
         Assert.True(paired.DifferenceLower <= 0 && 0 <= paired.DifferenceUpper);
@@ -127,7 +127,7 @@ public class BlockBootstrapTests
         var a = Exponential(3, 8, seed: 7);
         var b = Exponential(4, 8, seed: 7);
         Assert.Throws<ArgumentException>(() => BlockBootstrap.Paired(a, b, new BootstrapOptions()));
-        var shifted = a.Select(c => Chunk(c.ChunkIndex + 1, c.Kld)).ToList();
+        var shifted = a.Select(c => Chunk(c.ChunkIndex + 1, Array.ConvertAll(c.Kld, v => (float)v))).ToList();
         Assert.Throws<ArgumentException>(() => BlockBootstrap.Paired(a, shifted, new BootstrapOptions()));
     }
 

@@ -30,10 +30,10 @@ public class ChunkScorerTests
         for (int j = 0; j < 8; j++)
         {
             var expected = LogitComparer.Compare(p.AsSpan(j * Vocab, Vocab), q.AsSpan(j * Vocab, Vocab), tokens[j + 1]);
-            Assert.Equal((float)expected.Kld, chunk.Kld[j]);
-            Assert.Equal((float)expected.LogProbBase, chunk.LogProbBase[j]);
-            Assert.Equal((float)expected.LogProbTarget, chunk.LogProbTarget[j]);
-            Assert.Equal((float)expected.DeltaP, chunk.DeltaP[j]);
+            Assert.Equal(expected.Kld, chunk.Kld[j]);
+            Assert.Equal(expected.LogProbBase, chunk.LogProbBase[j]);
+            Assert.Equal(expected.LogProbTarget, chunk.LogProbTarget[j]);
+            Assert.Equal(expected.DeltaP, chunk.DeltaP[j]);
             Assert.Equal(expected.SameTop, chunk.SameTop[j]);
             Assert.Equal(ReferenceKld.LogSoftmax(p.AsSpan(j * Vocab, Vocab))[tokens[j + 1]], chunk.LogProbBase[j], 1e-6);
         }
@@ -61,7 +61,7 @@ public class ChunkScorerTests
         Assert.Equal(2, chunk.NonFiniteRows);
         Assert.Equal(3, chunk.Count);
         Assert.Equal(new[] { clean.Kld[0], clean.Kld[1], clean.Kld[3] }, chunk.Kld);
-        Assert.All(chunk.Kld, v => Assert.True(float.IsFinite(v)));
+        Assert.All(chunk.Kld, v => Assert.True(double.IsFinite(v)));
 
         var other = ChunkScorer.Score(1, p, p, tokens, Vocab);
         var stats = KldStatistics.Compute([chunk, other]);

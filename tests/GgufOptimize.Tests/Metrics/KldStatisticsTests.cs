@@ -4,11 +4,16 @@ namespace GgufOptimize.Tests.Metrics;
 
 public class KldStatisticsTests
 {
-    private static ChunkResult Chunk(int index, float[] kld, float[]? logP = null, float[]? logQ = null, float[]? dp = null, bool[]? same = null, int nonFinite = 0)
+    private static ChunkResult Chunk(int index, double[] kld, double[]? logP = null, double[]? logQ = null, double[]? dp = null, bool[]? same = null, int nonFinite = 0)
     {
         int n = kld.Length;
-        return new ChunkResult(index, kld, dp ?? new float[n], same ?? new bool[n], logP ?? new float[n], logQ ?? new float[n], nonFinite);
+        return new ChunkResult(index, kld, dp ?? new double[n], same ?? new bool[n], logP ?? new double[n], logQ ?? new double[n], nonFinite);
     }
+
+    private static ChunkResult Chunk(int index, float[] kld, float[]? logP = null, float[]? logQ = null, float[]? dp = null, bool[]? same = null, int nonFinite = 0) =>
+        Chunk(index, Wide(kld), logP is null ? null : Wide(logP), logQ is null ? null : Wide(logQ), dp is null ? null : Wide(dp), same, nonFinite);
+
+    private static double[] Wide(float[] values) => Array.ConvertAll(values, v => (double)v);
 
     [Fact]
     public void Quantiles_equal_numpy_linear_on_hand_cases()

@@ -9,6 +9,7 @@ namespace GgufOptimize.Tests.Quantization;
 public class ImatrixEffectTests(ITestOutputHelper output)
 {
     /// <summary>The effect the whole method relies on: an imatrix from in-distribution text lowers the divergence from F32.</summary>
+    [Slow]
     [SkippableFact]
     public void Q4_0_with_an_imatrix_diverges_less_from_F32_on_unseen_text_than_without()
     {

@@ -107,7 +107,7 @@ public class QuantizeBadInputTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("file"), "x");
         var e = BadInput(() => ModelQuantizer.Run(Options(dir, "Q4_0") with { OutputDirectory = Path.Combine(dir.File("file"), "out") }, NullProgress.Instance));
-        Assert.Contains("--output-dir", e.Message);
+        Assert.Contains("--output", e.Message);
     }
 
     [SkippableFact]

@@ -37,6 +37,7 @@ public class QuantizeCliTests
         }
     }
 
+    [Slow]
     [SkippableFact]
     public void Bad_input_gives_one_error_line_and_exit_code_2()
     {

@@ -37,6 +37,7 @@ public class PythonLayoutTests
         print(json.dumps({"mean": a.mean(), "scores": [float(np.percentile(v, 50) ** (1/3) * (np.percentile(v, 99) + 4 * np.percentile(v, 95) + 5 * np.percentile(v, 90)) ** (2/3)) for v in allv]}))
         """;
 
+    [Slow]
     [SkippableFact]
     public void Python_tool_files_are_read_and_reported()
     {
@@ -68,6 +69,7 @@ public class PythonLayoutTests
         Assert.All(written.Images, i => Assert.True(new FileInfo(i).Length > 5000));
     }
 
+    [Slow]
     [SkippableFact]
     public void The_report_command_takes_python_files_and_refuses_non_comparisons()
     {

@@ -111,6 +111,7 @@ public class ReportTests
         Assert.Equal(5, data.ChunkScores.Count);
     }
 
+    [Slow]
     [SkippableFact]
     public void The_html_page_shows_every_plot_in_headless_chromium()
     {

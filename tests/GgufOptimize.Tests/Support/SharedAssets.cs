@@ -16,7 +16,7 @@ public static class SharedAssets
 
     public static string RequireRoot()
     {
-        Skip.If(SharedRoot is null, "../shared is absent: the real-model test is skipped (CI has it)");
+        Skip.If(SharedRoot is null, "needs ../shared (or GGUF_OPTIMIZE_SHARED) with models/aidreams260K-f32.gguf, which is absent here; CI has it");
         return SharedRoot!;
     }
 

@@ -20,6 +20,7 @@ public class SyntheticModelTests
         { 512, 128, 1, 2, 2, 256, "BF16" },
     };
 
+    [Slow]
     [Theory]
     [MemberData(nameof(Shapes))]
     public void Loads_and_runs_in_llama_cpp_with_peaked_but_not_one_hot_predictions(int vocab, int embd, int layers, int heads, int kvHeads, int ff, string type)

@@ -36,8 +36,10 @@ public static class ComparisonFixtures
             logP[i] = -1.5f - 0.01f * (i % 7);
             logQ[i] = logP[i] - kld[i];
         }
-        return new ChunkResult(index, kld, kld.Select(v => -v / 4).ToArray(), same, logP, logQ, 0);
+        return new ChunkResult(index, Wide(kld), kld.Select(v => (double)(-v / 4)).ToArray(), same, Wide(logP), Wide(logQ), 0);
     }
+
+    private static double[] Wide(float[] values) => Array.ConvertAll(values, v => (double)v);
 
     private static double Gaussian(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());

@@ -7,6 +7,7 @@ namespace GgufOptimize.Tests.Workflow;
 [Collection("engine-workflow")]
 public class DemoTests(ITestOutputHelper output)
 {
+    [Slow]
     [Fact]
     public void Demo_runs_the_loop_where_the_imatrix_visibly_matters()
     {

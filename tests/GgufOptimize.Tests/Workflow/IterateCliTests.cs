@@ -26,6 +26,7 @@ public class IterateCliTests(ITestOutputHelper output)
         return path;
     }
 
+    [Slow]
     [Fact]
     public void Killed_at_random_steps_the_same_command_finishes_with_the_uninterrupted_report()
     {
@@ -69,6 +70,7 @@ public class IterateCliTests(ITestOutputHelper output)
         Assert.Contains("0 step(s) run", again.Stdout);
     }
 
+    [Slow]
     [Fact]
     public void Options_override_the_plan_and_bad_plans_fail_in_one_line()
     {

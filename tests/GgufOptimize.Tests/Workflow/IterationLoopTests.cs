@@ -10,6 +10,7 @@ namespace GgufOptimize.Tests.Workflow;
 [Collection("engine-workflow")]
 public class IterationLoopTests(ITestOutputHelper output)
 {
+    [Slow]
     [Fact]
     public async Task The_loop_runs_stops_for_the_stated_reason_and_a_rerun_redoes_nothing()
     {
@@ -66,6 +67,7 @@ public class IterationLoopTests(ITestOutputHelper output)
         });
     }
 
+    [Slow]
     [Fact]
     public async Task Early_stopping_scores_every_comparison_on_the_chunks_the_first_one_needed()
     {
@@ -85,6 +87,7 @@ public class IterationLoopTests(ITestOutputHelper output)
         Assert.Contains(result.Notes, n => n.StartsWith("early stopping: the first comparison needed"));
     }
 
+    [Slow]
     [Fact]
     public async Task Subset_sizes_in_samples_are_nested_subsets_of_one_calibration_file()
     {

@@ -21,6 +21,7 @@ public class PlanCheckTests
         return e.Message;
     }
 
+    [Slow]
     [Fact]
     public async Task Missing_files_are_named()
     {

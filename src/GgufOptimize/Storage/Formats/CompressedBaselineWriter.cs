@@ -35,7 +35,7 @@ public sealed class CompressedBaselineWriter : IBaselineWriter
                 else why = "is compressed and lacks chunks of the requested range (compressed files are not extended; write an uncompressed file to add chunks)";
             }
             catch (GgufOptimizeException e) { why = $"is not a compressed baseline file of this tool ({e.Message})"; }
-            if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --clobber to replace it");
+            if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
             progress.Warn($"replacing '{path}' ({why})");
             File.Delete(path);
         }

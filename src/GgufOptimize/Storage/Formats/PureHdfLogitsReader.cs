@@ -1,6 +1,7 @@
 using GgufOptimize.Common;
 using GgufOptimize.Metrics;
 using GgufOptimize.Chunking;
+using GgufOptimize.Storage.Hdf5.Filters;
 using PureHDF;
 using PureHDF.Selections;
 using PureHDF.VOL.Native;
@@ -86,10 +87,41 @@ public sealed class PureHdfLogitsReader : ILogitsSource
         var index = file.LinkExists("chunk_index") ? file.Dataset("chunk_index").Read<long[]>() : Enumerable.Range(0, TotalChunks).Select(i => (long)i).ToArray();
         var freed = file.LinkExists("freed_chunks") ? ReadIntegers(file.Dataset("freed_chunks")) : [];
         (_slot, OverwrittenCount) = ResolveSlots(processed, index, freed, TotalChunks, slots);
+        ProbeFilters();
+    }
+
+    /// <summary>
+    /// Reads one value of the first stored chunk, so a filter we cannot decode is reported when the file is opened
+    /// (before any output exists), not in the middle of a comparison.
+    /// </summary>
+    private void ProbeFilters()
+    {
+        int first = Array.FindIndex(_slot, s => s >= 0);
+        if (first < 0 || _lengths[first] == 0) return;
+        var one = new HyperslabSelection(3, [(ulong)_slot[first], 0, 0], [1, 1, 1]);
+        ReadLogits(() =>
+        {
+            if (_halfStored) _logits.Read(new Half[1], fileSelection: one);
+            else _logits.Read(new float[1], fileSelection: one);
+        });
+    }
+
+    /// <summary>Runs a PureHDF read of the logits, turning a decoding failure (unknown filter, corrupt chunk) into one clear error.</summary>
+    private void ReadLogits(Action read)
+    {
+        try { read(); }
+        catch (Exception e) when (e is not GgufOptimizeException and not OutOfMemoryException)
+        {
+            // PureHDF wraps a filter's failure in "Filter pipeline failed."; the innermost message names the cause.
+            var cause = e;
+            while (cause.InnerException is not null) cause = cause.InnerException;
+            throw GgufOptimizeException.BadInput($"'{Path}': the logits dataset cannot be decoded ({cause.Message}); gguf-optimize reads the HDF5 filters gzip, lzf, shuffle, fletcher32, nbit and scale-offset (h5repack -f GZIP=4 rewrites a file with gzip)");
+        }
     }
 
     public static PureHdfLogitsReader Open(string path, PythonToolChunks? chunks = null)
     {
+        PureHdfFilters.EnsureRegistered();
         NativeFile file;
         try { file = H5File.OpenRead(path); }
         catch (Exception e) when (e is not GgufOptimizeException)
@@ -112,6 +144,7 @@ public sealed class PureHdfLogitsReader : ILogitsSource
     /// <summary>Ours (compressed) or the Python tool's, from the format attribute alone.</summary>
     public static StoredLogitsKind PeekKind(string path)
     {
+        PureHdfFilters.EnsureRegistered();
         try
         {
             using var file = H5File.OpenRead(path);
@@ -128,6 +161,7 @@ public sealed class PureHdfLogitsReader : ILogitsSource
     /// <summary>n_ctx of a file, read before the chunking that needs it is built.</summary>
     public static int ReadContextSize(string path)
     {
+        PureHdfFilters.EnsureRegistered();
         using var file = H5File.OpenRead(path);
         return (int)ReadInteger(file, "n_ctx");
     }
@@ -170,11 +204,13 @@ public sealed class PureHdfLogitsReader : ILogitsSource
         if (_halfStored)
         {
             if (_halfRows.Length != count) _halfRows = new Half[count];
-            _logits.Read(_halfRows, fileSelection: Selection(chunk));
+            var halfSelection = Selection(chunk);
+            ReadLogits(() => _logits.Read(_halfRows, fileSelection: halfSelection));
             return LogitRows.Of(_halfRows, VocabSize);
         }
         if (_rows.Length != count) _rows = new float[count];
-        _logits.Read(_rows, fileSelection: Selection(chunk));
+        var selection = Selection(chunk);
+        ReadLogits(() => _logits.Read(_rows, fileSelection: selection));
         return LogitRows.Of(_rows, VocabSize);
     }
 

@@ -101,7 +101,7 @@ public static class StoredBaselines
             StoredLogitsKind.Compact or StoredLogitsKind.LlamaCpp => throw GgufOptimizeException.BadInput(
                 $"'{path}' is a {(kind == StoredLogitsKind.Compact ? "compact" : "llama.cpp .kld")} baseline, which holds only log-probabilities of a baseline: a target must be a model (--target-model) or full logits"),
             StoredLogitsKind.PythonTool => throw GgufOptimizeException.BadInput(
-                $"'{path}' was written by llama-gguf-optimize and stores no tokens, so it cannot be matched to a baseline's chunks as a target: give it as --baseline-logits (with --dataset), or compare its model with --target-model"),
+                $"'{path}' was written by llama-gguf-optimize: its chunks follow another rule (BOS + n_ctx−2 text tokens + EOS) and it stores no tokens, so they cannot be proven to match the baseline's chunks; give it as --baseline-logits (with --dataset), or compare its model with --target-model"),
             _ => Target(OpenRows(path, new BaselineOpenContext())),
         };
     }

@@ -102,6 +102,7 @@ public class CompactFormatTests
         Assert.True(tight > 0, "the tail never mattered: the test would not notice a wrong bound");
     }
 
+    [Slow]
     [SkippableFact]
     public void A_compact_file_extends_to_more_chunks_and_h5py_reads_its_layout()
     {

@@ -9,6 +9,7 @@ namespace GgufOptimize.Tests.Storage.Formats;
 
 public class CompressedFormatTests
 {
+    [Slow]
     [SkippableTheory]
     [InlineData(32)]
     [InlineData(16)]

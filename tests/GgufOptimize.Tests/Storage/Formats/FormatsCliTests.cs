@@ -5,6 +5,7 @@ namespace GgufOptimize.Tests.Storage.Formats;
 public class FormatsCliTests
 {
     /// <summary>kill -9 at random moments, then a rerun: the final file equals an uninterrupted run's, byte for byte.</summary>
+    [Slow]
     [SkippableTheory]
     [InlineData("compact", "--tail-mass", "0.01")]
     [InlineData("llamacpp", "--batch-size", "8")]
@@ -45,6 +46,7 @@ public class FormatsCliTests
         Assert.Equal(File.ReadAllBytes(tmp.File("ref.out")), File.ReadAllBytes(output));
     }
 
+    [Slow]
     [SkippableTheory]
     [InlineData("bad-format", "--format")]
     [InlineData("tail-mass-zero", "--tail-mass")]
@@ -54,7 +56,7 @@ public class FormatsCliTests
     [InlineData("compact-gzip", "--compression")]
     public void Bad_format_options_give_one_error_line_exit_2_and_no_output(string scenario, string expect)
     {
-        Skip.If(SharedAssets.SharedRoot is null, "../shared is absent");
+        SharedAssets.RequireRoot();
         using var tmp = new TempDir();
         string data = tmp.File("data.txt"), output = tmp.File("out.h5");
         File.WriteAllText(data, File.ReadAllText(SharedAssets.AidreamsText)[..3000]);

@@ -12,6 +12,7 @@ namespace GgufOptimize.Tests.Storage.Formats;
 
 public class LlamaCppFormatTests
 {
+    [Slow]
     [SkippableFact]
     public void Our_kld_file_has_llama_cpps_layout_and_reads_back_to_the_exact_kld_within_its_quantization_error()
     {
@@ -119,9 +120,11 @@ public class LlamaCppFormatTests
         var r = KldJob.Run(new KldJobOptions { BaselineLogits = cut, TargetModel = SharedAssets.AidreamsModel, OutputFile = tmp.File("c.h5") }, NullProgress.Instance, default);
         Assert.Equal(2, r.Chunks.Count);
         Assert.Equal(again.TotalChunks - 2, r.MissingBaselineChunks.Count);
-        Assert.InRange(r.Overall.Average, 0, 1e-4);
+        // The same model: only the uint16 quantization remains, and it is not clamped at 0 (as in llama-perplexity).
+        Assert.InRange(Math.Abs(r.Overall.Average), 0, 1e-4);
     }
 
+    [Slow]
     [SkippableFact]
     public void A_kld_baseline_needs_a_target_model_and_its_own_dataset()
     {

@@ -69,6 +69,7 @@ public class PythonToolFormatTests
             # the last chunk is never generated
         """;
 
+    [Slow]
     [SkippableFact]
     public void Kld_reads_a_python_tool_file_with_a_reused_slot_a_freed_chunk_and_a_missing_one()
     {

@@ -62,6 +62,7 @@ public class Hdf5CorruptFileTests
         FuzzMetadata(path, pristine, metadataEnd, iterations: 400);
     }
 
+    [Slow]
     [SkippableFact]
     public void Random_byte_damage_in_an_h5py_file_without_checksums_never_escapes_as_anything_but_bad_input()
     {

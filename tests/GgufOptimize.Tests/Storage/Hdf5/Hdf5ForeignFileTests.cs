@@ -62,6 +62,7 @@ public class Hdf5ForeignFileTests
             Assert.Equal(i, reader.Elements<long>($"stats/c{i:D3}", 0, 1)[0]);
     }
 
+    [Slow]
     [SkippableTheory]
     [InlineData("f.create_dataset('x', data=np.zeros((4, 4), 'f4'), chunks=(2, 2))", "dataset /x is chunked")]
     [InlineData("f.create_dataset('x', data=np.zeros(100, 'f4'), compression='gzip')", "dataset /x is compressed")]

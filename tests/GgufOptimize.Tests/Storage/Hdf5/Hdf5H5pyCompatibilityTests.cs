@@ -9,6 +9,7 @@ namespace GgufOptimize.Tests.Storage.Hdf5;
 /// <summary>Files we write must read back in h5py (libhdf5) with exact shapes, dtypes and values.</summary>
 public class Hdf5H5pyCompatibilityTests
 {
+    [Slow]
     [SkippableFact]
     public void H5py_reads_shapes_dtypes_values_attributes_and_patched_flags()
     {
@@ -160,6 +161,7 @@ public class Hdf5H5pyCompatibilityTests
         Assert.Equal(19, attrs.GetProperty("attr19").GetProperty("v").GetInt64());
     }
 
+    [Slow]
     [SkippableFact]
     public void H5py_can_patch_our_file_in_place_and_we_read_the_patch()
     {

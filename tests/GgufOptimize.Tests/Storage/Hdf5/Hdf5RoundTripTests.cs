@@ -112,6 +112,7 @@ public class Hdf5RoundTripTests
         Assert.Equal(FailureKind.BadInput, Assert.Throws<GgufOptimizeException>(() => layout.Dataset("logits")).Kind);
     }
 
+    [Slow]
     [Fact]
     public void Large_dataset_written_in_random_chunk_order_from_several_threads_reads_back_exactly()
     {

@@ -95,7 +95,13 @@ public sealed class LlamaCppKldReader : IStoredBaseline
             throw new ArgumentException($"a llama.cpp chunk has {ContextSize} tokens × {n} logits; got {tokens.Length} tokens, {target.Count} × {target.VocabSize} logits");
         if (!HasChunk(chunk)) throw new ArgumentException($"'{Path}' lacks chunk {chunk}");
         int first = Math.Max(skipFirst, Layout.FirstPosition);
-        return PositionScorer.Score(chunk, first, ContextSize - 1, threads, n, (start, end, results, scratch) =>
+        int floored = 0;
+        for (int j = first; j < ContextSize - 1; j++)
+        {
+            long offset = Layout.RowOffset(chunk, j);
+            if (QuantizedLogProbComparer.IsFloored(_file.Span<float>(offset, 1)[0], _file.Span<ushort>(offset + 8, n), tokens[j + 1])) floored++;
+        }
+        var result = PositionScorer.Score(chunk, first, ContextSize - 1, threads, n, (start, end, results, scratch) =>
         {
             for (int j = start; j < end; j++)
             {
@@ -105,6 +111,7 @@ public sealed class LlamaCppKldReader : IStoredBaseline
                     target.Row(j, scratch), tokens[j + 1]);
             }
         });
+        return new ChunkResult(result.ChunkIndex, result.Kld, result.DeltaP, result.SameTop, result.LogProbBase, result.LogProbTarget, result.NonFiniteRows, floored);
     }
 
     public void Dispose() => _file.Dispose();

@@ -150,7 +150,7 @@ public sealed class LlamaCppKldWriter : IBaselineWriter
 
     private static void Refuse(string path, string why, bool clobber, IProgressSink progress)
     {
-        if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --clobber to replace it");
+        if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
         progress.Warn($"replacing '{path}' ({why})");
         File.Delete(path);
     }

@@ -1,0 +1,39 @@
+using GgufOptimize.Engine;
+
+namespace GgufOptimize.Cli.Infrastructure.Options;
+
+/// <summary>
+/// The shared option vocabulary of every command (docs/cli-conventions.md lists it). llama.cpp's spellings are
+/// accepted where they differ (-c/--ctx-size, -b, -ub, -t). To add an engine option (say --gpu-layers), add its
+/// spec here and its option to <see cref="EngineOptions"/>.
+/// </summary>
+internal static class OptionVocabulary
+{
+    public static readonly OptionSpec Model = new("--model", ["-m"], "The GGUF model") { SharedDescription = false };
+    public static readonly OptionSpec Dataset = new("--dataset", ["-d"], "UTF-8 text file") { SharedDescription = false };
+    public static readonly OptionSpec Output = new("--output", ["-o"], "Where the result is written") { SharedDescription = false };
+
+    public static readonly OptionSpec ContextSize = new("--context-size", ["-c", "--ctx-size"],
+        "Tokens per chunk; 0 = the model's training context (at most 4096 for logits and kld, 512 for imatrix)");
+    public static readonly OptionSpec BatchSize = new("--batch-size", ["-b"],
+        "Logical batch: tokens per llama_decode call (0 = the context size)");
+    public static readonly OptionSpec UBatchSize = new("--ubatch-size", ["-ub"],
+        "Physical batch: tokens per compute step inside a decode call (0 = the batch size)");
+    public static readonly OptionSpec Threads = new("--threads", ["-t"],
+        $"CPU threads (0 = the physical cores, here {Hardware.PhysicalCores})");
+
+    public static readonly OptionSpec FromChunk = new("--from-chunk", [], "First chunk of the dataset to process (0-based)");
+    public static readonly OptionSpec ToChunk = new("--to-chunk", [], "Stop before this chunk (default: the end of the dataset)");
+
+    public static readonly OptionSpec Overwrite = new("--overwrite", [],
+        "Replace an existing output even when it is finished or was made from other inputs (without it nothing finished is replaced)",
+        Legacy: ["--clobber"]);
+
+    public static readonly OptionSpec Json = new("--json", [],
+        "Print the result as JSON on stdout instead of text; --json FILE.json (or - for stdout) writes it to that file and prints the text as usual");
+
+    /// <summary>The specs commands share by name, for commands whose options are generated (iterate's plan keys).</summary>
+    public static readonly IReadOnlyDictionary<string, OptionSpec> ByName =
+        new[] { Model, Dataset, Output, ContextSize, BatchSize, UBatchSize, Threads, FromChunk, ToChunk, Overwrite, Json }
+            .ToDictionary(s => s.Name);
+}
