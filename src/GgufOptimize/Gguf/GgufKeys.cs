@@ -9,6 +9,12 @@ public static class GgufKeys
     public const string Alignment = "general.alignment";
     public const string QuantizationVersion = "general.quantization_version";
 
+    /// <summary>Provenance llama-quantize writes into a model quantized with an imatrix.</summary>
+    public const string ImatrixFile = "quantize.imatrix.file";
+    public const string ImatrixDataset = "quantize.imatrix.dataset";
+    public const string ImatrixEntries = "quantize.imatrix.entries_count";
+    public const string ImatrixChunks = "quantize.imatrix.chunks_count";
+
     public const string TokenizerModel = "tokenizer.ggml.model";
     public const string Tokens = "tokenizer.ggml.tokens";
     public const string Scores = "tokenizer.ggml.scores";

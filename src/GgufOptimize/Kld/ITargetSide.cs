@@ -1,4 +1,5 @@
 using GgufOptimize.Metrics;
+using GgufOptimize.Storage;
 
 namespace GgufOptimize.Kld;
 
@@ -10,6 +11,8 @@ internal interface ITargetSide : IDisposable
     string Identity { get; }
     /// <summary>Engine settings that can change the logits, when a model is run here (part of a result's identity); null for stored logits.</summary>
     string? EngineSettings { get; }
+    /// <summary>What the target is (type, imatrix, size), recorded in the comparison file for <c>report</c>.</summary>
+    TargetFacts Facts();
     /// <summary>Refuses a target that cannot be compared with <paramref name="baseline"/>, and prepares to run on its chunks.</summary>
     void Attach(IBaselineSide baseline, KldJobOptions options);
     /// <summary>The target's logits of chunk <paramref name="chunk"/>, made on (or checked against) <paramref name="tokens"/>.</summary>

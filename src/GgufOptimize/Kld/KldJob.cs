@@ -94,6 +94,8 @@ public static class KldJob
             Labels = o.Labels,
             FirstStoredPosition = inputs.Baseline.FirstStoredPosition,
             FlooredNextTokens = floored,
+            TargetFacts = inputs.Target.Facts(),
+            BaselineFacts = BaselineFacts.Of(inputs.Baseline.Header),
         };
         inputs.Baseline.Complete();
         KldOutputFile.Write(o.OutputFile, results, overall, provenance);

@@ -1,6 +1,8 @@
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
+using GgufOptimize.Gguf;
+using GgufOptimize.Storage;
 using GgufOptimize.Metrics;
 
 namespace GgufOptimize.Kld;
@@ -17,6 +19,23 @@ internal sealed class ModelTargetSide : ITargetSide
     public string Description => Path.GetFileName(_path);
     public string Identity => $"model {ModelIdentity.Of(_path).Sha256}";
     public string? EngineSettings => _evaluator?.EngineSettings;
+
+    /// <summary>From the model's GGUF header: <c>general.file_type</c>, the <c>quantize.imatrix.*</c> keys, size and bits per weight.</summary>
+    public TargetFacts Facts()
+    {
+        var facts = QuantizationFacts.Read(_path);
+        return new TargetFacts
+        {
+            Path = System.IO.Path.GetFullPath(_path),
+            Type = facts.Type,
+            Imatrix = facts.Imatrix is { } im ? System.IO.Path.GetFileName(im.File) : TargetFacts.NoImatrix,
+            ImatrixDataset = facts.Imatrix?.Dataset,
+            ImatrixChunks = facts.Imatrix?.Chunks,
+            Bytes = facts.FileBytes,
+            Parameters = facts.Parameters,
+            BitsPerWeight = facts.BitsPerWeight,
+        };
+    }
 
     private ModelTargetSide(string path, LlamaModel model)
     {

@@ -14,6 +14,8 @@ internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
     public string Identity => stored.Identity;
     public string? EngineSettings => null;
 
+    public TargetFacts Facts() => new() { Path = System.IO.Path.GetFullPath(_rows.Path), Model = stored.Header?.Model.FileName };
+
     public static StoredTargetSide Open(string path) => new(StoredBaselines.OpenTarget(path));
 
     public void Attach(IBaselineSide baseline, KldJobOptions options)

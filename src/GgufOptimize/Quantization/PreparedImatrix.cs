@@ -15,10 +15,10 @@ internal sealed record PreparedImatrix(string Path, IReadOnlyList<KeyValuePair<s
     /// <summary>The provenance keys llama-quantize writes into a model quantized with an imatrix.</summary>
     public IReadOnlyList<KeyValuePair<string, object>> Provenance()
     {
-        var keys = new List<KeyValuePair<string, object>> { new("quantize.imatrix.file", Path) };
-        if (Dataset is not null) keys.Add(new("quantize.imatrix.dataset", Dataset));
-        keys.Add(new("quantize.imatrix.entries_count", Values.Count));
-        if (ChunkCount > 0) keys.Add(new("quantize.imatrix.chunks_count", ChunkCount));
+        var keys = new List<KeyValuePair<string, object>> { new(GgufKeys.ImatrixFile, Path) };
+        if (Dataset is not null) keys.Add(new(GgufKeys.ImatrixDataset, Dataset));
+        keys.Add(new(GgufKeys.ImatrixEntries, Values.Count));
+        if (ChunkCount > 0) keys.Add(new(GgufKeys.ImatrixChunks, ChunkCount));
         return keys;
     }
 

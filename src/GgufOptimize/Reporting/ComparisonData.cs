@@ -12,12 +12,26 @@ public sealed record ComparisonData
     public required string Path { get; init; }
     /// <summary>File name without extension: how the comparison is named in tables and legends.</summary>
     public required string Label { get; init; }
-    /// <summary>Quantization type (from iterate's attributes, or guessed from the target's file name).</summary>
+    /// <summary>Quantization type: recorded by iterate or kld, read from the target's header, or found in a file name.</summary>
     public string? Type { get; init; }
+    /// <summary>Where <see cref="Type"/> comes from, in words.</summary>
+    public string? TypeSource { get; init; }
     public int? Iteration { get; init; }
-    /// <summary>"500 samples", "none" (no imatrix), or null when unknown.</summary>
+    /// <summary>"500 samples", "none" (no imatrix), "200 chunks (imatrix.gguf)", or null when unknown.</summary>
     public string? Calibration { get; init; }
+    /// <summary>Samples (iterate) or imatrix chunks (kld) behind the imatrix; 0 without one.</summary>
     public double? CalibrationSize { get; init; }
+    /// <summary>True: quantized with an imatrix; false: without one; null: nothing recorded tells.</summary>
+    public bool? UsesImatrix { get; init; }
+    /// <summary>How <see cref="UsesImatrix"/> is known, in words (the report says it when naming the reference step).</summary>
+    public string? ImatrixSource { get; init; }
+    /// <summary>What the comparison was measured against (baseline model and text); equal keys = same baseline.</summary>
+    public string? BaselineKey { get; init; }
+    /// <summary>The baseline as a person names it: model file (or baseline file) name.</summary>
+    public string? Baseline { get; init; }
+    /// <summary>File name of the evaluation text, when recorded.</summary>
+    public string? Dataset { get; init; }
+    public int? ContextSize { get; init; }
     public double? TargetBytes { get; init; }
     public double? BitsPerWeight { get; init; }
     public string? Target { get; init; }

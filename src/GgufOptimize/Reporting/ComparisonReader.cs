@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using GgufOptimize.Common;
+using GgufOptimize.Kld;
 using GgufOptimize.Metrics;
 using GgufOptimize.Storage;
 using PureHDF;
@@ -16,6 +18,8 @@ namespace GgufOptimize.Reporting;
 /// </summary>
 public static partial class ComparisonReader
 {
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
     public static ComparisonData Read(string path)
     {
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"comparison file '{path}' does not exist");
@@ -42,24 +46,99 @@ public static partial class ComparisonReader
         var overall = KldStatistics.Compute(chunks).ToDictionary();
         var p = contents.Provenance;
         var n = contents.Numbers;
+        string label = System.IO.Path.GetFileNameWithoutExtension(path);
         string? target = p.GetValueOrDefault("target");
-        var guessed = GuessFromTarget(target);
+        string? logitsModel = p.GetValueOrDefault(TargetFacts.ModelKey);
+        double? Number(string key) => n.TryGetValue(key, out var v) ? v : null;
+
+        // Files written before kld recorded the target: its header, if the model is still where it was.
+        bool needHeader = !p.ContainsKey(ComparisonLabels.TypeKey) && !p.ContainsKey(TargetFacts.ImatrixKey)
+            || !n.ContainsKey(TargetFacts.BitsPerWeightKey);
+        var header = needHeader ? TargetModelLookup.Find(path, p) : null;
+
+        var (type, typeSource) = p.GetValueOrDefault(ComparisonLabels.TypeKey) is { } it ? (it, "recorded by iterate")
+            : p.GetValueOrDefault(TargetFacts.TypeKey) is { } kt ? (kt, "general.file_type of the target model, recorded by kld")
+            : header?.Type is { } ht ? (ht, "general.file_type of the target model's header")
+            : TypeInName(logitsModel) is { } mt ? (mt, $"named in '{logitsModel}', the model the target logits came from")
+            : TypeInName(target) is { } tt ? (tt, $"named in the target's file name '{target}'")
+            : TypeInName(label) is { } lt ? (lt, "named in the comparison file's name")
+            : ((string?)null, (string?)null);
+
+        var imatrix = Imatrix(p, n, header, target, logitsModel);
         return new ComparisonData
         {
             Path = path,
-            Label = System.IO.Path.GetFileNameWithoutExtension(path),
-            Type = p.GetValueOrDefault(ComparisonLabels.TypeKey) ?? guessed.Type,
-            Iteration = n.TryGetValue(ComparisonLabels.IterationKey, out var it) ? (int)it : null,
-            Calibration = p.GetValueOrDefault(ComparisonLabels.CalibrationKey) ?? guessed.Calibration,
-            CalibrationSize = n.TryGetValue(ComparisonLabels.CalibrationSizeKey, out var cs) ? cs : null,
-            TargetBytes = n.TryGetValue(ComparisonLabels.TargetBytesKey, out var tb) ? tb : null,
-            BitsPerWeight = n.TryGetValue(ComparisonLabels.TargetBitsPerWeightKey, out var bpw) ? bpw : null,
+            Label = label,
+            Type = type,
+            TypeSource = typeSource,
+            Iteration = Number(ComparisonLabels.IterationKey) is { } iteration ? (int)iteration : null,
+            Calibration = imatrix.Label,
+            CalibrationSize = imatrix.Size,
+            UsesImatrix = imatrix.Uses,
+            ImatrixSource = imatrix.Source,
+            TargetBytes = Number(TargetFacts.BytesKey) ?? header?.FileBytes,
+            BitsPerWeight = Number(TargetFacts.BitsPerWeightKey) ?? (header is { } h && double.IsFinite(h.BitsPerWeight) ? h.BitsPerWeight : null),
             Target = target,
+            BaselineKey = BaselineKey(p, n),
+            Baseline = p.GetValueOrDefault(BaselineFacts.ModelKey) ?? p.GetValueOrDefault("baseline_file"),
+            Dataset = p.GetValueOrDefault(BaselineFacts.DatasetKey),
+            ContextSize = Number("n_ctx") is { } ctx ? (int)ctx : null,
             Overall = overall,
             ChunkScores = chunks.Select(c => (c.ChunkIndex, KldStatistics.Compute(c).Score)).ToList(),
             Chunks = chunks,
         };
     }
+
+    private sealed record ImatrixFacts(bool? Uses, string? Label, double? Size, string? Source);
+
+    /// <summary>Whether and with what the target was quantized with an imatrix, from the most direct record there is.</summary>
+    private static ImatrixFacts Imatrix(IReadOnlyDictionary<string, string> p, IReadOnlyDictionary<string, double> n, Gguf.QuantizationFacts? header,
+        string? target, string? logitsModel)
+    {
+        if (p.GetValueOrDefault(ComparisonLabels.CalibrationKey) is { } calibration)
+        {
+            double size = n.GetValueOrDefault(ComparisonLabels.CalibrationSizeKey);
+            bool uses = calibration != "none";
+            return new(uses, calibration, uses ? size : 0, "as recorded by iterate");
+        }
+        if (p.GetValueOrDefault(TargetFacts.ImatrixKey) is { } file)
+        {
+            if (file == TargetFacts.NoImatrix)
+                return new(false, "none", 0, "the target model's GGUF header has no quantize.imatrix keys (recorded by kld)");
+            double? chunks = n.TryGetValue(TargetFacts.ImatrixChunksKey, out var c) ? c : null;
+            return new(true, chunks is { } k ? $"{k.ToString(Inv)} chunks ({file})" : file, chunks, $"the target model's GGUF header names imatrix '{file}' (recorded by kld)");
+        }
+        if (header is not null)
+        {
+            if (header.Imatrix is not { } im) return new(false, "none", 0, "the target model's GGUF header (read now) has no quantize.imatrix keys");
+            string name = System.IO.Path.GetFileName(im.File);
+            return new(true, im.Chunks is { } k ? $"{k.ToString(Inv)} chunks ({name})" : name, im.Chunks, $"the target model's GGUF header (read now) names imatrix '{name}'");
+        }
+        foreach (var name in new[] { target, logitsModel })
+        {
+            var guess = GuessFromTarget(name);
+            if (guess.Type is null) continue;
+            return guess.Calibration == "none"
+                ? new(false, "none", 0, $"guessed: the file name '{name}' has no -imat- tag")
+                : new(true, guess.Calibration, FirstNumber(guess.Calibration), $"guessed from the -imat- tag of the file name '{name}'");
+        }
+        return new(null, null, null, null);
+    }
+
+    /// <summary>
+    /// The baseline model and evaluation text a comparison was measured against: the SHA-256 values in its baseline
+    /// identity (model and text, whichever way the baseline was given) and the context size.
+    /// </summary>
+    private static string? BaselineKey(IReadOnlyDictionary<string, string> p, IReadOnlyDictionary<string, double> n)
+    {
+        if (p.GetValueOrDefault("id_baseline") is not { } id) return null;
+        var hashes = Sha256Value().Matches(id).Select(m => m.Value).ToList();
+        string ctx = n.TryGetValue("n_ctx", out var c) ? c.ToString(Inv) : "?";
+        return hashes.Count > 0 ? $"{string.Join(" on ", hashes)}, n_ctx {ctx}" : id;
+    }
+
+    private static double? FirstNumber(string? text) =>
+        text is not null && Digits().Match(text) is { Success: true } m && double.TryParse(m.Value, NumberStyles.None, Inv, out var v) ? v : null;
 
     private static ComparisonData ReadPythonLayout(string path, NativeFile file)
     {
@@ -84,6 +163,7 @@ public static partial class ComparisonReader
             Path = path,
             Label = label,
             Type = TypeInName(label),
+            TypeSource = TypeInName(label) is null ? null : "named in the comparison file's name",
             Calibration = label,
             Overall = PythonOverall(file),
             ChunkScores = scores,
@@ -155,14 +235,21 @@ public static partial class ComparisonReader
     }
 
     /// <summary>A quantization type named in a file name such as <c>kld_Q4_K_M.h5</c>; null when none is.</summary>
-    private static string? TypeInName(string name)
+    private static string? TypeInName(string? name)
     {
+        if (name is null) return null;
         var m = TypeToken().Match(name);
         return m.Success ? m.Groups["type"].Value.ToUpperInvariant() : null;
     }
 
     [GeneratedRegex(@"(?:^|[-_.])(?<type>IQ\d_(?:XXS|XS|NL|S|M)|Q\d_K(?:_[SML])?|Q\d_[01]|TQ\d_0|BF16|F16|F32)(?=$|[-_.])", RegexOptions.IgnoreCase)]
     private static partial Regex TypeToken();
+
+    [GeneratedRegex("[0-9a-f]{64}")]
+    private static partial Regex Sha256Value();
+
+    [GeneratedRegex(@"\d+")]
+    private static partial Regex Digits();
 
     [GeneratedRegex(@"^chunk_(\d+)$")]
     private static partial Regex ChunkGroup();

@@ -25,23 +25,31 @@ public sealed record ReportRow
 }
 
 /// <summary>The rows of one type, which is best and why the growth of the calibration data stopped.</summary>
-public sealed record TypeSection(string Type, IReadOnlyList<ReportRow> Rows, BestChoice Best, string Verdict);
+/// <param name="Reference">Which row is the reference step (the first) and why, in words.</param>
+public sealed record TypeSection(string Type, IReadOnlyList<ReportRow> Rows, BestChoice Best, string Verdict, string Reference);
 
 /// <summary>
-/// The report over any set of comparison files: grouped by quantization type, ordered by iteration (calibration
-/// size), with the Score's interval and the paired change against the previous iteration, as the loop judged it.
+/// The report over any set of comparison files: grouped and ordered by <see cref="ComparisonOrder"/> (what the files
+/// record, never the order they were given in), with the Score's interval and the paired change against the previous
+/// step, as the loop judged it, and the conclusions in words.
 /// </summary>
 public sealed class IterationReport
 {
     public IReadOnlyList<TypeSection> Types { get; }
     public IReadOnlyList<string> Notes { get; }
+    /// <summary>The bottom line of every type and the explanation of anything surprising, one sentence each.</summary>
+    public IReadOnlyList<string> Conclusions { get; }
+    /// <summary>The baseline model and the evaluation text every comparison was measured against, in words.</summary>
+    public string Baseline { get; }
     public ReportOptions Options { get; }
 
-    private IterationReport(IReadOnlyList<TypeSection> types, IReadOnlyList<string> notes, ReportOptions options)
+    private IterationReport(IReadOnlyList<TypeSection> types, IReadOnlyList<string> notes, string baseline, ReportOptions options)
     {
         Types = types;
         Notes = notes;
+        Baseline = baseline;
         Options = options;
+        Conclusions = ReportConclusions.Of(types);
     }
 
     public IEnumerable<ReportRow> Rows => Types.SelectMany(t => t.Rows);
@@ -51,11 +59,9 @@ public sealed class IterationReport
         var notes = new List<string>();
         var stopping = new StoppingOptions(options.MinImprovement, options.Bootstrap);
         var sections = new List<TypeSection>();
-        foreach (var group in comparisons.GroupBy(c => c.Type ?? "unknown type"))
+        foreach (var (type, ordered) in ComparisonOrder.Arrange(comparisons))
         {
-            var ordered = group.Select((c, i) => (c, i))
-                .OrderBy(x => x.c.Iteration ?? int.MaxValue).ThenBy(x => x.c.CalibrationSize ?? double.MaxValue).ThenBy(x => x.i)
-                .Select(x => x.c).ToList();
+            var numbers = ComparisonOrder.Iterations(ordered);
             var rows = new List<ReportRow>();
             for (int i = 0; i < ordered.Count; i++)
             {
@@ -64,8 +70,8 @@ public sealed class IterationReport
                 rows.Add(new ReportRow
                 {
                     Data = c,
-                    Type = group.Key,
-                    Iteration = c.Iteration ?? i,
+                    Type = type,
+                    Iteration = numbers[i],
                     Calibration = c.Calibration ?? "?",
                     Interval = c.Chunks is { Count: > 0 } chunks ? BlockBootstrap.ScoreInterval(chunks, options.Bootstrap) : null,
                     VersusPrevious = previous?.Chunks is { Count: > 0 } a && c.Chunks is { Count: > 0 } b ? StoppingRule.Decide(a, b, stopping) : null,
@@ -73,11 +79,27 @@ public sealed class IterationReport
             }
             var best = ChooseBest(rows, options.Bootstrap);
             rows.First(r => r.Iteration == best.Iteration).IsBest = true;
-            sections.Add(new TypeSection(group.Key, rows, best, Verdict(rows)));
+            sections.Add(new TypeSection(type, rows, best, Verdict(rows), ComparisonOrder.Reference(type, ordered)));
         }
         if (comparisons.Any(c => c.FromPythonTool))
             notes.Add("files of llama-gguf-optimize hold statistics only: no Score intervals, paired changes or exact KLD distributions for them (their CDF is drawn through the stored percentiles)");
-        return new IterationReport(sections, notes, options);
+        return new IterationReport(sections, notes, DescribeBaseline(comparisons), options);
+    }
+
+    /// <summary>"model m.gguf, evaluation text wiki.txt (n_ctx 512, 40 chunks)", from what the files record.</summary>
+    private static string DescribeBaseline(IReadOnlyList<ComparisonData> comparisons)
+    {
+        static string Names(IEnumerable<string?> names, string unknown)
+        {
+            var known = names.OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+            return known.Count == 0 ? unknown : string.Join(", ", known);
+        }
+        string model = Names(comparisons.Select(c => c.Baseline), "not recorded");
+        string text = Names(comparisons.Select(c => c.Dataset), "not recorded");
+        var contexts = comparisons.Select(c => c.ContextSize).OfType<int>().Distinct().ToList();
+        int chunks = comparisons.Max(c => c.ChunkScores.Count);
+        string details = (contexts.Count == 1 ? $"chunks of {contexts[0]} tokens, " : "") + $"up to {chunks} chunks per comparison";
+        return $"baseline {model}; evaluation text {text} ({details})";
     }
 
     private static BestChoice ChooseBest(IReadOnlyList<ReportRow> rows, BootstrapOptions bootstrap)

@@ -15,9 +15,10 @@ public static class IterationReportWriter
     {
         if (comparisonFiles.Count == 0) throw GgufOptimizeException.BadInput("no comparison files to report on");
         var data = comparisonFiles.Select(ComparisonReader.Read).ToList();
+        // Built before the folder is made: a refused set of files (e.g. mixed baselines) leaves nothing behind.
+        var report = IterationReport.Build(data, options);
         OutputPaths.EnsureWritableFolder(folder, "report folder");
         using var claim = OutputLock.Acquire(folder, "--output");
-        var report = IterationReport.Build(data, options);
         var plots = ReportPlots.Render(report, folder);
         RemoveStalePlots(folder, plots);
         string md = Path.Combine(folder, "report.md"), json = Path.Combine(folder, "report.json"), csv = Path.Combine(folder, "report.csv"), html = Path.Combine(folder, "report.html");

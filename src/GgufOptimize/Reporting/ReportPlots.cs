@@ -60,18 +60,34 @@ public static class ReportPlots
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(labels.Keys.Select(k => (double)k).ToArray(), labels.Values.ToArray());
         plot.Axes.Margins(0.08, 0.12);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
         return Save(plot, folder, "score_vs_calibration.png", "Score vs calibration size",
             "Composite Score of each type at each calibration size, with its bootstrap interval; the circled point is the chosen (best) iteration.");
     }
 
+    /// <summary>Beyond this many chunks grouped bars become slivers: each step is drawn as a line instead.</summary>
+    public const int MaxChunksAsBars = 40;
+
     private static PlotImage ChunkScores(TypeSection t, string folder)
     {
         var plot = NewPlot($"Composite Metrics by Chunk — {t.Type}", "chunk", "composite score");
+        var chunkIds = t.Rows.SelectMany(r => r.Data.ChunkScores.Select(c => c.Chunk)).Distinct().Order().ToList();
+        bool asLines = chunkIds.Count > MaxChunksAsBars;
+        if (asLines) ChunkLines(plot, t);
+        else ChunkBars(plot, t, chunkIds);
+        plot.Axes.Margins(bottom: 0);
+        plot.ShowLegend(Edge.Right);
+        string how = asLines
+            ? $"one line per step ({chunkIds.Count} chunks are too many for bars)"
+            : "one bar per step";
+        return Save(plot, folder, $"chunks_{Safe(t.Type)}.png", $"Composite score by chunk — {t.Type}",
+            $"Composite score of every evaluation chunk, {how}: where a step helps or hurts, and how much the chunks vary.");
+    }
+
+    private static void ChunkBars(Plot plot, TypeSection t, IReadOnlyList<int> chunkIds)
+    {
         int series = t.Rows.Count;
         double width = 0.8 / series;
-        var legend = new List<LegendItem>();
-        var chunkIds = t.Rows.SelectMany(r => r.Data.ChunkScores.Select(c => c.Chunk)).Distinct().Order().ToList();
         var position = chunkIds.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (double)x.i);
         for (int s = 0; s < series; s++)
         {
@@ -86,16 +102,28 @@ public static class ReportPlots
                 LineWidth = 0,
             }).ToArray();
             plot.Add.Bars(bars);
-            legend.Add(new LegendItem { LabelText = $"{row.Iteration}: {row.Calibration}", FillColor = color });
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = StepName(row), FillColor = color });
         }
         int step = Math.Max(1, chunkIds.Count / 20);
         var ticks = chunkIds.Select((c, i) => (c, i)).Where(x => x.i % step == 0).ToList();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.Select(x => (double)x.i).ToArray(), ticks.Select(x => x.c.ToString(Inv)).ToArray());
-        plot.Axes.Margins(bottom: 0);
-        plot.ShowLegend(legend, Alignment.UpperRight);
-        return Save(plot, folder, $"chunks_{Safe(t.Type)}.png", $"Composite score by chunk — {t.Type}",
-            "Composite score of every evaluation chunk, one bar per iteration: where a step helps or hurts, and how much the chunks vary.");
     }
+
+    private static void ChunkLines(Plot plot, TypeSection t)
+    {
+        for (int s = 0; s < t.Rows.Count; s++)
+        {
+            var row = t.Rows[s];
+            var points = row.Data.ChunkScores.Where(c => double.IsFinite(c.Score)).ToList();
+            var line = plot.Add.Scatter(points.Select(c => (double)c.Chunk).ToArray(), points.Select(c => c.Score).ToArray(), Palette.GetColor(s));
+            line.LineWidth = 1.5f;
+            line.MarkerSize = points.Count > 200 ? 0 : 3;
+            line.LegendText = StepName(row);
+        }
+    }
+
+    /// <summary>How a step is named in legends: its iteration and calibration.</summary>
+    private static string StepName(ReportRow row) => $"{row.Iteration}: {row.Calibration}";
 
     private static PlotImage KldDistribution(TypeSection t, string folder)
     {
@@ -108,7 +136,7 @@ public static class ReportPlots
             if (xs.Length == 0) continue;
             var line = plot.Add.ScatterLine(xs, ys, Palette.GetColor(s));
             line.LineWidth = 2;
-            line.LegendText = $"{row.Iteration}: {row.Calibration}" + (row.Data.Chunks is null ? " (from percentiles)" : "");
+            line.LegendText = StepName(row) + (row.Data.Chunks is null ? " (from percentiles)" : "");
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
@@ -117,7 +145,7 @@ public static class ReportPlots
             LabelFormatter = v => "1e" + v.ToString("0", Inv),
         };
         plot.Axes.SetLimitsY(0, 1);
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Right);
         return Save(plot, folder, $"kld_cdf_{Safe(t.Type)}.png", $"KLD distribution — {t.Type}",
             $"Cumulative distribution of the per-token KL-divergence of each iteration (x = log10 of KLD, values below {floor:0e0} drawn at {floor:0e0}); further left is better.");
     }
@@ -149,7 +177,7 @@ public static class ReportPlots
             }
         }
         plot.Axes.Margins(0.2, 0.15);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
         return Save(plot, folder, "score_vs_bpw.png", "Score vs bits per weight",
             "Every comparison by its file's bits per weight; circled: each type's chosen iteration. Lower and further left is a better trade.");
     }

@@ -20,22 +20,44 @@ public static class ReportTables
     public static string Markdown(IterationReport report)
     {
         var sb = new StringBuilder();
+        sb.AppendLine($"Measured against the {report.Baseline}.");
+        sb.AppendLine();
         sb.Append("| ").AppendJoin(" | ", Header).AppendLine(" |");
         sb.Append('|').AppendJoin("", Header.Select(h => h is "Type" or "Calibration" or "Best" ? "---|" : "---:|")).AppendLine();
         foreach (var row in report.Rows)
             sb.Append("| ").AppendJoin(" | ", Cells(row)).AppendLine(" |");
         sb.AppendLine();
-        double confidence = report.Options.Bootstrap.Confidence;
         foreach (var t in report.Types)
         {
             var best = t.Rows.First(r => r.IsBest);
             sb.AppendLine($"- **{t.Type}**: best is iteration {best.Iteration} ({best.Calibration}), {t.Best.Reason}; {t.Verdict}.");
+            sb.AppendLine($"  {t.Reference}");
         }
         sb.AppendLine();
-        sb.AppendLine($"Score = Median^(1/3)·(KLD_99 + 4·KLD_95 + 5·KLD_90)^(2/3), lower is better; intervals are {confidence.ToString("P0", Inv)} chunk-block bootstrap "
-            + $"({report.Options.Bootstrap.Resamples} resamples); 'vs previous' is the paired relative change of the Score (✔ significant, n.s. not).");
+        sb.AppendLine("Conclusion:");
+        foreach (var c in report.Conclusions) sb.AppendLine($"- {c}");
+        sb.AppendLine();
+        foreach (var (term, meaning) in Definitions(report)) sb.AppendLine($"{term}: {meaning}.  ");
         foreach (var note in report.Notes) sb.AppendLine($"Note: {note}.");
         return sb.ToString();
+    }
+
+    /// <summary>What the Score, the columns and the marks of the table mean (Markdown and HTML show the same words).</summary>
+    public static IReadOnlyList<(string Term, string Meaning)> Definitions(IterationReport report)
+    {
+        string confidence = report.Options.Bootstrap.Confidence.ToString("P0", Inv);
+        return
+        [
+            ("Score", "Median^(1/3)·(KLD_99 + 4·KLD_95 + 5·KLD_90)^(2/3) of the per-token KL-divergence between the baseline's and the quantized model's "
+                + "next-token distributions — the typical divergence weighted with the bad tails; lower is better, 0 = identical"),
+            ("[CI]", $"{confidence} interval of the Score from a chunk-block bootstrap ({report.Options.Bootstrap.Resamples.ToString(Inv)} resamples)"),
+            ("vs previous", $"paired relative change of the Score against the row above, on the same tokens, with its {confidence} interval; "
+                + "✔ = significant (the interval excludes 0), n.s. = not significant"),
+            ("Best (✓)", "the chosen step of its type: the lowest Score, or an earlier step that is not significantly worse"),
+            ("PPL ratio", "perplexity of the quantized model divided by the baseline's on the evaluation text; 1 = same"),
+            ("Same top p", "share of tokens where both models rank the same token first"),
+            ("Size, BPW", "file size of the quantized model and its tensor bits per weight"),
+        ];
     }
 
     /// <summary>The cells of one row, in <see cref="Header"/> order.</summary>
@@ -70,6 +92,7 @@ public static class ReportTables
                     ["iteration"] = row.Iteration,
                     ["calibration"] = row.Calibration,
                     ["calibration_size"] = d.CalibrationSize is { } cs ? Number(cs) : null,
+                    ["imatrix"] = d.UsesImatrix,
                     ["score"] = Number(d.Score),
                     ["score_lower"] = row.Interval is { } ci ? Number(ci.Lower) : null,
                     ["score_upper"] = row.Interval is { } cu ? Number(cu.Upper) : null,
@@ -100,13 +123,18 @@ public static class ReportTables
                 ["lowest_score_iteration"] = t.Best.LowestScoreIteration,
                 ["best_reason"] = t.Best.Reason,
                 ["verdict"] = t.Verdict,
+                ["reference"] = t.Reference,
                 ["iterations"] = rows,
             });
         }
         var notes = new JsonArray();
         foreach (var n in report.Notes) notes.Add(n);
+        var conclusions = new JsonArray();
+        foreach (var c in report.Conclusions) conclusions.Add(c);
         return new JsonObject
         {
+            ["baseline"] = report.Baseline,
+            ["conclusions"] = conclusions,
             ["confidence"] = report.Options.Bootstrap.Confidence,
             ["resamples"] = report.Options.Bootstrap.Resamples,
             ["min_improvement"] = report.Options.MinImprovement,

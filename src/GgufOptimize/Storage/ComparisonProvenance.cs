@@ -31,7 +31,7 @@ public sealed record ComparisonInputs(string Baseline, string Target, int SkipFi
 /// <summary>How a comparison ended under <c>--early-stopping</c>.</summary>
 public sealed record EarlyStoppingRecord(double Confidence, double MarginOfError, int? StoppedAfterChunks, double? Lower, double? Upper);
 
-/// <summary>Where <c>iterate</c> places a comparison (type, iteration, calibration) and the target's size, for <c>report</c>.</summary>
+/// <summary>Where <c>iterate</c> places a comparison (type, iteration, calibration), for <c>report</c>.</summary>
 public sealed record ComparisonLabels
 {
     public const string TypeKey = "iterate_type";
@@ -39,26 +39,83 @@ public sealed record ComparisonLabels
     public const string CalibrationKey = "iterate_calibration";
     public const string CalibrationSizeKey = "iterate_calibration_size";
     public const string CalibrationTokensKey = "iterate_calibration_tokens";
-    public const string TargetBytesKey = "target_bytes";
-    public const string TargetParametersKey = "target_parameters";
-    public const string TargetBitsPerWeightKey = "target_bits_per_weight";
 
     public required string Type { get; init; }
     public required string Calibration { get; init; }
     public int Iteration { get; init; }
     public double CalibrationSize { get; init; }
     public double CalibrationTokens { get; init; }
-    public double TargetBytes { get; init; }
-    public double TargetParameters { get; init; }
-    public double TargetBitsPerWeight { get; init; }
 
     public IEnumerable<KeyValuePair<string, string>> Text() => [new(TypeKey, Type), new(CalibrationKey, Calibration)];
 
     public IEnumerable<KeyValuePair<string, double>> Numbers() =>
-    [
-        new(IterationKey, Iteration), new(CalibrationSizeKey, CalibrationSize), new(CalibrationTokensKey, CalibrationTokens),
-        new(TargetBytesKey, TargetBytes), new(TargetParametersKey, TargetParameters), new(TargetBitsPerWeightKey, TargetBitsPerWeight),
-    ];
+        [new(IterationKey, Iteration), new(CalibrationSizeKey, CalibrationSize), new(CalibrationTokensKey, CalibrationTokens)];
+}
+
+/// <summary>
+/// What the target of a comparison is, so that <c>report</c> can place and size it from the file alone: for a model,
+/// from its GGUF header (type, the imatrix it was quantized with or none, size, bits per weight); for stored logits,
+/// the model they were computed with when their header says.
+/// </summary>
+public sealed record TargetFacts
+{
+    public const string PathKey = "target_path";
+    public const string TypeKey = "target_type";
+    public const string ImatrixKey = "target_imatrix";
+    public const string ImatrixDatasetKey = "target_imatrix_dataset";
+    public const string ImatrixChunksKey = "target_imatrix_chunks";
+    public const string ModelKey = "target_model";
+    public const string BytesKey = "target_bytes";
+    public const string ParametersKey = "target_parameters";
+    public const string BitsPerWeightKey = "target_bits_per_weight";
+    /// <summary>The value of <see cref="ImatrixKey"/> for a model quantized without an imatrix.</summary>
+    public const string NoImatrix = "none";
+
+    /// <summary>Full path of the target model or logits when compared.</summary>
+    public required string Path { get; init; }
+    /// <summary>Quantization type from <c>general.file_type</c>.</summary>
+    public string? Type { get; init; }
+    /// <summary>File name of the imatrix, <see cref="NoImatrix"/>, or null when not known (stored logits).</summary>
+    public string? Imatrix { get; init; }
+    public string? ImatrixDataset { get; init; }
+    public long? ImatrixChunks { get; init; }
+    /// <summary>For stored logits: the model file they came from.</summary>
+    public string? Model { get; init; }
+    public long? Bytes { get; init; }
+    public long? Parameters { get; init; }
+    public double? BitsPerWeight { get; init; }
+
+    public IEnumerable<KeyValuePair<string, string>> Text()
+    {
+        yield return new(PathKey, Path);
+        if (Type is not null) yield return new(TypeKey, Type);
+        if (Imatrix is not null) yield return new(ImatrixKey, Imatrix);
+        if (ImatrixDataset is not null) yield return new(ImatrixDatasetKey, ImatrixDataset);
+        if (Model is not null) yield return new(ModelKey, Model);
+    }
+
+    public IEnumerable<KeyValuePair<string, double>> Numbers()
+    {
+        if (ImatrixChunks is { } c) yield return new(ImatrixChunksKey, c);
+        if (Bytes is { } b) yield return new(BytesKey, b);
+        if (Parameters is { } p) yield return new(ParametersKey, p);
+        if (BitsPerWeight is { } bpw && double.IsFinite(bpw)) yield return new(BitsPerWeightKey, bpw);
+    }
+}
+
+/// <summary>The baseline's model and evaluation text, recorded when the baseline has a header (ours, or a model run here).</summary>
+public sealed record BaselineFacts(string Model, string ModelSha256, string Dataset, string DatasetSha256)
+{
+    public const string ModelKey = "baseline_model";
+    public const string ModelSha256Key = "baseline_model_sha256";
+    public const string DatasetKey = "dataset";
+    public const string DatasetSha256Key = "dataset_sha256";
+
+    public static BaselineFacts? Of(BaselineHeader? header) =>
+        header is null ? null : new(header.Model.FileName, header.Model.Sha256, header.DatasetFile, header.DatasetSha256);
+
+    public IEnumerable<KeyValuePair<string, string>> Text() =>
+        [new(ModelKey, Model), new(ModelSha256Key, ModelSha256), new(DatasetKey, Dataset), new(DatasetSha256Key, DatasetSha256)];
 }
 
 /// <summary>
@@ -87,6 +144,9 @@ public sealed record ComparisonProvenance
     /// <summary>Statistics that use the baseline's log P(next), wrong for a token whose stored log-probability is a floor.</summary>
     public const string FloorAffected = "PPL_base, PPL_ratio, Mean_ln_PPL_ratio, Mean_ln_PPL_ratio_SE, Cor_ln_PPL, RMS_dp, RMS_dp_SE";
 
+    public TargetFacts? TargetFacts { get; init; }
+    public BaselineFacts? BaselineFacts { get; init; }
+
     public int SkipFirst => Inputs.SkipFirst;
 
     public int FirstScoredPosition => Math.Max(SkipFirst, FirstStoredPosition);
@@ -108,6 +168,10 @@ public sealed record ComparisonProvenance
         yield return new("floor_affected_statistics", FlooredNextTokens > 0 ? FloorAffected : "");
         if (Labels is not null)
             foreach (var pair in Labels.Text()) yield return pair;
+        if (TargetFacts is not null)
+            foreach (var pair in TargetFacts.Text()) yield return pair;
+        if (BaselineFacts is not null)
+            foreach (var pair in BaselineFacts.Text()) yield return pair;
     }
 
     public IEnumerable<KeyValuePair<string, double>> Numbers()
@@ -134,5 +198,7 @@ public sealed record ComparisonProvenance
         }
         if (Labels is not null)
             foreach (var pair in Labels.Numbers()) yield return pair;
+        if (TargetFacts is not null)
+            foreach (var pair in TargetFacts.Numbers()) yield return pair;
     }
 }

@@ -219,7 +219,6 @@ public static class IterationLoop
             {
                 Directory.CreateDirectory(state.FullPath("cmp"));
                 string path = state.FullPath(file);
-                var gguf = GgufFile.Read(quantized);
                 KldJob.Run(new KldJobOptions
                 {
                     BaselineLogits = baseline, TargetModel = quantized, OutputFile = path, ToChunk = toChunk, SkipFirst = _p.SkipFirst,
@@ -232,9 +231,6 @@ public static class IterationLoop
                         Iteration = k,
                         CalibrationSize = subset?.Size ?? 0,
                         CalibrationTokens = subset?.TextTokens ?? 0,
-                        TargetBytes = new FileInfo(quantized).Length,
-                        TargetParameters = gguf.ParameterCount,
-                        TargetBitsPerWeight = 8.0 * gguf.TensorDataBytes / gguf.ParameterCount,
                     },
                 }, progress, ct);
                 return null;

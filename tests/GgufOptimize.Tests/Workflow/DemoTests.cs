@@ -27,7 +27,18 @@ public class DemoTests(ITestOutputHelper output)
             Assert.True(first.GetProperty("significant").GetBoolean());
             Assert.True(first.GetProperty("relative_change").GetDouble() < -0.05, type.GetProperty("type").GetString());
             Assert.True(type.GetProperty("best_iteration").GetInt32() >= 1);
+
+            // The conclusion states the bottom line, with the change computed from the report's own Scores.
+            var iterations = type.GetProperty("iterations").EnumerateArray().ToList();
+            var best = iterations.Single(i => i.GetProperty("best").GetBoolean());
+            double change = best.GetProperty("score").GetDouble() / iterations[0].GetProperty("score").GetDouble() - 1;
+            Assert.Contains($"With an imatrix from {best.GetProperty("calibration").GetString()}, {type.GetProperty("type").GetString()}'s Score is "
+                + $"{GgufOptimize.Reporting.ReportConclusions.Percent(change)} lower than without", run.Stdout);
+            // A PPL ratio below 1 is explained where it occurs.
+            if (iterations.Any(i => i.GetProperty("statistics").GetProperty("PPL_ratio").GetDouble() < 1))
+                Assert.Matches($"{type.GetProperty("type").GetString()} [^\n]*PPL ratios? below 1[^\n]*: the quantized model happens to give this text's actual next tokens more probability", run.Stdout);
         }
+        Assert.Contains("Conclusion:", run.Stdout);
 
         // Without --workdir only the report is kept.
         var temp = CliProcess.Run(TimeSpan.FromMinutes(10), "demo", "--threads", "1", "-q");

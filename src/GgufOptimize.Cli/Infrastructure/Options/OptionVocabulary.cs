@@ -20,7 +20,7 @@ internal static class OptionVocabulary
     public static readonly OptionSpec UBatchSize = new("--ubatch-size", ["-ub"],
         "Physical batch: tokens per compute step inside a decode call (0 = the batch size)");
     public static readonly OptionSpec Threads = new("--threads", ["-t"],
-        $"CPU threads (0 = the physical cores, here {Hardware.PhysicalCores})");
+        $"CPU threads (0 = automatic: a model runs on one per {Hardware.ParametersPerThread / 1_000_000} M weights, at most the {Hardware.PhysicalCores} physical cores here; quantize uses all of them)");
 
     public static readonly OptionSpec FromChunk = new("--from-chunk", [], "First chunk of the dataset to process (0-based)");
     public static readonly OptionSpec ToChunk = new("--to-chunk", [], "Stop before this chunk (default: the end of the dataset)");
