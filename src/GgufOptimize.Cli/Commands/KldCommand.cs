@@ -22,10 +22,10 @@ internal static class KldCommand
         var range = new ChunkRange();
         var overwrite = SharedOptions.Overwrite();
         var skipFirst = new Option<int>("--skip-first") { Description = "Score only positions >= N of each chunk (llama-perplexity scores the second half)", DefaultValueFactory = _ => 0 };
-        var early = new Option<bool>("--early-stopping") { Description = "Stop when the bootstrap interval of the overall Score is within --margin-of-error" };
+        var early = new Option<bool>("--early-stopping") { Description = "Compare chunks in seeded random order and stop once the Score of the whole range is known to within --margin-of-error at --confidence" };
         var confidence = new Option<double>("--confidence") { Description = "Confidence of the early-stopping interval", DefaultValueFactory = _ => 0.95 };
         var margin = new Option<double>("--margin-of-error") { Description = "Relative half-width of the Score interval that stops the run", DefaultValueFactory = _ => 0.05 };
-        var minChunks = new Option<int>("--min-chunks") { Description = "Chunks compared before early stopping may stop", DefaultValueFactory = _ => 8 };
+        var minChunks = new Option<int>("--min-chunks") { Description = "Chunks compared (in seeded random order) before early stopping first looks", DefaultValueFactory = _ => GgufOptimize.Metrics.EarlyStoppingOptions.DefaultMinChunks };
         var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples for the early-stopping interval", DefaultValueFactory = _ => 1000 };
         var engine = EngineOptions.Evaluation();
 

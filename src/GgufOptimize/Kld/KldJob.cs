@@ -28,20 +28,24 @@ public static class KldJob
         var store = KldChunkStore.Open(o.OutputFile, identity, o.Clobber, progress);
         var bootstrap = new BootstrapOptions(o.Resamples, o.Confidence, o.Seed, Hardware.PhysicalCores);
 
-        var results = new List<ChunkResult>();
+        var available = new List<int>();
         var missing = new List<int>();
-        int computed = 0, fromDisk = 0;
-        ScoreInterval? interval = null;
-        int? stoppedAfter = null;
-        progress.Start("kld", to - from);
         for (int c = from; c < to; c++)
+            (inputs.Baseline.HasChunk(c) ? available : missing).Add(c);
+        // Early stopping visits the range in a seeded random order, so every prefix is a random sample of it; a
+        // comparison limited to a sample takes the same order's first chunks (the ones an early-stopped run used).
+        bool randomOrder = o.EarlyStopping || o.SampleChunks is not null;
+        var visit = randomOrder ? ChunkOrder.Shuffled(available, o.Seed) : available.ToArray();
+        if (o.SampleChunks is int sample && sample < visit.Length) visit = visit[..sample];
+        var rule = o.EarlyStopping ? new EarlyStoppingRule(available.Count, new EarlyStoppingOptions(o.MarginOfError, o.MinChunks, bootstrap)) : null;
+
+        var results = new List<ChunkResult>();
+        int computed = 0, fromDisk = 0;
+        StoppingLook? look = null;
+        progress.Start("kld", visit.Length);
+        foreach (int c in visit)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!inputs.Baseline.HasChunk(c))
-            {
-                missing.Add(c);
-                continue;
-            }
             var result = reused.GetValueOrDefault(c) ?? store.TryLoad(c);
             if (result is null)
             {
@@ -50,30 +54,28 @@ public static class KldJob
                 computed++;
                 if (result.NonFiniteRows > 0)
                     progress.Warn($"chunk {c}: {result.NonFiniteRows} positions with NaN/Inf target logits were excluded");
-                progress.Report(c - from + 1, result.Count + 1 + o.SkipFirst);
+                progress.Report(results.Count + 1, result.Count + 1 + o.SkipFirst);
             }
             else
             {
                 fromDisk++;
-                progress.Report(c - from + 1);
+                progress.Report(results.Count + 1);
             }
             results.Add(result);
 
-            if (o.EarlyStopping && results.Count >= o.MinChunks)
+            if (rule is not null && rule.LookAt(results.Count) > 0)
             {
-                interval = BlockBootstrap.ScoreInterval(results, bootstrap);
-                if (interval.IsWithinMargin(o.MarginOfError))
-                {
-                    stoppedAfter = results.Count;
-                    break;
-                }
+                look = rule.Evaluate(results.Select(r => (ReadOnlyMemory<double>)r.Kld).ToArray());
+                if (look.Stop) break;
             }
         }
         progress.Finish();
         if (missing.Count > 0)
-            progress.Warn($"the baseline lacks {missing.Count} chunk(s) of the range {from}..{to - 1} (first: {missing[0]}); compared the {results.Count} chunk(s) it has");
+            progress.Warn($"the baseline lacks {missing.Count} chunk(s) of the range {from}..{to - 1} (first: {missing[0]}); compared the {available.Count} chunk(s) it has");
         if (results.Count == 0)
             throw GgufOptimizeException.BadInput($"nothing to compare: the baseline has none of the chunks {from}..{to - 1}");
+        results.Sort((a, b) => a.ChunkIndex.CompareTo(b.ChunkIndex));
+        var early = EarlyStoppingSummary.Of(o, rule, look, results, available.Count, randomOrder);
 
         var overall = KldStatistics.Compute(results);
         long floored = results.Sum(c => (long)c.FlooredNextTokens);
@@ -90,7 +92,7 @@ public static class KldJob
             FromChunk = from,
             ToChunk = to,
             ChunksCompared = results.Count,
-            EarlyStopping = o.EarlyStopping ? new EarlyStoppingRecord(o.Confidence, o.MarginOfError, stoppedAfter, interval?.Lower, interval?.Upper) : null,
+            EarlyStopping = early,
             Labels = o.Labels,
             FirstStoredPosition = inputs.Baseline.FirstStoredPosition,
             FlooredNextTokens = floored,
@@ -107,8 +109,6 @@ public static class KldJob
             Chunks = results,
             Provenance = provenance,
             MissingBaselineChunks = missing,
-            StoppingInterval = stoppedAfter is null ? null : interval,
-            StoppedAfterChunks = stoppedAfter,
             ChunksComputed = computed,
             ChunksReused = fromDisk,
         };
@@ -165,11 +165,13 @@ public static class KldJob
             throw GgufOptimizeException.BadInput("--baseline-model goes with --target-model; to compare stored logits give --baseline-logits");
         if (o.KeepLogits is not null && o.BaselineModel is null)
             throw GgufOptimizeException.BadInput("--keep-logits stores the baseline model's logits; it needs --baseline-model");
+        if (o.SampleChunks is < 1) throw GgufOptimizeException.BadInput($"the chunk sample must hold at least 1 chunk (got {o.SampleChunks})");
         if (o.SkipFirst < 0) throw GgufOptimizeException.BadInput($"--skip-first must be ≥ 0 (got {o.SkipFirst})");
         if (o.EarlyStopping)
         {
             if (!(o.Confidence > 0 && o.Confidence < 1)) throw GgufOptimizeException.BadInput($"--confidence must be between 0 and 1 (got {o.Confidence.ToString(CultureInfo.InvariantCulture)})");
             if (!(o.MarginOfError > 0)) throw GgufOptimizeException.BadInput($"--margin-of-error must be positive (got {o.MarginOfError.ToString(CultureInfo.InvariantCulture)})");
+            if (!(o.MarginOfError < 1)) throw GgufOptimizeException.BadInput($"--margin-of-error must be below 1 (got {o.MarginOfError.ToString(CultureInfo.InvariantCulture)})");
             if (o.MinChunks < 2) throw GgufOptimizeException.BadInput($"--min-chunks must be at least 2 (got {o.MinChunks})");
             BootstrapOptions.CheckResamples(o.Resamples, "--resamples");
         }

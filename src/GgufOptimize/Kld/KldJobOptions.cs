@@ -1,4 +1,5 @@
 using GgufOptimize.Chunking;
+using GgufOptimize.Metrics;
 using GgufOptimize.Storage;
 
 namespace GgufOptimize.Kld;
@@ -25,9 +26,15 @@ public sealed record KldJobOptions
     public bool EarlyStopping { get; init; }
     public double Confidence { get; init; } = 0.95;
     public double MarginOfError { get; init; } = 0.05;
-    public int MinChunks { get; init; } = 8;
+    public int MinChunks { get; init; } = EarlyStoppingOptions.DefaultMinChunks;
     public int Resamples { get; init; } = Metrics.BootstrapOptions.DefaultResamples;
+    /// <summary>Seed of the early-stopping chunk order and of its bootstrap.</summary>
     public ulong Seed { get; init; } = 20240607;
+    /// <summary>
+    /// Compare only the first this many chunks of the range in the seeded random order (<see cref="Seed"/>): the chunks
+    /// an early-stopped comparison with the same seed used, so later comparisons are scored on the same text.
+    /// </summary>
+    public int? SampleChunks { get; init; }
     public int ContextSize { get; init; }
     public int BatchSize { get; init; }
     public int UBatchSize { get; init; }

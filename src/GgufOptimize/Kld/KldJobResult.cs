@@ -12,9 +12,8 @@ public sealed record KldJobResult
     public required ComparisonProvenance Provenance { get; init; }
     /// <summary>Chunks of the requested range missing from the baseline (compared without them).</summary>
     public required IReadOnlyList<int> MissingBaselineChunks { get; init; }
-    /// <summary>Set when early stopping ended the run: chunks used and the interval that satisfied the rule.</summary>
-    public ScoreInterval? StoppingInterval { get; init; }
-    public int? StoppedAfterChunks { get; init; }
+    /// <summary>Whether early stopping was on, where and why the run ended, and the interval of the full range's Score.</summary>
+    public EarlyStoppingRecord EarlyStopping => Provenance.EarlyStopping;
     public int ChunksComputed { get; init; }
     public int ChunksReused { get; init; }
 }

@@ -14,14 +14,21 @@ public static class BlockBootstrap
     /// <summary>Interval from per-chunk KLD arrays.</summary>
     public static ScoreInterval ScoreInterval(IReadOnlyList<ReadOnlyMemory<double>> chunkKld, BootstrapOptions options)
     {
+        var (estimate, scores) = ResampledScores(chunkKld, options);
+        var (lower, upper) = PercentileInterval(scores, options.Confidence);
+        return new ScoreInterval(estimate, lower, upper, options.Confidence, options.Resamples, chunkKld.Count);
+    }
+
+    /// <summary>The score of the chunks and the scores of <see cref="BootstrapOptions.Resamples"/> block resamples of them.</summary>
+    internal static (double Estimate, double[] Scores) ResampledScores(IReadOnlyList<ReadOnlyMemory<double>> chunkKld, BootstrapOptions options)
+    {
         options.Validate();
         RequireChunks(chunkKld.Count);
         var pool = new PooledKld(chunkKld);
         double estimate = pool.Score(Ones(pool.Chunks));
         var scores = new double[options.Resamples];
         Run(pool.Chunks, options, (weights, b) => scores[b] = pool.Score(weights));
-        var (lower, upper) = PercentileInterval(scores, options.Confidence);
-        return new ScoreInterval(estimate, lower, upper, options.Confidence, options.Resamples, pool.Chunks);
+        return (estimate, scores);
     }
 
     /// <summary>Paired comparison of A and B on the same chunks (same count, same chunk indices, in order).</summary>

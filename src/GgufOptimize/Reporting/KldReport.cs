@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using GgufOptimize.Kld;
 using GgufOptimize.Metrics;
+using GgufOptimize.Storage;
 
 namespace GgufOptimize.Reporting;
 
@@ -17,8 +18,8 @@ public static class KldReport
         var d = o.ToDictionary();
         var sb = new StringBuilder();
         sb.AppendLine($"{r.Provenance.Target} vs {r.Provenance.BaselineFile}: {o.Chunks} chunks, {o.Tokens} tokens scored ({r.Provenance.ScoredPositions})");
-        if (r.StoppedAfterChunks is { } n && r.StoppingInterval is { } ci)
-            sb.AppendLine($"early stopping after {n} chunks: Score {F(ci.Estimate)} in [{F(ci.Lower)}, {F(ci.Upper)}] at {ci.Confidence.ToString("P0", Inv)} (±{ci.RelativeHalfWidth.ToString("P1", Inv)})");
+        if (r.EarlyStopping is { Enabled: true } e)
+            sb.AppendLine($"early stopping: {e.Reason}; Score of the range in [{F(e.Lower)}, {F(e.Upper)}]");
         sb.AppendLine();
         sb.AppendLine($"  {"Score",-22} {F(o.Score)}");
         foreach (var name in new[] { "Average", "StdDev", "Median", "Minimum", "Maximum", "KLD_999", "KLD_99", "KLD_95", "KLD_90", "KLD_10", "KLD_05", "KLD_01" })
@@ -60,14 +61,27 @@ public static class KldReport
             ["missing_baseline_chunks"] = missing,
             ["output_file"] = r.OutputFile,
         };
-        if (r.StoppedAfterChunks is { } n && r.StoppingInterval is { } ci)
-            root["early_stopping"] = new JsonObject
-            {
-                ["chunks"] = n, ["score"] = Number(ci.Estimate), ["lower"] = Number(ci.Lower), ["upper"] = Number(ci.Upper),
-                ["confidence"] = ci.Confidence, ["relative_half_width"] = Number(ci.RelativeHalfWidth),
-            };
+        root["early_stopping"] = EarlyStopping(r.EarlyStopping);
         return root;
     }
+
+    /// <summary>Always present: enabled or not, stopped or not and why, chunks used of the range, order, interval.</summary>
+    private static JsonObject EarlyStopping(EarlyStoppingRecord e) => new()
+    {
+        ["enabled"] = e.Enabled,
+        ["stopped"] = e.Stopped,
+        ["reason"] = e.Reason,
+        ["chunks_used"] = e.ChunksUsed,
+        ["chunks_total"] = e.ChunksTotal,
+        ["order"] = e.RandomOrder ? "random" : "text",
+        ["seed"] = e.Seed,
+        ["margin"] = Number(e.Margin),
+        ["interval"] = e.Enabled
+            ? new JsonObject { ["low"] = Number(e.Lower), ["high"] = Number(e.Upper), ["confidence"] = Number(e.Confidence), ["look_confidence"] = Number(e.LookConfidence) }
+            : null,
+        ["looks"] = e.Looks,
+        ["planned_looks"] = new JsonArray(e.PlannedLooks.Select(n => (JsonNode?)n).ToArray()),
+    };
 
     /// <summary>JSON has no NaN/∞: those become null.</summary>
     private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;

@@ -28,8 +28,51 @@ public sealed record ComparisonInputs(string Baseline, string Target, int SkipFi
     }
 }
 
-/// <summary>How a comparison ended under <c>--early-stopping</c>.</summary>
-public sealed record EarlyStoppingRecord(double Confidence, double MarginOfError, int? StoppedAfterChunks, double? Lower, double? Upper);
+/// <summary>How a comparison's early stopping went; recorded in every output, whether it was enabled or not.</summary>
+/// <param name="Enabled">--early-stopping was given.</param>
+/// <param name="Stopped">The rule stopped the run before the last chunk of the range.</param>
+/// <param name="Reason">One sentence: why the run ended where it did.</param>
+/// <param name="ChunksUsed">Chunks compared.</param>
+/// <param name="ChunksTotal">Chunks of the range the baseline holds (what a full run compares).</param>
+/// <param name="RandomOrder">Chunks were visited in a seeded random order, not text order.</param>
+/// <param name="Seed">Seed of that order and of the bootstrap.</param>
+/// <param name="Confidence">Stated confidence that the interval covers the Score of all <see cref="ChunksTotal"/> chunks (NaN when disabled).</param>
+/// <param name="LookConfidence">Confidence of each look's interval (the stated one spent over the planned looks).</param>
+/// <param name="Margin">Relative margin of error that stops the run.</param>
+/// <param name="PlannedLooks">Chunk counts at which the rule looks.</param>
+/// <param name="Looks">Looks made.</param>
+/// <param name="Lower">Lower end of the interval of the whole range's Score (NaN when disabled).</param>
+/// <param name="Upper">Upper end.</param>
+public sealed record EarlyStoppingRecord(
+    bool Enabled, bool Stopped, string Reason, int ChunksUsed, int ChunksTotal, bool RandomOrder, ulong Seed,
+    double Confidence, double LookConfidence, double Margin, IReadOnlyList<int> PlannedLooks, int Looks, double Lower, double Upper)
+{
+    public static EarlyStoppingRecord Disabled(int chunksUsed, int chunksTotal, bool randomOrder, ulong seed) =>
+        new(false, false, "early stopping was not enabled", chunksUsed, chunksTotal, randomOrder, seed, double.NaN, double.NaN, double.NaN, [], 0, double.NaN, double.NaN);
+
+    public IEnumerable<KeyValuePair<string, string>> Text() =>
+    [
+        new("early_stopping_reason", Reason),
+        new("early_stopping_order", RandomOrder ? "random" : "text"),
+        new("early_stopping_seed", Seed.ToString(CultureInfo.InvariantCulture)),
+        new("early_stopping_planned_looks", string.Join(',', PlannedLooks)),
+    ];
+
+    public IEnumerable<KeyValuePair<string, double>> Numbers()
+    {
+        yield return new("early_stopping_enabled", Enabled ? 1 : 0);
+        yield return new("early_stopping_stopped", Stopped ? 1 : 0);
+        yield return new("early_stopping_chunks", ChunksUsed);
+        yield return new("early_stopping_chunks_total", ChunksTotal);
+        yield return new("early_stopping_looks", Looks);
+        if (!Enabled) yield break;
+        yield return new("early_stopping_confidence", Confidence);
+        yield return new("early_stopping_look_confidence", LookConfidence);
+        yield return new("early_stopping_margin", Margin);
+        yield return new("score_ci_lower", Lower);
+        yield return new("score_ci_upper", Upper);
+    }
+}
 
 /// <summary>Where <c>iterate</c> places a comparison (type, iteration, calibration), for <c>report</c>.</summary>
 public sealed record ComparisonLabels
@@ -133,7 +176,7 @@ public sealed record ComparisonProvenance
     public required int FromChunk { get; init; }
     public required int ToChunk { get; init; }
     public required int ChunksCompared { get; init; }
-    public EarlyStoppingRecord? EarlyStopping { get; init; }
+    public required EarlyStoppingRecord EarlyStopping { get; init; }
     /// <summary>Set by <c>iterate</c>.</summary>
     public ComparisonLabels? Labels { get; init; }
     /// <summary>Positions before this are not stored in the baseline (a llama.cpp .kld file keeps n_ctx/2 … n_ctx−2).</summary>
@@ -166,6 +209,7 @@ public sealed record ComparisonProvenance
         yield return new("scored_positions", ScoredPositions);
         yield return new("missing_baseline_chunks", string.Join(',', MissingBaselineChunks));
         yield return new("floor_affected_statistics", FlooredNextTokens > 0 ? FloorAffected : "");
+        foreach (var pair in EarlyStopping.Text()) yield return pair;
         if (Labels is not null)
             foreach (var pair in Labels.Text()) yield return pair;
         if (TargetFacts is not null)
@@ -185,17 +229,7 @@ public sealed record ComparisonProvenance
         yield return new("chunks_compared", ChunksCompared);
         yield return new("baseline_incomplete", MissingBaselineChunks.Count > 0 ? 1 : 0);
         yield return new("floored_next_tokens", FlooredNextTokens);
-        if (EarlyStopping is { } e)
-        {
-            yield return new("early_stopping_confidence", e.Confidence);
-            yield return new("early_stopping_margin", e.MarginOfError);
-            yield return new("early_stopping_chunks", e.StoppedAfterChunks ?? -1);
-            if (e.Lower is { } lower && e.Upper is { } upper)
-            {
-                yield return new("score_ci_lower", lower);
-                yield return new("score_ci_upper", upper);
-            }
-        }
+        foreach (var pair in EarlyStopping.Numbers()) yield return pair;
         if (Labels is not null)
             foreach (var pair in Labels.Numbers()) yield return pair;
         if (TargetFacts is not null)

@@ -44,7 +44,8 @@ public static class IterationLoop
             var bootstrap = new BootstrapOptions(_p.Resamples, _p.Confidence, _p.Seed, Hardware.PhysicalCores);
             var stopping = new StoppingOptions(_p.MinImprovement, bootstrap);
             int evalTo = _p.EvalChunks > 0 ? Math.Min(_p.EvalChunks, totalChunks) : totalChunks;
-            int? limitedTo = null;
+            int? sample = null;
+            bool compared = false;
 
             var history = r.Types.ToDictionary(t => t.Name, _ => new List<(IterationOutcome Outcome, IReadOnlyList<ChunkResult> Chunks)>());
             var stopReasons = new Dictionary<string, string>();
@@ -72,13 +73,17 @@ public static class IterationLoop
                     }
                     string label = $"{type.Name} iteration {k} ({subset?.Label ?? "no imatrix"})";
                     string quantized = Quantize(type, k, subset, imatrix, label);
-                    bool first = limitedTo is null;
-                    var (cmp, chunks) = Compare(type, k, subset, quantized, baselinePath, baselineId, first ? evalTo : limitedTo!.Value, first && _p.EarlyStopping, label);
+                    bool first = !compared;
+                    var (cmp, chunks) = Compare(type, k, subset, quantized, baselinePath, baselineId, evalTo, first && _p.EarlyStopping, sample, label);
                     if (first)
                     {
-                        limitedTo = chunks[^1].ChunkIndex + 1;
-                        if (_p.EarlyStopping && limitedTo < evalTo)
-                            _notes.Add($"early stopping: the first comparison needed {chunks.Count} chunks; every comparison is scored on chunks 0..{limitedTo - 1}");
+                        compared = true;
+                        // Early stopping compares a seeded random sample of the chunks; later comparisons take the same sample.
+                        if (_p.EarlyStopping && chunks.Count < evalTo)
+                        {
+                            sample = chunks.Count;
+                            _notes.Add($"early stopping: the first comparison needed {chunks.Count} of {evalTo} chunks (a seeded random sample); every comparison is scored on the same chunks");
+                        }
                     }
 
                     var past = history[type.Name];
@@ -114,7 +119,7 @@ public static class IterationLoop
             {
                 OutputFolder = r.Output,
                 Types = outcomes,
-                EvaluationChunks = limitedTo ?? evalTo,
+                EvaluationChunks = sample ?? evalTo,
                 Notes = _notes.Concat(calibration.Notes).Distinct().ToList(),
                 StepsReused = _reused,
                 StepsRun = _ran,
@@ -210,11 +215,12 @@ public static class IterationLoop
         }
 
         private (string File, IReadOnlyList<ChunkResult> Chunks) Compare(QuantizationType type, int k, CalibrationSubset? subset, string quantized,
-            string baseline, string baselineId, int toChunk, bool earlyStopping, string label)
+            string baseline, string baselineId, int toChunk, bool earlyStopping, int? sample, string label)
         {
             string file = Path.Combine("cmp", $"cmp_{type.Name}_{k}_{subset?.Tag ?? "none"}.h5");
             string early = earlyStopping ? $"|early {_p.Confidence.ToString(Inv)} {_p.MarginOfError.ToString(Inv)} {_p.MinChunks} {_p.Resamples} {_p.Seed}" : "";
-            string inputs = $"kld|{baselineId}|{Chunking.ModelIdentity.Of(quantized).Sha256}|chunks 0..{toChunk}|skip {_p.SkipFirst}{early}|{type.Name}|{k}|{subset?.Label}";
+            string sampled = sample is { } n ? $"|sample {n} seed {_p.Seed}" : "";
+            string inputs = $"kld|{baselineId}|{Chunking.ModelIdentity.Of(quantized).Sha256}|chunks 0..{toChunk}{sampled}|skip {_p.SkipFirst}{early}|{type.Name}|{k}|{subset?.Label}";
             Step($"kld/{type.Name}/{k}", inputs, [file], [file, KldChunkStore.PartsDirectory(file)], $"{label}: compare", () =>
             {
                 Directory.CreateDirectory(state.FullPath("cmp"));
@@ -223,7 +229,7 @@ public static class IterationLoop
                 {
                     BaselineLogits = baseline, TargetModel = quantized, OutputFile = path, ToChunk = toChunk, SkipFirst = _p.SkipFirst,
                     EarlyStopping = earlyStopping, Confidence = _p.Confidence, MarginOfError = _p.MarginOfError, MinChunks = _p.MinChunks,
-                    Resamples = _p.Resamples, Seed = _p.Seed, Threads = _p.Threads, Clobber = true,
+                    Resamples = _p.Resamples, Seed = _p.Seed, SampleChunks = sample, Threads = _p.Threads, Clobber = true,
                     Labels = new ComparisonLabels
                     {
                         Type = type.Name,

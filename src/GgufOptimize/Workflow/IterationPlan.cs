@@ -53,7 +53,7 @@ public sealed record IterationPlan
     /// <summary>Run the first comparison with the bench's early stopping and limit every later one to the chunks it needed.</summary>
     public bool EarlyStopping { get; init; }
     public double MarginOfError { get; init; } = 0.05;
-    public int MinChunks { get; init; } = 8;
+    public int MinChunks { get; init; } = Metrics.EarlyStoppingOptions.DefaultMinChunks;
     /// <summary>Output folder: every artifact, the state file and the report.</summary>
     public string? Output { get; init; } = "iterate-output";
     /// <summary>Stem of the quantized files' names; null = from the model file name.</summary>

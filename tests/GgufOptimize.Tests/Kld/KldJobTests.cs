@@ -136,10 +136,69 @@ public class KldJobTests
             BaselineLogits = f32, TargetLogits = f16, OutputFile = tmp.File("early.h5"),
             EarlyStopping = true, MarginOfError = 0.25, MinChunks = 4, Resamples = 400,
         }, NullProgress.Instance, default);
-        Assert.NotNull(early.StoppedAfterChunks);
-        Assert.True(early.StoppedAfterChunks < full.Chunks.Count, $"stopped after {early.StoppedAfterChunks} of {full.Chunks.Count}");
-        Assert.True(early.StoppingInterval!.RelativeHalfWidth <= 0.25);
-        Assert.Equal(early.StoppedAfterChunks, early.Chunks.Count);
-        Assert.Equal((double)early.StoppedAfterChunks!, KldOutputFile.Read(tmp.File("early.h5")).Numbers["early_stopping_chunks"]);
+        var e = early.EarlyStopping;
+        Assert.True(e.Enabled && e.Stopped, e.Reason);
+        Assert.True(e.ChunksUsed < full.Chunks.Count, $"stopped after {e.ChunksUsed} of {full.Chunks.Count}");
+        Assert.Equal(full.Chunks.Count, e.ChunksTotal);
+        Assert.Contains(e.ChunksUsed, e.PlannedLooks);
+        Assert.Equal(e.ChunksUsed, early.Chunks.Count);
+        // The interval lies within ±margin of the estimate, so covering the full Score puts the estimate within the margin.
+        Assert.InRange(e.Lower, early.Overall.Score / 1.25, early.Overall.Score);
+        Assert.InRange(e.Upper, early.Overall.Score, early.Overall.Score * 1.25);
+
+        // The chunks are the seeded random order's first ones, stored in chunk order; the file says so.
+        var order = ChunkOrder.Shuffled(Enumerable.Range(0, full.Chunks.Count).ToArray(), e.Seed);
+        Assert.Equal(order.Take(e.ChunksUsed).Order(), early.Chunks.Select(c => c.ChunkIndex));
+        var file = KldOutputFile.Read(tmp.File("early.h5"));
+        Assert.Equal((double)e.ChunksUsed, file.Numbers["early_stopping_chunks"]);
+        Assert.Equal(1.0, file.Numbers["early_stopping_stopped"]);
+        Assert.Equal(e.Upper, file.Numbers["score_ci_upper"]);
+        Assert.Equal("random", file.Provenance["early_stopping_order"]);
+        Assert.Equal(e.Reason, file.Provenance["early_stopping_reason"]);
+
+        // A comparison limited to that sample (what iterate's later comparisons do) scores the same chunks.
+        var sample = KldJob.Run(new KldJobOptions { BaselineLogits = f32, TargetLogits = f16, OutputFile = tmp.File("sample.h5"), SampleChunks = e.ChunksUsed },
+            NullProgress.Instance, default);
+        Assert.Equal(early.Chunks.Select(c => c.ChunkIndex), sample.Chunks.Select(c => c.ChunkIndex));
+        Assert.Equal(early.Overall.Score, sample.Overall.Score);
+        Assert.False(sample.EarlyStopping.Enabled);
+
+        Assert.False(full.EarlyStopping.Enabled);
+        Assert.Equal(0.0, KldOutputFile.Read(tmp.File("full.h5")).Numbers["early_stopping_enabled"]);
+        Assert.Equal("text", KldOutputFile.Read(tmp.File("full.h5")).Provenance["early_stopping_order"]);
+    }
+
+    /// <summary>Cancels the run once <paramref name="after"/> chunks are done (as a kill between chunks would).</summary>
+    private sealed class CancelAfter(int after, CancellationTokenSource cts) : IProgressSink
+    {
+        private bool _comparing;
+        public void Start(string description, long total) => _comparing = description == "kld";
+        public void Report(long done, long tokens = 0) { if (_comparing && done >= after) cts.Cancel(); }
+        public void Info(string message) { }
+        public void Warn(string message) { }
+        public void Finish() { }
+    }
+
+    [SkippableFact]
+    public void An_interrupted_early_stopping_run_resumes_the_same_random_order_and_ends_identically()
+    {
+        using var tmp = new TempDir();
+        string f32 = MakeBaseline(tmp, chars: 30000), f16 = MakeBaseline(tmp, precision: 16, name: "half.h5");
+        KldJobOptions Options(string output) => new()
+        {
+            BaselineLogits = f32, TargetLogits = f16, OutputFile = tmp.File(output), EarlyStopping = true, MarginOfError = 0.03, MinChunks = 4, Resamples = 400,
+        };
+        var whole = KldJob.Run(Options("whole.h5"), NullProgress.Instance, default);
+        Assert.True(whole.EarlyStopping.ChunksUsed > 5, whole.EarlyStopping.Reason);
+
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => KldJob.Run(Options("resumed.h5"), new CancelAfter(5, cts), cts.Token));
+        var resumed = KldJob.Run(Options("resumed.h5"), NullProgress.Instance, default);
+        Assert.Equal(5, resumed.ChunksReused);
+        Assert.Equal((whole.EarlyStopping.Stopped, whole.EarlyStopping.Reason, whole.EarlyStopping.Looks), (resumed.EarlyStopping.Stopped, resumed.EarlyStopping.Reason, resumed.EarlyStopping.Looks));
+        Assert.Equal(whole.Chunks.Select(c => c.ChunkIndex), resumed.Chunks.Select(c => c.ChunkIndex));
+        Assert.Equal(whole.Overall.Score, resumed.Overall.Score);
+        Assert.Equal(whole.EarlyStopping.Lower, resumed.EarlyStopping.Lower);
+        Assert.Equal(whole.EarlyStopping.Upper, resumed.EarlyStopping.Upper);
     }
 }

@@ -39,7 +39,7 @@ public class KldValidityTests
 
         var refused = Assert.Throws<GgufOptimizeException>(() => KldJob.Run(Options(16), NullProgress.Instance, default));
         Assert.Contains("id_target_engine", refused.Message);
-        Assert.Contains("--clobber", refused.Message);
+        Assert.Contains("--overwrite", refused.Message);
 
         // The same settings again: reused, not recomputed.
         Assert.Equal(0, KldJob.Run(Options(64), NullProgress.Instance, default).ChunksComputed);
