@@ -35,7 +35,7 @@ internal static class ReportCommand
             int r = parse.GetValue(resamples);
             if (!(c > 0 && c < 1)) throw GgufOptimizeException.BadInput($"--confidence must be between 0 and 1 (got {c})");
             if (!(m >= 0 && m < 1)) throw GgufOptimizeException.BadInput($"--min-improvement must be in [0, 1) (got {m})");
-            if (r < 100) throw GgufOptimizeException.BadInput($"--resamples must be at least 100 (got {r})");
+            BootstrapOptions.CheckResamples(r, "--resamples");
             var options = new ReportOptions { Bootstrap = new BootstrapOptions(r, c, parse.GetValue(seed), Hardware.PhysicalCores), MinImprovement = m };
             var written = IterationReportWriter.Write(parse.GetValue(files)!, output.Get(parse)!, options, parse.GetValue(title));
             json.Emit(parse, () => File.ReadAllText(written.Json), () => parse.GetValue(csv)

@@ -22,7 +22,7 @@ internal static class CommandRunner
             using var context = new CommandContext(verbose, quiet, ProgressSinks.ForStderr(verbose, quiet));
             try
             {
-                NativeRuntime.Initialize(verbose);
+                NativeRuntime.Initialize(verbose ? Console.Error.Write : null);
                 return await body(parseResult, context, cancellationToken);
             }
             catch (Exception e)

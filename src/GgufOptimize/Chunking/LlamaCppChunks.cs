@@ -45,11 +45,11 @@ public sealed class LlamaCppChunks : IChunkSource
         return new LlamaCppChunks(tokens, contextSize, prefix);
     }
 
-    /// <summary>The tokens chunk <paramref name="chunk"/> is evaluated on (first one replaced by BOS when set).</summary>
-    public int[] Chunk(int chunk)
+    /// <summary>The tokens chunk <paramref name="index"/> is evaluated on (first one replaced by BOS when set).</summary>
+    public int[] Chunk(int index)
     {
-        if ((uint)chunk >= (uint)ChunkCount) throw new ArgumentOutOfRangeException(nameof(chunk));
-        var result = _tokens.AsSpan(chunk * ContextSize, ContextSize).ToArray();
+        if ((uint)index >= (uint)ChunkCount) throw new ArgumentOutOfRangeException(nameof(index));
+        var result = _tokens.AsSpan(index * ContextSize, ContextSize).ToArray();
         if (Bos is { } b) result[0] = b;
         return result;
     }

@@ -56,4 +56,10 @@ public static class AtomicFile
         while (System.Text.Encoding.UTF8.GetByteCount(name) > budget) name = name[..^(char.IsLowSurrogate(name[^1]) && name.Length > 1 ? 2 : 1)];
         return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
     }
+
+    /// <summary>Removes a leftover (a temporary file after a failure); one that cannot be removed is left alone.</summary>
+    public static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 }

@@ -86,7 +86,8 @@ public sealed class OutputLock : IDisposable
         {
             try
             {
-                file.Lock(0, 1);
+                // .NET has no byte-range locks on macOS (PlatformNotSupportedException): there the claim is not exclusive.
+                if (!OperatingSystem.IsMacOS()) file.Lock(0, 1);
             }
             catch (IOException)
             {

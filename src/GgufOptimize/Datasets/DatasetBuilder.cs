@@ -82,7 +82,7 @@ public static class DatasetBuilder
         }
         finally
         {
-            foreach (var (temp, _) in pending) TryDelete(temp);
+            foreach (var (temp, _) in pending) AtomicFile.TryDelete(temp);
         }
         foreach (var warning in manifest.Warnings) progress.Warn(warning);
         return manifest;
@@ -204,12 +204,12 @@ public static class DatasetBuilder
     private static void Commit(List<(string Temp, string Final)> pending, DatasetManifest manifest, string manifestPath, DatasetOutput output, DatasetManifest? previous)
     {
         // Without its manifest a data file does not look finished, so the manifest goes first and comes back last.
-        TryDelete(manifestPath);
+        AtomicFile.TryDelete(manifestPath);
         foreach (var (temp, final) in pending) File.Move(temp, final, overwrite: true);
         AtomicFile.WriteAllText(manifestPath, manifest.ToJson());
         if (previous is not null && output.Directory is not null)
             foreach (var stale in previous.Subsets.Select(s => s.File).Except(manifest.Subsets.Select(s => s.File)))
-                if (Path.GetFileName(stale) == stale) TryDelete(Path.Combine(output.Directory, stale));
+                if (Path.GetFileName(stale) == stale) AtomicFile.TryDelete(Path.Combine(output.Directory, stale));
     }
 
     private static string Sha256Of(string path, long length)
@@ -228,8 +228,4 @@ public static class DatasetBuilder
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 }

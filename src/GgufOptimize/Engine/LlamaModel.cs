@@ -42,7 +42,7 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Loads a model; a missing or unloadable file is reported as bad input naming the file.</summary>
     public static LlamaModel Load(string path)
     {
-        NativeRuntime.Initialize(NativeRuntime.Verbose);
+        NativeRuntime.Initialize();
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
         var p = LLamaModelParams.Default();
         p.n_gpu_layers = GpuLayers;

@@ -146,7 +146,7 @@ public static unsafe class NativeQuantizer
     /// <summary>ggml's own name of a type id ("q4_K", "f16"), or null for an id the library does not know.</summary>
     public static string? TypeName(int type)
     {
-        NativeRuntime.Initialize(NativeRuntime.Verbose);
+        NativeRuntime.Initialize();
         if (type < 0 || type >= GgmlTypeCount) return null;
         string name = GgmlApi.Utf8(GgmlApi.ggml_type_name(type));
         return name.Length == 0 || name == "NONE" ? null : name;
@@ -155,14 +155,14 @@ public static unsafe class NativeQuantizer
     /// <summary>Block size (elements) and bytes per block of a ggml type, from the library itself.</summary>
     public static (long BlockSize, long TypeSize) TypeLayout(int type)
     {
-        NativeRuntime.Initialize(NativeRuntime.Verbose);
+        NativeRuntime.Initialize();
         return (GgmlApi.ggml_blck_size(type), (long)GgmlApi.ggml_type_size(type));
     }
 
     /// <summary>Whether ggml's quantizer refuses this type without an importance matrix.</summary>
     public static bool RequiresImatrix(int type)
     {
-        NativeRuntime.Initialize(NativeRuntime.Verbose);
+        NativeRuntime.Initialize();
         return GgmlApi.ggml_quantize_requires_imatrix(type) != 0;
     }
 }

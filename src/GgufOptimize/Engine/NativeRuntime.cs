@@ -15,13 +15,17 @@ public static class NativeRuntime
 
     private static readonly object Gate = new();
     private static bool _initialized;
-    private static volatile bool _verbose;
+    private static volatile Action<string>? _logSink;
     private static NativeLogConfig.LLamaLogCallback? _callback; // kept alive: native code holds it
 
     /// <summary>Native log lines at warning level and above, kept so a failure can be explained.</summary>
     private static readonly Queue<string> RecentErrors = new();
 
-    public static bool Verbose { get => _verbose; set => _verbose = value; }
+    /// <summary>
+    /// Where llama.cpp's own log text goes; null (the default) keeps it to <see cref="LastNativeError"/>. The library
+    /// never writes to the console: the CLI passes stderr here for --verbose.
+    /// </summary>
+    public static Action<string>? LogSink { get => _logSink; set => _logSink = value; }
 
     /// <summary>Per thread: llama.cpp logs on the calling thread, so a listener sees only its own call's output.</summary>
     [ThreadStatic] private static Action<LLamaLogLevel, string>? _threadListener;
@@ -39,10 +43,16 @@ public static class NativeRuntime
         public void Dispose() => _threadListener = previous;
     }
 
-    /// <summary>Idempotent. <paramref name="verbose"/> shows llama.cpp's log on stderr.</summary>
-    public static void Initialize(bool verbose = false)
+    /// <summary>Idempotent; also sets <see cref="LogSink"/>.</summary>
+    public static void Initialize(Action<string>? logSink)
     {
-        _verbose = verbose;
+        _logSink = logSink;
+        Initialize();
+    }
+
+    /// <summary>Idempotent; the log sink stays as it is.</summary>
+    public static void Initialize()
+    {
         lock (Gate)
         {
             if (_initialized) return;
@@ -91,7 +101,7 @@ public static class NativeRuntime
                 while (RecentErrors.Count > 4) RecentErrors.Dequeue();
             }
         }
-        if (_verbose) Console.Error.Write(message);
+        _logSink?.Invoke(message);
     }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)

@@ -102,7 +102,7 @@ public sealed class GgufWriter
         catch
         {
             progress.Finish();
-            TryDelete(partial);
+            AtomicFile.TryDelete(partial);
             throw;
         }
     }
@@ -196,10 +196,6 @@ public sealed class GgufWriter
         if (pad > 0) file.Write(new byte[pad]);
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 
     private sealed record PendingTensor(string Name, GgmlType Type, long[] Dimensions, long Bytes, Action<Stream> WriteData);
 }

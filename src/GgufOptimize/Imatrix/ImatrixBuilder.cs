@@ -120,7 +120,7 @@ public static class ImatrixBuilder
         }
 
         ImatrixFile.Save(matrix, output, options.Format);
-        TryDelete(snapshotPath);
+        AtomicFile.TryDelete(snapshotPath);
         return new ImatrixResult
         {
             OutputPath = output,
@@ -165,8 +165,4 @@ public static class ImatrixBuilder
         return text.ToString();
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 }

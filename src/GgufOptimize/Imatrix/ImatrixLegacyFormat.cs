@@ -13,7 +13,7 @@ internal static class ImatrixLegacyFormat
 {
     public static void Write(ImportanceMatrix matrix, string path, int chunkSize)
     {
-        if (chunkSize <= 0) throw new ArgumentOutOfRangeException(nameof(chunkSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
         var stored = matrix.Entries.Where(e => e.Counts.Any(c => c > 0)).ToList();
         var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
@@ -47,7 +47,7 @@ internal static class ImatrixLegacyFormat
 
     public static ImportanceMatrix Read(string path, int chunkSize)
     {
-        if (chunkSize <= 0) throw new ArgumentOutOfRangeException(nameof(chunkSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -173,7 +173,7 @@ public static class KldJob
             if (!(o.MarginOfError > 0)) throw GgufOptimizeException.BadInput($"--margin-of-error must be positive (got {o.MarginOfError.ToString(CultureInfo.InvariantCulture)})");
             if (!(o.MarginOfError < 1)) throw GgufOptimizeException.BadInput($"--margin-of-error must be below 1 (got {o.MarginOfError.ToString(CultureInfo.InvariantCulture)})");
             if (o.MinChunks < 2) throw GgufOptimizeException.BadInput($"--min-chunks must be at least 2 (got {o.MinChunks})");
-            if (o.Resamples < 100) throw GgufOptimizeException.BadInput($"--resamples must be at least 100 (got {o.Resamples})");
+            BootstrapOptions.CheckResamples(o.Resamples, "--resamples");
         }
     }
 }

@@ -27,7 +27,7 @@ public sealed record KldJobOptions
     public double Confidence { get; init; } = 0.95;
     public double MarginOfError { get; init; } = 0.05;
     public int MinChunks { get; init; } = EarlyStoppingOptions.DefaultMinChunks;
-    public int Resamples { get; init; } = 1000;
+    public int Resamples { get; init; } = Metrics.BootstrapOptions.DefaultResamples;
     /// <summary>Seed of the early-stopping chunk order and of its bootstrap.</summary>
     public ulong Seed { get; init; } = 20240607;
     /// <summary>

@@ -19,6 +19,14 @@ public static class BlockBootstrap
         return new ScoreInterval(estimate, lower, upper, options.Confidence, options.Resamples, chunkKld.Count);
     }
 
+    /// <summary>The composite score of all the chunks' tokens together: the estimate an interval is built around.</summary>
+    public static double Score(IReadOnlyList<ReadOnlyMemory<double>> chunkKld)
+    {
+        RequireChunks(chunkKld.Count);
+        var pool = new PooledKld(chunkKld);
+        return pool.Score(Ones(pool.Chunks));
+    }
+
     /// <summary>The score of the chunks and the scores of <see cref="BootstrapOptions.Resamples"/> block resamples of them.</summary>
     internal static (double Estimate, double[] Scores) ResampledScores(IReadOnlyList<ReadOnlyMemory<double>> chunkKld, BootstrapOptions options)
     {

@@ -35,8 +35,7 @@ public sealed class ChunkResult
         int n = kld.Length;
         if (deltaP.Length != n || sameTop.Length != n || logProbBase.Length != n || logProbTarget.Length != n)
             throw new ArgumentException($"chunk {chunkIndex}: per-token arrays differ in length");
-        if (nonFiniteRows < 0)
-            throw new ArgumentOutOfRangeException(nameof(nonFiniteRows));
+        ArgumentOutOfRangeException.ThrowIfNegative(nonFiniteRows);
         ChunkIndex = chunkIndex;
         Kld = kld;
         DeltaP = deltaP;

@@ -87,7 +87,7 @@ public static class ModelQuantizer
     private static QuantizeOutcome Write(QuantizePlan plan, NativeQuantizeRequest request, IProgressSink progress)
     {
         string partial = plan.OutputPath + ".partial";
-        TryDelete(partial);
+        AtomicFile.TryDelete(partial);
         progress.Start($"{plan.Type.Name} -> {Path.GetFileName(plan.OutputPath)}", plan.Tensors.Count);
         var clock = Stopwatch.StartNew();
         var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false, OnTensor = (index, _) => progress.Report(index - 1) });
@@ -96,7 +96,7 @@ public static class ModelQuantizer
         progress.Finish();
         if (!result.Succeeded)
         {
-            TryDelete(partial);
+            AtomicFile.TryDelete(partial);
             string native = NativeRuntime.LastNativeError();
             if (native.Contains("iostream", StringComparison.OrdinalIgnoreCase) || native.Contains("write", StringComparison.OrdinalIgnoreCase))
                 throw GgufOptimizeException.Runtime($"llama.cpp could not write '{plan.OutputPath}' ({native.Trim()}); is the disk full? {FreeSpace(plan.OutputPath)} free, the model needs about {Units.Bytes(plan.TargetBytes)}");
@@ -154,8 +154,4 @@ public static class ModelQuantizer
 
     private static bool IsQuantized(string type) => type is not ("F32" or "F16" or "BF16" or "F64" or "I8" or "I16" or "I32" or "I64");
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 }

@@ -148,8 +148,9 @@ public static partial class ComparisonReader
             var m = ChunkGroup().Match(child.Name);
             if (!m.Success || child is not IH5Group group) continue;
             var stats = Numbers(group);
-            double score = stats.ContainsKey("Median") && stats.ContainsKey("KLD_99") && stats.ContainsKey("KLD_95") && stats.ContainsKey("KLD_90")
-                ? CompositeScore.Compute(stats["Median"], stats["KLD_99"], stats["KLD_95"], stats["KLD_90"])
+            double score = stats.TryGetValue("Median", out var median) && stats.TryGetValue("KLD_99", out var k99)
+                && stats.TryGetValue("KLD_95", out var k95) && stats.TryGetValue("KLD_90", out var k90)
+                ? CompositeScore.Compute(median, k99, k95, k90)
                 : double.NaN;
             scores.Add((int.Parse(m.Groups[1].Value), score));
         }

@@ -1,12 +1,11 @@
 using GgufOptimize.Metrics;
-using GgufOptimize.Workflow;
 
 namespace GgufOptimize.Reporting;
 
 /// <summary>How the report judges intervals and changes (the same settings as the loop's stopping rule).</summary>
 public sealed record ReportOptions
 {
-    public BootstrapOptions Bootstrap { get; init; } = new(1000, 0.95, 20240607, 1);
+    public BootstrapOptions Bootstrap { get; init; } = new();
     public double MinImprovement { get; init; } = 0.01;
 }
 

@@ -168,7 +168,7 @@ public static class ReportTables
     private static string Change(ReportRow row)
     {
         if (row.VersusPrevious is not { } v) return "";
-        return Workflow.StoppingRule.Describe(v.Comparison) + (v.Comparison.IsSignificant ? " ✔" : " n.s.");
+        return Metrics.StoppingRule.Describe(v.Comparison) + (v.Comparison.IsSignificant ? " ✔" : " n.s.");
     }
 
     private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;

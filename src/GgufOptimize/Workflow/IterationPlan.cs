@@ -48,7 +48,7 @@ public sealed record IterationPlan
     public double MinImprovement { get; init; } = 0.01;
     /// <summary>Confidence of the paired bootstrap intervals (and of early stopping).</summary>
     public double Confidence { get; init; } = 0.95;
-    public int Resamples { get; init; } = 1000;
+    public int Resamples { get; init; } = Metrics.BootstrapOptions.DefaultResamples;
     public ulong Seed { get; init; } = 20240607;
     /// <summary>Run the first comparison with the bench's early stopping and limit every later one to the chunks it needed.</summary>
     public bool EarlyStopping { get; init; }

@@ -4,6 +4,7 @@ using GgufOptimize.Common;
 using GgufOptimize.Engine;
 using GgufOptimize.Gguf;
 using GgufOptimize.Logits;
+using GgufOptimize.Metrics;
 using GgufOptimize.Quantization;
 using GgufOptimize.Storage;
 
@@ -104,7 +105,7 @@ internal sealed record ResolvedPlan
         Require(p.SkipFirst >= 0, $"skip_first must not be negative (got {p.SkipFirst})");
         Require(p.MinImprovement >= 0 && p.MinImprovement < 1, $"min_improvement must be a fraction in [0, 1), e.g. 0.01 or 1% (got {p.MinImprovement.ToString(Inv)})");
         Require(p.Confidence > 0 && p.Confidence < 1, $"confidence must be between 0 and 1 (got {p.Confidence.ToString(Inv)})");
-        Require(p.Resamples >= 100, $"resamples must be at least 100 (got {p.Resamples})");
+        BootstrapOptions.CheckResamples(p.Resamples, "resamples");
         Require(p.MarginOfError > 0, $"margin_of_error must be positive (got {p.MarginOfError.ToString(Inv)})");
         Require(p.MinChunks >= 2, $"min_chunks must be at least 2 (got {p.MinChunks})");
         Require(p.Threads >= 0, $"threads must not be negative (got {p.Threads})");

@@ -31,7 +31,9 @@ public class TopLevelErrorTests
     [Fact]
     public void With_verbose_the_stack_trace_follows()
     {
+#pragma warning disable CA2201 // the test plays a program bug, which is what the runtime would throw
         var (exit, error) = Invoke(new NullReferenceException("x"), "--verbose");
+#pragma warning restore CA2201
         Assert.Equal(ExitCodes.Failure, exit);
         Assert.Contains("System.NullReferenceException: x", error);
         Assert.Contains("   at ", error);

@@ -25,7 +25,7 @@ public class QuantizedLayoutTests
         using var dir = new TempDir();
         string source = dir.File("f32.gguf"), target = dir.File("q.gguf");
         SyntheticModel.Write(source, new SyntheticModelOptions { VocabSize = 512, EmbeddingLength = 256, FeedForwardLength = 512, LayerCount = 1, HeadCount = 4 });
-        NativeRuntime.Initialize(false);
+        NativeRuntime.Initialize();
         var p = LLamaModelQuantizeParams.Default();
         p.ftype = (LLamaFtype)ftype; // llama_ftype ids, see LlamaFileTypes
         p.nthread = 1;

@@ -236,7 +236,7 @@ public class ReportTests
         Assert.True(loaded.Success, "the page's script did not run");
         Assert.Equal($"{written.Images.Count}/{written.Images.Count}", loaded.Groups[1].Value);
         Assert.Contains("<title>test report</title>", dom);
-        Assert.Equal(written.Images.Count, Regex.Matches(dom, "<img ").Count);
+        Assert.Equal(written.Images.Count, Regex.Count(dom, "<img "));
         // The page says what it measured against and what the Score and the marks mean.
         Assert.Contains("<p class=\"baseline\">Measured against the baseline base.h5;", dom);
         Assert.Contains("<dt>Score</dt><dd>Median^(1/3)·(KLD_99 + 4·KLD_95 + 5·KLD_90)^(2/3)", dom);

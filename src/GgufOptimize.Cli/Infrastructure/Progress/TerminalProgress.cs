@@ -64,6 +64,8 @@ internal sealed class TerminalProgress : IProgressSink, IDisposable
     /// One Spectre progress display holding one task, alive from Start to Finish. It runs on its own thread, not the
     /// thread pool: ending it after Ctrl-C must not wait for a pool thread while the pool is busy or blocked.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable",
+        Justification = "The events are only Set/Wait (no wait handle is ever allocated, so nothing to free); disposing them could race the display thread.")]
     private sealed class Display
     {
         private readonly ManualResetEventSlim _started = new(), _ended = new();

@@ -13,7 +13,7 @@ public sealed class SourceReadContext
     public SourceReadContext(SourceDiagnostics diagnostics, InvalidUtf8Policy invalidUtf8 = InvalidUtf8Policy.Replace,
         int maxSampleBytes = DefaultMaxSampleBytes, IReadOnlyList<string>? languages = null, Func<string, bool>? wantsLanguage = null)
     {
-        if (maxSampleBytes < 16) throw new ArgumentOutOfRangeException(nameof(maxSampleBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSampleBytes, 16);
         Diagnostics = diagnostics;
         InvalidUtf8 = invalidUtf8;
         MaxSampleBytes = maxSampleBytes;

@@ -21,7 +21,7 @@ internal static unsafe class NativeLayout
 
     private static int CheckQuantizeParams()
     {
-        NativeRuntime.Initialize(NativeRuntime.Verbose);
+        NativeRuntime.Initialize();
         if (sizeof(LlamaQuantizeApi.QuantizeParams) != 56 || sizeof(LlamaQuantizeApi.KvOverride) != 264)
             throw Mismatch("llama_model_quantize_params", "declared size");
         LlamaQuantizeApi.QuantizeParams p;
@@ -49,7 +49,7 @@ internal static unsafe class NativeLayout
 
     private static bool CheckTensor()
     {
-        NativeRuntime.Initialize(NativeRuntime.Verbose);
+        NativeRuntime.Initialize();
         var context = GgmlApi.ggml_init(new GgmlApi.InitParams { MemSize = 1 << 16, MemBuffer = IntPtr.Zero, NoAlloc = 0 });
         if (context == IntPtr.Zero) throw GgufOptimizeException.Runtime("ggml_init failed");
         try

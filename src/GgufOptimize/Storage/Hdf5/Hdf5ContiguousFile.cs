@@ -52,17 +52,17 @@ public static class Hdf5ContiguousFile
         }
         catch (UnauthorizedAccessException)
         {
-            TryDelete(temp);
+            AtomicFile.TryDelete(temp);
             throw GgufOptimizeException.BadInput($"cannot create HDF5 file '{path}': permission denied");
         }
         catch (IOException e)
         {
-            TryDelete(temp);
+            AtomicFile.TryDelete(temp);
             throw GgufOptimizeException.Runtime($"cannot create HDF5 file '{path}' ({plan.TotalLength} bytes): {e.Message}", e);
         }
         catch
         {
-            TryDelete(temp);
+            AtomicFile.TryDelete(temp);
             throw;
         }
         return Open(fullPath);
@@ -85,8 +85,4 @@ public static class Hdf5ContiguousFile
                 $"not enough free disk space for HDF5 file '{path}': it needs {needed / 1e9:F2} GB, {available / 1e9:F2} GB are available");
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 }

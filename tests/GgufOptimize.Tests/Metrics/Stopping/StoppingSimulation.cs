@@ -48,7 +48,7 @@ public static class StoppingSimulation
     }
 
     public static double Score(IReadOnlyList<double[]> chunks) =>
-        BlockBootstrap.ScoreInterval(chunks.Select(c => (ReadOnlyMemory<double>)c).ToArray(), new BootstrapOptions(Resamples: 2)).Estimate;
+        BlockBootstrap.Score(chunks.Select(c => (ReadOnlyMemory<double>)c).ToArray());
 
     /// <summary>The shipped rule: seeded random order, geometric looks, spent confidence, finite-population correction.</summary>
     public static StoppingRun Sequential(IReadOnlyList<double[]> window, EarlyStoppingOptions options, ulong orderSeed)

@@ -74,6 +74,6 @@ public class LogitsWriteQueueTests
         queue.Dispose();
         Assert.IsType<IOException>(failure);
         Assert.Contains("m0", recorder.Calls);
-        Assert.DoesNotContain(recorder.Calls, call => call.StartsWith("m") && call != "m0");
+        Assert.DoesNotContain(recorder.Calls, call => call.StartsWith('m') && call != "m0");
     }
 }

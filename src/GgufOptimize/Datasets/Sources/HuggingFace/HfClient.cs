@@ -79,7 +79,7 @@ internal sealed class HfClient : IDisposable
             }
             finally
             {
-                TryDelete(temp);
+                AtomicFile.TryDelete(temp);
             }
         }, cancellationToken);
     }
@@ -202,7 +202,7 @@ internal sealed class HfClient : IDisposable
         {
             string idText = Path.GetFileName(partial)[prefix.Length..].Split('-')[0];
             if (!int.TryParse(idText, out int id) || id == Environment.ProcessId || IsRunning(id)) continue;
-            TryDelete(partial);
+            AtomicFile.TryDelete(partial);
         }
     }
 
@@ -223,10 +223,6 @@ internal sealed class HfClient : IDisposable
         }
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 
     public void Dispose() => _http.Dispose();
 

@@ -18,7 +18,8 @@ public readonly record struct LlamaCppKldLayout(int ContextSize, int VocabSize, 
     /// <summary>uint16 per stored row: two floats, n_vocab values, padding to even.</summary>
     public int RowUInt16s => 2 * ((VocabSize + 1) / 2) + 4;
     public long RowBytes => RowUInt16s * 2L;
-    public long TokensOffset => 20;
+    /// <summary>After the 8-byte magic and three int32 (n_ctx, n_vocab, n_chunk).</summary>
+    public const long TokensOffset = 20;
     public long DataOffset => TokensOffset + (long)ChunkCount * ContextSize * 4;
     public long ChunkBytes => RowsPerChunk * RowBytes;
     public long FileBytes => DataOffset + ChunkCount * ChunkBytes;

@@ -28,7 +28,7 @@ public sealed class LlamaCppKldReader : IStoredBaseline
     public int ProcessedCount => _completeChunks;
     public int FirstStoredPosition => Layout.FirstPosition;
     /// <summary>The tokens as stored (no BOS substitution).</summary>
-    public ReadOnlySpan<int> StoredTokens => _file.Span<int>(Layout.TokensOffset, checked(Layout.ChunkCount * Layout.ContextSize));
+    public ReadOnlySpan<int> StoredTokens => _file.Span<int>(LlamaCppKldLayout.TokensOffset, checked(Layout.ChunkCount * Layout.ContextSize));
 
     private LlamaCppKldReader(MappedFile file, LlamaCppKldLayout layout, int completeChunks, int? bos, string identity)
     {
@@ -65,7 +65,7 @@ public sealed class LlamaCppKldReader : IStoredBaseline
             if (file.Length > layout.FileBytes)
                 throw GgufOptimizeException.BadInput($"'{path}' is longer ({file.Length} bytes) than its header says ({layout.FileBytes}): not a llama.cpp .kld file of this layout");
             int complete = (int)Math.Min(nChunk, (file.Length - layout.DataOffset) / layout.ChunkBytes);
-            var tokens = file.Span<int>(layout.TokensOffset, checked(nChunk * nCtx));
+            var tokens = file.Span<int>(LlamaCppKldLayout.TokensOffset, checked(nChunk * nCtx));
             foreach (int t in tokens)
                 if ((uint)t >= (uint)nVocab)
                     throw GgufOptimizeException.BadInput($"'{path}' holds token id {t}, outside its vocabulary of {nVocab}");
@@ -83,7 +83,7 @@ public sealed class LlamaCppKldReader : IStoredBaseline
 
     public int[] ChunkTokens(int chunk)
     {
-        var tokens = _file.Span<int>(Layout.TokensOffset + (long)chunk * ContextSize * 4, ContextSize).ToArray();
+        var tokens = _file.Span<int>(LlamaCppKldLayout.TokensOffset + (long)chunk * ContextSize * 4, ContextSize).ToArray();
         if (_bos is { } b) tokens[0] = b;
         return tokens;
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
-using GgufOptimize.Metrics;
 
-namespace GgufOptimize.Workflow;
+namespace GgufOptimize.Metrics;
 
 /// <summary>Settings of the stopping rule: the relative improvement worth more data, and the paired bootstrap.</summary>
 public sealed record StoppingOptions(double MinImprovement, BootstrapOptions Bootstrap);
