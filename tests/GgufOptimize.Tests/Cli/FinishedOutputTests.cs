@@ -21,6 +21,7 @@ public class FinishedOutputTests
         return doc.RootElement.Clone();
     }
 
+    [Slow]
     [Fact]
     public void A_finished_comparison_is_only_narrowed_with_overwrite_and_a_wider_range_extends_it()
     {

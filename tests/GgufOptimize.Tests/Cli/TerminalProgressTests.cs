@@ -36,6 +36,7 @@ public class TerminalProgressTests(ITestOutputHelper output)
             $"{name}: the cursor was left hidden");
     }
 
+    [Slow]
     [SkippableFact]
     public void Logits_kld_quantize_imatrix_and_iterate_draw_progress_on_a_terminal()
     {
@@ -62,6 +63,7 @@ public class TerminalProgressTests(ITestOutputHelper output)
         Assert.True(iterate.GetProperty("steps_run").GetInt32() >= 2);
     }
 
+    [Slow]
     [SkippableFact]
     public void Demo_draws_progress_on_a_terminal_and_ends_it_cleanly_on_ctrl_c()
     {

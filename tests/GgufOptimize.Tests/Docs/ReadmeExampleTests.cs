@@ -13,6 +13,7 @@ namespace GgufOptimize.Tests.Docs;
 [Collection("engine-workflow")]
 public partial class ReadmeExampleTests(ITestOutputHelper output)
 {
+    [Slow]
     [SkippableFact]
     public void The_method_by_hand_runs_as_written_and_prints_what_the_readme_shows()
     {

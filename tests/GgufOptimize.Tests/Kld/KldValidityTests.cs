@@ -48,6 +48,7 @@ public class KldValidityTests
         Assert.Contains("n_ubatch 16", KldOutputFile.Read(tmp.File("cmp.h5")).Provenance["id_target_engine"]);
     }
 
+    [Slow]
     [SkippableFact]
     public void Stored_target_logits_chunked_differently_are_refused_before_any_work()
     {

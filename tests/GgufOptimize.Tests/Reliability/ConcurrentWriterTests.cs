@@ -12,6 +12,7 @@ namespace GgufOptimize.Tests.Reliability;
 [Collection("engine-workflow")]
 public class ConcurrentWriterTests
 {
+    [Slow]
     [Fact]
     public void Every_command_refuses_an_output_another_process_is_writing()
     {
@@ -50,6 +51,7 @@ public class ConcurrentWriterTests
         Assert.False(File.Exists(dir.File("q/m-Q8_0.gguf")), "quantize wrote a model while refused");
     }
 
+    [Slow]
     [Fact]
     public void A_second_process_is_refused_naming_the_first_and_a_killed_holder_releases_the_output()
     {

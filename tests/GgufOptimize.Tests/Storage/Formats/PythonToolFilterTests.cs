@@ -80,6 +80,7 @@ public class PythonToolFilterTests
         return result.GetProperty("filters").EnumerateArray().Select(e => e.GetInt32()).ToArray();
     }
 
+    [Slow]
     [SkippableFact]
     public void Every_filter_the_python_tool_or_h5py_offers_is_read_exactly()
     {
