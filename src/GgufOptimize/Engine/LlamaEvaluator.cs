@@ -39,19 +39,10 @@ public sealed class LlamaEvaluator : IDisposable
         Options = options;
         _batchSize = options.EffectiveBatch;
         Threads = options.ThreadsFor(model);
-        var p = LLamaContextParams.Default();
-        p.n_ctx = (uint)options.ContextSize;
-        p.n_batch = (uint)_batchSize;
-        p.n_ubatch = (uint)options.EffectiveUBatch;
-        p.n_seq_max = 1;
-        p.n_threads = Threads;
-        p.n_threads_batch = Threads;
-        p.embeddings = false;
-        p.no_perf = true;
+        var p = ContextParams(options, Threads);
         p.cb_eval = evalCallback;
         p.cb_eval_user_data = evalCallbackUserData;
-        EngineSettings = $"n_batch {p.n_batch}, n_ubatch {p.n_ubatch}, flash_attn {p.llama_flash_attn_type}, type_k {p.type_k}, type_v {p.type_v}, " +
-            $"offload_kqv {p.offload_kqv}, n_gpu_layers {LlamaModel.GpuLayers}, {NativeRuntime.LibraryIdentity}";
+        EngineSettings = Describe(p);
         NativeRuntime.ClearNativeErrors();
         try
         {
@@ -62,6 +53,31 @@ public sealed class LlamaEvaluator : IDisposable
             throw GgufOptimizeException.Runtime($"llama.cpp could not create a context of {options.ContextSize} tokens for '{model.Path}': {NativeRuntime.LastNativeError()}", e);
         }
     }
+
+    /// <summary>
+    /// The <see cref="EngineSettings"/> an evaluator with <paramref name="options"/> will have, known before any
+    /// context exists: a stored baseline records it, so a resumed run cannot mix logits made with other settings.
+    /// </summary>
+    public static string EngineSettingsFor(EvaluatorOptions options) => Describe(ContextParams(options, threads: 1));
+
+    private static LLamaContextParams ContextParams(EvaluatorOptions options, int threads)
+    {
+        var p = LLamaContextParams.Default();
+        p.n_ctx = (uint)options.ContextSize;
+        p.n_batch = (uint)options.EffectiveBatch;
+        p.n_ubatch = (uint)options.EffectiveUBatch;
+        p.n_seq_max = 1;
+        p.n_threads = threads;
+        p.n_threads_batch = threads;
+        p.embeddings = false;
+        p.no_perf = true;
+        return p;
+    }
+
+    // Threads are left out on purpose: ggml's CPU kernels give the same logits on any number of threads.
+    private static string Describe(LLamaContextParams p) =>
+        $"n_batch {p.n_batch}, n_ubatch {p.n_ubatch}, flash_attn {p.llama_flash_attn_type}, type_k {p.type_k}, type_v {p.type_v}, " +
+        $"offload_kqv {p.offload_kqv}, n_gpu_layers {LlamaModel.GpuLayers}, {NativeRuntime.LibraryIdentity}";
 
     /// <summary>
     /// Evaluates <paramref name="tokens"/> as one sequence starting at position 0 with an empty cache and

@@ -68,6 +68,7 @@ internal sealed class ModelBaselineSide : IBaselineSide
             TokenizerSha256 = _model.TokenizerFingerprint(),
             AddBos = _plan.Bos.HasValue,
             AddEos = _plan.Eos.HasValue,
+            Engine = _evaluator.EngineSettings,
         };
         if (o.KeepLogits is { } keep)
         {

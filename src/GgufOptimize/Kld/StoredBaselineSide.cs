@@ -17,7 +17,8 @@ internal sealed class StoredBaselineSide(IStoredBaseline file) : IBaselineSide
     public BaselineHeader? Header => file.Header;
     public string Description => Path.GetFileName(file.Path);
     public string Identity => file.Identity;
-    public string? EngineSettings => null;
+    /// <summary>What made the stored logits, when the file says: a baseline remade with other settings is another baseline.</summary>
+    public string? EngineSettings => file.Header?.Engine;
     public int FirstStoredPosition => file.FirstStoredPosition;
 
     /// <summary>The file kinds whose chunks depend on the evaluating model's tokenizer: they need the target model first.</summary>

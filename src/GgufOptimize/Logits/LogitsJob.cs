@@ -45,6 +45,13 @@ public static class LogitsJob
         var (from, to) = ChunkRange.Resolve(options.FromChunk, options.ToChunk, chunkCount, toOption: options.ToChunkOption);
         IChunkSource chunks = kldChunks is not null ? kldChunks : plan;
 
+        var evaluatorOptions = new EvaluatorOptions
+        {
+            ContextSize = contextSize,
+            BatchSize = options.BatchSize,
+            UBatchSize = options.UBatchSize,
+            Threads = options.Threads,
+        };
         var header = new BaselineHeader
         {
             ContextSize = contextSize,
@@ -57,6 +64,7 @@ public static class LogitsJob
             TokenizerSha256 = model.TokenizerFingerprint(),
             AddBos = kldChunks is not null ? kldChunks.Bos.HasValue : plan.Bos.HasValue,
             AddEos = kldChunks is null && plan.Eos.HasValue,
+            Engine = LlamaEvaluator.EngineSettingsFor(evaluatorOptions),
         };
 
         using var file = OpenWriter(options, header, plan, kldChunks, from, to, progress);
@@ -72,13 +80,7 @@ public static class LogitsJob
         long tokens = 0;
         if (todo.Count > 0)
         {
-            using var evaluator = new LlamaEvaluator(model, new EvaluatorOptions
-            {
-                ContextSize = contextSize,
-                BatchSize = options.BatchSize,
-                UBatchSize = options.UBatchSize,
-                Threads = options.Threads,
-            });
+            using var evaluator = new LlamaEvaluator(model, evaluatorOptions);
             progress.Start("logits", to - from);
             progress.Report(alreadyDone);
             int done = alreadyDone;

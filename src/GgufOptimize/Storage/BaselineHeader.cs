@@ -20,6 +20,11 @@ public sealed record BaselineHeader
     public required string TokenizerSha256 { get; init; }
     public required bool AddBos { get; init; }
     public required bool AddEos { get; init; }
+    /// <summary>
+    /// The engine settings that made the logits (batch sizes, cache types, GPU layers, native library); null where
+    /// the file does not say (files of earlier versions, of llama-gguf-optimize, llama.cpp's .kld).
+    /// </summary>
+    public string? Engine { get; init; }
 
     /// <summary>Names the first field that differs, for the error that refuses to mix two runs.</summary>
     public string? Difference(BaselineHeader other)
@@ -32,6 +37,7 @@ public sealed record BaselineHeader
         if (TokenizerSha256 != other.TokenizerSha256) return "another tokenizer";
         if (Precision != other.Precision) return $"precision {Precision}, not {other.Precision}";
         if (AddBos != other.AddBos || AddEos != other.AddEos) return "another BOS/EOS policy";
+        if (Engine is not null && other.Engine is not null && Engine != other.Engine) return $"engine settings '{Engine}', not '{other.Engine}'";
         return null;
     }
 }

@@ -28,6 +28,7 @@ internal static class BaselineLayout
     public const string AttrDatasetFile = "dataset_file";
     public const string AttrDatasetSha = "dataset_sha256";
     public const string AttrTokenizerSha = "tokenizer_sha256";
+    public const string AttrEngine = "engine";
     public const string AttrAddBos = "add_bos";
     public const string AttrAddEos = "add_eos";
     public const string AttrChunkRule = "chunk_rule";

@@ -197,6 +197,7 @@ public sealed class BaselineLogitsFile : IBaselineWriter
         root.SetAttribute(BaselineLayout.AttrAddBos, header.AddBos);
         root.SetAttribute(BaselineLayout.AttrAddEos, header.AddEos);
         root.SetAttribute(BaselineLayout.AttrChunkRule, BaselineLayout.ChunkRule);
+        if (header.Engine is not null) root.SetAttribute(BaselineLayout.AttrEngine, header.Engine);
     }
 
     /// <summary>tokens [chunks, n_ctx] (−1 past a chunk's end) and chunk_lengths [chunks], filled from the plan.</summary>

@@ -114,6 +114,7 @@ public sealed class BaselineLogitsReader : ILogitsSource
             TokenizerSha256 = root.Attribute<string>(BaselineLayout.AttrTokenizerSha),
             AddBos = root.Attribute<bool>(BaselineLayout.AttrAddBos),
             AddEos = root.Attribute<bool>(BaselineLayout.AttrAddEos),
+            Engine = root.TryGetAttribute<string>(BaselineLayout.AttrEngine, out var engine) ? engine : null,
         };
     }
 }

@@ -59,6 +59,7 @@ public static class CompressedBaselineExport
                 [BaselineLayout.AttrAddBos] = h.AddBos,
                 [BaselineLayout.AttrAddEos] = h.AddEos,
                 [BaselineLayout.AttrChunkRule] = BaselineLayout.ChunkRule,
+                [BaselineLayout.AttrEngine] = h.Engine ?? "",
                 ["compression"] = $"deflate (System.IO.Compression level {DeflateLevel})",
             },
             ["processed_chunks"] = processed,

@@ -258,6 +258,7 @@ public sealed class PureHdfLogitsReader : ILogitsSource
             TokenizerSha256 = S(BaselineLayout.AttrTokenizerSha),
             AddBos = file.Attribute(BaselineLayout.AttrAddBos).Read<bool>(),
             AddEos = file.Attribute(BaselineLayout.AttrAddEos).Read<bool>(),
+            Engine = file.AttributeExists(BaselineLayout.AttrEngine) && S(BaselineLayout.AttrEngine) is { Length: > 0 } engine ? engine : null,
         };
     }
 }
