@@ -66,12 +66,15 @@ public class EarlyStoppingGuaranteeTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The simulation can see the failure the rule fixes: text order, a look per chunk from 8 on, no correction.</summary>
+    /// <summary>
+    /// The simulation can see the failure the rule fixes: text order, a look per chunk from 8 on, no correction. Sixty
+    /// runs suffice: the old rule's coverage (75 % in 100 runs, BENCHMARKS.md) is far below 95 % minus two standard errors.
+    /// </summary>
     [SkippableFact]
     public void The_former_text_order_rule_falls_short_of_its_stated_coverage()
     {
         var chunks = RealChunkKld.Comparisons[RealChunkKld.Q8_0];
-        var runs = StoppingSimulation.Many(100, 500, r => StoppingSimulation.TextOrderEveryChunk(StoppingSimulation.Window(chunks, MinWindow, r), 0.05, 8,
+        var runs = StoppingSimulation.Many(60, 500, r => StoppingSimulation.TextOrderEveryChunk(StoppingSimulation.Window(chunks, MinWindow, r), 0.05, 8,
             new BootstrapOptions(Resamples: 300, Confidence: Confidence)));
         var summary = StoppingSummary.Of(runs);
         output.WriteLine($"former rule, Q8_0, margin 5 %: {summary}");
