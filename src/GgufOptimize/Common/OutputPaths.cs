@@ -57,13 +57,17 @@ public static class OutputPaths
         }
     }
 
+    /// <summary>Free bytes on the disk that would hold <paramref name="outputPath"/>, or null when the system cannot say.</summary>
+    public static long? FreeBytes(string outputPath)
+    {
+        try { return new DriveInfo(Path.GetDirectoryName(Path.GetFullPath(outputPath))!).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>Fails early when the disk cannot hold <paramref name="bytes"/> more.</summary>
     public static void EnsureFreeSpace(string outputPath, long bytes, string what)
     {
-        string dir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
-        long free;
-        try { free = new DriveInfo(dir).AvailableFreeSpace; }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return; }
+        if (FreeBytes(outputPath) is not long free) return;
         if (free < bytes)
             throw GgufOptimizeException.Runtime($"not enough disk space for {what} '{outputPath}': needs {Units.Bytes(bytes)}, {Units.Bytes(free)} free");
     }

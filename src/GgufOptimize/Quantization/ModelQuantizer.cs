@@ -116,11 +116,7 @@ public static class ModelQuantizer
     /// <summary>Header, metadata and alignment on top of the tensor data: generous, vocabularies are stored there.</summary>
     private const long MetadataAllowance = 16L << 20;
 
-    private static string FreeSpace(string path)
-    {
-        try { return Units.Bytes(new DriveInfo(Path.GetDirectoryName(Path.GetFullPath(path))!).AvailableFreeSpace); }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return "unknown space"; }
-    }
+    private static string FreeSpace(string path) => OutputPaths.FreeBytes(path) is long free ? Units.Bytes(free) : "unknown space";
 
     /// <summary>What llama.cpp would only discover halfway through writing: fail before anything is written.</summary>
     private static void CheckFeasible(QuantizePlan plan, QuantizeOptions options, PreparedImatrix? imatrix)
