@@ -17,7 +17,7 @@ public static class AtomicFile
         }
         catch
         {
-            try { File.Delete(temp); } catch (IOException) { }
+            TryDelete(temp);
             throw;
         }
     }
@@ -40,7 +40,7 @@ public static class AtomicFile
         }
         catch
         {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            TryDelete(temp);
             throw;
         }
     }

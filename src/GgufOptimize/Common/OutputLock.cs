@@ -161,7 +161,7 @@ public sealed class OutputLock : IDisposable
     {
         if (_released) return;
         _released = true;
-        try { File.Delete(_lockPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        AtomicFile.TryDelete(_lockPath);
         _file.Dispose();
         HeldHere.TryRemove(_key, out _);
     }

@@ -79,7 +79,7 @@ public static class CompressedBaselineExport
         }
         catch
         {
-            try { File.Delete(temp); } catch (IOException) { }
+            AtomicFile.TryDelete(temp);
             throw;
         }
     }

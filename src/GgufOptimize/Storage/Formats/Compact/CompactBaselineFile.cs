@@ -64,7 +64,7 @@ internal static class CompactBaselineFile
         }
         catch
         {
-            try { File.Delete(temp); } catch (IOException) { }
+            AtomicFile.TryDelete(temp);
             throw;
         }
     }
