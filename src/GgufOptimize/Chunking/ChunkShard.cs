@@ -35,8 +35,8 @@ public readonly record struct ChunkShard(int Index, int Count)
     }
 
     /// <summary>
-    /// This shard's part of <paramref name="range"/>: boundary j is the first chunk at which the running weight reaches
-    /// j/N of the total (j·W/N rounded up, in integers). Chunks of weight 0 (absent from a baseline) travel with their
+    /// This shard's part of <paramref name="range"/>: boundary j is the chunk boundary whose running weight is nearest
+    /// to j/N of the total weight W (computed in exact integers). Chunks of weight 0 (absent from a baseline) travel with their
     /// neighbours. Refused when the range has fewer chunks than shards (a shard would be empty).
     /// </summary>
     public ChunkRange Select(ChunkRange range, Func<int, long> weight)
@@ -51,26 +51,27 @@ public readonly record struct ChunkShard(int Index, int Count)
         boundary[Count] = range.Count;
         for (int j = 1; j < Count; j++)
         {
-            int raw = total == 0 ? (int)((long)j * range.Count / Count) : FirstReaching(cumulative, CeilingShare(total, j, Count));
+            int raw = total == 0 ? (int)((long)j * range.Count / Count) : Nearest(cumulative, (Int128)total * j, Count);
             boundary[j] = Math.Min(Math.Max(raw, boundary[j - 1] + 1), range.Count - (Count - j));
         }
         int lo = boundary[Index], hi = boundary[Index + 1];
         return new ChunkRange(range.From + lo, range.From + hi);
     }
 
-    /// <summary>⌈j·total/n⌉ without overflow for any long total.</summary>
-    private static long CeilingShare(long total, int j, int n) => (long)(((Int128)total * j + n - 1) / n);
-
-    /// <summary>The first index i with cumulative[i] ≥ goal (cumulative is non-decreasing).</summary>
-    private static int FirstReaching(long[] cumulative, long goal)
+    /// <summary>
+    /// The index i whose running weight cumulative[i] is nearest to goal/n (ties: the lower index), in exact integers:
+    /// the first index that reaches the goal, or the one before it when that is closer.
+    /// </summary>
+    private static int Nearest(long[] cumulative, Int128 goal, int n)
     {
         int lo = 0, hi = cumulative.Length - 1;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (cumulative[mid] >= goal) hi = mid;
+            if ((Int128)cumulative[mid] * n >= goal) hi = mid;
             else lo = mid + 1;
         }
+        if (lo > 0 && goal - (Int128)cumulative[lo - 1] * n <= (Int128)cumulative[lo] * n - goal) lo--;
         return lo;
     }
 }
