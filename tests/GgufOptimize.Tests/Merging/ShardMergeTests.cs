@@ -135,7 +135,7 @@ public class ShardMergeTests : IClassFixture<ShardMergeTests.Inputs>
                 sums++;
             }
         }
-        Assert.True(sums > 1000);
+        Assert.True(sums > 300, $"only {sums} sums compared");
     }
 
     [Fact]
