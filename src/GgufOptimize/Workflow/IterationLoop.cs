@@ -66,7 +66,7 @@ internal static class IterationLoop
                 }
                 foreach (var type in active.ToList())
                 {
-                    if (k == 0 && type.RefusedWithoutImatrix)
+                    if (k == 0 && ImatrixRequirement.ForFileType(type))
                     {
                         _notes.Add($"{type.Name} needs an importance matrix: it starts at iteration 1");
                         continue;
