@@ -21,6 +21,8 @@ internal static class KldJob
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
+        if (o.SkipFirst >= inputs.Baseline.ContextSize - 1)
+            throw GgufOptimizeException.BadInput($"--skip-first {o.SkipFirst} leaves no position to score in chunks of {inputs.Baseline.ContextSize} tokens: it must be below {inputs.Baseline.ContextSize - 1}");
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
         var identity = inputs.Identity(o.SkipFirst);
 
@@ -78,6 +80,7 @@ internal static class KldJob
         var early = EarlyStoppingSummary.Of(o, rule, look, results, available.Count, randomOrder);
 
         var overall = KldStatistics.Compute(results);
+        FiniteOutcome.Require(overall, o.OutputFile);
         long floored = results.Sum(c => (long)c.FlooredNextTokens);
         if (floored > 0)
             progress.Warn($"{floored} of {overall.Tokens} scored next tokens have a baseline log-probability below the .kld file's floor (16 nats under the top); {ComparisonProvenance.FloorAffected} use the floor instead and are not exact");

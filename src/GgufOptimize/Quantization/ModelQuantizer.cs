@@ -16,7 +16,7 @@ internal static class ModelQuantizer
     {
         if (options.Types.Count == 0) throw GgufOptimizeException.BadInput("no quantization type given (--types or --config)");
         if (options.Threads < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {options.Threads})");
-        var model = GgufFile.Read(options.ModelPath);
+        var model = GgufModelValidation.ReadChecked(options.ModelPath);
         if (model.Architecture is null) throw GgufOptimizeException.BadInput($"'{options.ModelPath}' is not a model (no general.architecture)");
         string outputDir = Path.GetFullPath(options.OutputDirectory);
         if (!options.DryRun) EnsureOutputFolder(outputDir);

@@ -60,12 +60,15 @@ internal sealed class KldChunkStore
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (reader.ReadUInt32() != Magic || reader.ReadInt32() != chunk) return null;
             int n = reader.ReadInt32(), nonFinite = reader.ReadInt32(), floored = reader.ReadInt32();
+            // A saved chunk that does not add up is recomputed, never trusted (33 bytes per token follow the header).
+            if (n < 0 || (long)n * 33 > reader.BaseStream.Length || nonFinite < 0 || floored < 0 || floored > n) return null;
             double[] Doubles() { var a = new double[n]; reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())); return a; }
             var kld = Doubles(); var dp = Doubles(); var lpb = Doubles(); var lpt = Doubles();
             var same = new bool[n];
             var bytes = reader.ReadBytes(n);
             if (bytes.Length != n) return null;
             for (int i = 0; i < n; i++) same[i] = bytes[i] != 0;
+            if (!kld.All(double.IsFinite) || !dp.All(double.IsFinite)) return null;
             return new ChunkResult(chunk, kld, dp, same, lpb, lpt, nonFinite, floored);
         }
         catch (EndOfStreamException) { return null; }
