@@ -138,7 +138,7 @@ internal static class KldJob
         {
             if (!o.Clobber) throw GgufOptimizeException.BadInput($"output '{o.OutputFile}' exists from other inputs ({why}); use --overwrite to replace it");
             progress.Warn($"replacing '{o.OutputFile}' ({why})");
-            File.Delete(o.OutputFile);
+            FileStep.Delete(o.OutputFile);
             return reused;
         }
         var outside = contents!.Chunks.Select(c => c.ChunkIndex).Where(c => c < from || c >= to).ToList();
@@ -149,7 +149,7 @@ internal static class KldJob
             if (!o.Clobber)
                 throw GgufOptimizeException.BadInput($"{what}; the range {from}..{to - 1} would replace it with fewer: use a range that includes {first}..{last} to extend it, or --overwrite to replace it");
             progress.Warn($"replacing {what} with the range {from}..{to - 1}");
-            File.Delete(o.OutputFile);
+            FileStep.Delete(o.OutputFile);
             return reused;
         }
         foreach (var chunk in contents.Chunks) reused[chunk.ChunkIndex] = chunk;

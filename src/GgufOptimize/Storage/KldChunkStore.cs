@@ -37,17 +37,30 @@ internal sealed class KldChunkStore
             }
             catch (Exception e) when (e is IOException or JsonException) { why = "its manifest is unreadable"; }
             if (why is null) return new KldChunkStore(dir);
-            if (!clobber)
-                throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --overwrite to start over");
-            progress.Warn($"discarding '{dir}' ({why})");
-            System.IO.Directory.Delete(dir, recursive: true);
+            // The manifest is written right after the folder is made and chunks only after it, so a folder without
+            // one is a run killed in between (or a store half deleted): it holds nothing to keep.
+            if (File.Exists(manifest))
+            {
+                if (!clobber)
+                    throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --overwrite to start over");
+                progress.Warn($"discarding '{dir}' ({why})");
+            }
+            FileStep.DeleteDirectory(dir);
         }
-        System.IO.Directory.CreateDirectory(dir);
+        FileStep.CreateDirectory(dir);
         AtomicFile.WriteAllText(manifest, JsonSerializer.Serialize(identity));
         return new KldChunkStore(dir);
     }
 
-    public void Delete() => System.IO.Directory.Delete(_dir, recursive: true);
+    /// <summary>
+    /// Removes the store. The manifest goes first, so a kill halfway leaves a folder that the next run recognises
+    /// as holding nothing (see <see cref="Open"/>).
+    /// </summary>
+    public void Delete()
+    {
+        FileStep.Delete(Path.Combine(_dir, "manifest.json"));
+        FileStep.DeleteDirectory(_dir);
+    }
 
     private string ChunkPath(int chunk) => Path.Combine(_dir, $"chunk_{chunk:D6}.bin");
 

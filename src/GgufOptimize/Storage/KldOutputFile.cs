@@ -75,9 +75,8 @@ internal static class KldOutputFile
         root.AddDataset("logprob_target", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.LogProbTarget));
         root.AddDataset("same_top", H5ElementType.Bool, total).SetInitialData(Concat(chunks, c => c.SameTop).Select(b => (byte)(b ? 1 : 0)).ToArray());
 
-        string temp = AtomicFile.TempName(path);
-        Hdf5ContiguousFile.Create(temp, spec);
-        File.Move(temp, path, overwrite: true);
+        // Create writes under a temporary name and renames it over the old file: one temporary file, one rename.
+        Hdf5ContiguousFile.Create(path, spec, new Hdf5CreateOptions { Overwrite = true });
     }
 
     public static Contents Read(string path)
