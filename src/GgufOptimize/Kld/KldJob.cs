@@ -24,6 +24,12 @@ internal static class KldJob
         if (o.SkipFirst >= inputs.Baseline.ContextSize - 1)
             throw GgufOptimizeException.BadInput($"--skip-first {o.SkipFirst} leaves no position to score in chunks of {inputs.Baseline.ContextSize} tokens: it must be below {inputs.Baseline.ContextSize - 1}");
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
+        if (o.Shard is { } shard)
+        {
+            // Chunks the baseline lacks weigh nothing: they cost no work.
+            (from, to) = shard.Select(new ChunkRange(from, to), c => inputs.Baseline.HasChunk(c) ? inputs.Baseline.ChunkTokens(c).Length : 0);
+            progress.Info($"shard {shard}: chunks {from}..{to - 1} of {inputs.Baseline.TotalChunks}");
+        }
         var identity = inputs.Identity(o.SkipFirst);
 
         var reused = LoadFinishedOutput(o, identity, from, to, progress);
@@ -169,6 +175,8 @@ internal static class KldJob
         if (o.KeepLogits is not null && o.BaselineModel is null)
             throw GgufOptimizeException.BadInput("--keep-logits stores the baseline model's logits; it needs --baseline-model");
         if (o.SampleChunks is < 1) throw GgufOptimizeException.BadInput($"the chunk sample must hold at least 1 chunk (got {o.SampleChunks})");
+        if (o.Shard is { } shard && (o.EarlyStopping || o.SampleChunks is not null))
+            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {shard}: early stopping and chunk samples visit the whole range in one random order, which shards cannot split; drop --early-stopping or {ChunkShard.Option}");
         if (o.SkipFirst < 0) throw GgufOptimizeException.BadInput($"--skip-first must be ≥ 0 (got {o.SkipFirst})");
         if (o.EarlyStopping)
         {
