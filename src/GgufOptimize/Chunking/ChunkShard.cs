@@ -13,7 +13,7 @@ namespace GgufOptimize.Chunking;
 /// </summary>
 /// <param name="Index">K, counted from 0.</param>
 /// <param name="Count">N, the number of shards.</param>
-public readonly record struct ChunkShard(int Index, int Count)
+internal readonly record struct ChunkShard(int Index, int Count)
 {
     /// <summary>The option's name, for messages.</summary>
     public const string Option = "--shard";

@@ -8,7 +8,7 @@ namespace GgufOptimize.Merging;
 /// written. The kind of each piece is read from its content; pieces of different kinds, of different inputs, or whose
 /// chunk ranges overlap or leave a gap are refused before anything is written.
 /// </summary>
-public static class MergeJob
+internal static class MergeJob
 {
     public static MergeResult Run(MergeOptions options, IProgressSink progress)
     {

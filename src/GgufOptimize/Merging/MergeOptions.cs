@@ -1,7 +1,7 @@
 namespace GgufOptimize.Merging;
 
 /// <summary>What <c>merge</c> combines: shard outputs of one kind into <see cref="Output"/>.</summary>
-public sealed record MergeOptions
+internal sealed record MergeOptions
 {
     /// <summary>The merged file.</summary>
     public required string Output { get; init; }
@@ -19,7 +19,7 @@ public sealed record MergeOptions
 /// <param name="ToChunk">One past the last chunk it holds.</param>
 /// <param name="TotalChunks">Chunks of the whole text (the merged file is complete when it holds all of them); null for comparisons, which record only their range.</param>
 /// <param name="Seconds">Wall time.</param>
-public sealed record MergeResult(string Output, PieceKind Kind, int Pieces, int FromChunk, int ToChunk, int? TotalChunks, double Seconds)
+internal sealed record MergeResult(string Output, PieceKind Kind, int Pieces, int FromChunk, int ToChunk, int? TotalChunks, double Seconds)
 {
     /// <summary>The merged file holds every chunk of the text.</summary>
     public bool? Complete => TotalChunks is { } total ? FromChunk == 0 && ToChunk == total : null;

@@ -8,7 +8,7 @@ namespace GgufOptimize.Merging;
 
 /// <summary>What a merge piece is, told from its content (never its name).</summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PieceKind>))]
-public enum PieceKind
+internal enum PieceKind
 {
     /// <summary>A baseline of every logit (float32 or float16), <c>logits --format full</c>.</summary>
     FullBaseline,

@@ -5,14 +5,14 @@ using GgufOptimize.Metrics;
 namespace GgufOptimize.Synthetic;
 
 /// <summary>Quantiles (nats) of the per-position next-token entropy a model shows on text.</summary>
-public sealed record EntropyProfile(int Count, double Mean, double P10, double Median, double P90, double P99);
+internal sealed record EntropyProfile(int Count, double Mean, double P10, double Median, double P90, double P99);
 
 /// <summary>
 /// Measures how peaked a model's predictions are through llama.cpp: samples text from the model itself (as a trained
 /// model's own training text is "natural" to it), evaluates it in chunks of <c>ctx</c> tokens and takes the entropy of
 /// every position's distribution.
 /// </summary>
-public static class SyntheticEntropyProbe
+internal static class SyntheticEntropyProbe
 {
     /// <summary>On text sampled from the model (slow: one decode per sampled token).</summary>
     public static EntropyProfile MeasureOnSampledText(string modelPath, int tokens, int ctx, ulong seed = 3)
