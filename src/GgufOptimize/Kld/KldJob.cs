@@ -21,6 +21,8 @@ internal static class KldJob
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
+        if (o.SkipFirst >= inputs.Baseline.ContextSize - 1)
+            throw GgufOptimizeException.BadInput($"--skip-first {o.SkipFirst} leaves no position to score in chunks of {inputs.Baseline.ContextSize} tokens: it must be below {inputs.Baseline.ContextSize - 1}");
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
         if (o.Shard is { } shard)
         {
@@ -84,6 +86,7 @@ internal static class KldJob
         var early = EarlyStoppingSummary.Of(o, rule, look, results, available.Count, randomOrder);
 
         var overall = KldStatistics.Compute(results);
+        FiniteOutcome.Require(overall, o.OutputFile);
         long floored = results.Sum(c => (long)c.FlooredNextTokens);
         if (floored > 0)
             progress.Warn($"{floored} of {overall.Tokens} scored next tokens have a baseline log-probability below the .kld file's floor (16 nats under the top); {ComparisonProvenance.FloorAffected} use the floor instead and are not exact");
@@ -141,7 +144,7 @@ internal static class KldJob
         {
             if (!o.Clobber) throw GgufOptimizeException.BadInput($"output '{o.OutputFile}' exists from other inputs ({why}); use --overwrite to replace it");
             progress.Warn($"replacing '{o.OutputFile}' ({why})");
-            File.Delete(o.OutputFile);
+            FileStep.Delete(o.OutputFile);
             return reused;
         }
         var outside = contents!.Chunks.Select(c => c.ChunkIndex).Where(c => c < from || c >= to).ToList();
@@ -152,7 +155,7 @@ internal static class KldJob
             if (!o.Clobber)
                 throw GgufOptimizeException.BadInput($"{what}; the range {from}..{to - 1} would replace it with fewer: use a range that includes {first}..{last} to extend it, or --overwrite to replace it");
             progress.Warn($"replacing {what} with the range {from}..{to - 1}");
-            File.Delete(o.OutputFile);
+            FileStep.Delete(o.OutputFile);
             return reused;
         }
         foreach (var chunk in contents.Chunks) reused[chunk.ChunkIndex] = chunk;
