@@ -19,6 +19,8 @@ internal static class KldCommand
         var output = SharedOptions.Output("Comparison file (HDF5) to write", "kld_comparison.h5", "--output-file");
         var json = new JsonOption();
         var keep = new Option<string?>("--keep-logits") { Description = "With --baseline-model: store its logits here for reuse" };
+        var targetOutput = new Option<string?>("--target-logits-output") { Description = "With --target-model: also store the target's logits here (baseline format, usable later as --target-logits)" };
+        var keepChunks = new Option<int?>("--keep") { Description = "Generated logits files (--keep-logits, --target-logits-output) hold only the last N chunks, reusing their slots (default: every chunk)" };
         var range = new ChunkRange();
         var overwrite = SharedOptions.Overwrite();
         var skipFirst = new Option<int>("--skip-first") { Description = "Score only positions >= N of each chunk (llama-perplexity scores the second half)", DefaultValueFactory = _ => 0 };
@@ -36,6 +38,8 @@ internal static class KldCommand
         output.AddTo(command);
         command.Options.Add(json.Option);
         command.Options.Add(keep);
+        command.Options.Add(targetOutput);
+        command.Options.Add(keepChunks);
         range.AddTo(command);
         overwrite.AddTo(command);
         foreach (var o in new Option[] { skipFirst, early, confidence, margin, minChunks, resamples }) command.Options.Add(o);
@@ -52,6 +56,8 @@ internal static class KldCommand
                 Dataset = parse.GetValue(dataset),
                 OutputFile = output.Get(parse)!,
                 KeepLogits = parse.GetValue(keep),
+                TargetLogitsOutput = parse.GetValue(targetOutput),
+                Keep = parse.GetValue(keepChunks),
                 FromChunk = parse.GetValue(range.From),
                 ToChunk = parse.GetValue(range.To),
                 Clobber = overwrite.Get(parse),

@@ -20,6 +20,7 @@ public static class KldJob
         OutputPaths.EnsureWritableDirectory(o.OutputFile, "--output");
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
+        using var targetClaim = o.TargetLogitsOutput is null ? null : OutputLock.Acquire(o.TargetLogitsOutput, "--target-logits-output");
         using var inputs = KldInputs.Open(o, progress);
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
         var identity = inputs.Identity(o.SkipFirst);
@@ -99,7 +100,7 @@ public static class KldJob
             TargetFacts = inputs.Target.Facts(),
             BaselineFacts = BaselineFacts.Of(inputs.Baseline.Header),
         };
-        inputs.Baseline.Complete();
+        inputs.Complete();
         KldOutputFile.Write(o.OutputFile, results, overall, provenance);
         store.Delete();
         return new KldJobResult
@@ -165,6 +166,19 @@ public static class KldJob
             throw GgufOptimizeException.BadInput("--baseline-model goes with --target-model; to compare stored logits give --baseline-logits");
         if (o.KeepLogits is not null && o.BaselineModel is null)
             throw GgufOptimizeException.BadInput("--keep-logits stores the baseline model's logits; it needs --baseline-model");
+        if (o.TargetLogitsOutput is not null && o.TargetModel is null)
+            throw GgufOptimizeException.BadInput("--target-logits-output stores the target model's logits; it needs --target-model");
+        if (o.Keep is int keep)
+        {
+            if (keep < 1) throw GgufOptimizeException.BadInput($"--keep must be at least 1 (got {keep}); leave it out to keep every chunk");
+            if (o.KeepLogits is null && o.TargetLogitsOutput is null)
+                throw GgufOptimizeException.BadInput("--keep bounds the generated logits files: give --keep-logits and/or --target-logits-output");
+        }
+        foreach (var (path, option) in new[] { (o.KeepLogits, "--keep-logits"), (o.TargetLogitsOutput, "--target-logits-output") })
+            if (path is not null && Path.GetFullPath(path) == Path.GetFullPath(o.OutputFile))
+                throw GgufOptimizeException.BadInput($"{option} '{path}' is the comparison output itself; give another file");
+        if (o.KeepLogits is not null && o.TargetLogitsOutput is not null && Path.GetFullPath(o.KeepLogits) == Path.GetFullPath(o.TargetLogitsOutput))
+            throw GgufOptimizeException.BadInput("--keep-logits and --target-logits-output name the same file; give two files");
         if (o.SampleChunks is < 1) throw GgufOptimizeException.BadInput($"the chunk sample must hold at least 1 chunk (got {o.SampleChunks})");
         if (o.SkipFirst < 0) throw GgufOptimizeException.BadInput($"--skip-first must be ≥ 0 (got {o.SkipFirst})");
         if (o.EarlyStopping)

@@ -12,6 +12,8 @@ public sealed class BaselineLogitsReader : ILogitsSource
     private readonly Hdf5DatasetInfo _logits;
     private readonly int[] _lengths;
     private readonly bool[] _processed;
+    /// <summary>Where each chunk's logits start in the logits dataset (its slot, for a file written with --keep).</summary>
+    private readonly long[] _slot;
 
     public BaselineHeader Header { get; }
     public string Path { get; }
@@ -33,7 +35,22 @@ public sealed class BaselineLogitsReader : ILogitsSource
         var flags = _reader.Elements<byte>(BaselineLayout.ProcessedChunks, 0, Header.TotalChunks);
         _processed = new bool[Header.TotalChunks];
         for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0;
+        _slot = new long[Header.TotalChunks];
+        for (int i = 0; i < _slot.Length; i++) _slot[i] = i;
+        if (BaselineLogitsFile.SlotCount(layout) is int slots)
+        {
+            Slots = slots;
+            var index = _reader.Elements<long>(BaselineLayout.ChunkIndex, 0, Header.TotalChunks);
+            for (int i = 0; i < _slot.Length; i++)
+            {
+                _slot[i] = index[i];
+                if (index[i] < 0 || index[i] >= slots) _processed[i] = false;
+            }
+        }
     }
+
+    /// <summary>Chunks the file has room for when it was written with <c>kld --keep N</c>; null when it keeps every chunk.</summary>
+    public int? Slots { get; }
 
     public static BaselineLogitsReader Open(string path)
     {
@@ -70,19 +87,19 @@ public sealed class BaselineLogitsReader : ILogitsSource
     public ReadOnlySpan<float> ChunkLogits(int chunk)
     {
         if (IsHalf) throw new InvalidOperationException("float16 logits: use ChunkLogitsHalf");
-        return _reader.Elements<float>(_logits, (long)chunk * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
+        return _reader.Elements<float>(_logits, _slot[chunk] * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
     }
 
     public ReadOnlySpan<Half> ChunkLogitsHalf(int chunk)
     {
         if (!IsHalf) throw new InvalidOperationException("float32 logits: use ChunkLogits");
-        return _reader.Elements<Half>(_logits, (long)chunk * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
+        return _reader.Elements<Half>(_logits, _slot[chunk] * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
     }
 
     /// <summary>Rows straight from the memory map: float32 in place, float16 widened one row at a time.</summary>
     public LogitRows ChunkRows(int chunk)
     {
-        long first = (long)chunk * Header.ContextSize * Header.VocabSize;
+        long first = _slot[chunk] * Header.ContextSize * Header.VocabSize;
         int n = Header.VocabSize;
         return IsHalf
             ? LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<Half>(_logits, first + (long)j * n, n))
