@@ -43,6 +43,7 @@ public static class KldJob
         var results = new List<ChunkResult>();
         int computed = 0, fromDisk = 0;
         StoppingLook? look = null;
+        var trace = new List<StoppingLook>();
         progress.Start("kld", visit.Length);
         foreach (int c in visit)
         {
@@ -67,6 +68,7 @@ public static class KldJob
             if (rule is not null && rule.LookAt(results.Count) > 0)
             {
                 look = rule.Evaluate(results.Select(r => (ReadOnlyMemory<double>)r.Kld).ToArray());
+                trace.Add(look);
                 if (look.Stop) break;
             }
         }
@@ -94,6 +96,7 @@ public static class KldJob
             ToChunk = to,
             ChunksCompared = results.Count,
             EarlyStopping = early,
+            StoppingTrace = trace,
             Labels = o.Labels,
             FirstStoredPosition = inputs.Baseline.FirstStoredPosition,
             FlooredNextTokens = floored,

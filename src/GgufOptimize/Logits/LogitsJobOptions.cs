@@ -31,7 +31,15 @@ public sealed record LogitsJobOptions
     public const double DefaultTailMass = 1e-4;
 }
 
-public enum LogitsCompression { None, Gzip }
+public enum LogitsCompression
+{
+    /// <summary>Contiguous, written in place.</summary>
+    None,
+    /// <summary>Chunked + deflate, made at the end.</summary>
+    Gzip,
+    /// <summary>Chunked + h5py's LZF filter, made at the end: faster than deflate, smaller gains.</summary>
+    Lzf,
+}
 
 public enum LogitsFormat
 {

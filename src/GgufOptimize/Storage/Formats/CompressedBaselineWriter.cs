@@ -13,15 +13,18 @@ public sealed class CompressedBaselineWriter : IBaselineWriter
     private readonly string _path;
     private readonly BaselineLogitsFile? _inner;
     private readonly IProgressSink _progress;
+    private readonly bool _lzf;
 
-    private CompressedBaselineWriter(string path, BaselineLogitsFile? inner, IProgressSink progress)
+    private CompressedBaselineWriter(string path, BaselineLogitsFile? inner, IProgressSink progress, bool lzf)
     {
+        _lzf = lzf;
         _path = path;
         _inner = inner;
         _progress = progress;
     }
 
-    public static CompressedBaselineWriter OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, int from, int to, bool clobber, IProgressSink progress)
+    /// <param name="lzf">Compress with h5py's LZF filter instead of deflate.</param>
+    public static CompressedBaselineWriter OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, int from, int to, bool clobber, IProgressSink progress, bool lzf = false)
     {
         if (File.Exists(path))
         {
@@ -31,7 +34,7 @@ public sealed class CompressedBaselineWriter : IBaselineWriter
                 using var existing = PureHdfLogitsReader.Open(path);
                 if (existing.Header is not { } h) why = "is not a baseline logits file of this tool";
                 else if (h.Difference(header) is { } diff) why = $"was made from {diff}";
-                else if (Enumerable.Range(from, to - from).All(existing.HasChunk)) return new CompressedBaselineWriter(path, null, progress);
+                else if (Enumerable.Range(from, to - from).All(existing.HasChunk)) return new CompressedBaselineWriter(path, null, progress, lzf);
                 else why = "is compressed and lacks chunks of the requested range (compressed files are not extended; write an uncompressed file to add chunks)";
             }
             catch (GgufOptimizeException e) { why = $"is not a compressed baseline file of this tool ({e.Message})"; }
@@ -40,7 +43,7 @@ public sealed class CompressedBaselineWriter : IBaselineWriter
             File.Delete(path);
         }
         // The contiguous working file must not be mistaken for the final one: it keeps the .partial name until exported.
-        return new CompressedBaselineWriter(path, BaselineLogitsFile.OpenOrCreate(path, header, plan, clobber, progress), progress);
+        return new CompressedBaselineWriter(path, BaselineLogitsFile.OpenOrCreate(path, header, plan, clobber, progress), progress, lzf);
     }
 
     public bool IsProcessed(int chunk) => _inner?.IsProcessed(chunk) ?? true;
@@ -54,8 +57,8 @@ public sealed class CompressedBaselineWriter : IBaselineWriter
         if (_inner is null) return true;
         if (!_inner.IsComplete(from, to)) return false;
         _inner.Seal();
-        _progress.Info($"compressing '{_inner.PartialPath}' into '{_path}' (gzip is slow; see --compression)");
-        CompressedBaselineExport.Write(_inner.PartialPath, _path, _progress);
+        _progress.Info($"compressing '{_inner.PartialPath}' into '{_path}' ({(_lzf ? "lzf" : "gzip is slow; see --compression")})");
+        CompressedBaselineExport.Write(_inner.PartialPath, _path, _progress, _lzf);
         File.Delete(_inner.PartialPath);
         return true;
     }
