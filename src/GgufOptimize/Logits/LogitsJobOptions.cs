@@ -1,7 +1,7 @@
 namespace GgufOptimize.Logits;
 
 /// <summary>Settings of one <c>logits</c> run (the equivalent of generate_logits.py).</summary>
-public sealed record LogitsJobOptions
+internal sealed record LogitsJobOptions
 {
     public required string ModelPath { get; init; }
     public required string DatasetPath { get; init; }
@@ -31,7 +31,7 @@ public sealed record LogitsJobOptions
     public const double DefaultTailMass = 1e-4;
 }
 
-public enum LogitsCompression
+internal enum LogitsCompression
 {
     /// <summary>Contiguous, written in place.</summary>
     None,
@@ -41,7 +41,7 @@ public enum LogitsCompression
     Lzf,
 }
 
-public enum LogitsFormat
+internal enum LogitsFormat
 {
     /// <summary>Every logit of every position, float32 or float16 (contiguous HDF5, or gzip-compressed).</summary>
     Full,

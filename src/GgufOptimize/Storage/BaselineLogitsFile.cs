@@ -14,7 +14,7 @@ namespace GgufOptimize.Storage;
 /// With a slot count (<c>kld --keep N</c>) the file holds only N chunks' logits: chunk c lives in slot c mod N, and
 /// <c>chunk_index[c]</c> names its slot (−1 once a later chunk took it), so disk stays bounded on long runs.
 /// </summary>
-public sealed class BaselineLogitsFile : IBaselineWriter
+internal sealed class BaselineLogitsFile : IBaselineWriter
 {
     private readonly string _path;
     private readonly string _partialPath;
