@@ -91,7 +91,8 @@ public class DatasetParityTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         var languages = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("languages").EnumerateArray()
             .ToDictionary(l => l.GetProperty("language").GetString()!, l => l.GetProperty("selected").GetInt32());
-        Assert.Equal(new Dictionary<string, int> { ["fr"] = 2, ["en"] = 4 }, languages);
+        // -n 2 at equal weight is 4 samples for two languages, split 2:1 by the file's weights.
+        Assert.Equal(new Dictionary<string, int> { ["fr"] = 1, ["en"] = 3 }, languages);
 
         // The command line wins over the file.
         var overridden = CliProcess.Run("dataset", "--config", tmp.File("config.yaml"), "--langs", "de", "-n", "2", "-o", tmp.File("de.txt"), "-q");

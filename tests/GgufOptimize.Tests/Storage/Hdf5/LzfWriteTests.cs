@@ -7,6 +7,7 @@ using GgufOptimize.Tests.Storage.Formats;
 using GgufOptimize.Tests.Support;
 using PureHDF;
 using PureHDF.Filters;
+using PureHDF.VOL.Native;
 
 namespace GgufOptimize.Tests.Storage.Hdf5;
 
@@ -48,7 +49,8 @@ public class LzfWriteTests
         var output = new byte[input.Length];
         Assert.Equal(input.Length, Lzf.Decompress(packed, output));
         Assert.Equal(input, output);
-        if (kind is "zeros" or "text" or "long-runs") Assert.True(packed.Length < input.Length / 4, $"{kind}: {packed.Length} of {input.Length} bytes");
+        if (kind is "zeros" or "long-runs") Assert.True(packed.Length < input.Length / 4, $"{kind}: {packed.Length} of {input.Length} bytes");
+        if (kind is "text") Assert.True(packed.Length < input.Length / 2, $"{kind}: {packed.Length} of {input.Length} bytes");
     }
 
     [SkippableFact]
