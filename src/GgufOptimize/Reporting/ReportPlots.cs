@@ -264,8 +264,8 @@ internal static class ReportPlots
         var map = plot.Add.Heatmap(values);
         map.Colormap = new ScottPlot.Colormaps.Viridis();
         map.NaNCellColor = Colors.Transparent;
-        // Row r of the array is drawn at the top first: cell centres at y = rows − 1 − r, x = column index.
-        map.Position = new CoordinateRect(-0.5, chunkIds.Count - 0.5, -0.5, rows.Count - 0.5);
+        // ScottPlot draws row 0 of the array at the top, one unit per cell, centred on whole numbers: row r at
+        // y = rows − 1 − r, column c at x = c (checked on a rendered map).
         plot.Add.ColorBar(map).Label = "mean KLD (nats)";
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, rows.Count).Select(r => (double)(rows.Count - 1 - r)).ToArray(), rows.Select(r => r.Data.Label).ToArray());
