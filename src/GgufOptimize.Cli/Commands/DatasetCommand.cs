@@ -104,11 +104,12 @@ internal static class DatasetCommand
             if (samples is null && tokens is null && sizes is null) samples = DefaultSamples;
             string? modelPath = parse.GetValue(model);
             using var tokenizer = modelPath is null ? null : LlamaTokenCounter.Open(modelPath);
+            var languages = ParseList(parse.GetValue(langs), "--langs") ?? file.Languages;
             var request = new DatasetRequest
             {
                 Sources = sources,
-                Languages = ParseList(parse.GetValue(langs), "--langs") ?? file.Languages,
-                Weights = ParseWeights(parse.GetValue(weights)) ?? file.Weights,
+                Languages = languages,
+                Weights = ParseWeights(parse.GetValue(weights)) ?? FileWeights(file, languages),
                 NumSamples = samples,
                 NumTokens = tokens,
                 Subsets = sizes,
@@ -148,6 +149,11 @@ internal static class DatasetCommand
 
     /// <summary>True when the user typed the option (its default does not count), so a --config value can fill it otherwise.</summary>
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    /// <summary>The config file's weights, for the languages in use: --langs on the command line may leave some of the file's out.</summary>
+    private static Dictionary<string, double>? FileWeights(DatasetConfig file, IReadOnlyList<string>? languages) =>
+        file.Weights?.Where(w => languages is null || languages.Contains(w.Key, StringComparer.OrdinalIgnoreCase))
+            .ToDictionary(w => w.Key, w => w.Value, StringComparer.OrdinalIgnoreCase);
 
     private static List<string>? ParseList(string? text, string option)
     {
