@@ -22,6 +22,7 @@ internal static class KldCommand
         var targetOutput = new Option<string?>("--target-logits-output") { Description = "With --target-model: also store the target's logits here (baseline format, usable later as --target-logits)" };
         var keepChunks = new Option<int?>("--keep") { Description = "Generated logits files (--keep-logits, --target-logits-output) hold only the last N chunks, reusing their slots (default: every chunk)" };
         var range = new ChunkRange();
+        var shard = new ShardOption();
         var overwrite = SharedOptions.Overwrite();
         var skipFirst = new Option<int>("--skip-first") { Description = "Score only positions >= N of each chunk (llama-perplexity scores the second half)", DefaultValueFactory = _ => 0 };
         var early = new Option<bool>("--early-stopping") { Description = "Compare chunks in seeded random order and stop once the Score of the whole range is known to within --margin-of-error at --confidence" };
@@ -41,6 +42,7 @@ internal static class KldCommand
         command.Options.Add(targetOutput);
         command.Options.Add(keepChunks);
         range.AddTo(command);
+        command.Options.Add(shard.Option);
         overwrite.AddTo(command);
         foreach (var o in new Option[] { skipFirst, early, confidence, margin, minChunks, resamples }) command.Options.Add(o);
         engine.AddTo(command);
@@ -60,6 +62,7 @@ internal static class KldCommand
                 Keep = parse.GetValue(keepChunks),
                 FromChunk = parse.GetValue(range.From),
                 ToChunk = parse.GetValue(range.To),
+                Shard = shard.Read(parse),
                 Clobber = overwrite.Get(parse),
                 SkipFirst = parse.GetValue(skipFirst),
                 EarlyStopping = parse.GetValue(early),
