@@ -26,7 +26,6 @@ internal static class DatasetCommand
         {
             Description = "Where samples come from, repeatable: kind[@lang]:location with kind text|jsonl|json|csv|tsv|parquet|hf " +
                           "(location: file, folder or glob like corpus/*.jsonl; for hf a dataset name); a bare path picks the kind from its extension",
-            Required = true,
             AllowMultipleArgumentsPerToken = false,
         };
         var textField = new Option<string>("--text-field") { Description = "JSON field path (a.b.0.c), CSV or Parquet column holding the text", DefaultValueFactory = _ => "text" };
@@ -58,6 +57,12 @@ internal static class DatasetCommand
         var cacheDir = new Option<string>("--cache-dir") { Description = "Where downloaded Parquet files are kept", DefaultValueFactory = _ => HfSettings.DefaultCacheDirectory() };
         var hfRetries = new Option<int>("--hf-retries") { Description = "Attempts per HTTP request (network errors, 5xx, truncated downloads), with exponential backoff", DefaultValueFactory = _ => 4 };
         var json = new JsonOption();
+        var plugin = new Option<string?>("--plugin") { Description = "A .NET assembly with a public class implementing IDatasetSource, used as one more source (see examples/DatasetPlugin)" };
+        var pluginClass = new Option<string?>("--plugin-class") { Description = "The class to use when the --plugin assembly has several sources (full or short name)" };
+        var pluginArg = new Option<string?>("--plugin-arg") { Description = "String passed to the plugin class's constructor (e.g. a file, folder or URL)" };
+        var config = new Option<string?>("--config") { Description = "YAML file with languages:, weights:, sources:, text_field:, lang_field: (command-line options win)" };
+        var rawSamples = new Option<string?>("--write-raw-samples") { Description = "Also write every selected sample as JSONL {\"text\",\"lang\"} to this file, in the dataset's order" };
+        var chunkSize = new Option<int?>("--chunk-size") { Description = "Order samples so every stretch of this many tokens holds the languages in their shares (needs --model; default: balanced by sample count)" };
 
         var command = new Command("dataset", "Build calibration/evaluation text from files or a Hugging Face dataset: per-language shares, nested subsets, manifest")
         {
@@ -68,13 +73,15 @@ internal static class DatasetCommand
         command.Options.Add(outputDir);
         command.Options.Add(format);
         overwrite.AddTo(command);
-        foreach (var o in new Option[] { append, countOnly, invalidUtf8, maxSampleBytes, hfEndpoint, hfConfig, hfSplit, cacheDir, hfRetries, json.Option }) command.Options.Add(o);
+        foreach (var o in new Option[] { append, countOnly, invalidUtf8, maxSampleBytes, hfEndpoint, hfConfig, hfSplit, cacheDir, hfRetries, json.Option,
+                     plugin, pluginClass, pluginArg, config, rawSamples, chunkSize }) command.Options.Add(o);
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
         {
+            var file = parse.GetValue(config) is { } configPath ? DatasetConfig.Load(configPath) : new DatasetConfig();
             var settings = new SourceSettings
             {
-                TextField = parse.GetValue(textField)!,
-                LanguageField = parse.GetValue(langField),
+                TextField = Given(parse, textField) ? parse.GetValue(textField)! : file.TextField ?? parse.GetValue(textField)!,
+                LanguageField = parse.GetValue(langField) ?? file.LanguageField,
                 Split = ChoiceOption.Get<TextSplit>(parse, split),
                 HuggingFace = new HfSettings
                 {
@@ -85,18 +92,24 @@ internal static class DatasetCommand
                     MaxAttempts = parse.GetValue(hfRetries),
                 },
             };
-            var sources = parse.GetValue(source)!.Select(s => DatasetSourceKinds.Create(s, settings)).ToList();
+            var specs = parse.GetValue(source) is { Length: > 0 } given ? given : file.Sources;
+            var sources = specs.Select(s => DatasetSourceKinds.Create(s, settings)).ToList();
+            if (parse.GetValue(plugin) is { } pluginPath) sources.Add(DatasetPlugin.Load(pluginPath, parse.GetValue(pluginClass), parse.GetValue(pluginArg)));
+            else if (parse.GetValue(pluginClass) is not null || parse.GetValue(pluginArg) is not null)
+                throw GgufOptimizeException.BadInput("--plugin-class and --plugin-arg go with --plugin");
+            if (sources.Count == 0) throw GgufOptimizeException.BadInput("give at least one --source (or sources: in --config, or --plugin)");
             var sizes = ParseSizes(parse.GetValue(subsets));
             long? samples = parse.GetValue(numSamples);
             long? tokens = parse.GetValue(numTokens);
             if (samples is null && tokens is null && sizes is null) samples = DefaultSamples;
             string? modelPath = parse.GetValue(model);
             using var tokenizer = modelPath is null ? null : LlamaTokenCounter.Open(modelPath);
+            var languages = ParseList(parse.GetValue(langs), "--langs") ?? file.Languages;
             var request = new DatasetRequest
             {
                 Sources = sources,
-                Languages = ParseList(parse.GetValue(langs), "--langs"),
-                Weights = ParseWeights(parse.GetValue(weights)),
+                Languages = languages,
+                Weights = ParseWeights(parse.GetValue(weights)) ?? FileWeights(file, languages),
                 NumSamples = samples,
                 NumTokens = tokens,
                 Subsets = sizes,
@@ -109,6 +122,7 @@ internal static class DatasetCommand
                 Tokenizer = tokenizer,
                 InvalidUtf8 = ChoiceOption.Get<InvalidUtf8Policy>(parse, invalidUtf8),
                 MaxSampleBytes = parse.GetValue(maxSampleBytes),
+                ChunkSize = parse.GetValue(chunkSize),
             };
             if (parse.GetValue(countOnly))
             {
@@ -120,7 +134,11 @@ internal static class DatasetCommand
             bool replace = overwrite.Get(parse);
             if (replace && parse.GetValue(append)) throw GgufOptimizeException.BadInput("give --overwrite or --append, not both");
             var existing = replace ? ExistingOutputMode.Overwrite : parse.GetValue(append) ? ExistingOutputMode.Append : ExistingOutputMode.Refuse;
-            var target = new DatasetOutput { File = output.Get(parse), Directory = parse.GetValue(outputDir), Format = ChoiceOption.Get<DatasetFormat>(parse, format), Existing = existing };
+            var target = new DatasetOutput
+            {
+                File = output.Get(parse), Directory = parse.GetValue(outputDir), Format = ChoiceOption.Get<DatasetFormat>(parse, format), Existing = existing,
+                RawSamples = parse.GetValue(rawSamples),
+            };
             if (target.File is null && target.Directory is null) throw GgufOptimizeException.BadInput("give --output FILE or --output-dir FOLDER (or --count-only)");
             var manifest = await DatasetBuilder.BuildAsync(request, target, ctx.Progress, ct);
             json.Emit(parse, manifest.ToJson, () => RenderManifest(manifest, target));
@@ -128,6 +146,14 @@ internal static class DatasetCommand
         });
         return command;
     }
+
+    /// <summary>True when the user typed the option (its default does not count), so a --config value can fill it otherwise.</summary>
+    private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    /// <summary>The config file's weights, for the languages in use: --langs on the command line may leave some of the file's out.</summary>
+    private static Dictionary<string, double>? FileWeights(DatasetConfig file, IReadOnlyList<string>? languages) =>
+        file.Weights?.Where(w => languages is null || languages.Contains(w.Key, StringComparer.OrdinalIgnoreCase))
+            .ToDictionary(w => w.Key, w => w.Value, StringComparer.OrdinalIgnoreCase);
 
     private static List<string>? ParseList(string? text, string option)
     {

@@ -19,6 +19,8 @@ internal static class KldCommand
         var output = SharedOptions.Output("Comparison file (HDF5) to write", "kld_comparison.h5", "--output-file");
         var json = new JsonOption();
         var keep = new Option<string?>("--keep-logits") { Description = "With --baseline-model: store its logits here for reuse" };
+        var targetOutput = new Option<string?>("--target-logits-output") { Description = "With --target-model: also store the target's logits here (baseline format, usable later as --target-logits)" };
+        var keepChunks = new Option<int?>("--keep") { Description = "Generated logits files (--keep-logits, --target-logits-output) hold only the last N chunks, reusing their slots (default: every chunk)" };
         var range = new ChunkRange();
         var shard = new ShardOption();
         var overwrite = SharedOptions.Overwrite();
@@ -37,6 +39,8 @@ internal static class KldCommand
         output.AddTo(command);
         command.Options.Add(json.Option);
         command.Options.Add(keep);
+        command.Options.Add(targetOutput);
+        command.Options.Add(keepChunks);
         range.AddTo(command);
         command.Options.Add(shard.Option);
         overwrite.AddTo(command);
@@ -54,6 +58,8 @@ internal static class KldCommand
                 Dataset = parse.GetValue(dataset),
                 OutputFile = output.Get(parse)!,
                 KeepLogits = parse.GetValue(keep),
+                TargetLogitsOutput = parse.GetValue(targetOutput),
+                Keep = parse.GetValue(keepChunks),
                 FromChunk = parse.GetValue(range.From),
                 ToChunk = parse.GetValue(range.To),
                 Shard = shard.Read(parse),

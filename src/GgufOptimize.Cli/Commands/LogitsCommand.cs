@@ -17,8 +17,8 @@ internal static class LogitsCommand
         var engine = EngineOptions.Evaluation();
         var precision = new Option<int>("--precision") { Description = "Stored logits precision in bits: 32 or 16", DefaultValueFactory = _ => 32 };
         precision.AcceptOnlyFromAmong("16", "32");
-        var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed) or gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits)", DefaultValueFactory = _ => "none" };
-        compression.AcceptOnlyFromAmong("none", "gzip");
+        var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed), gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits) or lzf (h5py's LZF filter: faster than gzip, saves less)", DefaultValueFactory = _ => "none" };
+        compression.AcceptOnlyFromAmong("none", "gzip", "lzf");
         var format = new Option<string>("--format") { Description = "full (every logit), compact (top tokens up to 1 - tail mass, tail mass, log P(next)) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking)", DefaultValueFactory = _ => "full" };
         format.AcceptOnlyFromAmong("full", "compact", "llamacpp");
         var tailMass = new Option<double>("--tail-mass") { Description = "With --format compact: probability at most left in each position's tail bucket (epsilon)", DefaultValueFactory = _ => LogitsJobOptions.DefaultTailMass };
@@ -48,7 +48,7 @@ internal static class LogitsCommand
                 UBatchSize = e.UBatchSize,
                 Threads = e.Threads,
                 Precision = parse.GetValue(precision),
-                Compression = parse.GetValue(compression) == "gzip" ? LogitsCompression.Gzip : LogitsCompression.None,
+                Compression = parse.GetValue(compression) switch { "gzip" => LogitsCompression.Gzip, "lzf" => LogitsCompression.Lzf, _ => LogitsCompression.None },
                 Format = parse.GetValue(format) switch { "compact" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },
                 TailMass = parse.GetValue(tailMass),
                 FromChunk = parse.GetValue(range.From),

@@ -16,6 +16,7 @@ internal static class CommandCatalog
         yield return Commands.DatasetCommand.Create();
         yield return Commands.IterateCommand.Create();
         yield return Commands.ReportCommand.Create();
+        yield return Commands.StatusCommand.Create();
         yield return Commands.DemoCommand.Create();
     }
 }

@@ -22,6 +22,9 @@ internal static class DatasetBuilder
         output.Validate();
         using var claim = output.File is not null ? OutputLock.Acquire(output.File, "--output") : OutputLock.Acquire(output.Directory!, "--output-dir");
         if (output.File is not null && request.Subsets is { Count: > 0 }) throw GgufOptimizeException.BadInput("--subsets writes one file per size: use --output-dir");
+        CheckInterleave(request, output);
+        if (output.RawSamples is { } raw && File.Exists(raw) && output.Existing != ExistingOutputMode.Overwrite)
+            throw GgufOptimizeException.BadInput($"--write-raw-samples '{raw}' already exists; use --overwrite to replace it");
         string manifestPath = output.ManifestPath;
         var previous = LoadPrevious(output, manifestPath);
         var extraSizes = output.Existing == ExistingOutputMode.Append && output.Directory is not null && previous is not null
@@ -65,6 +68,17 @@ internal static class DatasetBuilder
             manifest.Languages.Add(DescribeLanguage(plan, g, selectors[g], selected[g], scan, manifest.Warnings));
 
         var writer = new SubsetFileWriter(spill, selected, plan.Groups, plan.UsesLanguages, output.Format);
+        var order = subsetPlan.Order;
+        var boundaries = subsetPlan.Boundaries;
+        if (request.ChunkSize is not null)
+        {
+            // The shares are the selection's own token mix: a sample-count selection rarely matches the weights in tokens, and
+            // any other split would leave one language's surplus bunched at the end of the file.
+            var tokens = selected.Select(s => (IReadOnlyList<int>)s.Select(x => Math.Max(0, x.Tokens)).ToList()).ToList();
+            double all = Math.Max(1, tokens.Sum(t => t.Sum(x => (double)x)));
+            order = TokenInterleave.Order(tokens, tokens.Select(t => t.Sum(x => (double)x) / all).ToList());
+            boundaries = [order.Count];
+        }
         var pending = new List<(string Temp, string Final)>();
         try
         {
@@ -73,10 +87,16 @@ internal static class DatasetBuilder
                 string final = output.DataPath(plan.Sizes[i]);
                 string temp = AtomicFile.TempName(final);
                 pending.Add((temp, final));
-                var record = writer.Write(temp, subsetPlan.Order, subsetPlan.Boundaries[i], cancellationToken);
+                var record = writer.Write(temp, order, boundaries[i], cancellationToken);
                 record.Size = plan.Sizes[i];
                 record.File = Path.GetFileName(final);
                 manifest.Subsets.Add(record);
+            }
+            if (output.RawSamples is { } rawPath)
+            {
+                string temp = AtomicFile.TempName(rawPath);
+                pending.Add((temp, rawPath));
+                new SubsetFileWriter(spill, selected, plan.Groups, writeLanguage: true, DatasetFormat.Jsonl).Write(temp, order, boundaries[^1], cancellationToken);
             }
             if (output.Existing == ExistingOutputMode.Append && previous is not null) VerifyExtends(previous, manifest, pending, output);
             if (ours is not null && output.Existing == ExistingOutputMode.Refuse)
@@ -166,6 +186,15 @@ internal static class DatasetBuilder
             warnings.Add($"language '{record.Language}': only {have} {unit} available{skipped}, {record.Requested} requested; using what exists");
         }
         return record;
+    }
+
+    private static void CheckInterleave(DatasetRequest request, DatasetOutput output)
+    {
+        if (request.ChunkSize is not int size) return;
+        if (size < 1) throw GgufOptimizeException.BadInput($"--chunk-size must be a positive number of tokens (got {size})");
+        if (request.Tokenizer is null) throw GgufOptimizeException.BadInput("--chunk-size balances tokens: give --model, whose tokenizer counts them");
+        if (request.Subsets is { Count: > 1 }) throw GgufOptimizeException.BadInput("--chunk-size orders one file: it does not combine with --subsets (every prefix of its file is balanced anyway)");
+        if (output.Existing == ExistingOutputMode.Append) throw GgufOptimizeException.BadInput("--chunk-size reorders the whole file, so it cannot --append to an earlier one");
     }
 
     private static DatasetManifest? LoadPrevious(DatasetOutput output, string manifestPath)

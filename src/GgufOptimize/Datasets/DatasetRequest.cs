@@ -30,4 +30,9 @@ internal sealed record DatasetRequest
     public ITokenCounter? Tokenizer { get; init; }
     public InvalidUtf8Policy InvalidUtf8 { get; init; } = InvalidUtf8Policy.Replace;
     public int MaxSampleBytes { get; init; } = SourceReadContext.DefaultMaxSampleBytes;
+    /// <summary>
+    /// Token-balanced interleaving (<c>--chunk-size</c>, needs <see cref="Tokenizer"/>): the samples are ordered so every
+    /// stretch of this many tokens holds the languages in their shares (see <see cref="Selection.TokenInterleave"/>).
+    /// </summary>
+    public int? ChunkSize { get; init; }
 }

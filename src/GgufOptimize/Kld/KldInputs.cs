@@ -51,6 +51,7 @@ internal sealed class KldInputs : IDisposable
             target = o.TargetModel is { } model ? loadedFirst ?? ModelTargetSide.Load(model) : StoredTargetSide.Open(o.TargetLogits!);
             loadedFirst = null;
             target.Attach(baseline, o);
+            if (o.TargetLogitsOutput is { } store) ((ModelTargetSide)target).StoreLogits(store, baseline, o, progress);
             return new KldInputs(baseline, target, o.Threads > 0 ? o.Threads : Hardware.PhysicalCores);
         }
         catch
@@ -72,6 +73,13 @@ internal sealed class KldInputs : IDisposable
 
     /// <summary>The first position scored in each chunk: --skip-first, or later when the baseline stores no earlier ones.</summary>
     public int FirstScoredPosition(int skipFirst) => Math.Max(skipFirst, Baseline.FirstStoredPosition);
+
+    /// <summary>Called once every chunk is compared: generated logits files get their final names.</summary>
+    public void Complete()
+    {
+        Baseline.Complete();
+        (Target as ModelTargetSide)?.Complete();
+    }
 
     public ChunkResult Compare(int chunk, int skipFirst)
     {

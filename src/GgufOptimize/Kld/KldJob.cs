@@ -20,6 +20,7 @@ internal static class KldJob
         OutputPaths.EnsureWritableDirectory(o.OutputFile, "--output");
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
+        using var targetClaim = o.TargetLogitsOutput is null ? null : OutputLock.Acquire(o.TargetLogitsOutput, "--target-logits-output");
         using var inputs = KldInputs.Open(o, progress);
         if (o.SkipFirst >= inputs.Baseline.ContextSize - 1)
             throw GgufOptimizeException.BadInput($"--skip-first {o.SkipFirst} leaves no position to score in chunks of {inputs.Baseline.ContextSize} tokens: it must be below {inputs.Baseline.ContextSize - 1}");
@@ -50,6 +51,7 @@ internal static class KldJob
         var results = new List<ChunkResult>();
         int computed = 0, fromDisk = 0;
         StoppingLook? look = null;
+        var trace = new List<StoppingLook>();
         progress.Start("kld", visit.Length);
         foreach (int c in visit)
         {
@@ -74,6 +76,7 @@ internal static class KldJob
             if (rule is not null && rule.LookAt(results.Count) > 0)
             {
                 look = rule.Evaluate(results.Select(r => (ReadOnlyMemory<double>)r.Kld).ToArray());
+                trace.Add(look);
                 if (look.Stop) break;
             }
         }
@@ -102,13 +105,14 @@ internal static class KldJob
             ToChunk = to,
             ChunksCompared = results.Count,
             EarlyStopping = early,
+            StoppingTrace = trace,
             Labels = o.Labels,
             FirstStoredPosition = inputs.Baseline.FirstStoredPosition,
             FlooredNextTokens = floored,
             TargetFacts = inputs.Target.Facts(),
             BaselineFacts = BaselineFacts.Of(inputs.Baseline.Header),
         };
-        inputs.Baseline.Complete();
+        inputs.Complete();
         KldOutputFile.Write(o.OutputFile, results, overall, provenance);
         store.Delete();
         return new KldJobResult
@@ -174,6 +178,19 @@ internal static class KldJob
             throw GgufOptimizeException.BadInput("--baseline-model goes with --target-model; to compare stored logits give --baseline-logits");
         if (o.KeepLogits is not null && o.BaselineModel is null)
             throw GgufOptimizeException.BadInput("--keep-logits stores the baseline model's logits; it needs --baseline-model");
+        if (o.TargetLogitsOutput is not null && o.TargetModel is null)
+            throw GgufOptimizeException.BadInput("--target-logits-output stores the target model's logits; it needs --target-model");
+        if (o.Keep is int keep)
+        {
+            if (keep < 1) throw GgufOptimizeException.BadInput($"--keep must be at least 1 (got {keep}); leave it out to keep every chunk");
+            if (o.KeepLogits is null && o.TargetLogitsOutput is null)
+                throw GgufOptimizeException.BadInput("--keep bounds the generated logits files: give --keep-logits and/or --target-logits-output");
+        }
+        foreach (var (path, option) in new[] { (o.KeepLogits, "--keep-logits"), (o.TargetLogitsOutput, "--target-logits-output") })
+            if (path is not null && Path.GetFullPath(path) == Path.GetFullPath(o.OutputFile))
+                throw GgufOptimizeException.BadInput($"{option} '{path}' is the comparison output itself; give another file");
+        if (o.KeepLogits is not null && o.TargetLogitsOutput is not null && Path.GetFullPath(o.KeepLogits) == Path.GetFullPath(o.TargetLogitsOutput))
+            throw GgufOptimizeException.BadInput("--keep-logits and --target-logits-output name the same file; give two files");
         if (o.SampleChunks is < 1) throw GgufOptimizeException.BadInput($"the chunk sample must hold at least 1 chunk (got {o.SampleChunks})");
         if (o.Shard is { } shard && (o.EarlyStopping || o.SampleChunks is not null))
             throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {shard}: early stopping and chunk samples visit the whole range in one random order, which shards cannot split; drop --early-stopping or {ChunkShard.Option}");

@@ -18,6 +18,10 @@ internal sealed record KldJobOptions
     public required string OutputFile { get; init; }
     /// <summary>With a baseline model: also store its logits here (otherwise only the current chunk exists).</summary>
     public string? KeepLogits { get; init; }
+    /// <summary>With a target model: also store its logits here, in the baseline format (kl_d_bench's --target-logits-output).</summary>
+    public string? TargetLogitsOutput { get; init; }
+    /// <summary>Generated logits files (<see cref="KeepLogits"/>, <see cref="TargetLogitsOutput"/>) keep only this many chunks; null keeps all.</summary>
+    public int? Keep { get; init; }
     public int FromChunk { get; init; }
     public int? ToChunk { get; init; }
     /// <summary>--shard K/N: only the K-th of N balanced pieces of [FromChunk, ToChunk), balanced by the baseline's tokens.</summary>

@@ -73,7 +73,7 @@ internal sealed class ModelBaselineSide : IBaselineSide
         if (o.KeepLogits is { } keep)
         {
             OutputPaths.EnsureWritableDirectory(keep, "--keep-logits");
-            _keep = BaselineLogitsFile.OpenOrCreate(keep, Header, _plan, o.Clobber, progress);
+            _keep = BaselineLogitsFile.OpenOrCreate(keep, Header, _plan, o.Clobber, progress, slots: o.Keep);
         }
     }
 

@@ -12,6 +12,8 @@ internal sealed class ModelTargetSide : ITargetSide
 {
     private readonly string _path;
     private ModelChunkEvaluator? _evaluator;
+    private BaselineLogitsFile? _store;
+    private int _chunks;
     private bool _disposed;
 
     /// <summary>Loaded before the baseline when the baseline's chunks depend on this model's tokenizer (llama.cpp and Python-tool files).</summary>
@@ -56,16 +58,54 @@ internal sealed class ModelTargetSide : ITargetSide
         _evaluator = new ModelChunkEvaluator(Model, ModelChunkEvaluator.OptionsFor(options, baseline.ContextSize));
     }
 
+    /// <summary>
+    /// With --target-logits-output: every chunk the target is run on is also written to <paramref name="path"/> in the
+    /// baseline format, with the baseline's tokens, so it can later be a --target-logits (or a baseline) without rerunning.
+    /// </summary>
+    public void StoreLogits(string path, IBaselineSide baseline, KldJobOptions options, IProgressSink progress)
+    {
+        var evaluator = _evaluator ?? throw new InvalidOperationException("the target is not attached to a baseline");
+        var of = baseline.Header ?? throw GgufOptimizeException.BadInput(
+            $"--target-logits-output needs a baseline whose dataset is known (one of ours, or --baseline-model); '{baseline.Description}' does not record it");
+        var header = new BaselineHeader
+        {
+            ContextSize = baseline.ContextSize,
+            VocabSize = Model.VocabSize,
+            TotalChunks = baseline.TotalChunks,
+            Precision = 32,
+            Model = ModelIdentity.Of(_path),
+            DatasetFile = of.DatasetFile,
+            DatasetSha256 = of.DatasetSha256,
+            TokenizerSha256 = Model.TokenizerFingerprint(),
+            AddBos = of.AddBos,
+            AddEos = of.AddEos,
+            Engine = evaluator.EngineSettings,
+        };
+        OutputPaths.EnsureWritableDirectory(path, "--target-logits-output");
+        _chunks = baseline.TotalChunks;
+        _store = BaselineLogitsFile.OpenOrCreate(path, header, new BaselineChunks(baseline), options.Clobber, progress, slots: options.Keep);
+    }
+
     public LogitRows Logits(int chunk, int[] tokens)
     {
         var evaluator = _evaluator ?? throw new InvalidOperationException("the target is not attached to a baseline");
-        return LogitRows.Of(evaluator.Evaluate(tokens), Model.VocabSize);
+        var logits = evaluator.Evaluate(tokens);
+        if (_store is not null && !_store.IsProcessed(chunk))
+        {
+            _store.WriteLogits(chunk, 0, logits.Span);
+            _store.MarkProcessed(chunk);
+        }
+        return LogitRows.Of(logits, Model.VocabSize);
     }
+
+    /// <summary>The stored target logits get their final name once every chunk is in (or, with --keep, when the run ends).</summary>
+    public void Complete() => _store?.Complete(0, _chunks);
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        _store?.Dispose();
         _evaluator?.Dispose();
         Model.Dispose();
     }

@@ -23,7 +23,7 @@ internal static class LogitsJob
         using var claim = OutputLock.Acquire(options.OutputPath, "--output");
         if (options.Precision is not (16 or 32)) throw GgufOptimizeException.BadInput($"--precision must be 16 or 32 (got {options.Precision})");
         if (options.Format != LogitsFormat.Full && options.Compression != LogitsCompression.None)
-            throw GgufOptimizeException.BadInput($"--compression gzip applies to --format full only");
+            throw GgufOptimizeException.BadInput($"--compression {options.Compression.ToString().ToLowerInvariant()} applies to --format full only");
         if (options.Format != LogitsFormat.Full && options.Precision != 32)
             throw GgufOptimizeException.BadInput($"--precision applies to --format full only (compact and llamacpp are computed from float32 logits)");
         if (options.Format == LogitsFormat.Compact && !(options.TailMass > 0 && options.TailMass < 1))
@@ -120,7 +120,7 @@ internal static class LogitsJob
         {
             LogitsFormat.Compact => CompactBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, o.TailMass, o.Clobber, progress),
             LogitsFormat.LlamaCpp => LlamaCppKldWriter.OpenOrCreate(o.OutputPath, header, kldChunks!, o.Clobber, progress),
-            _ when o.Compression == LogitsCompression.Gzip => CompressedBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, from, to, o.Clobber, progress),
+            _ when o.Compression != LogitsCompression.None => CompressedBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, from, to, o.Clobber, progress, o.Compression == LogitsCompression.Lzf),
             _ => BaselineLogitsFile.OpenOrCreate(o.OutputPath, header, plan, o.Clobber, progress, chunksToWrite: to - from),
         };
 }

@@ -33,7 +33,15 @@ internal sealed record LogitsJobOptions
     public const double DefaultTailMass = 1e-4;
 }
 
-internal enum LogitsCompression { None, Gzip }
+internal enum LogitsCompression
+{
+    /// <summary>Contiguous, written in place.</summary>
+    None,
+    /// <summary>Chunked + deflate, made at the end.</summary>
+    Gzip,
+    /// <summary>Chunked + h5py's LZF filter, made at the end: faster than deflate, smaller gains.</summary>
+    Lzf,
+}
 
 internal enum LogitsFormat
 {

@@ -42,6 +42,10 @@ internal sealed record ComparisonData
     /// <summary>Per-token results; null for files that hold only statistics.</summary>
     public IReadOnlyList<ChunkResult>? Chunks { get; init; }
     public bool FromPythonTool { get; init; }
+    /// <summary>Early stopping's interval at each look (empty when the comparison did not use it, or predates the record).</summary>
+    public IReadOnlyList<StoppingLook> StoppingTrace { get; init; } = [];
+    /// <summary>Relative margin early stopping aimed for, when it was used.</summary>
+    public double? StoppingMargin { get; init; }
 
     public double Score => Overall.TryGetValue("Score", out var s) ? s : double.NaN;
 

@@ -86,6 +86,8 @@ internal static partial class ComparisonReader
             Overall = overall,
             ChunkScores = chunks.Select(c => (c.ChunkIndex, KldStatistics.Compute(c).Score)).ToList(),
             Chunks = chunks,
+            StoppingTrace = contents.Trace ?? [],
+            StoppingMargin = Number("early_stopping_margin") is { } m && double.IsFinite(m) ? m : null,
         };
     }
 

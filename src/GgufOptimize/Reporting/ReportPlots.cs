@@ -27,6 +27,9 @@ internal static class ReportPlots
             images.Add(KldDistribution(t, folder));
         }
         if (report.Rows.Any(r => r.Data.BitsPerWeight is not null)) images.Add(ScoreVersusBits(report, folder));
+        foreach (var row in report.Rows.Where(r => r.Data.StoppingTrace.Count > 0).Take(MaxStoppingPlots))
+            images.Add(StoppingInterval(row.Data, folder));
+        if (report.Rows.Any(r => r.Data.Chunks is { Count: > 0 })) images.Add(ChunkHeatmap(report, folder));
         return images;
     }
 
@@ -207,6 +210,71 @@ internal static class ReportPlots
             ("KLD_95", 0.95), ("KLD_99", 0.99), ("Maximum", 1),
         }.Where(k => double.IsFinite(data.Stat(k.Name))).ToList();
         return (known.Select(k => Math.Log10(Math.Max(floor, data.Stat(k.Name)))).ToArray(), known.Select(k => k.P).ToArray());
+    }
+
+    /// <summary>One plot per early-stopped comparison, for the first this many (a report of hundreds would drown in them).</summary>
+    public const int MaxStoppingPlots = 12;
+
+    private static PlotImage StoppingInterval(ComparisonData data, string folder)
+    {
+        var trace = data.StoppingTrace;
+        var plot = NewPlot($"Early stopping — {data.Label}", "chunks compared (seeded random order)", "Score of the whole range");
+        double[] xs = trace.Select(l => (double)l.Chunks).ToArray();
+        var estimate = plot.Add.Scatter(xs, trace.Select(l => l.Estimate).ToArray(), Palette.GetColor(0));
+        estimate.LegendText = "estimate";
+        estimate.MarkerSize = 7;
+        var band = plot.Add.ErrorBar(xs, trace.Select(l => l.Estimate).ToArray(), trace.Select(l => Math.Max(0, l.Estimate - l.Lower)).ToArray());
+        band.YErrorPositive = trace.Select(l => Math.Max(0, l.Upper - l.Estimate)).ToArray();
+        band.Color = Palette.GetColor(0);
+        band.LineWidth = 1.5f;
+        var last = trace[^1];
+        string outcome = last.Stop
+            ? $"stopped after {last.Chunks} chunks: the interval fit within ±{data.StoppingMargin?.ToString("0.##%", Inv) ?? "the margin"}"
+            : "the interval never narrowed enough, so every chunk was compared";
+        if (data.StoppingMargin is double m && double.IsFinite(data.Score))
+        {
+            // The band a stopping interval has to fit in, around the final Score.
+            foreach (double y in new[] { data.Score / (1 + m), data.Score * (1 + m) })
+            {
+                var line = plot.Add.HorizontalLine(y, 1, Palette.GetColor(1), LinePattern.Dashed);
+                line.LegendText = y > data.Score ? $"final Score ±{m.ToString("0.##%", Inv)}" : "";
+            }
+        }
+        plot.ShowLegend(Edge.Right);
+        return Save(plot, folder, $"stopping_{Safe(data.Label)}.png", $"Early stopping — {data.Label}",
+            $"The interval of the whole range's Score at each look of the early-stopping rule, narrowing as chunks are added; {outcome}.");
+    }
+
+    private static PlotImage ChunkHeatmap(IterationReport report, string folder)
+    {
+        var rows = report.Rows.Where(r => r.Data.Chunks is { Count: > 0 }).ToList();
+        var chunkIds = rows.SelectMany(r => r.Data.Chunks!.Select(c => c.ChunkIndex)).Distinct().Order().ToList();
+        var column = chunkIds.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
+        var values = new double[rows.Count, chunkIds.Count];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            for (int c = 0; c < chunkIds.Count; c++) values[r, c] = double.NaN;
+            foreach (var chunk in rows[r].Data.Chunks!)
+            {
+                var finite = chunk.Kld.Where(double.IsFinite).ToArray();
+                if (finite.Length > 0) values[r, column[chunk.ChunkIndex]] = finite.Average();
+            }
+        }
+        var plot = NewPlot("Mean KLD per chunk, files × chunks", "chunk", "");
+        var map = plot.Add.Heatmap(values);
+        map.Colormap = new ScottPlot.Colormaps.Viridis();
+        map.NaNCellColor = Colors.Transparent;
+        // ScottPlot draws row 0 of the array at the top, one unit per cell, centred on whole numbers: row r at
+        // y = rows − 1 − r, column c at x = c (checked on a rendered map).
+        plot.Add.ColorBar(map).Label = "mean KLD (nats)";
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, rows.Count).Select(r => (double)(rows.Count - 1 - r)).ToArray(), rows.Select(r => r.Data.Label).ToArray());
+        int step = Math.Max(1, chunkIds.Count / 20);
+        var ticks = chunkIds.Select((c, i) => (c, i)).Where(x => x.i % step == 0).ToList();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.Select(x => (double)x.i).ToArray(), ticks.Select(x => x.c.ToString(Inv)).ToArray());
+        plot.Axes.Margins(0, 0);
+        return Save(plot, folder, "heatmap_chunks.png", "Mean KLD per chunk across files",
+            "One row per comparison file, one column per evaluation chunk, colour = mean KL-divergence of the chunk: text that every quantization finds hard shows as a column, a file that is worse everywhere as a row; blank cells are chunks a file did not compare (early stopping).");
     }
 
     private static Plot NewPlot(string title, string x, string y)

@@ -32,6 +32,8 @@ internal static class BaselineLayout
     public const string AttrAddBos = "add_bos";
     public const string AttrAddEos = "add_eos";
     public const string AttrChunkRule = "chunk_rule";
+    /// <summary>Present when only this many chunks' logits are kept (<c>kld --keep</c>); chunk_index maps chunk → slot.</summary>
+    public const string AttrSlots = "slots";
 
     public const string ChunkRule =
         "text tokenized once without specials; each chunk = [BOS if add_bos] + next (n_ctx - specials) text tokens + [EOS if add_eos]; last chunk may be shorter; rows past a chunk's length are zero";

@@ -11,6 +11,8 @@ namespace GgufOptimize.Storage;
 /// so logits go to disk with positional writes at disk speed and the small <c>processed_chunks</c> flags are patched
 /// in place. The file lives under <c>NAME.partial</c> until the requested chunk range is complete, then is renamed;
 /// a kill at any moment leaves a valid, resumable partial file whose flags name exactly the chunks fully written.
+/// With a slot count (<c>kld --keep N</c>) the file holds only N chunks' logits: chunk c lives in slot c mod N, and
+/// <c>chunk_index[c]</c> names its slot (−1 once a later chunk took it), so disk stays bounded on long runs.
 /// </summary>
 internal sealed class BaselineLogitsFile : IBaselineWriter
 {
@@ -21,6 +23,8 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
     private readonly Hdf5DatasetInfo _processed;
     private readonly Hdf5DatasetInfo _chunkIndex;
     private readonly bool[] _done;
+    /// <summary>Null: one slot per chunk. Otherwise the chunk each slot holds (−1 = empty).</summary>
+    private readonly long[]? _occupant;
     private Half[] _halfBuffer = [];
     private bool _closed;
 
@@ -40,7 +44,21 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
         using var reader = Hdf5MappedReader.Open(layout);
         var flags = reader.Elements<byte>(_processed, 0, header.TotalChunks);
         for (int i = 0; i < _done.Length; i++) _done[i] = flags[i] != 0;
+        if (SlotCount(layout) is int slots)
+        {
+            _occupant = new long[slots];
+            Array.Fill(_occupant, -1L);
+            var index = reader.Elements<long>(_chunkIndex, 0, header.TotalChunks);
+            for (int c = 0; c < index.Length; c++)
+                if (_done[c] && index[c] >= 0 && index[c] < slots) _occupant[index[c]] = c;
+        }
     }
+
+    /// <summary>The slot count of a file written with <c>--keep N</c>; null when every chunk has its own slot.</summary>
+    internal static int? SlotCount(Hdf5Layout layout) =>
+        layout.Root.TryGetAttribute<long>(BaselineLayout.AttrSlots, out var slots) ? (int)slots : null;
+
+    private long SlotOf(int chunk) => _occupant is null ? chunk : chunk % _occupant.Length;
 
     /// <summary>
     /// Continues the output (final or partial) when it was made from the same inputs, creates it otherwise.
@@ -50,13 +68,15 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
     /// Chunks this run will write (a shard's share); the file is sparse, so the free-space check asks for those only.
     /// Null = every chunk.
     /// </param>
-    public static BaselineLogitsFile OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, bool clobber, IProgressSink progress, int? chunksToWrite = null)
+    /// <param name="slots">Keep only this many chunks' logits (<c>kld --keep</c>); null keeps every chunk.</param>
+    public static BaselineLogitsFile OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, bool clobber, IProgressSink progress, int? chunksToWrite = null, int? slots = null)
     {
+        if (slots is int n && n >= header.TotalChunks) slots = null;
         string partial = BaselineLayout.PartialPath(path);
         foreach (var candidate in new[] { path, partial })
         {
             if (!File.Exists(candidate)) continue;
-            string? why = DescribeMismatch(candidate, header);
+            string? why = DescribeMismatch(candidate, header, slots);
             if (why is null)
             {
                 if (candidate == path)
@@ -71,8 +91,8 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
             progress.Warn($"replacing '{candidate}' ({why})");
             FileStep.Delete(candidate);
         }
-        OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header, chunksToWrite ?? header.TotalChunks), "baseline logits");
-        Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan));
+        OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header, Math.Min(chunksToWrite ?? header.TotalChunks, slots ?? header.TotalChunks)), "baseline logits");
+        Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan, slots));
         return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
     }
 
@@ -81,9 +101,10 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
     /// <summary>Writes the logits of positions [firstPosition, …) of <paramref name="chunk"/>.</summary>
     public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits)
     {
-        long first = ((long)chunk * Header.ContextSize + firstPosition) * Header.VocabSize;
+        long first = (SlotOf(chunk) * Header.ContextSize + firstPosition) * Header.VocabSize;
         try
         {
+            if (_occupant is not null) Evict(SlotOf(chunk), chunk);
             if (Header.Precision == 32)
             {
                 _writer.Write(_logits, first, logits);
@@ -108,9 +129,27 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
     public void MarkProcessed(int chunk)
     {
         _writer.Flush();
-        _writer.Write(_chunkIndex, chunk, (ReadOnlySpan<long>)[chunk]);
+        _writer.Write(_chunkIndex, chunk, (ReadOnlySpan<long>)[SlotOf(chunk)]);
         _writer.Write(_processed, chunk, (ReadOnlySpan<byte>)[1]);
         _done[chunk] = true;
+    }
+
+    /// <summary>
+    /// Before a slot is overwritten, the chunk it held is unflagged and the flag synced: a kill while the new logits are
+    /// half written must not leave the old chunk's flag over them.
+    /// </summary>
+    private void Evict(long slot, int chunk)
+    {
+        long old = _occupant![slot];
+        if (old == chunk) return;
+        if (old >= 0)
+        {
+            _writer.Write(_processed, old, (ReadOnlySpan<byte>)[0]);
+            _writer.Write(_chunkIndex, old, (ReadOnlySpan<long>)[-1L]);
+            _writer.Flush();
+            _done[old] = false;
+        }
+        _occupant[slot] = chunk;
     }
 
     public string PartialPath => _partialPath;
@@ -130,10 +169,13 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
         Close();
     }
 
-    /// <summary>Renames the file to its final name when every chunk of [from, to) is done.</summary>
+    /// <summary>
+    /// Renames the file to its final name when every chunk of [from, to) is done; a file of slots (which by design
+    /// lacks all but the last chunks) is final whenever its writer says the run is.
+    /// </summary>
     public bool Complete(int from, int to)
     {
-        if (!IsComplete(from, to)) return false;
+        if (_occupant is null && !IsComplete(from, to)) return false;
         _writer.Flush();
         Close();
         FileStep.Move(_partialPath, _path, overwrite: true);
@@ -149,18 +191,24 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
         _writer.Dispose();
     }
 
-    /// <summary>Disk space the file takes once <paramref name="chunks"/> chunks are written (the tokens are there for all).</summary>
-    public static long ExpectedBytes(BaselineHeader header, int chunks) =>
-        (long)chunks * header.ContextSize * header.VocabSize * (header.Precision / 8)
+    /// <summary>
+    /// Disk space the file takes once <paramref name="chunks"/> chunks (or slots) are written; the tokens are there
+    /// for all chunks. Null = every chunk.
+    /// </summary>
+    public static long ExpectedBytes(BaselineHeader header, int? chunks = null) =>
+        (long)(chunks ?? header.TotalChunks) * header.ContextSize * header.VocabSize * (header.Precision / 8)
         + (long)header.TotalChunks * (header.ContextSize * 4 + 32) + (1 << 20);
 
     /// <summary>Null when the file at <paramref name="path"/> was made from the inputs of <paramref name="header"/>.</summary>
-    private static string? DescribeMismatch(string path, BaselineHeader header)
+    private static string? DescribeMismatch(string path, BaselineHeader header, int? slots)
     {
         BaselineHeader existing;
         try
         {
             existing = BaselineLogitsReader.ReadHeader(path);
+            int? had = SlotCount(Hdf5ContiguousFile.Open(path));
+            if (had != slots)
+                return $"was made with {(had is int h ? $"--keep {h}" : "every chunk kept")}, now {(slots is int s ? $"--keep {s}" : "every chunk kept")}";
         }
         catch (GgufOptimizeException e)
         {
@@ -170,13 +218,14 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
         return diff is null ? null : $"was made from {diff}";
     }
 
-    private static Hdf5FileSpec BuildSpec(BaselineHeader header, IChunkSource plan)
+    private static Hdf5FileSpec BuildSpec(BaselineHeader header, IChunkSource plan, int? slots)
     {
         int chunks = header.TotalChunks, n = header.ContextSize;
         var spec = new Hdf5FileSpec();
         var root = spec.Root;
         SetProvenance(root, header, BaselineLayout.FormatName);
-        root.AddDataset("logits", header.Precision == 16 ? H5ElementType.Float16 : H5ElementType.Float32, chunks, n, header.VocabSize);
+        if (slots is int s) root.SetAttribute(BaselineLayout.AttrSlots, s);
+        root.AddDataset("logits", header.Precision == 16 ? H5ElementType.Float16 : H5ElementType.Float32, slots ?? chunks, n, header.VocabSize);
         root.AddDataset("processed_chunks", H5ElementType.Bool, chunks);
         var index = root.AddDataset("chunk_index", H5ElementType.Int64, chunks);
         index.SetInitialData(Enumerable.Repeat(-1L, chunks).ToArray());

@@ -12,6 +12,8 @@ internal sealed class BaselineLogitsReader : ILogitsSource
     private readonly Hdf5DatasetInfo _logits;
     private readonly int[] _lengths;
     private readonly bool[] _processed;
+    /// <summary>Where each chunk's logits start in the logits dataset (its slot, for a file written with --keep).</summary>
+    private readonly long[] _slot;
 
     public BaselineHeader Header { get; }
     public string Path { get; }
@@ -31,7 +33,8 @@ internal sealed class BaselineLogitsReader : ILogitsSource
         try
         {
             int chunks = Header.TotalChunks, n = Header.ContextSize;
-            _logits = StoredFileChecks.Shape(path, layout, BaselineLayout.Logits, null, chunks, n, Header.VocabSize);
+            int? slots = BaselineLogitsFile.SlotCount(layout);
+            _logits = StoredFileChecks.Shape(path, layout, BaselineLayout.Logits, null, slots ?? chunks, n, Header.VocabSize);
             if (!(Header.Precision == 16 ? _logits.Type.Accepts<Half>() : _logits.Type.Accepts<float>()))
                 throw GgufOptimizeException.BadInput($"'{path}': attribute precision is {Header.Precision} but the logits are stored as {_logits.Type} (the file is corrupt)");
             StoredFileChecks.Shape<int>(path, layout, BaselineLayout.Tokens, chunks, n);
@@ -41,6 +44,20 @@ internal sealed class BaselineLogitsReader : ILogitsSource
             var flags = _reader.Elements<byte>(BaselineLayout.ProcessedChunks, 0, chunks);
             _processed = new bool[chunks];
             for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0;
+            _slot = new long[chunks];
+            for (int i = 0; i < _slot.Length; i++) _slot[i] = i;
+            if (slots is int kept)
+            {
+                // A file written with kld --keep: chunk_index maps each kept chunk to its slot; others are not there.
+                Slots = kept;
+                StoredFileChecks.Shape<long>(path, layout, BaselineLayout.ChunkIndex, chunks);
+                var index = _reader.Elements<long>(BaselineLayout.ChunkIndex, 0, chunks);
+                for (int i = 0; i < _slot.Length; i++)
+                {
+                    _slot[i] = index[i];
+                    if (index[i] < 0 || index[i] >= kept) _processed[i] = false;
+                }
+            }
             StoredFileChecks.Lengths(path, _lengths, c => _processed[c], n);
             StoredFileChecks.Tokens(path, _reader.Elements<int>(BaselineLayout.Tokens, 0, checked(chunks * n)), _lengths, c => _processed[c], n, Header.VocabSize);
         }
@@ -50,6 +67,9 @@ internal sealed class BaselineLogitsReader : ILogitsSource
             throw;
         }
     }
+
+    /// <summary>Chunks the file has room for when it was written with <c>kld --keep N</c>; null when it keeps every chunk.</summary>
+    public int? Slots { get; }
 
     public static BaselineLogitsReader Open(string path)
     {
@@ -86,19 +106,19 @@ internal sealed class BaselineLogitsReader : ILogitsSource
     public ReadOnlySpan<float> ChunkLogits(int chunk)
     {
         if (IsHalf) throw new InvalidOperationException("float16 logits: use ChunkLogitsHalf");
-        return _reader.Elements<float>(_logits, (long)chunk * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
+        return _reader.Elements<float>(_logits, _slot[chunk] * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
     }
 
     public ReadOnlySpan<Half> ChunkLogitsHalf(int chunk)
     {
         if (!IsHalf) throw new InvalidOperationException("float32 logits: use ChunkLogits");
-        return _reader.Elements<Half>(_logits, (long)chunk * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
+        return _reader.Elements<Half>(_logits, _slot[chunk] * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
     }
 
     /// <summary>Rows straight from the memory map: float32 in place, float16 widened one row at a time.</summary>
     public LogitRows ChunkRows(int chunk)
     {
-        long first = (long)chunk * Header.ContextSize * Header.VocabSize;
+        long first = _slot[chunk] * Header.ContextSize * Header.VocabSize;
         int n = Header.VocabSize;
         return IsHalf
             ? LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<Half>(_logits, first + (long)j * n, n))

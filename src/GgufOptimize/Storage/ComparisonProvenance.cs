@@ -187,6 +187,12 @@ internal sealed record ComparisonProvenance
     /// <summary>Statistics that use the baseline's log P(next), wrong for a token whose stored log-probability is a floor.</summary>
     public const string FloorAffected = "PPL_base, PPL_ratio, Mean_ln_PPL_ratio, Mean_ln_PPL_ratio_SE, Cor_ln_PPL, RMS_dp, RMS_dp_SE";
 
+    /// <summary>
+    /// The early-stopping interval at every look of the rule, in order (empty without --early-stopping); written as
+    /// the dataset <c>early_stopping_trace</c> so <c>report</c> can show how the interval narrowed.
+    /// </summary>
+    public IReadOnlyList<Metrics.StoppingLook> StoppingTrace { get; init; } = [];
+
     public TargetFacts? TargetFacts { get; init; }
     public BaselineFacts? BaselineFacts { get; init; }
 

@@ -31,21 +31,27 @@ internal static class KldOutputFile
     /// <summary>Per chunk: scored next tokens whose baseline log-probability is a stored floor (llama.cpp .kld baselines).</summary>
     public const string FlooredDataset = "floored_next_tokens";
 
+    /// <summary>Per look of early stopping: chunks compared, estimate, lower, upper, relative half-width, stop (0/1).</summary>
+    public const string StoppingTraceDataset = "early_stopping_trace";
+    private const int TraceColumns = 6;
+
+    /// <param name="Trace">Early stopping's interval at each look; empty for files without one (older files, or no --early-stopping).</param>
     public sealed record Contents(
         IReadOnlyList<ChunkResult> Chunks,
         IReadOnlyDictionary<string, string> Provenance,
-        IReadOnlyDictionary<string, double> Numbers);
+        IReadOnlyDictionary<string, double> Numbers,
+        IReadOnlyList<StoppingLook>? Trace = null);
 
     /// <summary>Whether a <c>format</c> attribute names one of our comparison layouts (current or earlier).</summary>
     public static bool IsOurs(string? format) => format is FormatName or FormatV1;
 
     /// <summary>Writes the comparison file once, with its provenance (and <c>iterate</c>'s labels) as root attributes.</summary>
     public static void Write(string path, IReadOnlyList<ChunkResult> chunks, KldStatistics overall, ComparisonProvenance provenance) =>
-        Write(path, chunks, overall, provenance.Text(), provenance.Numbers());
+        Write(path, chunks, overall, provenance.Text(), provenance.Numbers(), provenance.StoppingTrace);
 
     /// <summary>The same with any root attributes (text first, then numbers, each in the given order).</summary>
     internal static void Write(string path, IReadOnlyList<ChunkResult> chunks, KldStatistics overall,
-        IEnumerable<KeyValuePair<string, string>> provenance, IEnumerable<KeyValuePair<string, double>> numbers)
+        IEnumerable<KeyValuePair<string, string>> provenance, IEnumerable<KeyValuePair<string, double>> numbers, IReadOnlyList<StoppingLook>? trace = null)
     {
         var spec = new Hdf5FileSpec();
         var root = spec.Root;
@@ -73,6 +79,9 @@ internal static class KldOutputFile
         root.AddDataset("delta_p", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.DeltaP));
         root.AddDataset("logprob_base", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.LogProbBase));
         root.AddDataset("logprob_target", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.LogProbTarget));
+        if (trace is { Count: > 0 })
+            root.AddDataset(StoppingTraceDataset, H5ElementType.Float64, trace.Count, TraceColumns).SetInitialData(
+                trace.SelectMany(l => new[] { l.Chunks, l.Estimate, l.Lower, l.Upper, l.RelativeHalfWidth, l.Stop ? 1.0 : 0.0 }).ToArray());
         root.AddDataset("same_top", H5ElementType.Bool, total).SetInitialData(Concat(chunks, c => c.SameTop).Select(b => (byte)(b ? 1 : 0)).ToArray());
 
         // Create writes under a temporary name and renames it over the old file: one temporary file, one rename.
@@ -138,7 +147,22 @@ internal static class KldOutputFile
             else if (v is double d) nums[k] = d;
             else if (v is long l) nums[k] = l;
         }
-        return new Contents(chunks, prov, nums);
+        return new Contents(chunks, prov, nums, ReadTrace(layout, reader, nums));
+    }
+
+    private static List<StoppingLook> ReadTrace(Hdf5Layout layout, Hdf5MappedReader reader, IReadOnlyDictionary<string, double> numbers)
+    {
+        if (!layout.TryGetDataset(StoppingTraceDataset, out var info)) return [];
+        int looks = (int)(info.ElementCount / TraceColumns);
+        var v = reader.Elements<double>("/" + StoppingTraceDataset, 0, looks * TraceColumns);
+        double lookConfidence = numbers.TryGetValue("early_stopping_look_confidence", out var c) ? c : double.NaN;
+        var trace = new List<StoppingLook>(looks);
+        for (int i = 0; i < looks; i++)
+        {
+            var row = v.Slice(i * TraceColumns, TraceColumns);
+            trace.Add(new StoppingLook(i + 1, (int)row[0], row[1], row[2], row[3], lookConfidence, Math.Log(1 + row[4]), row[5] != 0));
+        }
+        return trace;
     }
 
     /// <summary>Chunk numbers distinct and ≥ 0, token offsets from 0 and never decreasing, row counts ≥ 0 and within their chunk.</summary>

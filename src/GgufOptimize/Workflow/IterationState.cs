@@ -72,6 +72,13 @@ internal sealed class IterationState
 
     public string FullPath(string relative) => Path.Combine(_folder, relative);
 
+    /// <summary>True when <paramref name="folder"/> holds a state file (an <c>iterate</c> work folder).</summary>
+    public static bool IsWorkFolder(string folder) => File.Exists(Path.Combine(folder, FileName));
+
+    /// <summary>Every recorded step, in name order: finished or begun, and the files it produced (for <c>status</c>).</summary>
+    public IEnumerable<(string Step, bool Done, IReadOnlyList<string> Outputs)> Steps() =>
+        _doc.Steps.Select(s => (s.Key, s.Value.Done, (IReadOnlyList<string>)s.Value.Outputs.Select(o => o.Path).ToList()));
+
     /// <summary>
     /// The step's outputs when it finished earlier with the same inputs and its files are unchanged; null otherwise.
     /// </summary>

@@ -12,6 +12,8 @@ internal sealed record DatasetOutput
     public string? Directory { get; init; }
     public DatasetFormat Format { get; init; } = DatasetFormat.Text;
     public ExistingOutputMode Existing { get; init; } = ExistingOutputMode.Refuse;
+    /// <summary>Also write every selected sample with its language here as JSONL (<c>--write-raw-samples</c>), in file order.</summary>
+    public string? RawSamples { get; init; }
 
     public static DatasetOutput ToFile(string path, DatasetFormat format = DatasetFormat.Text, ExistingOutputMode existing = ExistingOutputMode.Refuse) =>
         new() { File = path, Format = format, Existing = existing };

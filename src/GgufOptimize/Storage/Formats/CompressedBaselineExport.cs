@@ -1,4 +1,5 @@
 using GgufOptimize.Common;
+using GgufOptimize.Storage.Hdf5.Filters;
 using PureHDF;
 using PureHDF.Filters;
 using PureHDF.Selections;
@@ -19,13 +20,17 @@ internal static class CompressedBaselineExport
     public const int DeflateLevel = 1;
     private const long TargetChunkBytes = 100L * 1024 * 1024;
 
-    public static void Write(string contiguousPath, string outputPath, IProgressSink progress)
+    /// <param name="lzf">h5py's LZF filter (fast, light) instead of deflate.</param>
+    public static void Write(string contiguousPath, string outputPath, IProgressSink progress, bool lzf = false)
     {
+        PureHdfFilters.EnsureRegistered();
         using var source = BaselineLogitsReader.Open(contiguousPath);
         var h = source.Header;
         int chunks = h.TotalChunks, n = h.ContextSize, vocab = h.VocabSize, width = h.Precision / 8;
         uint rowsPerHdfChunk = (uint)Math.Clamp(TargetChunkBytes / ((long)vocab * width), 1, n);
-        var creation = new H5DatasetCreation(Filters: [new H5Filter(Id: DeflateFilter.Id, Options: new() { [DeflateFilter.COMPRESSION_LEVEL] = DeflateLevel })]);
+        var creation = new H5DatasetCreation(Filters: [lzf
+            ? new H5Filter(Id: LzfFilter.Id)
+            : new H5Filter(Id: DeflateFilter.Id, Options: new() { [DeflateFilter.COMPRESSION_LEVEL] = DeflateLevel })]);
         ulong[] dims = [(ulong)chunks, (ulong)n, (ulong)vocab];
         uint[] chunkDims = [1, rowsPerHdfChunk, (uint)vocab];
 
@@ -60,7 +65,7 @@ internal static class CompressedBaselineExport
                 [BaselineLayout.AttrAddEos] = h.AddEos,
                 [BaselineLayout.AttrChunkRule] = BaselineLayout.ChunkRule,
                 [BaselineLayout.AttrEngine] = h.Engine ?? "",
-                ["compression"] = $"deflate (System.IO.Compression level {DeflateLevel})",
+                ["compression"] = lzf ? "lzf" : $"deflate (System.IO.Compression level {DeflateLevel})",
             },
             ["processed_chunks"] = processed,
             ["chunk_index"] = index,
@@ -93,7 +98,7 @@ internal static class CompressedBaselineExport
         var logits = new H5Dataset<T[]>(fileDims: dims, chunks: chunkDims, datasetCreation: creation);
         file["logits"] = logits;
         int chunks = (int)dims[0], vocab = (int)dims[2];
-        progress.Start("gzip", chunks);
+        progress.Start("compress", chunks);
         using (var writer = file.BeginWrite(path))
         {
             for (int c = 0; c < chunks; c++)

@@ -13,15 +13,18 @@ internal sealed class CompressedBaselineWriter : IBaselineWriter
     private readonly string _path;
     private readonly BaselineLogitsFile? _inner;
     private readonly IProgressSink _progress;
+    private readonly bool _lzf;
 
-    private CompressedBaselineWriter(string path, BaselineLogitsFile? inner, IProgressSink progress)
+    private CompressedBaselineWriter(string path, BaselineLogitsFile? inner, IProgressSink progress, bool lzf)
     {
+        _lzf = lzf;
         _path = path;
         _inner = inner;
         _progress = progress;
     }
 
-    public static CompressedBaselineWriter OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, int from, int to, bool clobber, IProgressSink progress)
+    /// <param name="lzf">Compress with h5py's LZF filter instead of deflate.</param>
+    public static CompressedBaselineWriter OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, int from, int to, bool clobber, IProgressSink progress, bool lzf = false)
     {
         if (File.Exists(path))
         {
@@ -35,7 +38,7 @@ internal sealed class CompressedBaselineWriter : IBaselineWriter
                 {
                     // A run killed between writing the file and removing its working file leaves the latter behind.
                     FileStep.Delete(BaselineLayout.PartialPath(path));
-                    return new CompressedBaselineWriter(path, null, progress);
+                    return new CompressedBaselineWriter(path, null, progress, lzf);
                 }
                 else why = "is compressed and lacks chunks of the requested range (compressed files are not extended; write an uncompressed file to add chunks)";
             }
@@ -45,7 +48,7 @@ internal sealed class CompressedBaselineWriter : IBaselineWriter
             FileStep.Delete(path);
         }
         // The contiguous working file must not be mistaken for the final one: it keeps the .partial name until exported.
-        return new CompressedBaselineWriter(path, BaselineLogitsFile.OpenOrCreate(path, header, plan, clobber, progress), progress);
+        return new CompressedBaselineWriter(path, BaselineLogitsFile.OpenOrCreate(path, header, plan, clobber, progress), progress, lzf);
     }
 
     public bool IsProcessed(int chunk) => _inner?.IsProcessed(chunk) ?? true;
@@ -59,8 +62,8 @@ internal sealed class CompressedBaselineWriter : IBaselineWriter
         if (_inner is null) return true;
         if (!_inner.IsComplete(from, to)) return false;
         _inner.Seal();
-        _progress.Info($"compressing '{_inner.PartialPath}' into '{_path}' (gzip is slow; see --compression)");
-        CompressedBaselineExport.Write(_inner.PartialPath, _path, _progress);
+        _progress.Info($"compressing '{_inner.PartialPath}' into '{_path}' ({(_lzf ? "lzf" : "gzip is slow; see --compression")})");
+        CompressedBaselineExport.Write(_inner.PartialPath, _path, _progress, _lzf);
         FileStep.Delete(_inner.PartialPath);
         return true;
     }

@@ -10,6 +10,75 @@ namespace GgufOptimize.Storage.Hdf5.Filters;
 /// </summary>
 internal static class Lzf
 {
+    private const int MaxLiteralRun = 32;
+    private const int MinMatch = 3;
+    /// <summary>Length field 7 + one extra byte of up to 255, plus the implicit 2.</summary>
+    private const int MaxMatch = 7 + 255 + 2;
+    /// <summary>13 offset bits (5 in the control byte, 8 in the next) hold distance − 1.</summary>
+    private const int MaxDistance = 1 << 13;
+    private const int HashBits = 14;
+
+    /// <summary>
+    /// Longest possible output of <see cref="Compress"/> for <paramref name="length"/> input bytes: incompressible data
+    /// costs one control byte per literal run of 32.
+    /// </summary>
+    public static int MaxCompressedLength(int length) => length + (length + MaxLiteralRun - 1) / MaxLiteralRun;
+
+    /// <summary>
+    /// Compresses <paramref name="input"/> into the format <see cref="Decompress"/> reads (and liblzf's lzf_decompress).
+    /// Greedy matching over a hash of the next three bytes, one candidate per hash slot: the same trade of speed for
+    /// ratio liblzf makes, which suits a filter whose data (float logits) mostly does not compress anyway.
+    /// </summary>
+    public static byte[] Compress(ReadOnlySpan<byte> input)
+    {
+        var output = new byte[MaxCompressedLength(input.Length)];
+        var table = new int[1 << HashBits]; // position + 1 of the last occurrence of each hash; 0 = none
+        int i = 0, o = 0, literalStart = 0;
+        while (i + MinMatch <= input.Length)
+        {
+            int h = Hash(input[i], input[i + 1], input[i + 2]);
+            int candidate = table[h] - 1;
+            table[h] = i + 1;
+            int distance = i - candidate;
+            if (candidate < 0 || distance > MaxDistance
+                || input[candidate] != input[i] || input[candidate + 1] != input[i + 1] || input[candidate + 2] != input[i + 2])
+            {
+                i++;
+                continue;
+            }
+            int length = MinMatch, limit = Math.Min(MaxMatch, input.Length - i);
+            while (length < limit && input[candidate + length] == input[i + length]) length++;
+            o = WriteLiterals(input[literalStart..i], output, o);
+            int offset = distance - 1, field = length - 2;
+            if (field < 7) output[o++] = (byte)((field << 5) | (offset >> 8));
+            else
+            {
+                output[o++] = (byte)((7 << 5) | (offset >> 8));
+                output[o++] = (byte)(field - 7);
+            }
+            output[o++] = (byte)offset;
+            i += length;
+            literalStart = i;
+        }
+        o = WriteLiterals(input[literalStart..], output, o);
+        return output[..o];
+    }
+
+    private static int Hash(byte a, byte b, byte c) => (int)((uint)((a << 16) | (b << 8) | c) * 2654435761u >> (32 - HashBits));
+
+    private static int WriteLiterals(ReadOnlySpan<byte> literals, byte[] output, int o)
+    {
+        while (literals.Length > 0)
+        {
+            int run = Math.Min(MaxLiteralRun, literals.Length);
+            output[o++] = (byte)(run - 1);
+            literals[..run].CopyTo(output.AsSpan(o));
+            o += run;
+            literals = literals[run..];
+        }
+        return o;
+    }
+
     /// <summary>The number of bytes <paramref name="input"/> decompresses to (one pass over the control bytes; checks the structure).</summary>
     public static int DecompressedLength(ReadOnlySpan<byte> input)
     {

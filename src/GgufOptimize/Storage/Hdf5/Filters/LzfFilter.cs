@@ -5,7 +5,7 @@ namespace GgufOptimize.Storage.Hdf5.Filters;
 /// <summary>
 /// h5py's LZF filter (registered HDF5 filter id 32000), as llama-gguf-optimize's <c>generate_logits.py
 /// --compression lzf</c> writes it. Each stored chunk is one raw LZF stream, no header; the filter's client data
-/// holds [filter revision, LZF API version, uncompressed chunk size in bytes]. Read only: we never write LZF.
+/// holds [filter revision, LZF API version, uncompressed chunk size in bytes]. Written by <c>logits --compression lzf</c>.
 /// </summary>
 /// <remarks>
 /// h5py's filter is optional: when LZF cannot shrink a chunk (typical for float logits) HDF5 stores the chunk as it
@@ -16,6 +16,8 @@ namespace GgufOptimize.Storage.Hdf5.Filters;
 internal sealed class LzfFilter : IH5Filter
 {
     public const ushort Id = 32000;
+    /// <summary>h5py's filter revision and the liblzf API version (1.5) its client data records; h5py checks neither on reading.</summary>
+    private const uint FilterRevision = 4, LzfApiVersion = 0x0105;
 
     public ushort FilterId => Id;
 
@@ -24,7 +26,7 @@ internal sealed class LzfFilter : IH5Filter
     public Memory<byte> Filter(FilterInfo info)
     {
         if (!info.Flags.HasFlag(H5FilterFlags.Decompress))
-            throw new NotSupportedException("gguf-optimize reads LZF-compressed HDF5 data but does not write it");
+            return Lzf.Compress(info.Buffer.Span);
         var input = info.Buffer.Span;
         long chunkBytes = info.Parameters is { Length: >= 3 } p && p[2] > 0 ? p[2] : info.ChunkSize;
         if (input.Length == chunkBytes && !IsLzfOfLength(input, chunkBytes))
@@ -40,6 +42,12 @@ internal sealed class LzfFilter : IH5Filter
         catch (InvalidDataException) { return false; }
     }
 
-    public uint[] GetParameters(uint[] chunkDimensions, uint typeSize, Dictionary<string, object>? options) =>
-        throw new NotSupportedException("gguf-optimize reads LZF-compressed HDF5 data but does not write it");
+    /// <summary>h5py's client data: its decompressor sizes the output buffer from the third value.</summary>
+    public uint[] GetParameters(uint[] chunkDimensions, uint typeSize, Dictionary<string, object>? options)
+    {
+        ulong bytes = typeSize;
+        foreach (uint d in chunkDimensions) bytes *= d;
+        if (bytes > uint.MaxValue) throw new NotSupportedException($"an LZF chunk of {bytes} bytes exceeds the filter's 4 GiB limit");
+        return [FilterRevision, LzfApiVersion, (uint)bytes];
+    }
 }
