@@ -135,7 +135,7 @@ public class InputFuzzTests(StoredInputs f, ITestOutputHelper output)
         {
             try { return run() ? null : "a result with a non-finite statistic was reported as success"; }
             catch (GgufOptimizeException e) when (e.Kind == FailureKind.BadInput && !e.Message.Contains('\n')) { return null; }
-            catch (Exception e) { return $"{e.GetType().Name}: {e.Message}"; }
+            catch (Exception e) { return $"{e.GetType().Name}: {e.Message} at {string.Join(" < ", (e.StackTrace ?? "").Split('\n').Where(l => l.Contains("GgufOptimize.")).Take(3).Select(l => l.Trim()))}"; }
         });
         return task.Wait(CaseTimeout) ? task.Result : $"no end within {CaseTimeout.TotalSeconds} s (hang)";
     }
