@@ -5,7 +5,7 @@ using LLama.Native;
 namespace GgufOptimize.Engine;
 
 /// <summary>A GGUF model loaded into llama.cpp (CPU only, memory-mapped weights).</summary>
-public sealed class LlamaModel : IDisposable
+internal sealed class LlamaModel : IDisposable
 {
     /// <summary>Layers offloaded to a GPU: none (the CPU backend only); recorded with results as an engine setting.</summary>
     internal const int GpuLayers = 0;

@@ -12,7 +12,7 @@ namespace GgufOptimize.Kld;
 /// Each finished chunk's per-token results are saved at once (<see cref="KldChunkStore"/>), so a killed run resumes
 /// at the first unfinished chunk and the final numbers equal an uninterrupted run's.
 /// </summary>
-public static class KldJob
+internal static class KldJob
 {
     public static KldJobResult Run(KldJobOptions o, IProgressSink progress, CancellationToken cancellationToken)
     {
@@ -24,6 +24,12 @@ public static class KldJob
         if (o.SkipFirst >= inputs.Baseline.ContextSize - 1)
             throw GgufOptimizeException.BadInput($"--skip-first {o.SkipFirst} leaves no position to score in chunks of {inputs.Baseline.ContextSize} tokens: it must be below {inputs.Baseline.ContextSize - 1}");
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
+        if (o.Shard is { } shard)
+        {
+            // Chunks the baseline lacks weigh nothing: they cost no work.
+            (from, to) = shard.Select(new ChunkRange(from, to), c => inputs.Baseline.HasChunk(c) ? inputs.Baseline.ChunkTokens(c).Length : 0);
+            progress.Info($"shard {shard}: chunks {from}..{to - 1} of {inputs.Baseline.TotalChunks}");
+        }
         var identity = inputs.Identity(o.SkipFirst);
 
         var reused = LoadFinishedOutput(o, identity, from, to, progress);
@@ -138,7 +144,7 @@ public static class KldJob
         {
             if (!o.Clobber) throw GgufOptimizeException.BadInput($"output '{o.OutputFile}' exists from other inputs ({why}); use --overwrite to replace it");
             progress.Warn($"replacing '{o.OutputFile}' ({why})");
-            File.Delete(o.OutputFile);
+            FileStep.Delete(o.OutputFile);
             return reused;
         }
         var outside = contents!.Chunks.Select(c => c.ChunkIndex).Where(c => c < from || c >= to).ToList();
@@ -149,7 +155,7 @@ public static class KldJob
             if (!o.Clobber)
                 throw GgufOptimizeException.BadInput($"{what}; the range {from}..{to - 1} would replace it with fewer: use a range that includes {first}..{last} to extend it, or --overwrite to replace it");
             progress.Warn($"replacing {what} with the range {from}..{to - 1}");
-            File.Delete(o.OutputFile);
+            FileStep.Delete(o.OutputFile);
             return reused;
         }
         foreach (var chunk in contents.Chunks) reused[chunk.ChunkIndex] = chunk;
@@ -169,6 +175,8 @@ public static class KldJob
         if (o.KeepLogits is not null && o.BaselineModel is null)
             throw GgufOptimizeException.BadInput("--keep-logits stores the baseline model's logits; it needs --baseline-model");
         if (o.SampleChunks is < 1) throw GgufOptimizeException.BadInput($"the chunk sample must hold at least 1 chunk (got {o.SampleChunks})");
+        if (o.Shard is { } shard && (o.EarlyStopping || o.SampleChunks is not null))
+            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {shard}: early stopping and chunk samples visit the whole range in one random order, which shards cannot split; drop --early-stopping or {ChunkShard.Option}");
         if (o.SkipFirst < 0) throw GgufOptimizeException.BadInput($"--skip-first must be ≥ 0 (got {o.SkipFirst})");
         if (o.EarlyStopping)
         {

@@ -4,7 +4,7 @@ namespace GgufOptimize.Metrics;
 /// The composite score S = Median^(1/3) · (KLD_99 + 4·KLD_95 + 5·KLD_90)^(2/3); lower is better. Same formula and
 /// weights as llama-gguf-optimize's "Composite Metric" (src/extras/composite_comparsion.py).
 /// </summary>
-public static class CompositeScore
+internal static class CompositeScore
 {
     /// <remarks>
     /// KL divergence is never negative, but against a llama.cpp .kld baseline (log-probabilities rounded to 16 bits) a

@@ -9,7 +9,7 @@ namespace GgufOptimize.Storage;
 /// The resumable state of a comparison: <c>OUTPUT.parts/</c> holds a manifest naming the inputs and one file per
 /// finished chunk, each written under a temporary name and renamed, so a chunk is either wholly there or absent.
 /// </summary>
-public sealed class KldChunkStore
+internal sealed class KldChunkStore
 {
     private const uint Magic = 0x324C4443; // "CDL2": per-token values in double (version 1 held float32)
     private readonly string _dir;
@@ -20,7 +20,7 @@ public sealed class KldChunkStore
 
     public static string PartsDirectory(string outputPath) => outputPath + ".parts";
 
-    /// <summary>Opens the store for <paramref name="identity"/>; one made for other inputs is refused or, with clobber, replaced.</summary>
+    /// <summary>Opens the store for <paramref name="inputs"/>; one made for other inputs is refused or, with clobber, replaced.</summary>
     public static KldChunkStore Open(string outputPath, ComparisonInputs inputs, bool clobber, IProgressSink progress)
     {
         var identity = inputs.ToAttributes().ToDictionary();
@@ -37,17 +37,30 @@ public sealed class KldChunkStore
             }
             catch (Exception e) when (e is IOException or JsonException) { why = "its manifest is unreadable"; }
             if (why is null) return new KldChunkStore(dir);
-            if (!clobber)
-                throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --overwrite to start over");
-            progress.Warn($"discarding '{dir}' ({why})");
-            System.IO.Directory.Delete(dir, recursive: true);
+            // The manifest is written right after the folder is made and chunks only after it, so a folder without
+            // one is a run killed in between (or a store half deleted): it holds nothing to keep.
+            if (File.Exists(manifest))
+            {
+                if (!clobber)
+                    throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --overwrite to start over");
+                progress.Warn($"discarding '{dir}' ({why})");
+            }
+            FileStep.DeleteDirectory(dir);
         }
-        System.IO.Directory.CreateDirectory(dir);
+        FileStep.CreateDirectory(dir);
         AtomicFile.WriteAllText(manifest, JsonSerializer.Serialize(identity));
         return new KldChunkStore(dir);
     }
 
-    public void Delete() => System.IO.Directory.Delete(_dir, recursive: true);
+    /// <summary>
+    /// Removes the store. The manifest goes first, so a kill halfway leaves a folder that the next run recognises
+    /// as holding nothing (see <see cref="Open"/>).
+    /// </summary>
+    public void Delete()
+    {
+        FileStep.Delete(Path.Combine(_dir, "manifest.json"));
+        FileStep.DeleteDirectory(_dir);
+    }
 
     private string ChunkPath(int chunk) => Path.Combine(_dir, $"chunk_{chunk:D6}.bin");
 

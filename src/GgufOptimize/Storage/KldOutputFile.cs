@@ -18,7 +18,7 @@ namespace GgufOptimize.Storage;
 /// <c>overall</c> holding a JSON object. So no other root member may start with <c>chunk_</c>, and the overall
 /// statistics are written twice: as the <c>overall</c> group's attributes and as that JSON string.
 /// </remarks>
-public static class KldOutputFile
+internal static class KldOutputFile
 {
     public const string FormatName = "gguf-optimize-kld-2";
     /// <summary>The first layout: float32 per-token values, datasets chunk_numbers/chunk_offsets (unreadable by the Python tool).</summary>
@@ -75,9 +75,8 @@ public static class KldOutputFile
         root.AddDataset("logprob_target", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.LogProbTarget));
         root.AddDataset("same_top", H5ElementType.Bool, total).SetInitialData(Concat(chunks, c => c.SameTop).Select(b => (byte)(b ? 1 : 0)).ToArray());
 
-        string temp = AtomicFile.TempName(path);
-        Hdf5ContiguousFile.Create(temp, spec);
-        File.Move(temp, path, overwrite: true);
+        // Create writes under a temporary name and renames it over the old file: one temporary file, one rename.
+        Hdf5ContiguousFile.Create(path, spec, new Hdf5CreateOptions { Overwrite = true });
     }
 
     public static Contents Read(string path)

@@ -13,7 +13,7 @@ namespace GgufOptimize.Storage.Formats;
 /// Slow by design: the data passes through PureHDF's general write path and a deflate stream once more, and raw
 /// float logits shrink only a little (their mantissas are noise to deflate), so contiguous storage stays the default.
 /// </summary>
-public static class CompressedBaselineExport
+internal static class CompressedBaselineExport
 {
     /// <summary>System.IO.Compression's fastest deflate (PureHDF maps levels onto .NET's few compression levels).</summary>
     public const int DeflateLevel = 1;
@@ -74,8 +74,9 @@ public static class CompressedBaselineExport
         {
             if (h.Precision == 16) WriteRows<Half>(file, temp, dims, chunkDims, creation, source, (r, c) => r.ChunkLogitsHalf(c), progress);
             else WriteRows<float>(file, temp, dims, chunkDims, creation, source, (r, c) => r.ChunkLogits(c), progress);
-            using (var stream = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
-            File.Move(temp, outputPath, overwrite: true);
+            FileStep.Wrote(temp);
+            using (var stream = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite)) FileStep.Sync(stream);
+            FileStep.Move(temp, outputPath, overwrite: true);
         }
         catch
         {

@@ -10,7 +10,7 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// is appended to the working log <c>NAME.partial</c> and synced, and the HDF5 file is built under the final name once
 /// the requested range is complete. Reopening a finished file for more chunks copies it back into a log first.
 /// </summary>
-public sealed class CompactBaselineWriter : IBaselineWriter
+internal sealed class CompactBaselineWriter : IBaselineWriter
 {
     private readonly string _path;
     private readonly BaselineHeader _header;
@@ -44,7 +44,7 @@ public sealed class CompactBaselineWriter : IBaselineWriter
                 // More chunks for a finished file: its chunks go back into a fresh log, the file returns at completion.
                 var log = CompactLog.Create(partial, identity);
                 CompactBaselineFile.CopyInto(path, log);
-                File.Delete(path);
+                FileStep.Delete(path);
                 return new CompactBaselineWriter(path, header, plan, tailMass, log);
             }
             Refuse(path, why, clobber, progress);
@@ -100,7 +100,7 @@ public sealed class CompactBaselineWriter : IBaselineWriter
         for (int c = from; c < to; c++) if (!_log.Has(c)) return false;
         CompactBaselineFile.Build(_path, _header, _encoder.TailMass, _plan, _log);
         Close();
-        File.Delete(_log.Path);
+        FileStep.Delete(_log.Path);
         return true;
     }
 
@@ -117,7 +117,7 @@ public sealed class CompactBaselineWriter : IBaselineWriter
     {
         if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
         progress.Warn($"replacing '{path}' ({why})");
-        File.Delete(path);
+        FileStep.Delete(path);
     }
 
     private static string? DescribeFinalMismatch(string path, BaselineHeader header, double tailMass)
