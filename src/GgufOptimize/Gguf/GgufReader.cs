@@ -67,6 +67,7 @@ internal sealed class GgufReader
         {
             string key = Encoding.UTF8.GetString(ReadStringBytes("a metadata key"));
             string shown = Printable(key);
+            if (key.Length == 0) throw Bad($"has an empty metadata key (entry {i + 1} of {kvCount}; corrupt header)");
             var type = ReadValueType($"metadata '{shown}'");
             var value = ReadValue(type, shown, 0);
             if (metadata.Contains(key)) throw Bad($"has metadata key '{shown}' twice");
