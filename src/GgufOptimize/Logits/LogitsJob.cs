@@ -121,6 +121,6 @@ internal static class LogitsJob
             LogitsFormat.Compact => CompactBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, o.TailMass, o.Clobber, progress),
             LogitsFormat.LlamaCpp => LlamaCppKldWriter.OpenOrCreate(o.OutputPath, header, kldChunks!, o.Clobber, progress),
             _ when o.Compression == LogitsCompression.Gzip => CompressedBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, from, to, o.Clobber, progress),
-            _ => BaselineLogitsFile.OpenOrCreate(o.OutputPath, header, plan, o.Clobber, progress),
+            _ => BaselineLogitsFile.OpenOrCreate(o.OutputPath, header, plan, o.Clobber, progress, chunksToWrite: to - from),
         };
 }

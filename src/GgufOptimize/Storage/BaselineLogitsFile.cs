@@ -46,7 +46,11 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
     /// Continues the output (final or partial) when it was made from the same inputs, creates it otherwise.
     /// An output from other inputs is refused, or replaced with <paramref name="clobber"/>.
     /// </summary>
-    public static BaselineLogitsFile OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, bool clobber, IProgressSink progress)
+    /// <param name="chunksToWrite">
+    /// Chunks this run will write (a shard's share); the file is sparse, so the free-space check asks for those only.
+    /// Null = every chunk.
+    /// </param>
+    public static BaselineLogitsFile OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, bool clobber, IProgressSink progress, int? chunksToWrite = null)
     {
         string partial = BaselineLayout.PartialPath(path);
         foreach (var candidate in new[] { path, partial })
@@ -67,7 +71,7 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
             progress.Warn($"replacing '{candidate}' ({why})");
             FileStep.Delete(candidate);
         }
-        OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header), "baseline logits");
+        OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header, chunksToWrite ?? header.TotalChunks), "baseline logits");
         Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan));
         return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
     }
@@ -145,8 +149,9 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
         _writer.Dispose();
     }
 
-    public static long ExpectedBytes(BaselineHeader header) =>
-        (long)header.TotalChunks * header.ContextSize * header.VocabSize * (header.Precision / 8)
+    /// <summary>Disk space the file takes once <paramref name="chunks"/> chunks are written (the tokens are there for all).</summary>
+    public static long ExpectedBytes(BaselineHeader header, int chunks) =>
+        (long)chunks * header.ContextSize * header.VocabSize * (header.Precision / 8)
         + (long)header.TotalChunks * (header.ContextSize * 4 + 32) + (1 << 20);
 
     /// <summary>Null when the file at <paramref name="path"/> was made from the inputs of <paramref name="header"/>.</summary>
