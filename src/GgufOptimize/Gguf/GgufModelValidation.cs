@@ -32,7 +32,8 @@ internal static class GgufModelValidation
     {
         var problems = Problems(file);
         if (problems.Count == 0) return;
-        string shown = string.Join("; ", problems.Take(ShownProblems));
+        // Tensor names come from the file: a control character in one must not break the one-line message.
+        string shown = new(string.Join("; ", problems.Take(ShownProblems)).Select(c => char.IsControl(c) ? '?' : c).ToArray());
         string more = problems.Count > ShownProblems ? $" (and {problems.Count - ShownProblems} more)" : "";
         throw GgufOptimizeException.BadInput($"model '{file.Path}' is inconsistent: {shown}{more}; it is not a usable model (re-convert or re-download it)");
     }

@@ -66,9 +66,11 @@ internal sealed class GgufReader
         for (ulong i = 0; i < kvCount; i++)
         {
             string key = Encoding.UTF8.GetString(ReadStringBytes("a metadata key"));
-            var type = ReadValueType($"metadata '{key}'");
-            var value = ReadValue(type, key, 0);
-            if (metadata.Contains(key)) throw Bad($"has metadata key '{key}' twice");
+            string shown = Printable(key);
+            if (key.Length == 0) throw Bad($"has an empty metadata key (entry {i + 1} of {kvCount}; corrupt header)");
+            var type = ReadValueType($"metadata '{shown}'");
+            var value = ReadValue(type, shown, 0);
+            if (metadata.Contains(key)) throw Bad($"has metadata key '{shown}' twice");
             metadata.Set(key, value);
         }
 
@@ -85,7 +87,7 @@ internal sealed class GgufReader
         for (ulong i = 0; i < tensorCount; i++)
         {
             var tensor = ReadTensorInfo(alignment);
-            if (!names.Add(tensor.Name)) throw Bad($"has tensor '{tensor.Name}' twice");
+            if (!names.Add(tensor.Name)) throw Bad($"has tensor '{Printable(tensor.Name)}' twice");
             tensors.Add(tensor);
         }
 
@@ -102,7 +104,8 @@ internal sealed class GgufReader
 
     private GgufTensorInfo ReadTensorInfo(long alignment)
     {
-        string name = Encoding.UTF8.GetString(ReadStringBytes("a tensor name"));
+        string realName = Encoding.UTF8.GetString(ReadStringBytes("a tensor name"));
+        string name = Printable(realName);
         uint nDims = ReadU32();
         if (nDims > GgufFormat.MaxDimensions) throw Bad($"tensor '{name}' has {nDims} dimensions (at most {GgufFormat.MaxDimensions} allowed)");
         var dims = new long[nDims];
@@ -124,7 +127,7 @@ internal sealed class GgufReader
         ulong offset = ReadU64();
         if (offset > long.MaxValue || (long)offset > _length) throw Truncated($"(tensor '{name}' data offset {offset:N0} is beyond the end of the file)");
         if ((long)offset % alignment != 0) throw Bad($"tensor '{name}' data offset {offset} is not a multiple of the alignment {alignment}");
-        return new GgufTensorInfo(name, type, dims, (long)offset);
+        return new GgufTensorInfo(realName, type, dims, (long)offset);
     }
 
     private GgufValueType ReadValueType(string where)
@@ -266,6 +269,14 @@ internal sealed class GgufReader
         {
             throw Truncated("(ends inside the header)");
         }
+    }
+
+    /// <summary>A key or name as it may appear in a one-line message: control characters replaced, at most 80 characters.</summary>
+    internal static string Printable(string text)
+    {
+        if (text.Length <= 80 && !text.Any(char.IsControl)) return text;
+        var chars = text.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray();
+        return new string(chars) + (text.Length > 80 ? $"… ({text.Length} characters)" : "");
     }
 
     private static string MagicText(uint magic)

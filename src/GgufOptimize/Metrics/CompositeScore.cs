@@ -6,8 +6,13 @@ namespace GgufOptimize.Metrics;
 /// </summary>
 internal static class CompositeScore
 {
+    /// <remarks>
+    /// KL divergence is never negative, but against a llama.cpp .kld baseline (log-probabilities rounded to 16 bits) a
+    /// target equal to the baseline model measures tiny negative values, and a negative median made the cube root NaN
+    /// (reported as the Score). Both factors are taken at 0 or above: rounding noise scores as 0, a perfect match.
+    /// </remarks>
     public static double Compute(double median, double kld99, double kld95, double kld90) =>
-        Math.Pow(median, 1.0 / 3.0) * Math.Pow(kld99 + 4 * kld95 + 5 * kld90, 2.0 / 3.0);
+        Math.Pow(Math.Max(median, 0), 1.0 / 3.0) * Math.Pow(Math.Max(kld99 + 4 * kld95 + 5 * kld90, 0), 2.0 / 3.0);
 
     internal const double Q50 = 0.50, Q90 = 0.90, Q95 = 0.95, Q99 = 0.99;
 }

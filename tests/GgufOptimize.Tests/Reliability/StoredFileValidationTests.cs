@@ -194,6 +194,38 @@ public class StoredFileValidationTests(StoredInputs f)
     }
 
     [SkippableFact]
+    public void The_baseline_model_against_its_own_llama_cpp_baseline_scores_0_not_nan()
+    {
+        Skip.If(f.Skipped is not null, f.Skipped);
+        // Rounding to 16 bits makes some per-token KLD slightly negative; the median was negative and its cube root NaN.
+        var r = KldJob.Run(new KldJobOptions
+        {
+            BaselineLogits = f.LlamaCpp, TargetModel = SharedAssets.AidreamsModel, OutputFile = f.NewFile(".h5"), Threads = 1,
+        }, NullProgress.Instance, default);
+        Assert.True(r.Overall.Median < 1e-6, $"median {r.Overall.Median}");
+        Assert.True(double.IsFinite(r.Overall.Score), $"Score {r.Overall.Score}");
+        Assert.True(r.Overall.Score < 1e-4, $"Score {r.Overall.Score}");
+    }
+
+    [SkippableFact]
+    public void A_llama_cpp_row_whose_log_probabilities_exceed_0_is_refused()
+    {
+        Skip.If(f.Skipped is not null, f.Skipped);
+        string bad = f.Copy(f.LlamaCpp, "above0");
+        LlamaCppKldLayout layout;
+        using (var reader = LlamaCppKldReader.Open(bad, null)) layout = reader.Layout;
+        using (var s = new FileStream(bad, FileMode.Open))
+        {
+            s.Position = layout.RowOffset(2, layout.FirstPosition + 3) + 4; // the row's minimum, after its scale
+            s.Write(BitConverter.GetBytes(5f));
+        }
+        Refused(() => KldJob.Run(new KldJobOptions
+        {
+            BaselineLogits = bad, TargetModel = SharedAssets.AidreamsModel, OutputFile = f.NewFile(".h5"), Threads = 1,
+        }, NullProgress.Instance, default), bad, $"row {layout.FirstPosition + 3} of chunk 2");
+    }
+
+    [SkippableFact]
     public void Skip_first_at_or_past_the_context_is_refused_up_front_naming_the_option()
     {
         Skip.If(f.Skipped is not null, f.Skipped);

@@ -68,6 +68,8 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
             Header = ReadHeader(file, path);
             if (Header.ContextSize != ContextSize || Header.VocabSize != VocabSize || Header.TotalChunks != TotalChunks || Header.Precision != _logits.Type.Size * 8)
                 throw GgufOptimizeException.BadInput($"'{path}': attributes (n_ctx {Header.ContextSize}, n_vocab {Header.VocabSize}, total_chunks {Header.TotalChunks}, precision {Header.Precision}) disagree with the logits dataset [{string.Join(", ", dims)}] of {_logits.Type.Size * 8}-bit values (the file is corrupt)");
+            RequireElements(file, "tokens", (ulong)TotalChunks * (ulong)ContextSize);
+            RequireElements(file, "chunk_lengths", (ulong)TotalChunks);
             _storedTokens = file.Dataset("tokens").Read<int[]>();
             _lengths = file.Dataset("chunk_lengths").Read<int[]>();
             if (_storedTokens.LongLength != (long)TotalChunks * ContextSize || _lengths.Length != TotalChunks)
@@ -87,6 +89,8 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
             Origin = $"llama-gguf-optimize logits ({format})";
         }
 
+        foreach (string small in new[] { "processed_chunks", "chunk_index", "freed_chunks" })
+            if (file.LinkExists(small)) RequireElements(file, small, null);
         var processed = file.LinkExists("processed_chunks") ? file.Dataset("processed_chunks").Read<bool[]>() : new bool[TotalChunks];
         var index = file.LinkExists("chunk_index") ? file.Dataset("chunk_index").Read<long[]>() : Enumerable.Range(0, TotalChunks).Select(i => (long)i).ToArray();
         var freed = file.LinkExists("freed_chunks") ? ReadIntegers(file.Dataset("freed_chunks")) : [];
@@ -144,8 +148,9 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
             throw GgufOptimizeException.BadInput($"'{path}' cannot be read as HDF5: {e.Message}");
         }
         try { return new PureHdfLogitsReader(path, file, chunks); }
-        catch (Exception e) when (e is not GgufOptimizeException and not OutOfMemoryException)
+        catch (Exception e) when (e is not GgufOptimizeException)
         {
+            // Includes OutOfMemoryException: PureHDF sizes arrays from the file, so a corrupt size surfaces as one.
             file.Dispose();
             throw GgufOptimizeException.BadInput($"'{path}' is not a readable logits file: {e.Message}");
         }
@@ -242,6 +247,18 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
     {
         if (!HasChunk(chunk)) throw new ArgumentException($"'{Path}' lacks chunk {chunk}");
         return new HyperslabSelection(3, [(ulong)_slot[chunk], 0, 0], [1, (ulong)_lengths[chunk], (ulong)VocabSize]);
+    }
+
+    /// <summary>
+    /// A dataset about to be read whole holds the expected number of elements (or, with null, at most one per possible
+    /// chunk): a corrupt dimension must not become an allocation of an absurd size.
+    /// </summary>
+    private void RequireElements(NativeFile file, string name, ulong? expected)
+    {
+        ulong count = 1;
+        foreach (ulong d in file.Dataset(name).Space.Dimensions) count = d == 0 ? 0 : count > ulong.MaxValue / d ? ulong.MaxValue : count * d;
+        if (expected is { } e ? count != e : count > (ulong)StoredFileChecks.MaxChunks)
+            throw GgufOptimizeException.BadInput($"'{Path}': dataset {name} holds {count} elements, {(expected is { } x ? $"expected {x}" : "more than any file can have chunks")} (the file is corrupt)");
     }
 
     private static long ReadInteger(IH5Object obj, string name)

@@ -104,6 +104,9 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
             var row = _file.Span<float>(offset, 2);
             if (row[0] == 0 && row[1] == 0 && n > 1)
                 throw GgufOptimizeException.BadInput($"'{Path}': row {j} of chunk {chunk} is all zeros (scale 0, minimum 0): the file's tail was never written or was torn; remake it or cut it before chunk {chunk}");
+            // The top log-probability (stored as 65535) is min + scale·65535 = log P_top ≤ 0; more means the row is not a distribution.
+            if (float.IsFinite(row[0]) && float.IsFinite(row[1]) && (row[0] < 0 || row[1] + row[0] * ushort.MaxValue > 1e-3f))
+                throw GgufOptimizeException.BadInput($"'{Path}': row {j} of chunk {chunk} has scale {row[0]} and minimum {row[1]}, so its log-probabilities reach {row[1] + row[0] * ushort.MaxValue} > 0: not a distribution (the file is corrupt)");
             if (QuantizedLogProbComparer.IsFloored(_file.Span<float>(offset, 1)[0], _file.Span<ushort>(offset + 8, n), tokens[j + 1])) floored++;
         }
         var result = PositionScorer.Score(chunk, first, ContextSize - 1, threads, n, (start, end, results, scratch) =>
