@@ -70,9 +70,6 @@ internal sealed class KldInputs : IDisposable
         BaselineEngine = Baseline.EngineSettings,
     };
 
-    /// <summary>The first position scored in each chunk: --skip-first, or later when the baseline stores no earlier ones.</summary>
-    public int FirstScoredPosition(int skipFirst) => Math.Max(skipFirst, Baseline.FirstStoredPosition);
-
     public ChunkResult Compare(int chunk, int skipFirst)
     {
         int[] tokens = Baseline.ChunkTokens(chunk);
