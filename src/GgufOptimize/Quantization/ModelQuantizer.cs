@@ -16,7 +16,7 @@ internal static class ModelQuantizer
     {
         if (options.Types.Count == 0) throw GgufOptimizeException.BadInput("no quantization type given (--types or --config)");
         if (options.Threads < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {options.Threads})");
-        var model = GgufFile.Read(options.ModelPath);
+        var model = GgufModelValidation.ReadChecked(options.ModelPath);
         if (model.Architecture is null) throw GgufOptimizeException.BadInput($"'{options.ModelPath}' is not a model (no general.architecture)");
         string outputDir = Path.GetFullPath(options.OutputDirectory);
         if (!options.DryRun) EnsureOutputFolder(outputDir);
@@ -89,6 +89,7 @@ internal static class ModelQuantizer
         progress.Start($"{plan.Type.Name} -> {Path.GetFileName(plan.OutputPath)}", plan.Tensors.Count);
         var clock = Stopwatch.StartNew();
         var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false, OnTensor = (index, _) => progress.Report(index - 1) });
+        FileStep.External("llama.cpp wrote", partial);
         clock.Stop();
         progress.Report(plan.Tensors.Count);
         progress.Finish();
@@ -100,7 +101,7 @@ internal static class ModelQuantizer
                 throw GgufOptimizeException.Runtime($"llama.cpp could not write '{plan.OutputPath}' ({native.Trim()}); is the disk full? {FreeSpace(plan.OutputPath)} free, the model needs about {Units.Bytes(plan.TargetBytes)}");
             throw GgufOptimizeException.Runtime($"llama.cpp failed to quantize to {plan.Type.Name}: {native}");
         }
-        File.Move(partial, plan.OutputPath, overwrite: true);
+        FileStep.Move(partial, plan.OutputPath, overwrite: true);
         var written = GgufFile.Read(plan.OutputPath);
         foreach (var t in plan.Tensors)
         {
@@ -136,7 +137,7 @@ internal static class ModelQuantizer
     {
         try
         {
-            Directory.CreateDirectory(folder);
+            FileStep.CreateDirectory(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
