@@ -47,6 +47,14 @@ internal sealed class Hdf5MappedReader : IDisposable
     public ReadOnlySpan<T> Rows<T>(Hdf5DatasetInfo dataset, long firstRow, int rowCount) where T : unmanaged =>
         Elements<T>(dataset, checked(firstRow * dataset.RowElements), checked((int)(rowCount * dataset.RowElements)));
 
+    /// <summary>The dataset's raw bytes in a byte range (use for datasets larger than 2 GiB elements in pieces).</summary>
+    public ReadOnlySpan<byte> Bytes(Hdf5DatasetInfo dataset, long byteOffset, int length)
+    {
+        if (byteOffset < 0 || length < 0 || byteOffset > dataset.ByteLength - length)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"bytes outside dataset {dataset.Path}");
+        return _file.Span<byte>(dataset.Offset + byteOffset, length);
+    }
+
     /// <summary>Copies elements out (convenient when the caller needs its own array).</summary>
     public void Read<T>(Hdf5DatasetInfo dataset, long firstElement, Span<T> destination) where T : unmanaged =>
         Elements<T>(dataset, firstElement, destination.Length).CopyTo(destination);
