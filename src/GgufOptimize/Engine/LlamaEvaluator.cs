@@ -27,7 +27,6 @@ internal sealed class LlamaEvaluator : IDisposable
     /// count is left out: ggml's CPU kernels give the same results on any number of threads.
     /// </summary>
     public string EngineSettings { get; }
-    public int VocabSize => _model.VocabSize;
 
     public LlamaEvaluator(LlamaModel model, EvaluatorOptions options) : this(model, options, IntPtr.Zero, IntPtr.Zero) { }
 
@@ -135,9 +134,6 @@ internal sealed class LlamaEvaluator : IDisposable
                 throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {start}: {NativeRuntime.LastNativeError()}");
         }
     }
-
-    /// <summary>The logits of the last decoded position (for sampling).</summary>
-    public ReadOnlySpan<float> LastLogits(int index) => _context.GetLogitsIth(index);
 
     /// <summary>Decodes one more token after what is in the cache (for generation); returns its logits.</summary>
     public ReadOnlySpan<float> DecodeNext(int token, int position)

@@ -28,7 +28,6 @@ internal sealed class GgufMetadata : IEnumerable<KeyValuePair<string, GgufValue>
         _items[key] = value;
     }
 
-    public bool Remove(string key) => _items.Remove(key);
     public bool Contains(string key) => _items.ContainsKey(key);
     public bool TryGet(string key, [NotNullWhen(true)] out GgufValue? value) => _items.TryGetValue(key, out value);
 

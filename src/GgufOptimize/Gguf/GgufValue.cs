@@ -39,8 +39,6 @@ internal sealed class GgufValue : IEquatable<GgufValue>
     public static GgufValue Int64(long v) => new(GgufValueType.Int64, GgufValueType.Int64, v);
     public static GgufValue Float64(double v) => new(GgufValueType.Float64, GgufValueType.Float64, v);
     public static GgufValue String(string v) => new(GgufValueType.String, GgufValueType.String, Utf8.GetBytes(v));
-    /// <summary>A string given as its raw bytes (normally UTF-8).</summary>
-    public static GgufValue StringBytes(ReadOnlySpan<byte> v) => new(GgufValueType.String, GgufValueType.String, v.ToArray());
 
     public static GgufValue Array(IEnumerable<byte> items) => new(GgufValueType.Array, GgufValueType.UInt8, items.ToArray());
     public static GgufValue Array(IEnumerable<sbyte> items) => new(GgufValueType.Array, GgufValueType.Int8, items.ToArray());
@@ -74,8 +72,6 @@ internal sealed class GgufValue : IEquatable<GgufValue>
     public int Count => IsArray ? ((System.Array)_data).Length : throw NotA("an array");
 
     public string AsString() => Type == GgufValueType.String ? Utf8.GetString((byte[])_data) : throw NotA("a string");
-
-    public ReadOnlySpan<byte> AsStringBytes() => Type == GgufValueType.String ? (byte[])_data : throw NotA("a string");
 
     public bool AsBool() => Type == GgufValueType.Bool ? (bool)_data : throw NotA("a bool");
 

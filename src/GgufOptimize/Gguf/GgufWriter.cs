@@ -18,10 +18,6 @@ internal sealed class GgufWriter
 
     public GgufWriter(GgufMetadata metadata) => Metadata = metadata;
 
-    /// <summary>Tensors in the order they will be written (offsets are assigned at write time).</summary>
-    public IReadOnlyList<(string Name, GgmlType Type, IReadOnlyList<long> Dimensions)> Tensors =>
-        _tensors.Select(t => (t.Name, t.Type, (IReadOnlyList<long>)t.Dimensions)).ToList();
-
     /// <summary>
     /// Adds a tensor whose bytes <paramref name="writeData"/> writes into the given stream when the file is written;
     /// it must write exactly the tensor's byte size (checked).

@@ -49,9 +49,6 @@ internal static class LlamaFileTypes
     public const int AllF32 = 0;
     public const int MostlyF16 = 1;
 
-    /// <summary>All known file types, id → name.</summary>
-    public static IReadOnlyDictionary<int, string> All => Names;
-
     /// <summary>The name of a file type id, or null for an id llama.cpp does not define.</summary>
     public static string? Name(int id) => Names.GetValueOrDefault(id);
 

@@ -27,11 +27,6 @@ internal sealed class ImatrixEntry
 
     public int Groups => Counts.Length;
 
-    /// <summary>Whether some group (expert) never saw an activation.</summary>
-    public bool HasEmptyGroups => Counts.Any(c => c == 0);
-
-    public ImatrixEntry Clone() => new(Name, (double[])Sums.Clone(), (long[])Counts.Clone());
-
     /// <summary>
     /// Adds sums and counts measured or loaded elsewhere. One count against several is broadcast (an older
     /// dense imatrix merged with a per-expert one), as llama-imatrix does.

@@ -33,8 +33,6 @@ internal sealed class ImportanceMatrix : IActivationSink
         else _entries[name] = new ImatrixEntry(name, sums.ToArray(), counts.ToArray());
     }
 
-    public bool Remove(string name) => _entries.Remove(name);
-
     /// <summary>Adds everything <paramref name="other"/> holds: sums and counts add, chunks add, datasets append.</summary>
     public void Merge(ImportanceMatrix other)
     {
@@ -42,14 +40,6 @@ internal sealed class ImportanceMatrix : IActivationSink
         ChunkCount += other.ChunkCount;
         if (ChunkSize == 0) ChunkSize = other.ChunkSize;
         Datasets.AddRange(other.Datasets);
-    }
-
-    public ImportanceMatrix Clone()
-    {
-        var copy = new ImportanceMatrix { ChunkCount = ChunkCount, ChunkSize = ChunkSize };
-        copy.Datasets.AddRange(Datasets);
-        foreach (var e in Entries) copy._entries[e.Name] = e.Clone();
-        return copy;
     }
 
     void IActivationSink.Add(string weight, ReadOnlySpan<double> squares, ReadOnlySpan<long> rows) => Add(weight, squares, rows);

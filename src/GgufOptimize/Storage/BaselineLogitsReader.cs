@@ -83,17 +83,6 @@ internal sealed class BaselineLogitsReader : ILogitsSource
         return new BaselineLogitsReader(path, OpenLayout(path));
     }
 
-    /// <summary>True when <paramref name="path"/> is one of our files (checked by its format attribute).</summary>
-    public static bool IsOurFormat(string path)
-    {
-        try
-        {
-            var layout = Hdf5ContiguousFile.Open(path);
-            return layout.Root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var f) && f == BaselineLayout.FormatName;
-        }
-        catch (GgufOptimizeException) { return false; }
-    }
-
     public static BaselineHeader ReadHeader(string path) => HeaderFrom(OpenLayout(path), path);
 
     public bool HasChunk(int chunk) => (uint)chunk < (uint)_processed.Length && _processed[chunk];

@@ -14,8 +14,6 @@ internal sealed class KldChunkStore
     private const uint Magic = 0x324C4443; // "CDL2": per-token values in double (version 1 held float32)
     private readonly string _dir;
 
-    public string Directory => _dir;
-
     private KldChunkStore(string dir) => _dir = dir;
 
     public static string PartsDirectory(string outputPath) => outputPath + ".parts";

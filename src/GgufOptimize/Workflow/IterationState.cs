@@ -56,8 +56,6 @@ internal sealed class IterationState
         _doc = doc;
     }
 
-    public string Folder => _folder;
-
     public static IterationState Open(string folder)
     {
         string path = Path.Combine(folder, FileName);

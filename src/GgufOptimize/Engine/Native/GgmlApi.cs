@@ -31,9 +31,6 @@ internal static unsafe class GgmlApi
     internal static extern nuint ggml_type_size(int type);
 
     [DllImport(Lib, CallingConvention = CallingConvention.Cdecl), SuppressGCTransition]
-    internal static extern byte ggml_is_quantized(int type);
-
-    [DllImport(Lib, CallingConvention = CallingConvention.Cdecl), SuppressGCTransition]
     internal static extern byte ggml_quantize_requires_imatrix(int type);
 
     [DllImport(Lib, CallingConvention = CallingConvention.Cdecl), SuppressGCTransition]
@@ -70,9 +67,6 @@ internal static unsafe class GgmlApi
 
     [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
     internal static extern GgmlTensor* ggml_mul_mat(IntPtr context, GgmlTensor* a, GgmlTensor* b);
-
-    [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-    internal static extern GgmlTensor* ggml_transpose(IntPtr context, GgmlTensor* a);
 
     internal static string Utf8(byte* text) => text == null ? "" : Marshal.PtrToStringUTF8((IntPtr)text) ?? "";
 }

@@ -218,8 +218,6 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
 
     public bool HasChunk(int chunk) => (uint)chunk < (uint)_slot.Length && _slot[chunk] >= 0;
 
-    public int ChunkLength(int chunk) => _lengths[chunk];
-
     public int[] ChunkTokens(int chunk) => _storedTokens is not null
         ? _storedTokens.AsSpan(chunk * ContextSize, _lengths[chunk]).ToArray()
         : _chunks!.Chunk(chunk);

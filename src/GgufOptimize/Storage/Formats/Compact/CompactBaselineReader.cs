@@ -24,8 +24,6 @@ internal sealed class CompactBaselineReader : IStoredBaseline
     public int TotalChunks => Header.TotalChunks;
     public int ProcessedCount => _processed.Count(p => p);
     public int FirstStoredPosition => 0;
-    /// <summary>Stored tokens (top entries) in the whole file.</summary>
-    public long EntryCount => _ids.ElementCount;
 
     private CompactBaselineReader(string path, Hdf5Layout layout)
     {

@@ -39,14 +39,6 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
         Identity = identity;
     }
 
-    /// <summary>True when the file starts with llama.cpp's magic "_logits_".</summary>
-    public static bool HasMagic(string path)
-    {
-        Span<byte> head = stackalloc byte[8];
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return stream.Read(head) == 8 && head.SequenceEqual(LlamaCppKldLayout.Magic);
-    }
-
     /// <param name="bos">The evaluating model's BOS when it adds one (substituted for each chunk's first token), else null.</param>
     public static LlamaCppKldReader Open(string path, int? bos)
     {

@@ -101,8 +101,6 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
         return new LlamaCppKldWriter(path, layout, data, flags, flagsOffset, done);
     }
 
-    public LlamaCppKldLayout Layout => _layout;
-
     public bool IsProcessed(int chunk) => _done[chunk];
 
     public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits)

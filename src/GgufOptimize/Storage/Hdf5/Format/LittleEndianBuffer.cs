@@ -22,8 +22,6 @@ internal sealed class LittleEndianBuffer
     /// <summary>Appends zeros up to the next multiple of <paramref name="alignment"/>.</summary>
     public void PadTo(int alignment) => Zeros((alignment - Length % alignment) % alignment);
 
-    public void PatchU32(int position, uint value) => BinaryPrimitives.WriteUInt32LittleEndian(_data.AsSpan(position, 4), value);
-
     private Span<byte> Grow(int count)
     {
         if (Length + count > _data.Length)

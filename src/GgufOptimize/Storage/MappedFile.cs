@@ -1,11 +1,13 @@
 using System.IO.MemoryMappedFiles;
 using GgufOptimize.Common;
 
-namespace GgufOptimize.Storage.Formats;
+namespace GgufOptimize.Storage;
 
 /// <summary>
-/// A whole file mapped read-only; slices come back as spans over the page cache (valid until <see cref="Dispose"/>).
-/// For flat binary formats (llama.cpp's .kld); HDF5 files go through <see cref="Hdf5.Hdf5MappedReader"/>.
+/// A whole file mapped read-only; slices come back as spans over the page cache, without copying (valid until
+/// <see cref="Dispose"/>). The one memory map of the library: llama.cpp's .kld files read through it directly, HDF5
+/// files through <see cref="Hdf5.Hdf5MappedReader"/>, which adds the dataset layout. Data written meanwhile through
+/// another handle (e.g. <see cref="Hdf5.Hdf5DataWriter"/>) within the mapped length is visible: both share the page cache.
 /// </summary>
 internal sealed unsafe class MappedFile : IDisposable
 {
@@ -32,7 +34,8 @@ internal sealed unsafe class MappedFile : IDisposable
         }
     }
 
-    public static MappedFile Open(string path)
+    /// <summary>Maps <paramref name="path"/> as it is now; <paramref name="what"/> prefixes the file in messages ("HDF5 file ").</summary>
+    public static MappedFile Open(string path, string what = "")
     {
         try
         {
@@ -48,7 +51,7 @@ internal sealed unsafe class MappedFile : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw GgufOptimizeException.BadInput($"'{path}' cannot be opened for reading: {e.Message}");
+            throw GgufOptimizeException.BadInput($"{what}'{path}' cannot be opened for reading: {e.Message}");
         }
     }
 
