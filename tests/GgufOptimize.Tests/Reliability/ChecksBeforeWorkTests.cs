@@ -50,7 +50,7 @@ public class ChecksBeforeWorkTests
 
         var samples = CliProcess.Run(["iterate", "--model", WorkflowAssets.Model, "--dataset", WorkflowAssets.Evaluation, "--calibration", WorkflowAssets.Calibration,
             "--calibration-unit", "samples", "--subset-sizes", "2", "--types", "Q8_0", "--output", output, "--threads", "1", "-q", "--calibration-languages", "en,fr"]);
-        AssertRefusedEarly(samples, "calibration_languages", output);
+        AssertRefusedEarly(samples, "calibration_language_field", output);
     }
 
     [Slow]
