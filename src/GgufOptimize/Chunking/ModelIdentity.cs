@@ -4,7 +4,7 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Chunking;
 
 /// <summary>What identifies a model file in provenance attributes: name, size and SHA-256 of the whole file.</summary>
-public sealed record ModelIdentity(string FileName, long Size, string Sha256)
+internal sealed record ModelIdentity(string FileName, long Size, string Sha256)
 {
     private static readonly Dictionary<(string, long, DateTime), string> Cache = new();
 

@@ -5,7 +5,7 @@ using LLama.Native;
 namespace GgufOptimize.Engine;
 
 /// <summary>A GGUF model loaded into llama.cpp (CPU only, memory-mapped weights).</summary>
-public sealed class LlamaModel : IDisposable
+internal sealed class LlamaModel : IDisposable
 {
     /// <summary>Layers offloaded to a GPU: none (the CPU backend only); recorded with results as an engine setting.</summary>
     internal const int GpuLayers = 0;
@@ -44,6 +44,8 @@ public sealed class LlamaModel : IDisposable
     {
         NativeRuntime.Initialize();
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
+        // llama.cpp crashes the process on some inconsistent headers (SIGFPE, abort) instead of failing the load.
+        Gguf.GgufModelValidation.ReadChecked(path);
         var p = LLamaModelParams.Default();
         p.n_gpu_layers = GpuLayers;
         NativeRuntime.ClearNativeErrors();

@@ -8,7 +8,7 @@ namespace GgufOptimize.Engine;
 /// Loads llama.cpp (through LLamaSharp's library selection) once per process, routes its log output,
 /// and lets our own DllImports of <c>llama</c> and <c>ggml-base</c> bind to the very same native files.
 /// </summary>
-public static class NativeRuntime
+internal static class NativeRuntime
 {
     internal const string LlamaLibrary = "llama";
     internal const string GgmlBaseLibrary = "ggml-base";
@@ -76,7 +76,7 @@ public static class NativeRuntime
         return $"{folder}/libllama.so sha256 {hash[..16]}";
     });
 
-    /// <summary>Which native llama.cpp build does the work (CPU-feature folder and file hash); call after <see cref="Initialize"/>.</summary>
+    /// <summary>Which native llama.cpp build does the work (CPU-feature folder and file hash); call after <see cref="Initialize()"/>.</summary>
     public static string LibraryIdentity => Library.Value;
 
     /// <summary>The last native error/warning lines, for error messages when a native call fails.</summary>

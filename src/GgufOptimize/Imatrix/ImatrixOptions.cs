@@ -1,7 +1,7 @@
 namespace GgufOptimize.Imatrix;
 
 /// <summary>What <see cref="ImatrixBuilder"/> computes, merges or converts.</summary>
-public sealed record ImatrixOptions
+internal sealed record ImatrixOptions
 {
     /// <summary>Model to evaluate; with <see cref="DatasetPath"/>. Optional when only merging/converting <see cref="InFiles"/>.</summary>
     public string? ModelPath { get; init; }
@@ -15,6 +15,8 @@ public sealed record ImatrixOptions
     public int? Chunks { get; init; }
     /// <summary>Chunks of the dataset to skip first (0-based index of the first chunk evaluated).</summary>
     public int FromChunk { get; init; }
+    /// <summary>--shard K/N: only the K-th of N balanced pieces of the chunks [FromChunk, FromChunk + Chunks).</summary>
+    public Chunking.ChunkShard? Shard { get; init; }
     /// <summary>Tokens per chunk; 0 = the model's training context, at most 512.</summary>
     public int ContextSize { get; init; }
     public int BatchSize { get; init; }
@@ -28,7 +30,7 @@ public sealed record ImatrixOptions
 }
 
 /// <summary>What a run did.</summary>
-public sealed record ImatrixResult
+internal sealed record ImatrixResult
 {
     public required string OutputPath { get; init; }
     /// <summary>True when the output existed and nothing was done.</summary>

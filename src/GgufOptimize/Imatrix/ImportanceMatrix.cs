@@ -6,7 +6,7 @@ namespace GgufOptimize.Imatrix;
 /// An importance matrix: per weight, the summed squared input activations seen while evaluating a
 /// calibration text, plus where they came from (datasets, how many chunks of what size).
 /// </summary>
-public sealed class ImportanceMatrix : IActivationSink
+internal sealed class ImportanceMatrix : IActivationSink
 {
     private readonly SortedDictionary<string, ImatrixEntry> _entries = new(StringComparer.Ordinal);
 
@@ -16,6 +16,8 @@ public sealed class ImportanceMatrix : IActivationSink
     public int ChunkCount { get; set; }
     /// <summary>Tokens per chunk (the context size used).</summary>
     public int ChunkSize { get; set; }
+    /// <summary>Set on a shard's piece (see <see cref="ImatrixCoverage"/>); null for whole runs and merges of arbitrary files.</summary>
+    internal ImatrixCoverage? Coverage { get; set; }
 
     /// <summary>Entries sorted by weight name (ordinal), the order llama.cpp writes them in.</summary>
     public IReadOnlyCollection<ImatrixEntry> Entries => _entries.Values;

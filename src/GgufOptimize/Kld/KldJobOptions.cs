@@ -8,7 +8,7 @@ namespace GgufOptimize.Kld;
 /// Settings of one comparison (the equivalent of kl_d_bench.py / compare_logits.py). Exactly one baseline
 /// (stored logits or a model with a dataset) and one target (a model or stored logits).
 /// </summary>
-public sealed record KldJobOptions
+internal sealed record KldJobOptions
 {
     public string? BaselineLogits { get; init; }
     public string? BaselineModel { get; init; }
@@ -20,6 +20,8 @@ public sealed record KldJobOptions
     public string? KeepLogits { get; init; }
     public int FromChunk { get; init; }
     public int? ToChunk { get; init; }
+    /// <summary>--shard K/N: only the K-th of N balanced pieces of [FromChunk, ToChunk), balanced by the baseline's tokens.</summary>
+    public ChunkShard? Shard { get; init; }
     public bool Clobber { get; init; }
     /// <summary>Score only positions ≥ this within each chunk (llama-perplexity scores the second half).</summary>
     public int SkipFirst { get; init; }

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Logits;
 
 /// <summary>Settings of one <c>logits</c> run (the equivalent of generate_logits.py).</summary>
-public sealed record LogitsJobOptions
+internal sealed record LogitsJobOptions
 {
     public required string ModelPath { get; init; }
     public required string DatasetPath { get; init; }
@@ -23,6 +23,8 @@ public sealed record LogitsJobOptions
     public int FromChunk { get; init; }
     /// <summary>Last chunk to compute (exclusive); null = all.</summary>
     public int? ToChunk { get; init; }
+    /// <summary>--shard K/N: only the K-th of N balanced pieces of [FromChunk, ToChunk).</summary>
+    public Chunking.ChunkShard? Shard { get; init; }
     /// <summary>Replace an existing output made from other inputs instead of refusing.</summary>
     public bool Clobber { get; init; }
     /// <summary>The caller's name for the end of the range, used in errors (<c>iterate</c> says --eval-chunks).</summary>
@@ -31,9 +33,9 @@ public sealed record LogitsJobOptions
     public const double DefaultTailMass = 1e-4;
 }
 
-public enum LogitsCompression { None, Gzip }
+internal enum LogitsCompression { None, Gzip }
 
-public enum LogitsFormat
+internal enum LogitsFormat
 {
     /// <summary>Every logit of every position, float32 or float16 (contiguous HDF5, or gzip-compressed).</summary>
     Full,

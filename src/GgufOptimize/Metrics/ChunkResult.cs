@@ -6,7 +6,7 @@ namespace GgufOptimize.Metrics;
 /// Values are kept in double, as computed, so every statistic derived from them agrees with a float64 reference to
 /// the last bits (float32 storage moved overall statistics by up to 6e-8 relative).
 /// </summary>
-public sealed class ChunkResult
+internal sealed class ChunkResult
 {
     public int ChunkIndex { get; }
     /// <summary>KL(P‖Q) per token, nats.</summary>
@@ -29,6 +29,12 @@ public sealed class ChunkResult
     public int FlooredNextTokens { get; }
 
     public int Count => Kld.Length;
+
+    /// <summary>
+    /// The first position whose baseline row held NaN/Inf (−1: none). Such a row is the baseline's fault, not the
+    /// target's: the comparison refuses the baseline instead of counting the row among <see cref="NonFiniteRows"/>.
+    /// </summary>
+    public int FirstBaselineNonFiniteRow { get; init; } = -1;
 
     public ChunkResult(int chunkIndex, double[] kld, double[] deltaP, bool[] sameTop, double[] logProbBase, double[] logProbTarget, int nonFiniteRows, int flooredNextTokens = 0)
     {

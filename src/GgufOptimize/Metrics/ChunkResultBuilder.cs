@@ -1,7 +1,7 @@
 namespace GgufOptimize.Metrics;
 
 /// <summary>Collects <see cref="TokenComparison"/>s of one chunk, row by row, into a <see cref="ChunkResult"/>.</summary>
-public sealed class ChunkResultBuilder
+internal sealed class ChunkResultBuilder
 {
     private readonly int _chunkIndex;
     private readonly List<double> _kld, _deltaP, _logProbBase, _logProbTarget;
@@ -33,6 +33,12 @@ public sealed class ChunkResultBuilder
         _logProbTarget.Add(token.LogProbTarget);
     }
 
-    public ChunkResult Build() =>
-        new(_chunkIndex, _kld.ToArray(), _deltaP.ToArray(), _sameTop.ToArray(), _logProbBase.ToArray(), _logProbTarget.ToArray(), _nonFinite);
+    public ChunkResult Build() => Build(-1);
+
+    /// <param name="firstBaselineNonFiniteRow">See <see cref="ChunkResult.FirstBaselineNonFiniteRow"/>.</param>
+    internal ChunkResult Build(int firstBaselineNonFiniteRow) =>
+        new(_chunkIndex, _kld.ToArray(), _deltaP.ToArray(), _sameTop.ToArray(), _logProbBase.ToArray(), _logProbTarget.ToArray(), _nonFinite)
+        {
+            FirstBaselineNonFiniteRow = firstBaselineNonFiniteRow,
+        };
 }

@@ -9,7 +9,7 @@ namespace GgufOptimize.Storage;
 /// The resumable state of a comparison: <c>OUTPUT.parts/</c> holds a manifest naming the inputs and one file per
 /// finished chunk, each written under a temporary name and renamed, so a chunk is either wholly there or absent.
 /// </summary>
-public sealed class KldChunkStore
+internal sealed class KldChunkStore
 {
     private const uint Magic = 0x324C4443; // "CDL2": per-token values in double (version 1 held float32)
     private readonly string _dir;
@@ -20,7 +20,7 @@ public sealed class KldChunkStore
 
     public static string PartsDirectory(string outputPath) => outputPath + ".parts";
 
-    /// <summary>Opens the store for <paramref name="identity"/>; one made for other inputs is refused or, with clobber, replaced.</summary>
+    /// <summary>Opens the store for <paramref name="inputs"/>; one made for other inputs is refused or, with clobber, replaced.</summary>
     public static KldChunkStore Open(string outputPath, ComparisonInputs inputs, bool clobber, IProgressSink progress)
     {
         var identity = inputs.ToAttributes().ToDictionary();
@@ -73,12 +73,15 @@ public sealed class KldChunkStore
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (reader.ReadUInt32() != Magic || reader.ReadInt32() != chunk) return null;
             int n = reader.ReadInt32(), nonFinite = reader.ReadInt32(), floored = reader.ReadInt32();
+            // A saved chunk that does not add up is recomputed, never trusted (33 bytes per token follow the header).
+            if (n < 0 || (long)n * 33 > reader.BaseStream.Length || nonFinite < 0 || floored < 0 || floored > n) return null;
             double[] Doubles() { var a = new double[n]; reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())); return a; }
             var kld = Doubles(); var dp = Doubles(); var lpb = Doubles(); var lpt = Doubles();
             var same = new bool[n];
             var bytes = reader.ReadBytes(n);
             if (bytes.Length != n) return null;
             for (int i = 0; i < n; i++) same[i] = bytes[i] != 0;
+            if (!kld.All(double.IsFinite) || !dp.All(double.IsFinite)) return null;
             return new ChunkResult(chunk, kld, dp, same, lpb, lpt, nonFinite, floored);
         }
         catch (EndOfStreamException) { return null; }

@@ -9,7 +9,7 @@ namespace GgufOptimize.Synthetic;
 /// can always build it; anything else falls back to characters and bytes, so any UTF-8 text tokenizes.
 /// Depends only on the size: a smaller vocabulary is a prefix of a larger one.
 /// </summary>
-public sealed class SyntheticVocabulary
+internal sealed class SyntheticVocabulary
 {
     public const int Unknown = 0;
     public const int Bos = 1;
@@ -130,6 +130,20 @@ public sealed class SyntheticVocabulary
     }
 
     public int? IdOf(string piece) => _ids.TryGetValue(piece, out int id) ? id : null;
+
+    /// <summary>About <paramref name="words"/> whole words of this vocabulary drawn uniformly, in sentences of 40 words.</summary>
+    public string RandomWords(int words, ulong seed)
+    {
+        var pieces = Tokens.Where(p => p.StartsWith(SpaceMark) && p.Length > 2).ToArray();
+        var rng = new DeterministicRandom(seed);
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < words; i++)
+        {
+            sb.Append(pieces[rng.NextInt(pieces.Length)].Replace(SpaceMark, " "));
+            if (i % 40 == 39) sb.Append(".\n\n");
+        }
+        return sb.ToString();
+    }
 
     public static SyntheticVocabulary Build(int size)
     {

@@ -19,7 +19,7 @@ namespace GgufOptimize.Workflow;
 /// did not pay off (<see cref="StoppingRule"/>). Every step is recorded in <see cref="IterationState"/>, so a killed
 /// run continues where it stopped.
 /// </summary>
-public static class IterationLoop
+internal static class IterationLoop
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -66,7 +66,7 @@ public static class IterationLoop
                 }
                 foreach (var type in active.ToList())
                 {
-                    if (k == 0 && type.RefusedWithoutImatrix)
+                    if (k == 0 && ImatrixRequirement.ForFileType(type))
                     {
                         _notes.Add($"{type.Name} needs an importance matrix: it starts at iteration 1");
                         continue;

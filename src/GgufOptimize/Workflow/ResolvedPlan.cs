@@ -46,7 +46,7 @@ internal sealed record ResolvedPlan
         string name = plan.Name ?? OutputNaming.DefaultName(plan.Model);
         CheckName(name, plan.Output, types);
 
-        var gguf = GgufFile.Read(plan.Model);
+        var gguf = GgufModelValidation.ReadChecked(plan.Model);
         if (gguf.Architecture is null) throw GgufOptimizeException.BadInput($"'{plan.Model}' is not a model (no general.architecture)");
         var identity = ModelIdentity.Of(plan.Model);
         string? datasetSha = plan.Dataset is null ? null : TextCorpus.Load(plan.Dataset).Sha256;
@@ -71,6 +71,8 @@ internal sealed record ResolvedPlan
             context = Chunking.ChunkContext.Resolve(plan.ContextSize, model.TrainContext, progress);
         }
 
+        if (plan.SkipFirst >= context - 1)
+            throw GgufOptimizeException.BadInput($"skip_first {plan.SkipFirst} leaves no position to score in chunks of {context} tokens: it must be below {context - 1}");
         return new ResolvedPlan
         {
             Plan = plan,
