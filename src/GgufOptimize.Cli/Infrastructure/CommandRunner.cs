@@ -23,6 +23,8 @@ internal static class CommandRunner
             try
             {
                 NativeRuntime.Initialize(verbose ? Console.Error.Write : null);
+                // The result file is written last: a bad path must fail now, not after the work.
+                Options.JsonOption.CheckTarget(parseResult);
                 return await body(parseResult, context, cancellationToken);
             }
             catch (Exception e)

@@ -102,8 +102,8 @@ internal static partial class FileStep
     internal static string Role(string path)
     {
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-        // A temporary file built inside another temporary name carries two suffixes.
-        for (string before = ""; before != name;) (before, name) = (name, TempSuffix().Replace(name, ".TMP"));
+        // A temporary file built inside another temporary name carries two suffixes: both go.
+        name = TempSuffix().Replace(name, ".TMP");
         return Digits().Replace(name, "#");
     }
 
@@ -118,7 +118,7 @@ internal static partial class FileStep
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    [GeneratedRegex(@"\.\d+\.[0-9a-f]{32}\.tmp$")]
+    [GeneratedRegex(@"\.\d+\.[0-9a-f]{32}\.tmp")]
     private static partial Regex TempSuffix();
 
     [GeneratedRegex(@"\d{3,}")]

@@ -32,7 +32,7 @@ internal static class DatasetBuilder
         var plan = SelectionPlan.Create(request, extraSizes);
         var selection = plan.Describe(output.Format);
         string fingerprint = DatasetManifest.FingerprintOf(selection);
-        var ours = OwnFinishedOrInterrupted(output, manifestPath, fingerprint);
+        var ours = OwnFinishedOrInterrupted(manifestPath, fingerprint, plan.Sizes);
         CheckExisting(output, manifestPath, plan, previous, fingerprint, ours);
 
         FileStep.CreateDirectory(output.Folder);
@@ -218,7 +218,7 @@ internal static class DatasetBuilder
     /// The manifest of a run of this very selection that finished, or that was killed while its files were being
     /// renamed into place (its commit record says so); null otherwise. Its files are ours to compare and replace.
     /// </summary>
-    private static DatasetManifest? OwnFinishedOrInterrupted(DatasetOutput output, string manifestPath, string fingerprint)
+    private static DatasetManifest? OwnFinishedOrInterrupted(string manifestPath, string fingerprint, IReadOnlyList<long> sizes)
     {
         foreach (var path in new[] { CommitPath(manifestPath), manifestPath })
         {
@@ -226,7 +226,8 @@ internal static class DatasetBuilder
             try
             {
                 var manifest = DatasetManifest.Load(path);
-                if (manifest.Fingerprint == fingerprint) return manifest;
+                // The fingerprint leaves sizes out (so --append can grow a selection): here they must match too.
+                if (manifest.Fingerprint == fingerprint && manifest.Subsets.Select(s => s.Size).SequenceEqual(sizes)) return manifest;
             }
             catch (GgufOptimizeException) { }
         }

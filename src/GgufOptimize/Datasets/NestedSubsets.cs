@@ -32,9 +32,20 @@ internal static class NestedSubsets
         NestedSubsetOptions? options = null, IProgressSink? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new NestedSubsetOptions();
+        var request = Request(source, sizes, options);
+        return DatasetBuilder.BuildAsync(request, DatasetOutput.ToDirectory(outputDirectory, options.Format, options.Existing),
+            progress ?? NullProgress.Instance, cancellationToken);
+    }
+
+    /// <summary>Checks the selection (sources, languages, sizes) as the build would, without reading any sample.</summary>
+    public static void Check(string source, IReadOnlyList<long> sizes, NestedSubsetOptions options) =>
+        SelectionPlan.Create(Request(source, sizes, options));
+
+    private static DatasetRequest Request(string source, IReadOnlyList<long> sizes, NestedSubsetOptions options)
+    {
         if (sizes.Count == 0) throw GgufOptimizeException.BadInput("no subset sizes given");
         var settings = new SourceSettings { TextField = options.TextField, LanguageField = options.LanguageField, Split = options.Split };
-        var request = new DatasetRequest
+        return new DatasetRequest
         {
             Sources = [DatasetSourceKinds.Create(source, settings)],
             Languages = options.Languages,
@@ -42,8 +53,6 @@ internal static class NestedSubsets
             Shuffle = options.Shuffle,
             Seed = options.Seed,
         };
-        return DatasetBuilder.BuildAsync(request, DatasetOutput.ToDirectory(outputDirectory, options.Format, options.Existing),
-            progress ?? NullProgress.Instance, cancellationToken);
     }
 
     /// <summary>Full paths of the subset files in a manifest written to <paramref name="outputDirectory"/>, smallest first.</summary>

@@ -61,8 +61,18 @@ internal sealed class LlamaModel : IDisposable
     }
 
     /// <summary>Tokenizes text as plain text (special-token syntax is not parsed), without BOS/EOS.</summary>
-    public int[] Tokenize(string text)
+    public int[] Tokenize(string text) => Tokenize(text, NullProgress.Instance);
+
+    /// <summary>
+    /// Tokenizes text in pieces of about <see cref="TextPieces.PieceChars"/> characters (see <see cref="TextPieces"/>),
+    /// reporting progress in characters: llama.cpp's tokenizers need tens of bytes per character of one call's text,
+    /// so a 50 MB line in one call took gigabytes and minutes without a sign of life.
+    /// </summary>
+    public int[] Tokenize(string text, IProgressSink progress) => TextPieces.Tokenize(text, TokenizeWhole, progress);
+
+    private int[] TokenizeWhole(string text)
     {
+        if (text.Length == 0) return [];
         var tokens = Handle.Tokenize(text, false, false, Encoding.UTF8);
         var result = new int[tokens.Length];
         for (int i = 0; i < tokens.Length; i++) result[i] = (int)tokens[i];

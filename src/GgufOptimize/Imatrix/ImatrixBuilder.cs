@@ -19,13 +19,16 @@ internal static class ImatrixBuilder
         Validate(options);
         var clock = Stopwatch.StartNew();
         string output = Path.GetFullPath(options.OutputPath);
+        OutputPaths.EnsureWritableDirectory(output, "--output");
+        // Claimed before looking at the output: a run killed after its final rename left its lock file and maybe
+        // its snapshot, which this run removes even when it has nothing else to do.
+        using var claim = OutputLock.Acquire(output, "--output");
         if (File.Exists(output) && !options.Overwrite)
         {
+            AtomicFile.TryDelete(ImatrixSnapshot.PathFor(output));
             progress.Info($"{options.OutputPath} exists; skipped (use --overwrite to compute it again)");
             return new ImatrixResult { OutputPath = output, Skipped = true };
         }
-        OutputPaths.EnsureWritableDirectory(output, "--output");
-        using var claim = OutputLock.Acquire(output, "--output");
 
         var matrix = new ImportanceMatrix();
         int legacyChunk = options.ContextSize > 0 ? options.ContextSize : ImatrixFile.DefaultLegacyChunkSize;
@@ -56,7 +59,7 @@ internal static class ImatrixBuilder
         if (model.AddBos && model.Bos is null) throw GgufOptimizeException.BadInput($"model '{options.ModelPath}' asks for a BOS token but defines none");
         if (model.AddEos && model.Eos is null) throw GgufOptimizeException.BadInput($"model '{options.ModelPath}' asks for an EOS token but defines none");
 
-        var plan = ChunkPlan.ForModel(model.Tokenize(corpus.Text), context, model.AddBos, model.Bos, model.AddEos, model.Eos);
+        var plan = ChunkPlan.ForModel(model.Tokenize(corpus.Text, progress), context, model.AddBos, model.Bos, model.AddEos, model.Eos);
         int available = plan.ChunkCount;
         if (options.FromChunk >= available)
             throw GgufOptimizeException.BadInput($"--from-chunk {options.FromChunk} is past the end: '{datasetPath}' has {available} chunks of {context} tokens");
@@ -87,7 +90,8 @@ internal static class ImatrixBuilder
         {
             if (snapshot is not null) progress.Warn($"{snapshotPath} belongs to a run with other settings; starting over");
             matrix.ChunkSize = context;
-            matrix.Datasets.Add(datasetPath);
+            // Relative to the imatrix's folder, so the file does not depend on where the run happened.
+            matrix.Datasets.Add(RecordedPath.Of(datasetPath, output));
         }
         matrix.Coverage = coverage;
         int resumed = done;

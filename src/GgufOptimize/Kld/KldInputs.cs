@@ -71,9 +71,6 @@ internal sealed class KldInputs : IDisposable
         BaselineEngine = Baseline.EngineSettings,
     };
 
-    /// <summary>The first position scored in each chunk: --skip-first, or later when the baseline stores no earlier ones.</summary>
-    public int FirstScoredPosition(int skipFirst) => Math.Max(skipFirst, Baseline.FirstStoredPosition);
-
     /// <summary>Called once every chunk is compared: generated logits files get their final names.</summary>
     public void Complete()
     {

@@ -109,7 +109,7 @@ internal static class KldJob
             Labels = o.Labels,
             FirstStoredPosition = inputs.Baseline.FirstStoredPosition,
             FlooredNextTokens = floored,
-            TargetFacts = inputs.Target.Facts(),
+            TargetFacts = inputs.Target.Facts() is { } facts ? facts with { Path = RecordedPath.Of(facts.Path, o.OutputFile) } : null,
             BaselineFacts = BaselineFacts.Of(inputs.Baseline.Header),
         };
         inputs.Complete();

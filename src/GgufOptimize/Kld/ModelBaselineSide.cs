@@ -54,7 +54,7 @@ internal sealed class ModelBaselineSide : IBaselineSide
     {
         int ctx = ChunkContext.Resolve(o.ContextSize, _model.TrainContext, progress);
         var corpus = TextCorpus.Load(o.Dataset!);
-        _plan = ChunkPlan.ForModel(_model.Tokenize(corpus.Text), ctx, _model.AddBos, _model.Bos, _model.AddEos, _model.Eos);
+        _plan = ChunkPlan.ForModel(_model.Tokenize(corpus.Text, progress), ctx, _model.AddBos, _model.Bos, _model.AddEos, _model.Eos);
         _evaluator = new ModelChunkEvaluator(_model, ModelChunkEvaluator.OptionsFor(o, ctx));
         Header = new BaselineHeader
         {

@@ -14,8 +14,11 @@ internal static class TargetModelLookup
 {
     public static QuantizationFacts? Find(string comparisonFile, IReadOnlyDictionary<string, string> provenance)
     {
-        if (provenance.TryGetValue(TargetFacts.PathKey, out var recorded))
+        if (provenance.TryGetValue(TargetFacts.PathKey, out var stored))
+        {
+            string recorded = RecordedPath.Resolve(stored, comparisonFile);
             return File.Exists(recorded) && IsModel(recorded) ? TryRead(recorded) : null;
+        }
         if (!provenance.TryGetValue("target", out var name) || !IsModel(name)) return null;
         if (!provenance.TryGetValue("id_target", out var id) || !id.StartsWith("model ", StringComparison.Ordinal)) return null;
         string sha = id["model ".Length..];

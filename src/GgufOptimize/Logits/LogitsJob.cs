@@ -37,7 +37,7 @@ internal static class LogitsJob
         using var model = LlamaModel.Load(options.ModelPath);
         int contextSize = ChunkContext.Resolve(options.ContextSize, model.TrainContext, progress);
         var corpus = TextCorpus.Load(options.DatasetPath);
-        var textTokens = model.Tokenize(corpus.Text);
+        var textTokens = model.Tokenize(corpus.Text, progress);
         var plan = ChunkPlan.ForModel(textTokens, contextSize, model.AddBos, model.Bos, model.AddEos, model.Eos);
         LlamaCppChunks? kldChunks = null;
         int chunkCount = plan.ChunkCount;

@@ -30,7 +30,7 @@ internal static class MergeJob
         if (File.Exists(options.Output))
         {
             if (!options.Overwrite) throw GgufOptimizeException.BadInput($"--output '{options.Output}' exists; use --overwrite to replace it");
-            File.Delete(options.Output);
+            FileStep.Delete(options.Output);
         }
 
         var kind = kinds[0].Kind;

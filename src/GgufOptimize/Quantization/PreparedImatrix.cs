@@ -12,10 +12,13 @@ internal sealed record PreparedImatrix(string Path, IReadOnlyList<KeyValuePair<s
 {
     public bool Covers(string tensor) => Values.Any(v => v.Key == tensor);
 
-    /// <summary>The provenance keys llama-quantize writes into a model quantized with an imatrix.</summary>
-    public IReadOnlyList<KeyValuePair<string, object>> Provenance()
+    /// <summary>
+    /// The provenance keys llama-quantize writes into a model quantized with an imatrix; the imatrix path is recorded
+    /// relative to the model's folder (llama-quantize records it as typed), so the model does not depend on the folder.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, object>> Provenance(string outputPath)
     {
-        var keys = new List<KeyValuePair<string, object>> { new(GgufKeys.ImatrixFile, Path) };
+        var keys = new List<KeyValuePair<string, object>> { new(GgufKeys.ImatrixFile, RecordedPath.Of(Path, outputPath)) };
         if (Dataset is not null) keys.Add(new(GgufKeys.ImatrixDataset, Dataset));
         keys.Add(new(GgufKeys.ImatrixEntries, Values.Count));
         if (ChunkCount > 0) keys.Add(new(GgufKeys.ImatrixChunks, ChunkCount));

@@ -37,7 +37,7 @@ internal static class QuantizePlanner
             OutputTensorType = outputType,
             TokenEmbeddingType = embeddingType,
             Imatrix = imatrix?.Values ?? [],
-            Metadata = imatrix?.Provenance() ?? [],
+            Metadata = imatrix?.Provenance(outputPath) ?? [],
         };
 
         for (int attempt = 0; attempt <= model.Tensors.Count + 1; attempt++)

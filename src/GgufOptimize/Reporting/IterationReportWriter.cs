@@ -35,6 +35,6 @@ internal static class IterationReportWriter
         var keep = current.Select(p => p.FileName).ToHashSet(StringComparer.Ordinal);
         foreach (var pattern in new[] { "chunks_*.png", "kld_cdf_*.png", "score_vs_*.png" })
             foreach (var file in Directory.EnumerateFiles(folder, pattern))
-                if (!keep.Contains(Path.GetFileName(file))) File.Delete(file);
+                if (!keep.Contains(Path.GetFileName(file))) FileStep.Delete(file);
     }
 }

@@ -19,7 +19,7 @@ internal static class ReportPlots
 
     public static IReadOnlyList<PlotImage> Render(IterationReport report, string folder)
     {
-        Directory.CreateDirectory(folder);
+        Common.FileStep.CreateDirectory(folder);
         var images = new List<PlotImage> { ScoreVersusCalibration(report, folder) };
         foreach (var t in report.Types)
         {
@@ -292,7 +292,7 @@ internal static class ReportPlots
         string path = Path.Combine(folder, name);
         string temp = Common.AtomicFile.TempName(path);
         plot.SavePng(temp, Width, Height);
-        File.Move(temp, path, overwrite: true);
+        Common.FileStep.Move(temp, path, overwrite: true);
         return new PlotImage(name, title, caption);
     }
 

@@ -114,7 +114,7 @@ internal sealed record TargetFacts
     /// <summary>The value of <see cref="ImatrixKey"/> for a model quantized without an imatrix.</summary>
     public const string NoImatrix = "none";
 
-    /// <summary>Full path of the target model or logits when compared.</summary>
+    /// <summary>Path of the target model or logits when compared, relative to the comparison file's folder (see <c>RecordedPath</c>).</summary>
     public required string Path { get; init; }
     /// <summary>Quantization type from <c>general.file_type</c>.</summary>
     public string? Type { get; init; }

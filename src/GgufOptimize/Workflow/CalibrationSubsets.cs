@@ -55,6 +55,20 @@ internal static class CalibrationSubsets
             if (spec.Kind != "text" || !File.Exists(spec.Location))
                 throw GgufOptimizeException.BadInput($"calibration_unit {plan.CalibrationUnit.ToString().ToLowerInvariant()} needs one text file as 'calibration'; use calibration_unit samples for dataset sources");
             TextCorpus.Load(spec.Location);
+            if (plan.CalibrationLanguages is not null)
+                throw GgufOptimizeException.BadInput($"calibration_languages balances samples by language, but calibration_unit is {plan.CalibrationUnit.ToString().ToLowerInvariant()}; set calibration_unit: samples or remove calibration_languages");
+            return;
+        }
+        try
+        {
+            Datasets.NestedSubsets.Check(plan.Calibration, plan.SubsetSizes, SubsetOptions(plan));
+        }
+        catch (GgufOptimizeException e) when (e.Kind == FailureKind.BadInput)
+        {
+            // The dataset builder speaks in command-line options; a plan names its own fields.
+            string message = e.Message.Replace("--langs", "calibration_languages").Replace("--lang-field", "calibration_language_field")
+                .Replace("--text-field", "calibration_text_field").Replace("--weights", "calibration_languages").Replace("--source", "calibration");
+            throw GgufOptimizeException.BadInput($"calibration: {message}");
         }
     }
 

@@ -43,6 +43,8 @@ internal sealed record ResolvedPlan
         CalibrationSubsets.Validate(plan);
         if (plan.Output is null) throw GgufOptimizeException.BadInput("no output folder: set 'output'");
         OutputPaths.EnsureWritableFolder(plan.Output, "output folder");
+        string name = plan.Name ?? OutputNaming.DefaultName(plan.Model);
+        CheckName(name, plan.Output, types);
 
         var gguf = GgufModelValidation.ReadChecked(plan.Model);
         if (gguf.Architecture is null) throw GgufOptimizeException.BadInput($"'{plan.Model}' is not a model (no general.architecture)");
@@ -81,8 +83,22 @@ internal sealed record ResolvedPlan
             ContextSize = context,
             BaselineLogits = plan.BaselineLogits,
             DatasetSha256 = datasetSha,
-            Name = plan.Name ?? OutputNaming.DefaultName(plan.Model),
+            Name = name,
         };
+    }
+
+    /// <summary>The longest model file name the loop will write must be legal, before the baseline is computed.</summary>
+    private static void CheckName(string name, string output, IReadOnlyList<QuantizationType> types)
+    {
+        try
+        {
+            foreach (var type in types)
+                OutputPaths.EnsureNameFits(Path.Combine(output, "quant", OutputNaming.FileName(name, type, new string('9', 19) + "-samples")), "name");
+        }
+        catch (GgufOptimizeException e) when (e.Kind == FailureKind.BadInput)
+        {
+            throw GgufOptimizeException.BadInput($"name '{name}' cannot name the quantized models ({e.Message.Replace("--name", "name")}); set 'name' to a short file-name stem such as 'mymodel'");
+        }
     }
 
     private static IReadOnlyList<QuantizationType> ParseTypes(IReadOnlyList<string> names)

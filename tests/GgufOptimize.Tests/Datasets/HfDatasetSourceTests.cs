@@ -272,4 +272,18 @@ public class HfDatasetSourceTests
         Assert.Throws<GgufOptimizeException>(() => new HfDatasetSource("../etc", f.Settings(), "text"));
         Assert.False(File.Exists(f.Tmp.File("d.txt")));
     }
+
+    [Fact]
+    public async Task An_empty_listing_names_the_dataset_and_says_it_has_no_files()
+    {
+        await using var f = new Fixture();
+        var e = await Assert.ThrowsAsync<GgufOptimizeException>(() => DatasetBuilder.BuildAsync(
+            new DatasetRequest { Sources = [new HfDatasetSource("acme/corpus", f.Settings(), "text")], NumSamples = 5 },
+            DatasetOutput.ToFile(f.Tmp.File("d.txt")), NullProgress.Instance));
+        Assert.Equal(FailureKind.BadInput, e.Kind);
+        Assert.Contains("'acme/corpus'", e.Message);
+        Assert.Contains("no Parquet files", e.Message);
+        Assert.DoesNotContain("several configs", e.Message);
+        Assert.False(File.Exists(f.Tmp.File("d.txt")));
+    }
 }

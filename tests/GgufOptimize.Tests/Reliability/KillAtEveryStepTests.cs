@@ -67,7 +67,25 @@ public partial class KillAtEveryStepTests(ITestOutputHelper output)
     [Slow, Fact]
     public void Quantize() => Check(["quantize", "-m", WorkflowAssets.Model, "--types", "Q8_0", "--name", "m", "--output-dir", "q", "-q"]);
 
+    /// <summary>
+    /// The loop has dozens of steps (baseline, imatrix, model, comparison, report, each resumable on its own and
+    /// tested above); here the kills aim at what only iterate writes: its state file and its folders.
+    /// </summary>
+    [Slow, Fact]
+    public void Iterate_state_and_folders()
+    {
+        var report = KillPoints.Check(["iterate", "--model", WorkflowAssets.Model, "--dataset", Text, "--calibration", Text, "--calibration-unit", "chunks",
+            "--subset-sizes", "1", "--types", "Q8_0", "--context-size", "64", "--output", "it", "--threads", "1", "-q"], null,
+            label => label.Contains("state.json", StringComparison.Ordinal) || label.StartsWith("mkdir", StringComparison.Ordinal),
+            // The state records each output's modification time (to notice files changed by hand): it differs by run.
+            new KillPoints.Volatile("it/state.json", state => WriteTicks().Replace(state, "\"WriteTicks\": 0")));
+        output.WriteLine($"iterate: {report.Steps} steps, {report.Labels} distinct, {report.Kills} kills");
+    }
+
     private static string WithoutCreated(string manifest) => CreatedField().Replace(manifest, "\"created\": \"…\"");
+
+    [GeneratedRegex("\"[Ww]rite_?[Tt]icks\"\\s*:\\s*\\d+")]
+    private static partial Regex WriteTicks();
 
     [GeneratedRegex("\"[Cc]reated\"\\s*:\\s*\"[^\"]*\"")]
     private static partial Regex CreatedField();

@@ -25,6 +25,16 @@ internal sealed class JsonOption
 
     public bool ToStdout(ParseResult parse) => Target(parse) == Stdout;
 
+    /// <summary>Refuses a --json file that could not be written (a folder, a missing or read-only folder) before any work.</summary>
+    public static void CheckTarget(ParseResult parse)
+    {
+        var option = parse.CommandResult.Command.Options.OfType<Option<string?>>().FirstOrDefault(o => o.Name == OptionVocabulary.Json.Name);
+        if (option is null || parse.GetResult(option) is not { Implicit: false }) return;
+        string? target = parse.GetValue(option);
+        if (target is null || target == Stdout) return;
+        OutputPaths.EnsureWritableDirectory(target, OptionVocabulary.Json.Name);
+    }
+
     /// <summary>Prints the text, the JSON, or both (the JSON to its file), as --json asks.</summary>
     public void Emit(ParseResult parse, Func<string> json, Func<string> text)
     {

@@ -74,7 +74,7 @@ internal sealed class HfClient : IDisposable
                 if (file.Size > 0 && received != file.Size) throw new TruncatedDownloadException(received, file.Size);
                 // A complete answer can still be no Parquet file (an error page served with 200): never cache it.
                 if (await ParquetTextReader.ProblemWithAsync(temp, ct) is { } problem) throw new NotParquetException(problem);
-                File.Move(temp, destination, overwrite: true);
+                FileStep.Move(temp, destination, overwrite: true);
                 return true;
             }
             finally

@@ -71,6 +71,8 @@ internal sealed partial class HfDatasetSource : IDatasetSource
             }
             return result;
         }
+        if (configs.Count == 0)
+            throw GgufOptimizeException.BadInput($"dataset '{_dataset}' lists no Parquet files (no configs) on the server; check the dataset name and --hf-endpoint, or use another source");
         string chosen = _settings.Config ?? (configs.Count == 1 ? configs[0] : configs.Contains("default") ? "default" :
             throw GgufOptimizeException.BadInput($"dataset '{_dataset}' has several configs ({string.Join(", ", configs)}); choose one with --hf-config"));
         if (!configs.Contains(chosen))
