@@ -45,6 +45,7 @@ internal static class LogitsCommand
                 BatchSize = e.BatchSize,
                 UBatchSize = e.UBatchSize,
                 Threads = e.Threads,
+                Engine = e.Engine,
                 Precision = parse.GetValue(precision),
                 Compression = parse.GetValue(compression) == "gzip" ? LogitsCompression.Gzip : LogitsCompression.None,
                 Format = parse.GetValue(format) switch { "compact" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },

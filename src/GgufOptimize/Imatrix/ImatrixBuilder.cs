@@ -50,7 +50,7 @@ public static class ImatrixBuilder
     {
         string datasetPath = options.DatasetPath!;
         var corpus = TextCorpus.Load(datasetPath);
-        using var model = LlamaModel.Load(options.ModelPath!);
+        using var model = LlamaModel.Load(options.ModelPath!, options.Engine);
         int context = options.ContextSize > 0 ? options.ContextSize
             : model.TrainContext > 0 ? Math.Min(model.TrainContext, MaxDefaultContext) : MaxDefaultContext;
         if (model.AddBos && model.Bos is null) throw GgufOptimizeException.BadInput($"model '{options.ModelPath}' asks for a BOS token but defines none");
@@ -157,6 +157,7 @@ public static class ImatrixBuilder
             .Append(";dataset=").Append(datasetSha256)
             .Append(";ctx=").Append(context).Append(";batch=").Append(o.BatchSize)
             .Append(";from=").Append(o.FromChunk).Append(";output-weight=").Append(o.ProcessOutput);
+        if (o.Engine.LogitsKey() is { Length: > 0 } engine) text.Append(";engine=").Append(engine);
         foreach (var f in o.InFiles)
         {
             var info = new FileInfo(f);

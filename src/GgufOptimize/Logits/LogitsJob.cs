@@ -29,7 +29,7 @@ public static class LogitsJob
         if (options.Format == LogitsFormat.Compact && !(options.TailMass > 0 && options.TailMass < 1))
             throw GgufOptimizeException.BadInput($"--tail-mass must be in (0, 1) (got {options.TailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
 
-        using var model = LlamaModel.Load(options.ModelPath);
+        using var model = LlamaModel.Load(options.ModelPath, options.Engine);
         int contextSize = ChunkContext.Resolve(options.ContextSize, model.TrainContext, progress);
         var corpus = TextCorpus.Load(options.DatasetPath);
         var textTokens = model.Tokenize(corpus.Text);
@@ -52,6 +52,9 @@ public static class LogitsJob
             UBatchSize = options.UBatchSize,
             Threads = options.Threads,
         };
+        // The context is made before the output is touched: settings llama.cpp refuses (a cache type the model's head
+        // size cannot take) fail here, leaving no partial file behind.
+        using var evaluator = new LlamaEvaluator(model, evaluatorOptions);
         var header = new BaselineHeader
         {
             ContextSize = contextSize,
@@ -64,7 +67,7 @@ public static class LogitsJob
             TokenizerSha256 = model.TokenizerFingerprint(),
             AddBos = kldChunks is not null ? kldChunks.Bos.HasValue : plan.Bos.HasValue,
             AddEos = kldChunks is null && plan.Eos.HasValue,
-            Engine = LlamaEvaluator.EngineSettingsFor(evaluatorOptions),
+            Engine = evaluator.EngineSettings,
         };
 
         using var file = OpenWriter(options, header, plan, kldChunks, from, to, progress);
@@ -80,7 +83,6 @@ public static class LogitsJob
         long tokens = 0;
         if (todo.Count > 0)
         {
-            using var evaluator = new LlamaEvaluator(model, evaluatorOptions);
             progress.Start("logits", to - from);
             progress.Report(alreadyDone);
             int done = alreadyDone;
