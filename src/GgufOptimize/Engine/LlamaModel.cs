@@ -48,6 +48,9 @@ public sealed class LlamaModel : IDisposable
         NativeRuntime.Initialize();
         settings ??= EngineSettings.Default;
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
+        // llama.cpp loads a split model from its first shard (and finds the rest by name); the shards are checked
+        // here first so a missing or foreign one is named rather than reported as a failed load.
+        string load = Gguf.GgufSplits.ParseName(path) is null ? path : Gguf.GgufFile.Read(path).Path;
         var p = EngineParams.Model(settings, vocabOnly);
         float[]? split = EngineParams.TensorSplit(settings);
         NativeRuntime.ClearNativeErrors();
@@ -59,7 +62,7 @@ public sealed class LlamaModel : IDisposable
                 fixed (float* ts = split)
                 {
                     p.tensor_split = ts;
-                    return new LlamaModel(path, SafeLlamaModelHandle.LoadFromFile(path, p), settings);
+                    return new LlamaModel(path, SafeLlamaModelHandle.LoadFromFile(load, p), settings);
                 }
             }
         }

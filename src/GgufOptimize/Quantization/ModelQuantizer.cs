@@ -30,7 +30,7 @@ public static class ModelQuantizer
                 throw GgufOptimizeException.BadInput($"{string.Join(", ", refused)} need(s) an importance matrix: pass --imatrix (llama.cpp refuses these types without one)");
         }
         var imatrix = options.ImatrixPath is null ? null : PreparedImatrix.Load(options, model);
-        string name = options.Name ?? OutputNaming.DefaultName(options.ModelPath);
+        string name = options.Name ?? OutputNaming.DefaultName(GgufSplits.UnsplitName(options.ModelPath));
         string? tag = options.ImatrixPath is null ? null : options.ImatrixTag ?? OutputNaming.DefaultTag(options.ImatrixPath);
 
         var planned = new List<(QuantizePlan Plan, NativeQuantizeRequest Request)>();
@@ -79,12 +79,12 @@ public static class ModelQuantizer
                 outcomes.Add(new QuantizeOutcome(plan, QuantizeStatus.Skipped, TimeSpan.Zero, new FileInfo(plan.OutputPath).Length));
                 continue;
             }
-            outcomes.Add(Write(plan, request, progress));
+            outcomes.Add(Write(plan, request, options, progress, cancellationToken));
         }
         return outcomes;
     }
 
-    private static QuantizeOutcome Write(QuantizePlan plan, NativeQuantizeRequest request, IProgressSink progress)
+    private static QuantizeOutcome Write(QuantizePlan plan, NativeQuantizeRequest request, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
     {
         string partial = plan.OutputPath + ".partial";
         AtomicFile.TryDelete(partial);
@@ -110,7 +110,22 @@ public static class ModelQuantizer
             if (actual is null || !string.Equals(TensorTypeCatalog.Name((int)actual.Type), t.TargetType, StringComparison.OrdinalIgnoreCase))
                 progress.Warn($"{Path.GetFileName(plan.OutputPath)}: '{t.Name}' is {(actual is null ? "missing" : TensorTypeCatalog.Name((int)actual.Type))}, the plan said {t.TargetType}");
         }
+        if (options.Split) return new QuantizeOutcome(plan, QuantizeStatus.Written, clock.Elapsed, SplitOutput(plan.OutputPath, options, progress, cancellationToken));
         return new QuantizeOutcome(plan, QuantizeStatus.Written, clock.Elapsed, new FileInfo(plan.OutputPath).Length);
+    }
+
+    /// <summary>
+    /// llama_model_quantize at the pinned commit can only keep the input's own split layout (keep_split), not make a
+    /// new one, so the quantized file is re-written as shards by our GGUF writer, streaming one tensor at a time, and
+    /// then removed. Returns the shards' total size.
+    /// </summary>
+    private static long SplitOutput(string output, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
+    {
+        OutputPaths.EnsureFreeSpace(output, new FileInfo(output).Length + MetadataAllowance, "the split shards in");
+        var shards = GgufSplits.Write(GgufFile.Read(output), output, options.SplitMaxBytes, options.SplitMaxTensors, progress, cancellationToken);
+        AtomicFile.TryDelete(output);
+        progress.Info($"{Path.GetFileName(output)} written as {shards.Count} shards: {string.Join(", ", shards.Select(Path.GetFileName))}");
+        return shards.Sum(s => new FileInfo(s).Length);
     }
 
     /// <summary>Header, metadata and alignment on top of the tensor data: generous, vocabularies are stored there.</summary>
