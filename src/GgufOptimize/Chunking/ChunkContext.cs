@@ -3,7 +3,7 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Chunking;
 
 /// <summary>Tokens per chunk for <c>logits</c>, <c>kld</c> and <c>iterate</c>, from the option and the model's training context.</summary>
-public static class ChunkContext
+internal static class ChunkContext
 {
     /// <summary>The default chunk length is the training context, capped here (larger contexts cost memory for little gain).</summary>
     public const int MaxDefault = 4096;

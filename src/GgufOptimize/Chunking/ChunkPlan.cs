@@ -9,7 +9,7 @@ namespace GgufOptimize.Chunking;
 /// <c>tokenizer.ggml.add_bos_token</c> is true and followed by EOS when <c>add_eos_token</c> is true. No text token
 /// is dropped or repeated; only the last chunk may be shorter (it is kept when it holds at least one text token).
 /// </summary>
-public sealed class ChunkPlan : IChunkSource
+internal sealed class ChunkPlan : IChunkSource
 {
     private readonly int[] _textTokens;
 

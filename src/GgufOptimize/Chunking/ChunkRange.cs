@@ -6,7 +6,7 @@ namespace GgufOptimize.Chunking;
 /// The chunks [From, To) a command works on, checked against the chunk count. Errors name the caller's own options
 /// (<c>iterate</c> limits the range with <c>--eval-chunks</c>, not <c>--to-chunk</c>).
 /// </summary>
-public readonly record struct ChunkRange(int From, int To)
+internal readonly record struct ChunkRange(int From, int To)
 {
     public const string FromOption = "--from-chunk";
     public const string ToOption = "--to-chunk";

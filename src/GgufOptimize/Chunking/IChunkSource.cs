@@ -5,7 +5,7 @@ namespace GgufOptimize.Chunking;
 /// (<see cref="LlamaCppChunks"/>) and llama-gguf-optimize's (<see cref="PythonToolChunks"/>); readers and writers
 /// of stored logits take ready chunk tokens from here and never tokenize themselves.
 /// </summary>
-public interface IChunkSource
+internal interface IChunkSource
 {
     /// <summary>Tokens per chunk at most (the evaluation context).</summary>
     int ContextSize { get; }

@@ -8,7 +8,7 @@ namespace GgufOptimize.Chunking;
 /// first token replaced by BOS for evaluation. It differs from our <see cref="ChunkPlan"/>, which puts BOS in
 /// front of each chunk's text and keeps every text token.
 /// </summary>
-public sealed class LlamaCppChunks : IChunkSource
+internal sealed class LlamaCppChunks : IChunkSource
 {
     private readonly int[] _tokens;
 

@@ -8,7 +8,7 @@ namespace GgufOptimize.Chunking;
 /// (any shard named) is identified by its first shard's name, the total size and the SHA-256 of all shards' bytes in
 /// order, so the same model split differently is still told apart by size only when the bytes differ.
 /// </summary>
-public sealed record ModelIdentity(string FileName, long Size, string Sha256)
+internal sealed record ModelIdentity(string FileName, long Size, string Sha256)
 {
     private static readonly Dictionary<(string, long, DateTime), string> Cache = new();
 

@@ -8,7 +8,7 @@ namespace GgufOptimize.Chunking;
 /// followed by EOS when the GGUF metadata tokenizer.ggml.add_bos_token / add_eos_token say "true" (or are absent);
 /// total_chunks = ⌈n_tokens / (n_ctx − specials added)⌉. This is not our <see cref="ChunkPlan"/>.
 /// </summary>
-public sealed class PythonToolChunks : IChunkSource
+internal sealed class PythonToolChunks : IChunkSource
 {
     private readonly int[] _tokens;
     private readonly int _perChunk;

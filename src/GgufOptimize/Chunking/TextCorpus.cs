@@ -5,7 +5,7 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Chunking;
 
 /// <summary>A dataset text file read strictly as UTF-8, with the SHA-256 of its bytes (its identity).</summary>
-public sealed record TextCorpus(string Path, string Text, string Sha256, long Bytes)
+internal sealed record TextCorpus(string Path, string Text, string Sha256, long Bytes)
 {
     public static TextCorpus Load(string path)
     {

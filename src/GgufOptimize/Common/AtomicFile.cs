@@ -1,7 +1,7 @@
 namespace GgufOptimize.Common;
 
 /// <summary>Small files that are either complete or absent: written under a temporary name, then renamed.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

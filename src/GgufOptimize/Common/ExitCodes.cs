@@ -1,7 +1,7 @@
 namespace GgufOptimize.Common;
 
 /// <summary>Process exit codes shared by every command, documented in the README.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Success = 0;
     /// <summary>The work failed at run time (native failure, I/O error, disk full).</summary>

@@ -7,7 +7,7 @@ namespace GgufOptimize.Common;
 /// Conversions between float32 and the 16-bit float formats stored in our files and in ggml tensors (IEEE half and
 /// bfloat16). Half → float is exact (every half is a float); TensorPrimitives vectorizes it.
 /// </summary>
-public static class HalfConversion
+internal static class HalfConversion
 {
     /// <summary>Writes <paramref name="source"/>[i] as float into <paramref name="destination"/>[i].</summary>
     public static void ToSingle(ReadOnlySpan<Half> source, Span<float> destination)

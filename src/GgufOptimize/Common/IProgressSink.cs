@@ -4,7 +4,7 @@ namespace GgufOptimize.Common;
 /// Where long-running library services report progress. The CLI renders it on stderr
 /// (a Spectre.Console bar when interactive, plain lines otherwise); tests pass <see cref="NullProgress"/>.
 /// </summary>
-public interface IProgressSink
+internal interface IProgressSink
 {
     /// <summary>Starts a task with a total number of units (chunks, tensors, ...).</summary>
     void Start(string description, long total);
@@ -16,7 +16,7 @@ public interface IProgressSink
     void Finish();
 }
 
-public sealed class NullProgress : IProgressSink
+internal sealed class NullProgress : IProgressSink
 {
     public static readonly NullProgress Instance = new();
     public void Start(string description, long total) { }

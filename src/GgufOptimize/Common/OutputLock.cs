@@ -16,7 +16,7 @@ namespace GgufOptimize.Common;
 /// on release; a process that locked a file which was deleted in the meantime notices it through /proc and tries
 /// again.
 /// </remarks>
-public sealed class OutputLock : IDisposable
+internal sealed class OutputLock : IDisposable
 {
     private static readonly ConcurrentDictionary<string, byte> HeldHere = new(StringComparer.Ordinal);
 

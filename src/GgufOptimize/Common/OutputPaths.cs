@@ -1,7 +1,7 @@
 namespace GgufOptimize.Common;
 
 /// <summary>Checks made before long work starts, so a bad output location fails in the first second.</summary>
-public static class OutputPaths
+internal static class OutputPaths
 {
     /// <summary>The output's folder must exist and accept a new file; <paramref name="option"/> names the option in errors.</summary>
     public static void EnsureWritableDirectory(string outputPath, string option)

@@ -1,6 +1,6 @@
 namespace GgufOptimize.Common;
 
-public static class Units
+internal static class Units
 {
     public static string Bytes(long n)
     {

@@ -4,7 +4,7 @@ namespace GgufOptimize.Common;
 /// xoshiro256** seeded through SplitMix64: a generator we own, so a seed gives the same stream on every runtime
 /// and platform (System.Random makes no such promise). A struct, so hot loops keep it in registers.
 /// </summary>
-public struct Xoshiro256
+internal struct Xoshiro256
 {
     private ulong _s0, _s1, _s2, _s3;
 

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace GgufOptimize.Common;
 
 /// <summary>Reads the small YAML files users write (plans, quantization lists), refusing hostile ones.</summary>
-public static class YamlFile
+internal static class YamlFile
 {
     /// <summary>
     /// Deeper nesting than any plan needs. YamlDotNet builds its node tree recursively, so a file of 100 KB of '['

@@ -3,7 +3,7 @@ using GgufOptimize.Datasets.Output;
 namespace GgufOptimize.Datasets;
 
 /// <summary>What <c>--count-only</c> found: usable samples per language against what the selection asks for.</summary>
-public sealed class AvailabilityReport
+internal sealed class AvailabilityReport
 {
     public string Unit { get; set; } = "samples";
     public List<LanguageAvailability> Languages { get; set; } = [];
@@ -13,7 +13,7 @@ public sealed class AvailabilityReport
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, DatasetManifest.Json);
 }
 
-public sealed class LanguageAvailability
+internal sealed class LanguageAvailability
 {
     public string Language { get; set; } = "";
     /// <summary>Samples that pass the length filters (distinct ones when de-duplicating).</summary>

@@ -15,7 +15,7 @@ namespace GgufOptimize.Datasets;
 /// <c>--shuffle</c> only those); sample texts wait in a scratch file next to the output. Without <c>--shuffle</c>
 /// reading stops as soon as every language has its share.
 /// </remarks>
-public static class DatasetBuilder
+internal static class DatasetBuilder
 {
     public static async Task<DatasetManifest> BuildAsync(DatasetRequest request, DatasetOutput output, IProgressSink progress, CancellationToken cancellationToken = default)
     {

@@ -8,7 +8,7 @@ namespace GgufOptimize.Datasets;
 /// weight, so with three languages 200 means 600 samples split by the weights) or tokens (<see cref="NumTokens"/>:
 /// total, split by the weights, counted with <see cref="Tokenizer"/>).
 /// </summary>
-public sealed record DatasetRequest
+internal sealed record DatasetRequest
 {
     public required IReadOnlyList<IDatasetSource> Sources { get; init; }
     /// <summary>Languages to keep, in this order; null treats every sample as one group regardless of language.</summary>

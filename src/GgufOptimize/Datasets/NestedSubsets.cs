@@ -5,7 +5,7 @@ using GgufOptimize.Datasets.Sources;
 namespace GgufOptimize.Datasets;
 
 /// <summary>Options of <see cref="NestedSubsets.CreateAsync"/>; the defaults suit a single-language text corpus.</summary>
-public sealed record NestedSubsetOptions
+internal sealed record NestedSubsetOptions
 {
     /// <summary>Languages to balance (needs <see cref="LanguageField"/> for JSONL); null: one group.</summary>
     public IReadOnlyList<string>? Languages { get; init; }
@@ -24,7 +24,7 @@ public sealed record NestedSubsetOptions
 /// (<c>subset-{size}.txt</c>, each a prefix of the next) and a manifest into a folder. Calling it again with more
 /// sizes only adds data; the earlier files stay byte-identical.
 /// </summary>
-public static class NestedSubsets
+internal static class NestedSubsets
 {
     /// <param name="source">A text file or folder, a .jsonl/.json file, or any <c>kind[@lang]:location</c> source spec.</param>
     /// <param name="sizes">Subset sizes in samples (per language at equal weight).</param>

@@ -9,7 +9,7 @@ namespace GgufOptimize.Engine;
 /// dashes, with underscores), <paramref name="Name"/> and <paramref name="Aliases"/> the command-line spellings,
 /// <paramref name="Default"/> what --help shows, <paramref name="IsFlag"/> a switch without a value.
 /// </summary>
-public sealed record EngineOption(string Key, string Name, string[] Aliases, string HelpName, string Description, string Default, bool IsFlag)
+internal sealed record EngineOption(string Key, string Name, string[] Aliases, string HelpName, string Description, string Default, bool IsFlag)
 {
     internal Func<EngineSettings, string, string, EngineSettings> Parser { get; init; } = (s, _, _) => s;
     internal Func<EngineSettings, string> Shower { get; init; } = _ => "";
@@ -29,7 +29,7 @@ public sealed record EngineOption(string Key, string Name, string[] Aliases, str
 /// token counting), with llama.cpp's spellings and defaults (common/arg.cpp at the pinned commit). The CLI builds its
 /// options from this table and the plan file its keys, so a spelling, default or check exists once.
 /// </summary>
-public static class EngineOptionTable
+internal static class EngineOptionTable
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -3,7 +3,7 @@ using GgufOptimize.Gguf;
 namespace GgufOptimize.Engine;
 
 /// <summary>How layers are spread over several GPUs (llama.cpp's <c>llama_split_mode</c>, same numbers).</summary>
-public enum GpuSplitMode
+internal enum GpuSplitMode
 {
     /// <summary>Everything on the main GPU.</summary>
     None = 0,
@@ -16,7 +16,7 @@ public enum GpuSplitMode
 }
 
 /// <summary>llama.cpp's <c>llama_flash_attn_type</c> (same numbers).</summary>
-public enum FlashAttention
+internal enum FlashAttention
 {
     /// <summary>llama.cpp decides per model and backend (its default).</summary>
     Auto = -1,
@@ -32,7 +32,7 @@ public enum FlashAttention
 /// are llama.cpp's own (common/arg.cpp at the pinned commit). <see cref="EngineOptionTable"/> parses the
 /// command-line/plan spellings into it.
 /// </summary>
-public sealed record EngineSettings
+internal sealed record EngineSettings
 {
     /// <summary>llama.cpp's defaults.</summary>
     public static EngineSettings Default { get; } = new();

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Engine;
 
 /// <summary>How a llama.cpp context is set up for scoring fixed-length chunks.</summary>
-public sealed record EvaluatorOptions
+internal sealed record EvaluatorOptions
 {
     /// <summary>The longest chunk evaluated (tokens). llama.cpp may pad its own context above this.</summary>
     public required int ContextSize { get; init; }

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Engine;
 
 /// <summary>Facts about this machine that choose defaults (llama.cpp runs best on physical cores).</summary>
-public static class Hardware
+internal static class Hardware
 {
     private static readonly Lazy<int> Physical = new(CountPhysicalCores);
 

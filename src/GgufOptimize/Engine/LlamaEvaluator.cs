@@ -8,9 +8,9 @@ namespace GgufOptimize.Engine;
 /// logits of every position.
 /// </summary>
 /// <summary>Receives the logits of positions [firstPosition, firstPosition + n) of the chunk being evaluated.</summary>
-public delegate void LogitsBatchHandler(int firstPosition, ReadOnlySpan<float> logits);
+internal delegate void LogitsBatchHandler(int firstPosition, ReadOnlySpan<float> logits);
 
-public sealed class LlamaEvaluator : IDisposable
+internal sealed class LlamaEvaluator : IDisposable
 {
     private readonly LlamaModel _model;
     private readonly SafeLLamaContextHandle _context;

@@ -5,7 +5,7 @@ using LLama.Native;
 namespace GgufOptimize.Engine;
 
 /// <summary>A GGUF model loaded into llama.cpp with given <see cref="EngineSettings"/>.</summary>
-public sealed class LlamaModel : IDisposable
+internal sealed class LlamaModel : IDisposable
 {
     internal SafeLlamaModelHandle Handle { get; }
     public string Path { get; }

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Engine;
 
 /// <summary>One call of llama.cpp's <c>llama_model_quantize</c>, in managed terms. Type ids are ggml's.</summary>
-public sealed record NativeQuantizeRequest
+internal sealed record NativeQuantizeRequest
 {
     public required string InputPath { get; init; }
     /// <summary>Ignored by a dry run (nothing is written).</summary>
@@ -27,4 +27,4 @@ public sealed record NativeQuantizeRequest
 }
 
 /// <summary>What llama.cpp did: success, and everything it logged on this thread while doing it.</summary>
-public sealed record NativeQuantizeResult(bool Succeeded, string Log);
+internal sealed record NativeQuantizeResult(bool Succeeded, string Log);

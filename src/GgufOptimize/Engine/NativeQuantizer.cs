@@ -6,7 +6,7 @@ using GgufOptimize.Engine.Native;
 namespace GgufOptimize.Engine;
 
 /// <summary>Runs llama.cpp's own quantizer in-process (what llama-quantize does after parsing its arguments).</summary>
-public static unsafe class NativeQuantizer
+internal static unsafe class NativeQuantizer
 {
     /// <summary>GGML_TYPE_COUNT of the loaded library.</summary>
     public static int GgmlTypeCount => NativeLayout.GgmlTypeCount;

@@ -8,7 +8,7 @@ namespace GgufOptimize.Engine;
 /// Loads llama.cpp (through LLamaSharp's library selection) once per process, routes its log output,
 /// and lets our own DllImports of <c>llama</c> and <c>ggml-base</c> bind to the very same native files.
 /// </summary>
-public static class NativeRuntime
+internal static class NativeRuntime
 {
     /// <summary>The llama.cpp commit LLamaSharp 0.30.0's native build (and our struct mirrors) come from.</summary>
     public const string PinnedCommit = "c0c7e147e7efa6c5858754b47259ba4880f8a906";
@@ -121,7 +121,7 @@ public static class NativeRuntime
         }
     }
 
-    /// <summary>Which native llama.cpp build does the work (CPU-feature folder and file hash); call after <see cref="Initialize"/>.</summary>
+    /// <summary>Which native llama.cpp build does the work (CPU-feature folder and file hash); call after <see cref="Initialize()"/>.</summary>
     public static string LibraryIdentity => Library.Value;
 
     /// <summary>The last native error/warning lines, for error messages when a native call fails.</summary>

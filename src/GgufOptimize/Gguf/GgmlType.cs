@@ -4,7 +4,7 @@ namespace GgufOptimize.Gguf;
 /// The ggml tensor element types as numbered in a GGUF file (ggml.h, llama.cpp commit c0c7e147).
 /// Ids 4, 5 and 31–33, 36–38 belong to removed types and are rejected by the reader.
 /// </summary>
-public enum GgmlType : uint
+internal enum GgmlType : uint
 {
     F32 = 0,
     F16 = 1,

@@ -4,7 +4,7 @@ namespace GgufOptimize.Gguf;
 /// Storage layout of one ggml type: <see cref="BlockSize"/> consecutive elements of a row are stored
 /// together in <see cref="TypeSize"/> bytes, so a row's length must be a multiple of the block size.
 /// </summary>
-public sealed record GgmlTypeInfo(GgmlType Type, string Name, int BlockSize, int TypeSize, bool IsQuantized)
+internal sealed record GgmlTypeInfo(GgmlType Type, string Name, int BlockSize, int TypeSize, bool IsQuantized)
 {
     /// <summary>Storage bits per element (e.g. 4.5 for Q4_0, 4.5 for Q4_K, 6.5625 for Q6_K).</summary>
     public double BitsPerWeight => TypeSize * 8.0 / BlockSize;

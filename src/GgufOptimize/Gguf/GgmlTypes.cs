@@ -6,7 +6,7 @@ namespace GgufOptimize.Gguf;
 /// Block size and block byte size of every ggml type, as in ggml's type_traits at llama.cpp commit c0c7e147
 /// (the build bundled with LLamaSharp 0.30.0). Byte sizes follow the block structs in ggml-common.h.
 /// </summary>
-public static class GgmlTypes
+internal static class GgmlTypes
 {
     private const int QK_K = 256;
 

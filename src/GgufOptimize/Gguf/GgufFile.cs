@@ -8,7 +8,7 @@ namespace GgufOptimize.Gguf;
 /// The parsed header of a GGUF file: metadata, tensor infos and where tensor data starts. Holds no open
 /// file: tensor data is read on request, one tensor at a time.
 /// </summary>
-public sealed class GgufFile
+internal sealed class GgufFile
 {
     private readonly Dictionary<string, GgufTensorInfo> _byName;
     /// <summary>For a split model: the shards, and which one holds each tensor (null for a single file).</summary>

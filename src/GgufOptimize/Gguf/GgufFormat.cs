@@ -1,7 +1,7 @@
 namespace GgufOptimize.Gguf;
 
 /// <summary>Constants of the GGUF container format.</summary>
-public static class GgufFormat
+internal static class GgufFormat
 {
     /// <summary>"GGUF" read as a little-endian uint32.</summary>
     public const uint Magic = 0x46554747;

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Gguf;
 
 /// <summary>Well-known metadata keys; per-architecture keys are prefixed with the architecture name.</summary>
-public static class GgufKeys
+internal static class GgufKeys
 {
     public const string Architecture = "general.architecture";
     public const string Name = "general.name";

@@ -7,7 +7,7 @@ namespace GgufOptimize.Gguf;
 /// The key/value metadata of a GGUF file, in file order. Setting an existing key replaces its value
 /// in place, so a copied file keeps its key order.
 /// </summary>
-public sealed class GgufMetadata : IEnumerable<KeyValuePair<string, GgufValue>>
+internal sealed class GgufMetadata : IEnumerable<KeyValuePair<string, GgufValue>>
 {
     private readonly OrderedDictionary<string, GgufValue> _items = new(StringComparer.Ordinal);
 

@@ -10,7 +10,7 @@ namespace GgufOptimize.Gguf;
 /// <c>split.no</c> (u16, k), <c>split.count</c> (u16, n) and <c>split.tensors.count</c> (i32, the tensors of all
 /// shards); the first shard also holds the model's metadata, and each tensor lives in exactly one shard.
 /// </summary>
-public static partial class GgufSplits
+internal static partial class GgufSplits
 {
     public const string NoKey = "split.no";
     public const string CountKey = "split.count";

@@ -4,7 +4,7 @@ namespace GgufOptimize.Gguf;
 /// A tensor as described in a GGUF header. <see cref="Dimensions"/> are ggml's ne[] (ne0, the row length,
 /// first); <see cref="Offset"/> is relative to the start of the data section.
 /// </summary>
-public sealed record GgufTensorInfo(string Name, GgmlType Type, IReadOnlyList<long> Dimensions, long Offset)
+internal sealed record GgufTensorInfo(string Name, GgmlType Type, IReadOnlyList<long> Dimensions, long Offset)
 {
     public long ElementCount
     {

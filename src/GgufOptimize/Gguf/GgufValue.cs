@@ -9,7 +9,7 @@ namespace GgufOptimize.Gguf;
 /// Strings keep their exact bytes, so a file copied through reader and writer keeps metadata byte for byte
 /// even where a string is not valid UTF-8.
 /// </summary>
-public sealed class GgufValue : IEquatable<GgufValue>
+internal sealed class GgufValue : IEquatable<GgufValue>
 {
     private static readonly Encoding Utf8 = new UTF8Encoding(false, false);
 

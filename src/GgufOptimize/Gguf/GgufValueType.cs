@@ -1,7 +1,7 @@
 namespace GgufOptimize.Gguf;
 
 /// <summary>Metadata value types of the GGUF format (gguf_type).</summary>
-public enum GgufValueType : uint
+internal enum GgufValueType : uint
 {
     UInt8 = 0,
     Int8 = 1,

@@ -8,7 +8,7 @@ namespace GgufOptimize.Gguf;
 /// so a model larger than memory can be written one tensor at a time. The file appears under its final
 /// name only once complete (written to "&lt;path&gt;.partial", then renamed).
 /// </summary>
-public sealed class GgufWriter
+internal sealed class GgufWriter
 {
     private readonly List<PendingTensor> _tensors = [];
 

@@ -4,7 +4,7 @@ namespace GgufOptimize.Gguf;
 /// Names of llama.cpp's <c>llama_ftype</c> values, stored in a GGUF as <c>general.file_type</c>
 /// (llama.h at commit c0c7e147). Names are the ones llama-quantize accepts.
 /// </summary>
-public static class LlamaFileTypes
+internal static class LlamaFileTypes
 {
     private static readonly Dictionary<int, string> Names = new()
     {

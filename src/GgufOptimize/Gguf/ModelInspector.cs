@@ -1,7 +1,7 @@
 namespace GgufOptimize.Gguf;
 
 /// <summary>Summarises a GGUF model from its header alone (no tensor data is read).</summary>
-public static class ModelInspector
+internal static class ModelInspector
 {
     public static ModelSummary Inspect(string path, bool includeMetadata = false) => Summarize(GgufFile.Read(path), includeMetadata);
 

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Gguf;
 
 /// <summary>What <c>gguf-optimize inspect</c> reports about a GGUF model; fields absent from the file are null.</summary>
-public sealed record ModelSummary
+internal sealed record ModelSummary
 {
     public required string Path { get; init; }
     public required long FileBytes { get; init; }
@@ -38,10 +38,10 @@ public sealed record ModelSummary
 }
 
 /// <summary>One shard of a split model.</summary>
-public sealed record ShardSummary(string File, long Bytes, int Tensors);
+internal sealed record ShardSummary(string File, long Bytes, int Tensors);
 
 /// <summary>How many tensors (and how many of their elements and bytes) are stored in one ggml type.</summary>
-public sealed record TensorTypeCount(string Type, int Tensors, long Parameters, long Bytes);
+internal sealed record TensorTypeCount(string Type, int Tensors, long Parameters, long Bytes);
 
 /// <summary>A metadata key, its GGUF type ("uint32", "array[string]") and its value rendered on one line.</summary>
-public sealed record MetadataEntry(string Key, string Type, string Value);
+internal sealed record MetadataEntry(string Key, string Type, string Value);

@@ -3,13 +3,13 @@ namespace GgufOptimize.Gguf;
 /// <summary>The imatrix a model was quantized with, as llama-quantize records it in the model's metadata.</summary>
 /// <param name="File">The imatrix file as given to the quantizer (often a path).</param>
 /// <param name="Chunks">Calibration chunks the imatrix was computed from, when recorded.</param>
-public sealed record ImatrixProvenance(string File, string? Dataset, long? Chunks, long? Entries);
+internal sealed record ImatrixProvenance(string File, string? Dataset, long? Chunks, long? Entries);
 
 /// <summary>
 /// How a GGUF model was quantized, read from its header alone: the file type, the imatrix (null = the header records
 /// none, i.e. quantized without one), and size and bits per weight as <c>inspect</c> counts them.
 /// </summary>
-public sealed record QuantizationFacts(string? Type, ImatrixProvenance? Imatrix, long FileBytes, long Parameters, double BitsPerWeight)
+internal sealed record QuantizationFacts(string? Type, ImatrixProvenance? Imatrix, long FileBytes, long Parameters, double BitsPerWeight)
 {
     public static QuantizationFacts Read(string path) => Of(GgufFile.Read(path));
 

@@ -10,7 +10,7 @@ namespace GgufOptimize.Imatrix;
 /// Computes an importance matrix from a calibration text (what llama-imatrix does), merges and converts
 /// imatrix files, and resumes an interrupted run from its last snapshot.
 /// </summary>
-public static class ImatrixBuilder
+internal static class ImatrixBuilder
 {
     public const int MaxDefaultContext = 512;
 

@@ -7,7 +7,7 @@ namespace GgufOptimize.Imatrix;
 /// and how many activation rows were summed. A dense weight has one count; a mixture-of-experts weight has
 /// one per expert, each owning <see cref="Width"/> consecutive sums.
 /// </summary>
-public sealed class ImatrixEntry
+internal sealed class ImatrixEntry
 {
     public string Name { get; }
     public double[] Sums { get; private set; }

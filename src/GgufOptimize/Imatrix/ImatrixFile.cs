@@ -4,7 +4,7 @@ using GgufOptimize.Gguf;
 namespace GgufOptimize.Imatrix;
 
 /// <summary>Loads and saves importance matrices in either of llama.cpp's formats.</summary>
-public static class ImatrixFile
+internal static class ImatrixFile
 {
     /// <summary>llama-imatrix's default context, assumed for a legacy file when nothing better is known.</summary>
     public const int DefaultLegacyChunkSize = 512;

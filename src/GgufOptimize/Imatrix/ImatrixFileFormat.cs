@@ -1,7 +1,7 @@
 namespace GgufOptimize.Imatrix;
 
 /// <summary>How an importance matrix is stored.</summary>
-public enum ImatrixFileFormat
+internal enum ImatrixFileFormat
 {
     /// <summary>llama.cpp's current format: a GGUF file with <c>*.in_sum2</c> and <c>*.counts</c> tensors.</summary>
     Gguf,

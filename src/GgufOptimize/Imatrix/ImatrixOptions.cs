@@ -1,7 +1,7 @@
 namespace GgufOptimize.Imatrix;
 
 /// <summary>What <see cref="ImatrixBuilder"/> computes, merges or converts.</summary>
-public sealed record ImatrixOptions
+internal sealed record ImatrixOptions
 {
     /// <summary>Model to evaluate; with <see cref="DatasetPath"/>. Optional when only merging/converting <see cref="InFiles"/>.</summary>
     public string? ModelPath { get; init; }
@@ -30,7 +30,7 @@ public sealed record ImatrixOptions
 }
 
 /// <summary>What a run did.</summary>
-public sealed record ImatrixResult
+internal sealed record ImatrixResult
 {
     public required string OutputPath { get; init; }
     /// <summary>True when the output existed and nothing was done.</summary>

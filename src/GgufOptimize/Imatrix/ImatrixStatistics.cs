@@ -3,17 +3,17 @@ using System.Text.RegularExpressions;
 namespace GgufOptimize.Imatrix;
 
 /// <summary>One input channel's importance: its mean squared activation (expert-qualified for MoE weights).</summary>
-public sealed record ChannelImportance(int Channel, int Expert, double MeanSquare);
+internal sealed record ChannelImportance(int Channel, int Expert, double MeanSquare);
 
 /// <summary>Statistics of one weight's per-column mean squared activations (groups that saw nothing left out).</summary>
-public sealed record TensorStatistics(string Name, string Layer, int Columns, int Groups, long Rows,
+internal sealed record TensorStatistics(string Name, string Layer, int Columns, int Groups, long Rows,
     double Sum, double Mean, double Max, IReadOnlyList<ChannelImportance> TopChannels);
 
 /// <summary>Totals over the weights of one layer (<c>blk.N</c>; "-" for weights outside the blocks).</summary>
-public sealed record LayerStatistics(string Layer, int Tensors, double Sum, double Mean);
+internal sealed record LayerStatistics(string Layer, int Tensors, double Sum, double Mean);
 
 /// <summary>What <c>imatrix stats</c> shows: where the calibration text drives the largest activations.</summary>
-public sealed partial record ImatrixStatistics(IReadOnlyList<string> Datasets, int ChunkCount, int ChunkSize,
+internal sealed partial record ImatrixStatistics(IReadOnlyList<string> Datasets, int ChunkCount, int ChunkSize,
     IReadOnlyList<TensorStatistics> Tensors, IReadOnlyList<LayerStatistics> Layers)
 {
     public static ImatrixStatistics Compute(ImportanceMatrix matrix, int top = 5)

@@ -6,7 +6,7 @@ namespace GgufOptimize.Imatrix;
 /// An importance matrix: per weight, the summed squared input activations seen while evaluating a
 /// calibration text, plus where they came from (datasets, how many chunks of what size).
 /// </summary>
-public sealed class ImportanceMatrix : IActivationSink
+internal sealed class ImportanceMatrix : IActivationSink
 {
     private readonly SortedDictionary<string, ImatrixEntry> _entries = new(StringComparer.Ordinal);
 

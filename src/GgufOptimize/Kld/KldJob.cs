@@ -12,7 +12,7 @@ namespace GgufOptimize.Kld;
 /// Each finished chunk's per-token results are saved at once (<see cref="KldChunkStore"/>), so a killed run resumes
 /// at the first unfinished chunk and the final numbers equal an uninterrupted run's.
 /// </summary>
-public static class KldJob
+internal static class KldJob
 {
     public static KldJobResult Run(KldJobOptions o, IProgressSink progress, CancellationToken cancellationToken)
     {

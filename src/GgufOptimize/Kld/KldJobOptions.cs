@@ -8,7 +8,7 @@ namespace GgufOptimize.Kld;
 /// Settings of one comparison (the equivalent of kl_d_bench.py / compare_logits.py). Exactly one baseline
 /// (stored logits or a model with a dataset) and one target (a model or stored logits).
 /// </summary>
-public sealed record KldJobOptions
+internal sealed record KldJobOptions
 {
     public string? BaselineLogits { get; init; }
     public string? BaselineModel { get; init; }

@@ -4,7 +4,7 @@ using GgufOptimize.Storage;
 namespace GgufOptimize.Kld;
 
 /// <summary>What a comparison found: overall and per-chunk statistics and how it ended.</summary>
-public sealed record KldJobResult
+internal sealed record KldJobResult
 {
     public required string OutputFile { get; init; }
     public required KldStatistics Overall { get; init; }

@@ -10,7 +10,7 @@ namespace GgufOptimize.Kld;
 /// header, read now, when the model is still at its recorded path, or — with only a file name recorded — next to the
 /// comparison file, one folder up or in the working folder, with the SHA-256 the file recorded for its target.
 /// </summary>
-public static class TargetModelLookup
+internal static class TargetModelLookup
 {
     public static QuantizationFacts? Find(string comparisonFile, IReadOnlyDictionary<string, string> provenance)
     {

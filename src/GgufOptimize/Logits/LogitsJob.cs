@@ -14,7 +14,7 @@ namespace GgufOptimize.Logits;
 /// Resumable: the output is written in place under <c>NAME.partial</c>, every chunk is flagged done only after
 /// its logits are written, and the final name appears only when the requested range is complete.
 /// </summary>
-public static class LogitsJob
+internal static class LogitsJob
 {
     public static LogitsJobResult Run(LogitsJobOptions options, IProgressSink progress, CancellationToken cancellationToken)
     {

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Logits;
 
 /// <summary>Settings of one <c>logits</c> run (the equivalent of generate_logits.py).</summary>
-public sealed record LogitsJobOptions
+internal sealed record LogitsJobOptions
 {
     public required string ModelPath { get; init; }
     public required string DatasetPath { get; init; }
@@ -33,9 +33,9 @@ public sealed record LogitsJobOptions
     public const double DefaultTailMass = 1e-4;
 }
 
-public enum LogitsCompression { None, Gzip }
+internal enum LogitsCompression { None, Gzip }
 
-public enum LogitsFormat
+internal enum LogitsFormat
 {
     /// <summary>Every logit of every position, float32 or float16 (contiguous HDF5, or gzip-compressed).</summary>
     Full,

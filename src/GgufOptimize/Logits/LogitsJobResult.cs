@@ -1,6 +1,6 @@
 namespace GgufOptimize.Logits;
 
-public sealed record LogitsJobResult(
+internal sealed record LogitsJobResult(
     string OutputPath,
     int TotalChunks,
     int ChunksComputed,

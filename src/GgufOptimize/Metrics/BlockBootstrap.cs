@@ -5,7 +5,7 @@ namespace GgufOptimize.Metrics;
 /// there are, with replacement, and scores all their tokens together. Tokens inside a chunk are correlated
 /// (shared context), chunks are close to independent, so resampling chunks keeps that dependence.
 /// </summary>
-public static class BlockBootstrap
+internal static class BlockBootstrap
 {
     /// <summary>Interval of the overall score of one comparison.</summary>
     public static ScoreInterval ScoreInterval(IReadOnlyList<ChunkResult> chunks, BootstrapOptions options) =>

@@ -7,7 +7,7 @@ namespace GgufOptimize.Metrics;
 /// <param name="Confidence">Two-sided confidence c of the percentile interval, in (0, 1).</param>
 /// <param name="Seed">Seed of the resampling; fixed seed ⇒ identical results on any machine and thread count.</param>
 /// <param name="Threads">Resamples are spread over this many threads (results do not depend on it).</param>
-public sealed record BootstrapOptions(int Resamples = BootstrapOptions.DefaultResamples, double Confidence = 0.95, ulong Seed = 20240607, int Threads = 1)
+internal sealed record BootstrapOptions(int Resamples = BootstrapOptions.DefaultResamples, double Confidence = 0.95, ulong Seed = 20240607, int Threads = 1)
 {
     /// <summary>What every command uses unless told otherwise.</summary>
     public const int DefaultResamples = 1000;

@@ -6,7 +6,7 @@ namespace GgufOptimize.Metrics;
 /// is a simple random sample of it, which is what the stopping interval assumes. The same seed and chunk list give
 /// the same order everywhere, so a resumed run continues the same permutation.
 /// </summary>
-public static class ChunkOrder
+internal static class ChunkOrder
 {
     /// <summary>Stream of <see cref="BootstrapRandom"/> reserved for the order (resample streams are 0, 1, 2 …).</summary>
     private const ulong Stream = 0x6368756E6B6F7264UL;

@@ -6,7 +6,7 @@ namespace GgufOptimize.Metrics;
 /// Values are kept in double, as computed, so every statistic derived from them agrees with a float64 reference to
 /// the last bits (float32 storage moved overall statistics by up to 6e-8 relative).
 /// </summary>
-public sealed class ChunkResult
+internal sealed class ChunkResult
 {
     public int ChunkIndex { get; }
     /// <summary>KL(P‖Q) per token, nats.</summary>

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Metrics;
 
 /// <summary>Collects <see cref="TokenComparison"/>s of one chunk, row by row, into a <see cref="ChunkResult"/>.</summary>
-public sealed class ChunkResultBuilder
+internal sealed class ChunkResultBuilder
 {
     private readonly int _chunkIndex;
     private readonly List<double> _kld, _deltaP, _logProbBase, _logProbTarget;

@@ -6,7 +6,7 @@ namespace GgufOptimize.Metrics;
 /// reproduces llama-perplexity --kl-divergence. Threads split the positions (<see cref="PositionScorer"/>); every
 /// token is computed by the same kernel, so the result is identical for any thread count.
 /// </summary>
-public static class ChunkScorer
+internal static class ChunkScorer
 {
     public static ChunkResult Score(int chunkIndex, LogitRows baseline, LogitRows target, int[] tokens, int skipFirst = 0, int threads = 1)
     {

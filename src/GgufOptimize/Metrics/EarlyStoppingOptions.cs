@@ -6,7 +6,7 @@ namespace GgufOptimize.Metrics;
 /// <param name="Margin">Stop once the Score is known to within ±Margin (relative) at the stated confidence.</param>
 /// <param name="MinChunks">Chunks compared before the first look.</param>
 /// <param name="Bootstrap">Resamples, seed and overall confidence (shared by every look) of the block bootstrap.</param>
-public sealed record EarlyStoppingOptions(double Margin, int MinChunks, BootstrapOptions Bootstrap)
+internal sealed record EarlyStoppingOptions(double Margin, int MinChunks, BootstrapOptions Bootstrap)
 {
     /// <summary>
     /// The first look's chunk count. With fewer chunks the bootstrap's spread understates the Score's (its tail

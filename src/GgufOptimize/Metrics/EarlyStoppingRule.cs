@@ -15,7 +15,7 @@ namespace GgufOptimize.Metrics;
 /// within ±m (relative) of the full Score.</item>
 /// </list>
 /// </summary>
-public sealed class EarlyStoppingRule
+internal sealed class EarlyStoppingRule
 {
     private readonly EarlyStoppingOptions _options;
     private readonly double _z;

@@ -8,7 +8,7 @@ namespace GgufOptimize.Metrics;
 /// KLD_999 and the rest follow llama-perplexity --kl-divergence, as fractions (not percent).
 /// An empty set gives NaN everywhere and zero counts.
 /// </summary>
-public sealed record KldStatistics
+internal sealed record KldStatistics
 {
     public double Average { get; init; }
     public double StdDev { get; init; }

@@ -15,7 +15,7 @@ namespace GgufOptimize.Metrics;
 /// clipped, a P_i that underflows to 0 contributes exactly 0, and Q_i = 0 is fine because log Q_i is never formed
 /// from Q_i. Rounding can push a true KL of ~0 to −1e-17; such results are returned as 0.
 /// </remarks>
-public static class LogitComparer
+internal static class LogitComparer
 {
     /// <summary>Compares float32 rows; <paramref name="nextToken"/> is the id of the actual next token or −1.</summary>
     public static TokenComparison Compare(ReadOnlySpan<float> baseline, ReadOnlySpan<float> target, int nextToken) =>

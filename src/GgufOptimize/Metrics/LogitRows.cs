@@ -7,7 +7,7 @@ namespace GgufOptimize.Metrics;
 /// here, once: float32 storage is returned in place, float16 is widened (exactly) one row at a time into the
 /// caller's scratch, so a scorer never sees anything but float rows and never holds a widened copy of a chunk.
 /// </summary>
-public abstract class LogitRows
+internal abstract class LogitRows
 {
     protected LogitRows(int count, int vocabSize)
     {

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Metrics;
 
 /// <summary>The standard normal distribution's quantile function.</summary>
-public static class NormalDistribution
+internal static class NormalDistribution
 {
     /// <summary>
     /// z with Φ(z) = p, by Acklam's rational approximation (relative error below 1.2e-9 over (0, 1)), ample for

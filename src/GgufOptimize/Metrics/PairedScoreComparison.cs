@@ -7,7 +7,7 @@ namespace GgufOptimize.Metrics;
 /// <param name="Difference">Score(B) − Score(A) on the actual chunks (negative: B is better).</param>
 /// <param name="RelativeChange">(Score(B) − Score(A)) / Score(A) on the actual chunks.</param>
 /// <param name="ProbabilityBBetter">Fraction of resamples with Score(B) &lt; Score(A).</param>
-public sealed record PairedScoreComparison(
+internal sealed record PairedScoreComparison(
     double ScoreA,
     double ScoreB,
     double Difference,

@@ -6,7 +6,7 @@ namespace GgufOptimize.Metrics;
 /// Quantiles by linear interpolation between order statistics: numpy's default ('linear', Hyndman–Fan type 7).
 /// For n sorted values and fraction f: h = f·(n−1), result = x[⌊h⌋] + (h−⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
 /// </summary>
-public static class Quantiles
+internal static class Quantiles
 {
     /// <summary>The f-quantile (0 ≤ f ≤ 1) of ascending-sorted values; NaN for an empty span.</summary>
     public static double Linear(ReadOnlySpan<double> sorted, double fraction)

@@ -10,7 +10,7 @@ namespace GgufOptimize.Metrics;
 /// tokens whose dequantized log P exceeds −16 (the file cannot represent smaller ones: they are all stored as v = 0),
 /// the baseline's top token is the first index of the largest v, and log P(next) is the dequantized value.
 /// </summary>
-public static class QuantizedLogProbComparer
+internal static class QuantizedLogProbComparer
 {
     /// <summary>llama.cpp drops baseline tokens with log P at or below this.</summary>
     public const float LogProbFloor = -16f;

@@ -5,13 +5,13 @@ using System.Runtime.Intrinsics;
 namespace GgufOptimize.Metrics;
 
 /// <summary>Max, first argmax and finiteness of one logits row.</summary>
-public readonly record struct RowStats(float Max, int ArgMax, bool Finite);
+internal readonly record struct RowStats(float Max, int ArgMax, bool Finite);
 
 /// <summary>
 /// Vectorized pieces of a log-softmax over one logits row, for the kernels that compare a target row with a stored
 /// baseline that is not a full row (compact top-k + tail, llama.cpp's quantized log-probabilities).
 /// </summary>
-public static class RowSoftmax
+internal static class RowSoftmax
 {
     /// <summary>Max, first index of the max and whether every value is finite.</summary>
     public static RowStats Stats(ReadOnlySpan<float> row)

@@ -2,7 +2,7 @@ namespace GgufOptimize.Metrics;
 
 /// <summary>Whether a logits row pair could be compared; a non-finite row is excluded and counted, never zeroed.</summary>
 [Flags]
-public enum RowStatus
+internal enum RowStatus
 {
     Ok = 0,
     /// <summary>The baseline row holds NaN or ±Inf.</summary>

@@ -4,7 +4,7 @@ namespace GgufOptimize.Metrics;
 /// <param name="Estimate">Score of the actual chunks.</param>
 /// <param name="Lower">(1−c)/2 percentile of the resampled scores.</param>
 /// <param name="Upper">(1+c)/2 percentile of the resampled scores.</param>
-public sealed record ScoreInterval(double Estimate, double Lower, double Upper, double Confidence, int Resamples, int Chunks)
+internal sealed record ScoreInterval(double Estimate, double Lower, double Upper, double Confidence, int Resamples, int Chunks)
 {
     public double HalfWidth => (Upper - Lower) / 2;
 

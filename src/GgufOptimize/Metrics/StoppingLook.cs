@@ -9,7 +9,7 @@ namespace GgufOptimize.Metrics;
 /// <param name="LookConfidence">Confidence of this one interval (the overall confidence spent over every look).</param>
 /// <param name="LogHalfWidth">Half-width of the interval on the log scale.</param>
 /// <param name="Stop">The interval lies within ±margin of the estimate.</param>
-public sealed record StoppingLook(int Look, int Chunks, double Estimate, double Lower, double Upper, double LookConfidence, double LogHalfWidth, bool Stop)
+internal sealed record StoppingLook(int Look, int Chunks, double Estimate, double Lower, double Upper, double LookConfidence, double LogHalfWidth, bool Stop)
 {
     /// <summary>Largest relative distance from the estimate to a Score inside the interval.</summary>
     public double RelativeHalfWidth => Math.Exp(LogHalfWidth) - 1;

@@ -3,26 +3,26 @@ using System.Globalization;
 namespace GgufOptimize.Metrics;
 
 /// <summary>Settings of the stopping rule: the relative improvement worth more data, and the paired bootstrap.</summary>
-public sealed record StoppingOptions(double MinImprovement, BootstrapOptions Bootstrap);
+internal sealed record StoppingOptions(double MinImprovement, BootstrapOptions Bootstrap);
 
 /// <summary>Whether one more calibration step paid off, with the paired comparison it rests on.</summary>
 /// <param name="Continue">True: the improvement is significant and at least the minimum, so more data is tried.</param>
 /// <param name="Reason">One sentence for the user.</param>
-public sealed record StepDecision(bool Continue, string Reason, PairedScoreComparison Comparison)
+internal sealed record StepDecision(bool Continue, string Reason, PairedScoreComparison Comparison)
 {
     /// <summary>Relative Score improvement of the newer iteration (positive = better).</summary>
     public double Improvement => -Comparison.RelativeChange;
 }
 
 /// <summary>The iteration chosen as best for a type, and why.</summary>
-public sealed record BestChoice(int Iteration, int LowestScoreIteration, string Reason);
+internal sealed record BestChoice(int Iteration, int LowestScoreIteration, string Reason);
 
 /// <summary>
 /// Diminishing returns, judged on the same tokens: iteration n is compared with n−1 by a paired block bootstrap
 /// (chunks as blocks) of the composite-score difference. More data is tried only while the improvement is
 /// significant at the chosen confidence and at least the minimum relative improvement.
 /// </summary>
-public static class StoppingRule
+internal static class StoppingRule
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -10,7 +10,7 @@ namespace GgufOptimize.Metrics;
 /// <param name="DeltaP">Q(next) − P(next).</param>
 /// <param name="TopBase">argmax of the baseline logits (first index on ties); −1 if not finite.</param>
 /// <param name="TopTarget">argmax of the target logits (first index on ties); −1 if not finite.</param>
-public readonly record struct TokenComparison(
+internal readonly record struct TokenComparison(
     RowStatus Status,
     double Kld,
     double LogProbBase,

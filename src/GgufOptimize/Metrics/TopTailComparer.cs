@@ -11,7 +11,7 @@ namespace GgufOptimize.Metrics;
 /// Q_tail is summed directly over the tail tokens (relative to their own max), never as 1 − Σ_top Q, so a tiny tail
 /// keeps its precision. Log P(next), Δp and the baseline's top token are exact; only KLD is bounded.
 /// </remarks>
-public static class TopTailComparer
+internal static class TopTailComparer
 {
     /// <param name="scratch">At least target.Length floats, overwritten.</param>
     public static TokenComparison Compare(ReadOnlySpan<int> topIds, ReadOnlySpan<float> topLogits, double logNorm, float tailMass, float nextLogit,

@@ -10,7 +10,7 @@ namespace GgufOptimize.Quantization;
 /// running llama-quantize), with or without an importance matrix. Every type is planned and checked before
 /// the first one is written; each output appears under its final name only when complete.
 /// </summary>
-public static class ModelQuantizer
+internal static class ModelQuantizer
 {
     private static readonly HashSet<string> NeedImatrix = new(StringComparer.OrdinalIgnoreCase) { "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS" };
 

@@ -4,7 +4,7 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Quantization;
 
 /// <summary>Output file names: <c>&lt;name&gt;-&lt;TYPE&gt;[-imat-&lt;tag&gt;].gguf</c>.</summary>
-public static partial class OutputNaming
+internal static partial class OutputNaming
 {
     /// <summary>The model file name without extension and without a trailing precision marker (-f32, -f16, -bf16).</summary>
     public static string DefaultName(string modelPath)

@@ -8,7 +8,7 @@ namespace GgufOptimize.Quantization;
 /// <param name="FileType">The llama_ftype id (llama.h at c0c7e147).</param>
 /// <param name="OnlyCopy">COPY: tensors are copied unchanged.</param>
 /// <param name="RefusedWithoutImatrix">llama-quantize refuses this type without an importance matrix.</param>
-public sealed record QuantizationType(string Name, int FileType, bool OnlyCopy = false, bool RefusedWithoutImatrix = false)
+internal sealed record QuantizationType(string Name, int FileType, bool OnlyCopy = false, bool RefusedWithoutImatrix = false)
 {
     public override string ToString() => Name;
 }

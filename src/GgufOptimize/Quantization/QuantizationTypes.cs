@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace GgufOptimize.Quantization;
 
 /// <summary>The quantization names llama-quantize accepts, and where a run's list of them comes from.</summary>
-public static class QuantizationTypes
+internal static class QuantizationTypes
 {
     private static readonly QuantizationType[] Table =
     [

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Quantization;
 
 /// <summary>A quantization run: one model, several types, the same options for each.</summary>
-public sealed record QuantizeOptions
+internal sealed record QuantizeOptions
 {
     public required string ModelPath { get; init; }
     public required IReadOnlyList<QuantizationType> Types { get; init; }

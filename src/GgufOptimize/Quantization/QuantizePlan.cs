@@ -1,7 +1,7 @@
 namespace GgufOptimize.Quantization;
 
 /// <summary>One tensor of a planned output: its type before and after, and its size in both.</summary>
-public sealed record PlannedTensor(string Name, IReadOnlyList<long> Dimensions, string SourceType, string TargetType, long SourceBytes, long TargetBytes)
+internal sealed record PlannedTensor(string Name, IReadOnlyList<long> Dimensions, string SourceType, string TargetType, long SourceBytes, long TargetBytes)
 {
     public long Elements => Dimensions.Aggregate(1L, (a, d) => a * d);
     public bool Converted => !string.Equals(SourceType, TargetType, StringComparison.OrdinalIgnoreCase);
@@ -11,7 +11,7 @@ public sealed record PlannedTensor(string Name, IReadOnlyList<long> Dimensions, 
 /// A tensor whose row length does not fit the type the mixture wanted. <see cref="ByLlamaCpp"/>: llama.cpp's own
 /// fallback (k-quants); otherwise llama.cpp would have failed and we chose <see cref="UsedType"/> instead.
 /// </summary>
-public sealed record TypeSubstitution(string Tensor, long RowLength, long BlockSize, string WantedType, string UsedType, bool ByLlamaCpp)
+internal sealed record TypeSubstitution(string Tensor, long RowLength, long BlockSize, string WantedType, string UsedType, bool ByLlamaCpp)
 {
     public string Reason => ByLlamaCpp
         ? $"{WantedType} needs rows in multiples of {BlockSize}, rows here have {RowLength}: llama.cpp falls back to {UsedType}"
@@ -19,13 +19,13 @@ public sealed record TypeSubstitution(string Tensor, long RowLength, long BlockS
 }
 
 /// <summary>Tensors that end up in one type.</summary>
-public sealed record TypeShare(string Type, int Tensors, long Elements, long Bytes)
+internal sealed record TypeShare(string Type, int Tensors, long Elements, long Bytes)
 {
     public double BitsPerWeight => Elements > 0 ? Bytes * 8.0 / Elements : 0;
 }
 
 /// <summary>What quantizing to one type will produce, as llama.cpp itself decided it in a dry run.</summary>
-public sealed record QuantizePlan(QuantizationType Type, string OutputPath, IReadOnlyList<PlannedTensor> Tensors, IReadOnlyList<TypeSubstitution> Substitutions)
+internal sealed record QuantizePlan(QuantizationType Type, string OutputPath, IReadOnlyList<PlannedTensor> Tensors, IReadOnlyList<TypeSubstitution> Substitutions)
 {
     public long SourceBytes => Tensors.Sum(t => t.SourceBytes);
     public long TargetBytes => Tensors.Sum(t => t.TargetBytes);

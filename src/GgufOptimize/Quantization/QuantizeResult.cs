@@ -1,6 +1,6 @@
 namespace GgufOptimize.Quantization;
 
-public enum QuantizeStatus
+internal enum QuantizeStatus
 {
     /// <summary>--dry-run: planned, nothing written.</summary>
     Planned,
@@ -10,7 +10,7 @@ public enum QuantizeStatus
 }
 
 /// <summary>What happened to one requested type.</summary>
-public sealed record QuantizeOutcome(QuantizePlan Plan, QuantizeStatus Status, TimeSpan Elapsed, long FileBytes)
+internal sealed record QuantizeOutcome(QuantizePlan Plan, QuantizeStatus Status, TimeSpan Elapsed, long FileBytes)
 {
     public string OutputPath => Plan.OutputPath;
 }

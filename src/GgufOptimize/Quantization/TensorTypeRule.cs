@@ -7,7 +7,7 @@ namespace GgufOptimize.Quantization;
 /// A --tensor-type PATTERN=TYPE rule: tensors whose name contains a match of the regular expression
 /// (first rule wins) are stored in TYPE. The pattern is lower-cased, as llama-quantize does.
 /// </summary>
-public sealed record TensorTypeRule(string Pattern, string TypeName)
+internal sealed record TensorTypeRule(string Pattern, string TypeName)
 {
     internal int TypeId => TensorTypeCatalog.Parse(TypeName, "--tensor-type");
 

@@ -7,7 +7,7 @@ namespace GgufOptimize.Reporting;
 /// tests and the exact KLD distribution are available); files of the Python tool carry only per-chunk and overall
 /// statistics.
 /// </summary>
-public sealed record ComparisonData
+internal sealed record ComparisonData
 {
     public required string Path { get; init; }
     /// <summary>File name without extension: how the comparison is named in tables and legends.</summary>

@@ -9,7 +9,7 @@ namespace GgufOptimize.Reporting;
 /// first — the reference step — then by calibration size, then iteration and file name. Steps whose files do not
 /// tell whether an imatrix was used come last.
 /// </summary>
-public static class ComparisonOrder
+internal static class ComparisonOrder
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     public const string UnknownType = "unknown type";

@@ -16,7 +16,7 @@ namespace GgufOptimize.Reporting;
 /// statistics as a JSON string attribute <c>overall</c> or as running sums), read with PureHDF since h5py may
 /// store it chunked or compressed.
 /// </summary>
-public static partial class ComparisonReader
+internal static partial class ComparisonReader
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

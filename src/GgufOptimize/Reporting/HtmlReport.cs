@@ -7,7 +7,7 @@ namespace GgufOptimize.Reporting;
 /// One self-contained HTML page: the table and every plot embedded as a data URI, so it can be mailed or opened
 /// offline. A small script records on the body whether every image decoded (<c>data-images-loaded="n/m"</c>).
 /// </summary>
-public static class HtmlReport
+internal static class HtmlReport
 {
     public static string Render(IterationReport report, IReadOnlyList<PlotImage> plots, string folder, string title)
     {

@@ -3,14 +3,14 @@ using GgufOptimize.Metrics;
 namespace GgufOptimize.Reporting;
 
 /// <summary>How the report judges intervals and changes (the same settings as the loop's stopping rule).</summary>
-public sealed record ReportOptions
+internal sealed record ReportOptions
 {
     public BootstrapOptions Bootstrap { get; init; } = new();
     public double MinImprovement { get; init; } = 0.01;
 }
 
 /// <summary>One comparison in the table: a type at one calibration size.</summary>
-public sealed record ReportRow
+internal sealed record ReportRow
 {
     public required ComparisonData Data { get; init; }
     /// <summary>The type the row is grouped under ("unknown type" when neither attributes nor the target name tell).</summary>
@@ -26,14 +26,14 @@ public sealed record ReportRow
 
 /// <summary>The rows of one type, which is best and why the growth of the calibration data stopped.</summary>
 /// <param name="Reference">Which row is the reference step (the first) and why, in words.</param>
-public sealed record TypeSection(string Type, IReadOnlyList<ReportRow> Rows, BestChoice Best, string Verdict, string Reference);
+internal sealed record TypeSection(string Type, IReadOnlyList<ReportRow> Rows, BestChoice Best, string Verdict, string Reference);
 
 /// <summary>
 /// The report over any set of comparison files: grouped and ordered by <see cref="ComparisonOrder"/> (what the files
 /// record, never the order they were given in), with the Score's interval and the paired change against the previous
 /// step, as the loop judged it, and the conclusions in words.
 /// </summary>
-public sealed class IterationReport
+internal sealed class IterationReport
 {
     public IReadOnlyList<TypeSection> Types { get; }
     public IReadOnlyList<string> Notes { get; }

@@ -3,13 +3,13 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Reporting;
 
 /// <summary>The files of a report folder.</summary>
-public sealed record WrittenReport(IterationReport Report, string Folder, string Markdown, string Json, string Csv, string Html, IReadOnlyList<string> Images);
+internal sealed record WrittenReport(IterationReport Report, string Folder, string Markdown, string Json, string Csv, string Html, IReadOnlyList<string> Images);
 
 /// <summary>
 /// Writes a report folder from comparison files: <c>report.md</c>, <c>report.json</c>, <c>report.csv</c>, one PNG
 /// per plot and <c>report.html</c> showing them all. Every file is replaced atomically.
 /// </summary>
-public static class IterationReportWriter
+internal static class IterationReportWriter
 {
     public static WrittenReport Write(IReadOnlyList<string> comparisonFiles, string folder, ReportOptions options, string? title = null)
     {

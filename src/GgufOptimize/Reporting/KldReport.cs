@@ -8,7 +8,7 @@ using GgufOptimize.Storage;
 namespace GgufOptimize.Reporting;
 
 /// <summary>How a comparison is shown: a text table for people, JSON (the Python tool's shape) for scripts.</summary>
-public static class KldReport
+internal static class KldReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -7,7 +7,7 @@ namespace GgufOptimize.Reporting;
 /// the Score's relative change computed from the files), then one sentence for each result that looks contradictory —
 /// a PPL ratio below 1, or a PPL ratio moving away from 1 while the Score improves.
 /// </summary>
-public static class ReportConclusions
+internal static class ReportConclusions
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

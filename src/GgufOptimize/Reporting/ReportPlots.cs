@@ -4,14 +4,14 @@ using ScottPlot;
 namespace GgufOptimize.Reporting;
 
 /// <summary>A rendered plot: where it went and what it shows.</summary>
-public sealed record PlotImage(string FileName, string Title, string Caption);
+internal sealed record PlotImage(string FileName, string Title, string Caption);
 
 /// <summary>
 /// The report's plots as PNG files (ScottPlot): Score against calibration size per type (with intervals), the
 /// composite score of every chunk per comparison (llama-gguf-optimize's "Composite Metrics by Chunk"), the KLD
 /// distribution as a CDF on a log axis, and Score against bits per weight across types.
 /// </summary>
-public static class ReportPlots
+internal static class ReportPlots
 {
     private const int Width = 900, Height = 520;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;

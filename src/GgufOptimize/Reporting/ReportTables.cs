@@ -6,7 +6,7 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Reporting;
 
 /// <summary>The report's table as Markdown (for people), JSON and CSV (for scripts).</summary>
-public static class ReportTables
+internal static class ReportTables
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

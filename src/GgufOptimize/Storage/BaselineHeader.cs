@@ -6,7 +6,7 @@ namespace GgufOptimize.Storage;
 /// Everything that identifies a baseline logits file: two runs with equal headers produce identical files,
 /// so a resumed run may continue one and a later step may trust its tokens.
 /// </summary>
-public sealed record BaselineHeader
+internal sealed record BaselineHeader
 {
     public required int ContextSize { get; init; }
     public required int VocabSize { get; init; }

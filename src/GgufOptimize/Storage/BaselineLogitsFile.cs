@@ -12,7 +12,7 @@ namespace GgufOptimize.Storage;
 /// in place. The file lives under <c>NAME.partial</c> until the requested chunk range is complete, then is renamed;
 /// a kill at any moment leaves a valid, resumable partial file whose flags name exactly the chunks fully written.
 /// </summary>
-public sealed class BaselineLogitsFile : IBaselineWriter
+internal sealed class BaselineLogitsFile : IBaselineWriter
 {
     private readonly string _path;
     private readonly string _partialPath;

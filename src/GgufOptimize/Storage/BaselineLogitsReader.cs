@@ -6,7 +6,7 @@ using GgufOptimize.Storage.Hdf5;
 namespace GgufOptimize.Storage;
 
 /// <summary>Reads a baseline logits file written by <see cref="BaselineLogitsFile"/> through a memory map.</summary>
-public sealed class BaselineLogitsReader : ILogitsSource
+internal sealed class BaselineLogitsReader : ILogitsSource
 {
     private readonly Hdf5MappedReader _reader;
     private readonly Hdf5DatasetInfo _logits;

@@ -6,7 +6,7 @@ namespace GgufOptimize.Storage;
 /// What identifies a comparison's inputs: saved chunk results (<see cref="KldChunkStore"/>) and a finished output are
 /// reused only when all three are equal.
 /// </summary>
-public sealed record ComparisonInputs(string Baseline, string Target, int SkipFirst)
+internal sealed record ComparisonInputs(string Baseline, string Target, int SkipFirst)
 {
     /// <summary>Engine settings that can change the target's logits (batch, ubatch, flash attention, cache types, GPU layers, native library), when a model is run.</summary>
     public string? TargetEngine { get; init; }
@@ -43,7 +43,7 @@ public sealed record ComparisonInputs(string Baseline, string Target, int SkipFi
 /// <param name="Looks">Looks made.</param>
 /// <param name="Lower">Lower end of the interval of the whole range's Score (NaN when disabled).</param>
 /// <param name="Upper">Upper end.</param>
-public sealed record EarlyStoppingRecord(
+internal sealed record EarlyStoppingRecord(
     bool Enabled, bool Stopped, string Reason, int ChunksUsed, int ChunksTotal, bool RandomOrder, ulong Seed,
     double Confidence, double LookConfidence, double Margin, IReadOnlyList<int> PlannedLooks, int Looks, double Lower, double Upper)
 {
@@ -75,7 +75,7 @@ public sealed record EarlyStoppingRecord(
 }
 
 /// <summary>Where <c>iterate</c> places a comparison (type, iteration, calibration), for <c>report</c>.</summary>
-public sealed record ComparisonLabels
+internal sealed record ComparisonLabels
 {
     public const string TypeKey = "iterate_type";
     public const string IterationKey = "iterate_iteration";
@@ -100,7 +100,7 @@ public sealed record ComparisonLabels
 /// from its GGUF header (type, the imatrix it was quantized with or none, size, bits per weight); for stored logits,
 /// the model they were computed with when their header says.
 /// </summary>
-public sealed record TargetFacts
+internal sealed record TargetFacts
 {
     public const string PathKey = "target_path";
     public const string TypeKey = "target_type";
@@ -147,7 +147,7 @@ public sealed record TargetFacts
 }
 
 /// <summary>The baseline's model and evaluation text, recorded when the baseline has a header (ours, or a model run here).</summary>
-public sealed record BaselineFacts(string Model, string ModelSha256, string Dataset, string DatasetSha256)
+internal sealed record BaselineFacts(string Model, string ModelSha256, string Dataset, string DatasetSha256)
 {
     public const string ModelKey = "baseline_model";
     public const string ModelSha256Key = "baseline_model_sha256";
@@ -165,7 +165,7 @@ public sealed record BaselineFacts(string Model, string ModelSha256, string Data
 /// The root attributes of a comparison file written by <c>kld</c>: the inputs' identities, what was scored, and how
 /// the run ended. <see cref="Text"/> and <see cref="Numbers"/> give them under their stored names, in file order.
 /// </summary>
-public sealed record ComparisonProvenance
+internal sealed record ComparisonProvenance
 {
     public required ComparisonInputs Inputs { get; init; }
     public required string BaselineFile { get; init; }

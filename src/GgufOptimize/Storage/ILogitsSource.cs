@@ -6,7 +6,7 @@ namespace GgufOptimize.Storage;
 /// Stored logits of one model over fixed chunks of tokens, whatever the file format. Spans returned stay valid
 /// until the next call on the same source.
 /// </summary>
-public interface ILogitsSource : IDisposable
+internal interface ILogitsSource : IDisposable
 {
     string Path { get; }
     /// <summary>What produced the logits (model file name and hash), for provenance and mismatch errors.</summary>

@@ -9,7 +9,7 @@ namespace GgufOptimize.Storage;
 /// The resumable state of a comparison: <c>OUTPUT.parts/</c> holds a manifest naming the inputs and one file per
 /// finished chunk, each written under a temporary name and renamed, so a chunk is either wholly there or absent.
 /// </summary>
-public sealed class KldChunkStore
+internal sealed class KldChunkStore
 {
     private const uint Magic = 0x324C4443; // "CDL2": per-token values in double (version 1 held float32)
     private readonly string _dir;
@@ -20,7 +20,7 @@ public sealed class KldChunkStore
 
     public static string PartsDirectory(string outputPath) => outputPath + ".parts";
 
-    /// <summary>Opens the store for <paramref name="identity"/>; one made for other inputs is refused or, with clobber, replaced.</summary>
+    /// <summary>Opens the store for <paramref name="inputs"/>; one made for other inputs is refused or, with clobber, replaced.</summary>
     public static KldChunkStore Open(string outputPath, ComparisonInputs inputs, bool clobber, IProgressSink progress)
     {
         var identity = inputs.ToAttributes().ToDictionary();

@@ -18,7 +18,7 @@ namespace GgufOptimize.Storage;
 /// <c>overall</c> holding a JSON object. So no other root member may start with <c>chunk_</c>, and the overall
 /// statistics are written twice: as the <c>overall</c> group's attributes and as that JSON string.
 /// </remarks>
-public static class KldOutputFile
+internal static class KldOutputFile
 {
     public const string FormatName = "gguf-optimize-kld-2";
     /// <summary>The first layout: float32 per-token values, datasets chunk_numbers/chunk_offsets (unreadable by the Python tool).</summary>

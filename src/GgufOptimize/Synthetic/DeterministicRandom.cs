@@ -8,7 +8,7 @@ namespace GgufOptimize.Synthetic;
 /// (System.Random makes no such promise). Streams are derived per tensor and per row, so any row can be
 /// generated on its own.
 /// </summary>
-public sealed class DeterministicRandom
+internal sealed class DeterministicRandom
 {
     private Xoshiro256 _generator;
     private double _spare;

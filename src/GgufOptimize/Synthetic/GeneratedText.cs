@@ -1,7 +1,7 @@
 namespace GgufOptimize.Synthetic;
 
 /// <summary>Paragraphs sampled from a model, with what happened to the samples that were not kept.</summary>
-public sealed record GeneratedText(
+internal sealed record GeneratedText(
     IReadOnlyList<string> Paragraphs,
     int EndedByEos,
     int CutAtLimit,

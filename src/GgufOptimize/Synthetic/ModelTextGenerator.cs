@@ -11,7 +11,7 @@ namespace GgufOptimize.Synthetic;
 /// paragraph is exactly what the model produced, minus SentencePiece's leading space and edge whitespace).
 /// The same model, options and seed give the same text.
 /// </summary>
-public sealed class ModelTextGenerator : IDisposable
+internal sealed class ModelTextGenerator : IDisposable
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
     private readonly LlamaModel _model;

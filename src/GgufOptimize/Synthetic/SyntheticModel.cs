@@ -9,7 +9,7 @@ namespace GgufOptimize.Synthetic;
 /// Same options (including the seed) give the same file bytes. Weights are produced row by row while the file
 /// is written, so large models do not need to fit in memory.
 /// </summary>
-public static class SyntheticModel
+internal static class SyntheticModel
 {
     public const string Architecture = "llama";
     /// <summary>Metadata key recording the seed the weights came from.</summary>

@@ -3,7 +3,7 @@ using GgufOptimize.Gguf;
 namespace GgufOptimize.Synthetic;
 
 /// <summary>Shape and seed of a synthetic llama model. Zero for a derived size means "use the default rule".</summary>
-public sealed record SyntheticModelOptions
+internal sealed record SyntheticModelOptions
 {
     public int VocabSize { get; init; } = 1024;
     public int EmbeddingLength { get; init; } = 256;

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Synthetic;
 
 /// <summary>What a synthetic vocabulary entry is; decides its token type, its frequency and its role in the toy grammar.</summary>
-public enum SyntheticTokenKind
+internal enum SyntheticTokenKind
 {
     /// <summary>&lt;unk&gt;, &lt;s&gt;, &lt;/s&gt;.</summary>
     Control,

@@ -9,7 +9,7 @@ namespace GgufOptimize.Synthetic;
 /// can always build it; anything else falls back to characters and bytes, so any UTF-8 text tokenizes.
 /// Depends only on the size: a smaller vocabulary is a prefix of a larger one.
 /// </summary>
-public sealed class SyntheticVocabulary
+internal sealed class SyntheticVocabulary
 {
     public const int Unknown = 0;
     public const int Bos = 1;

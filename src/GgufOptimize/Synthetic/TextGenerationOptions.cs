@@ -1,7 +1,7 @@
 namespace GgufOptimize.Synthetic;
 
 /// <summary>How <see cref="ModelTextGenerator"/> samples paragraphs from a model.</summary>
-public sealed record TextGenerationOptions
+internal sealed record TextGenerationOptions
 {
     public ulong Seed { get; init; } = 1;
     /// <summary>Softmax temperature; 0 picks the most likely token every time.</summary>

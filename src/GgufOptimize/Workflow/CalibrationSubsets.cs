@@ -11,7 +11,7 @@ namespace GgufOptimize.Workflow;
 /// <param name="Size">The size asked for, in the plan's unit.</param>
 /// <param name="ChunkEnd">Chunks 0 … ChunkEnd−1 of the calibration file make up this subset.</param>
 /// <param name="TextTokens">Text tokens in those chunks.</param>
-public sealed record CalibrationSubset(long Size, string Unit, int ChunkEnd, long TextTokens)
+internal sealed record CalibrationSubset(long Size, string Unit, int ChunkEnd, long TextTokens)
 {
     public string Label => $"{Size.ToString(CultureInfo.InvariantCulture)} {Unit}";
     /// <summary>Goes into file names: "500-samples".</summary>
@@ -19,7 +19,7 @@ public sealed record CalibrationSubset(long Size, string Unit, int ChunkEnd, lon
 }
 
 /// <summary>The calibration file the imatrix is computed from, and the subsets as chunk prefixes of it.</summary>
-public sealed record CalibrationData(string TextPath, string Sha256, int TotalChunks, IReadOnlyList<CalibrationSubset> Subsets, IReadOnlyList<string> Notes)
+internal sealed record CalibrationData(string TextPath, string Sha256, int TotalChunks, IReadOnlyList<CalibrationSubset> Subsets, IReadOnlyList<string> Notes)
 {
     public string Identity => $"{Sha256}|{string.Join(',', Subsets.Select(s => s.ChunkEnd))}";
 }
@@ -32,7 +32,7 @@ public sealed record CalibrationData(string TextPath, string Sha256, int TotalCh
 /// that cover its first size_k samples, rounded up to a whole chunk. Tokens are rounded up to whole chunks too.
 /// Sizes that add no chunk (the source is exhausted) are dropped with a note.
 /// </summary>
-public static class CalibrationSubsets
+internal static class CalibrationSubsets
 {
     public const string Folder = "calibration";
 

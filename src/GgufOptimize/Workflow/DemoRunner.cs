@@ -6,7 +6,7 @@ using GgufOptimize.Synthetic;
 namespace GgufOptimize.Workflow;
 
 /// <summary>Settings of <c>demo</c>.</summary>
-public sealed record DemoOptions
+internal sealed record DemoOptions
 {
     /// <summary>Folder that keeps every artifact (and lets a rerun resume); null = a temporary folder of which only the report is kept.</summary>
     public string? Workdir { get; init; }
@@ -21,7 +21,7 @@ public sealed record DemoOptions
 }
 
 /// <summary>What the demo made and found.</summary>
-public sealed record DemoResult(IterationResult Iteration, string Workdir, bool Kept);
+internal sealed record DemoResult(IterationResult Iteration, string Workdir, bool Kept);
 
 /// <summary>
 /// The whole method on an embedded default: a synthetic F16 llama model with strong outlier channels (so that an
@@ -29,7 +29,7 @@ public sealed record DemoResult(IterationResult Iteration, string Workdir, bool 
 /// with fixed seeds, and the iterative loop over two types and three calibration sizes. Deterministic: the same
 /// settings give the same model, texts and report.
 /// </summary>
-public static class DemoRunner
+internal static class DemoRunner
 {
     public static readonly SyntheticModelOptions Model = new()
     {

@@ -19,7 +19,7 @@ namespace GgufOptimize.Workflow;
 /// did not pay off (<see cref="StoppingRule"/>). Every step is recorded in <see cref="IterationState"/>, so a killed
 /// run continues where it stopped.
 /// </summary>
-public static class IterationLoop
+internal static class IterationLoop
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

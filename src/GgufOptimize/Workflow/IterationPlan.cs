@@ -1,7 +1,7 @@
 namespace GgufOptimize.Workflow;
 
 /// <summary>How subset sizes of the calibration data are counted.</summary>
-public enum CalibrationUnit
+internal enum CalibrationUnit
 {
     /// <summary>Samples (paragraphs of a text file, records of a dataset), selected by the dataset builder.</summary>
     Samples,
@@ -16,7 +16,7 @@ public enum CalibrationUnit
 /// source with growing subset sizes, the quantization types, and the stopping rule. Paths are as given (relative to
 /// the working folder, or to the plan file's folder when they came from a plan file).
 /// </summary>
-public sealed record IterationPlan
+internal sealed record IterationPlan
 {
     /// <summary>The unquantized model (F32/F16/BF16 GGUF): the baseline and the input of every quantization.</summary>
     public string? Model { get; init; }

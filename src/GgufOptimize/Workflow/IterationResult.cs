@@ -6,7 +6,7 @@ namespace GgufOptimize.Workflow;
 /// <param name="Iteration">0 = without an imatrix; k = with the imatrix of the k-th subset.</param>
 /// <param name="Calibration">Null for iteration 0.</param>
 /// <param name="VersusPrevious">The stopping rule's verdict against the previous iteration of the same type.</param>
-public sealed record IterationOutcome(
+internal sealed record IterationOutcome(
     string Type,
     int Iteration,
     CalibrationSubset? Calibration,
@@ -16,9 +16,9 @@ public sealed record IterationOutcome(
     StepDecision? VersusPrevious);
 
 /// <summary>Everything the loop did for one type, why it stopped and which iteration is best.</summary>
-public sealed record TypeOutcome(string Type, IReadOnlyList<IterationOutcome> Iterations, string StopReason, BestChoice Best);
+internal sealed record TypeOutcome(string Type, IReadOnlyList<IterationOutcome> Iterations, string StopReason, BestChoice Best);
 
-public sealed record IterationResult
+internal sealed record IterationResult
 {
     public required string OutputFolder { get; init; }
     public required IReadOnlyList<TypeOutcome> Types { get; init; }

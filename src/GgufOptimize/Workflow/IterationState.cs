@@ -12,7 +12,7 @@ namespace GgufOptimize.Workflow;
 /// kill the same command reuses every finished step, lets an interrupted one resume its own partial files, and
 /// discards outputs made from other inputs.
 /// </summary>
-public sealed class IterationState
+internal sealed class IterationState
 {
     public const string FileName = "state.json";
     private const string FormatName = "gguf-optimize-iterate-1";

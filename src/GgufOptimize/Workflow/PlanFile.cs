@@ -10,7 +10,7 @@ namespace GgufOptimize.Workflow;
 /// underscores (<c>--subset-sizes</c> ↔ <c>subset_sizes</c>). A command-line option overrides the same key of the
 /// file. Unknown keys are errors that list the valid ones; relative paths in a file are relative to the file.
 /// </summary>
-public static class PlanFile
+internal static class PlanFile
 {
     private delegate IterationPlan Setter(IterationPlan plan, PlanValue value);
 

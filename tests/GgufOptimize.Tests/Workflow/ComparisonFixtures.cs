@@ -3,7 +3,7 @@ using GgufOptimize.Metrics;
 namespace GgufOptimize.Tests.Workflow;
 
 /// <summary>Constructed comparisons whose true difference is known: per-token KLD drawn once, then scaled.</summary>
-public static class ComparisonFixtures
+internal static class ComparisonFixtures
 {
     /// <summary><paramref name="chunks"/> chunks of <paramref name="tokens"/> KLD values, log-normal, with chunk-to-chunk difficulty.</summary>
     public static IReadOnlyList<ChunkResult> Baseline(int chunks, int tokens, int seed)

@@ -9,7 +9,7 @@ namespace GgufOptimize.Tests.Workflow;
 /// A small synthetic model with strong outlier channels and text sampled from it, made once for all workflow
 /// tests (a few seconds): evaluation text of about 16 chunks of 128 tokens, calibration text of about 25.
 /// </summary>
-public static class WorkflowAssets
+internal static class WorkflowAssets
 {
     private static readonly Lazy<(string Folder, string Model, string Evaluation, string Calibration)> Assets = new(Create);
 

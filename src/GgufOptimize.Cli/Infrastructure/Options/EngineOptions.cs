@@ -49,7 +49,7 @@ internal sealed class EngineOptions
     private static Option Create(EngineOption spec)
     {
         var words = OptionVocabulary.Engine(spec);
-        string description = $"{words.Description} (default: {spec.Default})";
+        string description = words.Description;
         if (spec.IsFlag) return new Option<bool>(words.Name, words.Aliases) { Description = description };
         var option = new Option<string?>(words.Name, words.Aliases) { Description = description, HelpName = spec.HelpName };
         // llama.cpp's older -fa was a bare switch; a bare -fa still means on.

@@ -34,7 +34,7 @@ internal static class OptionVocabulary
         "Print the result as JSON on stdout instead of text; --json FILE.json (or - for stdout) writes it to that file and prints the text as usual");
 
     /// <summary>The words of one engine option of <see cref="EngineOptionTable"/>.</summary>
-    public static OptionSpec Engine(EngineOption option) => new(option.Name, option.Aliases, option.Description);
+    public static OptionSpec Engine(EngineOption option) => new(option.Name, option.Aliases, $"{option.Description} (default: {option.Default})");
 
     /// <summary>The specs commands share by name, for commands whose options are generated (iterate's plan keys).</summary>
     public static readonly IReadOnlyDictionary<string, OptionSpec> ByName =

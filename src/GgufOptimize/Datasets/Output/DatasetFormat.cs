@@ -1,6 +1,6 @@
 namespace GgufOptimize.Datasets.Output;
 
-public enum DatasetFormat
+internal enum DatasetFormat
 {
     /// <summary>UTF-8 text, samples separated by one blank line (the form llama.cpp's imatrix and perplexity tools read).</summary>
     Text,

@@ -11,7 +11,7 @@ namespace GgufOptimize.Datasets.Output;
 /// per-language counts of every subset and the SHA-256 of every file. <see cref="Fingerprint"/> identifies the
 /// selection apart from its size, which is what <c>--append</c> checks.
 /// </summary>
-public sealed class DatasetManifest
+internal sealed class DatasetManifest
 {
     public string Tool { get; set; } = "gguf-optimize dataset";
     public int FormatVersion { get; set; } = 1;
@@ -56,7 +56,7 @@ public sealed class DatasetManifest
     }
 }
 
-public sealed record SelectionRecord
+internal sealed record SelectionRecord
 {
     public List<string> Sources { get; init; } = [];
     /// <summary>Null when languages were not used (every sample in one group named "*").</summary>
@@ -77,7 +77,7 @@ public sealed record SelectionRecord
     public string Format { get; init; } = "text";
 }
 
-public sealed class SourceRecord
+internal sealed class SourceRecord
 {
     public string Description { get; set; } = "";
     public long Files { get; set; }
@@ -89,13 +89,13 @@ public sealed class SourceRecord
     public List<string>? Notes { get; set; }
 }
 
-public sealed class IssueRecord
+internal sealed class IssueRecord
 {
     public long Count { get; set; }
     public List<string> First { get; set; } = [];
 }
 
-public sealed class LanguageRecord
+internal sealed class LanguageRecord
 {
     public string Language { get; set; } = "";
     public double Weight { get; set; }
@@ -114,7 +114,7 @@ public sealed class LanguageRecord
     public bool Shortfall { get; set; }
 }
 
-public sealed class SubsetRecord
+internal sealed class SubsetRecord
 {
     public long Size { get; set; }
     /// <summary>File name, relative to the manifest's folder.</summary>
@@ -127,7 +127,7 @@ public sealed class SubsetRecord
     public Dictionary<string, LanguageCount> Languages { get; set; } = [];
 }
 
-public sealed class LanguageCount
+internal sealed class LanguageCount
 {
     public long Samples { get; set; }
     public long Chars { get; set; }

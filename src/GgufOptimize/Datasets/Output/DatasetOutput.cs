@@ -6,7 +6,7 @@ namespace GgufOptimize.Datasets.Output;
 /// Where a dataset goes: one file with its manifest beside it (<c>calib.txt</c> + <c>calib.txt.manifest.json</c>), or a
 /// folder of nested subsets (<c>subset-200.txt</c>, <c>subset-500.txt</c>, … + <c>manifest.json</c>).
 /// </summary>
-public sealed record DatasetOutput
+internal sealed record DatasetOutput
 {
     public string? File { get; init; }
     public string? Directory { get; init; }

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Datasets.Output;
 
 /// <summary>What happens when the output (or its manifest) already exists.</summary>
-public enum ExistingOutputMode
+internal enum ExistingOutputMode
 {
     /// <summary>Stop with an error; nothing is touched.</summary>
     Refuse,

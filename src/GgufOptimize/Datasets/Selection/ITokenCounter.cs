@@ -1,7 +1,7 @@
 namespace GgufOptimize.Datasets.Selection;
 
 /// <summary>Counts the tokens a model's tokenizer makes of a text (no BOS/EOS), for <c>--num-tokens</c> and manifests.</summary>
-public interface ITokenCounter
+internal interface ITokenCounter
 {
     /// <summary>Names the tokenizer in manifests and selection fingerprints (model file name and size).</summary>
     string Identity { get; }

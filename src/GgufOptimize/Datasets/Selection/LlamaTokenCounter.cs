@@ -3,7 +3,7 @@ using GgufOptimize.Engine;
 namespace GgufOptimize.Datasets.Selection;
 
 /// <summary>Token counts from a GGUF model's own tokenizer through llama.cpp.</summary>
-public sealed class LlamaTokenCounter : ITokenCounter, IDisposable
+internal sealed class LlamaTokenCounter : ITokenCounter, IDisposable
 {
     private readonly LlamaModel _model;
     private readonly bool _ownsModel;

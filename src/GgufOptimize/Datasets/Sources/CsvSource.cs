@@ -6,7 +6,7 @@ namespace GgufOptimize.Datasets.Sources;
 /// CSV or TSV files with a header row; the text (and optionally language) are named columns. Rows whose field count
 /// differs from the header, or with broken quoting, are skipped and counted as malformed.
 /// </summary>
-public sealed class CsvSource : SynchronousSource
+internal sealed class CsvSource : SynchronousSource
 {
     private readonly string _location;
     private readonly byte _delimiter;

@@ -7,7 +7,7 @@ namespace GgufOptimize.Datasets.Sources;
 /// The source kinds <c>--source kind[@lang]:location</c> accepts. Adding a kind is one line here plus its
 /// <see cref="IDatasetSource"/> class; <see cref="Register"/> does the same at run time for code that embeds the library.
 /// </summary>
-public static class DatasetSourceKinds
+internal static class DatasetSourceKinds
 {
     private static readonly Dictionary<string, Func<SourceSpec, SourceSettings, IDatasetSource>> Factories = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -8,7 +8,7 @@ namespace GgufOptimize.Datasets.Sources;
 /// Turns a source location into files, in a stable (ordinal) order: a file, a folder (every non-hidden file below it
 /// that the kind accepts) or a pattern with <c>*</c>, <c>?</c> and <c>**</c> (any number of folders).
 /// </summary>
-public static class FileGlob
+internal static class FileGlob
 {
     public static IReadOnlyList<string> Expand(string location, Func<string, bool>? folderFilter = null)
     {

@@ -21,5 +21,13 @@ public interface IDatasetSource
     /// <summary>Total bytes the source will read when known up front (local files), for progress; null otherwise.</summary>
     long? TotalBytes => null;
 
+    /// <summary>
+    /// Yields the source's texts in their stable order. Called once per pass; a second call must start again from
+    /// the beginning and yield the same sequence.
+    /// </summary>
+    /// <param name="context">Where to count skipped or repaired records, the UTF-8 policy, the per-sample byte limit
+    /// and the language hint.</param>
+    /// <param name="cancellationToken">Stops the read between samples; the enumeration then throws
+    /// <see cref="OperationCanceledException"/>.</param>
     IAsyncEnumerable<SourceSample> ReadAsync(SourceReadContext context, CancellationToken cancellationToken);
 }

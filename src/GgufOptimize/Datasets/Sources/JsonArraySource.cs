@@ -4,7 +4,7 @@ namespace GgufOptimize.Datasets.Sources;
 /// Files holding one JSON array of objects, streamed element by element. A syntax error ends the file (what was
 /// read before it is kept) and is counted as malformed.
 /// </summary>
-public sealed class JsonArraySource(string location, JsonFieldPath textField, JsonFieldPath? languageField = null, string? languageTag = null)
+internal sealed class JsonArraySource(string location, JsonFieldPath textField, JsonFieldPath? languageField = null, string? languageTag = null)
     : JsonFileSource("json", location, f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase), textField, languageField, languageTag)
 {
     protected override IEnumerable<SourceSample> ReadFile(string file, Stream stream, SourceReadContext context, CancellationToken cancellationToken)

@@ -7,7 +7,7 @@ namespace GgufOptimize.Datasets.Sources;
 /// Where a value sits in a JSON record: dot-separated property names, with numbers indexing arrays
 /// (<c>meta.lang</c>, <c>messages.0.content</c>). A property literally named with dots is found too.
 /// </summary>
-public sealed class JsonFieldPath
+internal sealed class JsonFieldPath
 {
     private readonly string[] _segments;
 

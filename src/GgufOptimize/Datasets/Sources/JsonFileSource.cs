@@ -4,7 +4,7 @@ namespace GgufOptimize.Datasets.Sources;
 /// What JSON-based file sources share: the file glob, the field paths, the language tag and the per-file loop;
 /// a subclass only says how one opened file turns into records.
 /// </summary>
-public abstract class JsonFileSource : SynchronousSource
+internal abstract class JsonFileSource : SynchronousSource
 {
     private readonly string _kind;
     private readonly string _location;

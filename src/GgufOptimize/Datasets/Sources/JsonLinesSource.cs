@@ -1,7 +1,7 @@
 namespace GgufOptimize.Datasets.Sources;
 
 /// <summary>JSON Lines files: one object per line, the text (and optionally language) at a field path.</summary>
-public sealed class JsonLinesSource(string location, JsonFieldPath textField, JsonFieldPath? languageField = null, string? languageTag = null)
+internal sealed class JsonLinesSource(string location, JsonFieldPath textField, JsonFieldPath? languageField = null, string? languageTag = null)
     : JsonFileSource("jsonl", location,
         f => f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase),
         textField, languageField, languageTag)

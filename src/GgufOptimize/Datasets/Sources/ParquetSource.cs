@@ -1,7 +1,7 @@
 namespace GgufOptimize.Datasets.Sources;
 
 /// <summary>Local Parquet files; the text (and optionally language) are string columns.</summary>
-public sealed class ParquetSource : IDatasetSource
+internal sealed class ParquetSource : IDatasetSource
 {
     private readonly string _location;
     private readonly string _textColumn;

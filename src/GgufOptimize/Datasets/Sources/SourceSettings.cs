@@ -3,7 +3,7 @@ using GgufOptimize.Datasets.Sources.HuggingFace;
 namespace GgufOptimize.Datasets.Sources;
 
 /// <summary>The options shared by every <c>--source</c> of one run (field names, text split, Hugging Face access).</summary>
-public sealed record SourceSettings
+internal sealed record SourceSettings
 {
     /// <summary>JSON field path, CSV column or Parquet column holding the text.</summary>
     public string TextField { get; init; } = "text";

@@ -6,7 +6,7 @@ namespace GgufOptimize.Datasets.Sources;
 /// A parsed <c>--source</c> value: <c>kind[@lang]:location</c>, or a bare path whose kind is guessed from its
 /// extension (<c>.jsonl</c>, <c>.json</c>, <c>.csv</c>, <c>.tsv</c>, <c>.parquet</c>; anything else is text).
 /// </summary>
-public sealed partial record SourceSpec(string Kind, string? Language, string Location)
+internal sealed partial record SourceSpec(string Kind, string? Language, string Location)
 {
     public static SourceSpec Parse(string text, IReadOnlyCollection<string> knownKinds)
     {

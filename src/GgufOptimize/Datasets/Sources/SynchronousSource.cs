@@ -1,7 +1,7 @@
 namespace GgufOptimize.Datasets.Sources;
 
 /// <summary>Base for sources that read local files with blocking I/O: they implement a plain iterator.</summary>
-public abstract class SynchronousSource : IDatasetSource
+internal abstract class SynchronousSource : IDatasetSource
 {
     public abstract string Description { get; }
     public abstract bool ProvidesLanguage { get; }

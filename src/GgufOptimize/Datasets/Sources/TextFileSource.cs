@@ -3,7 +3,7 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Datasets.Sources;
 
 /// <summary>Plain UTF-8 text files or folders, one sample per paragraph, line or file. Language only from a tag.</summary>
-public sealed class TextFileSource : SynchronousSource
+internal sealed class TextFileSource : SynchronousSource
 {
     private readonly string _location;
     private readonly TextSplit _split;

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Datasets.Sources;
 
 /// <summary>How a plain-text file is cut into samples.</summary>
-public enum TextSplit
+internal enum TextSplit
 {
     /// <summary>Runs of non-blank lines separated by one or more blank lines.</summary>
     Paragraph,

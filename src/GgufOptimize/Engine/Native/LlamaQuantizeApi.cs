@@ -5,7 +5,7 @@ namespace GgufOptimize.Engine.Native;
 /// <summary>
 /// <c>llama_model_quantize</c> and its parameter structs, declared by us: LLamaSharp 0.30.0 has the
 /// parameter struct but leaves the imatrix and tensor-type override entries undeclared.
-/// Layouts follow include/llama.h at llama.cpp c0c7e147 (x86-64); <see cref="QuantizeLayout"/> checks
+/// Layouts follow include/llama.h at llama.cpp c0c7e147 (x86-64); <see cref="NativeLayout"/> checks
 /// the parameter struct against the library at run time.
 /// </summary>
 internal static unsafe class LlamaQuantizeApi

@@ -13,7 +13,7 @@ namespace GgufOptimize.Storage.Formats;
 /// Slow by design: the data passes through PureHDF's general write path and a deflate stream once more, and raw
 /// float logits shrink only a little (their mantissas are noise to deflate), so contiguous storage stays the default.
 /// </summary>
-public static class CompressedBaselineExport
+internal static class CompressedBaselineExport
 {
     /// <summary>System.IO.Compression's fastest deflate (PureHDF maps levels onto .NET's few compression levels).</summary>
     public const int DeflateLevel = 1;

@@ -8,7 +8,7 @@ namespace GgufOptimize.Storage.Formats;
 /// when the range is complete is it rewritten as chunked + deflate HDF5 under the final name (<see cref="CompressedBaselineExport"/>).
 /// A finished compressed file is not reopened for more chunks: extend an uncompressed file instead.
 /// </summary>
-public sealed class CompressedBaselineWriter : IBaselineWriter
+internal sealed class CompressedBaselineWriter : IBaselineWriter
 {
     private readonly string _path;
     private readonly BaselineLogitsFile? _inner;

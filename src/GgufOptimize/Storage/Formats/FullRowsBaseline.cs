@@ -3,7 +3,7 @@ using GgufOptimize.Metrics;
 namespace GgufOptimize.Storage.Formats;
 
 /// <summary>A baseline with full logits rows (ours, compressed or not, or the Python tool's), scored exactly by <see cref="ChunkScorer"/>.</summary>
-public sealed class FullRowsBaseline(ILogitsSource rows, StoredLogitsKind kind, BaselineHeader? header, string identity, int processedCount) : IStoredBaseline
+internal sealed class FullRowsBaseline(ILogitsSource rows, StoredLogitsKind kind, BaselineHeader? header, string identity, int processedCount) : IStoredBaseline
 {
     public string Path => rows.Path;
     public StoredLogitsKind Kind => kind;

@@ -5,7 +5,7 @@ namespace GgufOptimize.Storage.Formats;
 /// rows of a chunk in any order, then <see cref="MarkProcessed"/> once all of its rows are in, so a chunk is flagged
 /// only after its data is written and durable.
 /// </summary>
-public interface IBaselineWriter : IDisposable
+internal interface IBaselineWriter : IDisposable
 {
     bool IsProcessed(int chunk);
 

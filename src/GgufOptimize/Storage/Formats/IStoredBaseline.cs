@@ -6,7 +6,7 @@ namespace GgufOptimize.Storage.Formats;
 /// A stored baseline as <c>kld</c> uses it, whatever the file format: which chunks it holds, the tokens to run the
 /// target on, and how a target chunk's logits are scored against it. Open one with <see cref="StoredBaselines"/>.
 /// </summary>
-public interface IStoredBaseline : IDisposable
+internal interface IStoredBaseline : IDisposable
 {
     string Path { get; }
     StoredLogitsKind Kind { get; }
@@ -32,7 +32,7 @@ public interface IStoredBaseline : IDisposable
 }
 
 /// <summary>The kinds of stored logits files <see cref="StoredBaselines"/> recognizes.</summary>
-public enum StoredLogitsKind
+internal enum StoredLogitsKind
 {
     /// <summary>Ours: full float32/float16 rows, contiguous HDF5 read through a memory map.</summary>
     Full,

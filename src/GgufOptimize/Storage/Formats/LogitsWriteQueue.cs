@@ -11,7 +11,7 @@ namespace GgufOptimize.Storage.Formats;
 /// exact. (Writing full rows straight from the decode thread, one copy fewer, measured slower: the decode thread then
 /// waits on the page cache.)
 /// </summary>
-public sealed class LogitsWriteQueue : IDisposable
+internal sealed class LogitsWriteQueue : IDisposable
 {
     /// <summary>Default bound on logits held in memory waiting for the disk.</summary>
     public const long DefaultMaxBufferedBytes = 512L << 20;

@@ -22,7 +22,7 @@ namespace GgufOptimize.Storage.Formats;
 /// other chunk pointing at the slot was overwritten and counts as missing. Chunks not flagged in processed_chunks, or
 /// with chunk_index −1, are missing too.
 /// </remarks>
-public sealed class PureHdfLogitsReader : ILogitsSource
+internal sealed class PureHdfLogitsReader : ILogitsSource
 {
     private readonly NativeFile _file;
     private readonly IH5Dataset _logits;

@@ -10,7 +10,7 @@ namespace GgufOptimize.Storage.Formats;
 /// What a foreign baseline needs to be opened, from the model that will be evaluated on it (Storage runs no model
 /// and tokenizes nothing): for a llama.cpp file, whether that model adds BOS; for a Python-tool file, its chunks.
 /// </summary>
-public sealed record BaselineOpenContext
+internal sealed record BaselineOpenContext
 {
     /// <summary>Needed for llama.cpp files: the specials the evaluating model adds (its BOS replaces each chunk's first token).</summary>
     public AddedSpecials? Specials { get; init; }
@@ -19,13 +19,13 @@ public sealed record BaselineOpenContext
 }
 
 /// <summary>Stored full logits of a target: the rows, their provenance when recorded, and what identifies them.</summary>
-public sealed record StoredTarget(ILogitsSource Rows, BaselineHeader? Header, string Identity);
+internal sealed record StoredTarget(ILogitsSource Rows, BaselineHeader? Header, string Identity);
 
 /// <summary>
 /// Opens any stored logits file by its content: ours (full, compressed or compact HDF5), llama.cpp's .kld, or
 /// llama-gguf-optimize's HDF5. Every reader of a baseline goes through here.
 /// </summary>
-public static class StoredBaselines
+internal static class StoredBaselines
 {
     private static ReadOnlySpan<byte> Hdf5Signature => [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A];
 

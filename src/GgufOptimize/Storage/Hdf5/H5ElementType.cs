@@ -1,7 +1,7 @@
 namespace GgufOptimize.Storage.Hdf5;
 
 /// <summary>Element types a contiguous dataset can hold; all little-endian. <see cref="Bool"/> is h5py's bool (enum over int8 {FALSE=0, TRUE=1}).</summary>
-public enum H5ElementType
+internal enum H5ElementType
 {
     Bool,
     Int8,
@@ -17,7 +17,7 @@ public enum H5ElementType
     Float64,
 }
 
-public static class H5ElementTypeExtensions
+internal static class H5ElementTypeExtensions
 {
     /// <summary>Bytes per element in the file.</summary>
     public static int Size(this H5ElementType type) => type switch

@@ -8,7 +8,7 @@ namespace GgufOptimize.Storage.Hdf5;
 /// offset fixed before any data is written, with all metadata at the start of the file; and reads those offsets back.
 /// Bulk data then goes straight to disk with <see cref="Hdf5DataWriter"/> and is read with <see cref="Hdf5MappedReader"/>.
 /// </summary>
-public static class Hdf5ContiguousFile
+internal static class Hdf5ContiguousFile
 {
     /// <summary>
     /// Writes the complete file: metadata, initial data of small datasets, and the full length (sparse zeros, or

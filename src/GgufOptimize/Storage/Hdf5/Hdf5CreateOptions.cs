@@ -1,6 +1,6 @@
 namespace GgufOptimize.Storage.Hdf5;
 
-public sealed class Hdf5CreateOptions
+internal sealed class Hdf5CreateOptions
 {
     /// <summary>Every dataset starts at a multiple of this (a power of two ≥ 8) so large writes are page-aligned.</summary>
     public int DataAlignment { get; init; } = 4096;

@@ -8,7 +8,7 @@ namespace GgufOptimize.Storage.Hdf5;
 /// Writes go straight to the OS (no managed buffering), may come in any order, and may run in parallel from
 /// several threads on disjoint ranges. Metadata is never touched, so the file stays valid HDF5 throughout.
 /// </summary>
-public sealed class Hdf5DataWriter : IDisposable
+internal sealed class Hdf5DataWriter : IDisposable
 {
     private readonly FileStream _stream;
 

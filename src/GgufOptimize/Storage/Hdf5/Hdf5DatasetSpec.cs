@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace GgufOptimize.Storage.Hdf5;
 
 /// <summary>A contiguous dataset of a file being described; its bytes are zero until written (or set here for small ones).</summary>
-public sealed class Hdf5DatasetSpec : Hdf5ObjectSpec
+internal sealed class Hdf5DatasetSpec : Hdf5ObjectSpec
 {
     private readonly long[] _shape;
     private byte[]? _initialData;

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Storage.Hdf5;
 
 /// <summary>A group of a file being described: child groups and datasets in insertion order, plus attributes.</summary>
-public sealed class Hdf5GroupSpec : Hdf5ObjectSpec
+internal sealed class Hdf5GroupSpec : Hdf5ObjectSpec
 {
     private readonly List<Hdf5ObjectSpec> _children = [];
 

@@ -3,7 +3,7 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Storage.Hdf5;
 
 /// <summary>Where every dataset of a file lives, plus the groups and attributes (from <see cref="Hdf5ContiguousFile"/>).</summary>
-public sealed class Hdf5Layout
+internal sealed class Hdf5Layout
 {
     private readonly Dictionary<string, Hdf5DatasetInfo> _datasets;
     private readonly Dictionary<string, Hdf5GroupInfo> _groups;

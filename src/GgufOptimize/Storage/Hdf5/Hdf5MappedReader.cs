@@ -8,7 +8,7 @@ namespace GgufOptimize.Storage.Hdf5;
 /// slices come back as spans over the page cache. Spans are valid only until <see cref="Dispose"/>. Data written
 /// meanwhile through another handle (e.g. <see cref="Hdf5DataWriter"/>) is visible, as both share the page cache.
 /// </summary>
-public sealed unsafe class Hdf5MappedReader : IDisposable
+internal sealed unsafe class Hdf5MappedReader : IDisposable
 {
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;

@@ -6,7 +6,7 @@ namespace GgufOptimize.Storage.Hdf5;
 /// A group or dataset found in a file, with its attributes. Attribute values are string, long, double, bool,
 /// or arrays of those (string[], long[], double[], bool[]); other integer and float widths are widened.
 /// </summary>
-public abstract class Hdf5ObjectInfo
+internal abstract class Hdf5ObjectInfo
 {
     private protected Hdf5ObjectInfo(string filePath, string path, IReadOnlyDictionary<string, object> attributes)
     {
@@ -44,7 +44,7 @@ public abstract class Hdf5ObjectInfo
     }
 }
 
-public sealed class Hdf5GroupInfo : Hdf5ObjectInfo
+internal sealed class Hdf5GroupInfo : Hdf5ObjectInfo
 {
     internal Hdf5GroupInfo(string filePath, string path, IReadOnlyDictionary<string, object> attributes, IReadOnlyList<string> members)
         : base(filePath, path, attributes) => Members = members;
@@ -54,7 +54,7 @@ public sealed class Hdf5GroupInfo : Hdf5ObjectInfo
 }
 
 /// <summary>A contiguous dataset: its bytes are <see cref="ByteLength"/> bytes at file offset <see cref="Offset"/>, row-major, little-endian.</summary>
-public sealed class Hdf5DatasetInfo : Hdf5ObjectInfo
+internal sealed class Hdf5DatasetInfo : Hdf5ObjectInfo
 {
     private readonly long[] _shape;
 

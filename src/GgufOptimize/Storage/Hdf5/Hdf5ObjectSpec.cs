@@ -5,7 +5,7 @@ namespace GgufOptimize.Storage.Hdf5;
 /// h5py maps naturally: string (variable-length UTF-8, read as str), long (int64), double (float64), bool,
 /// and one-dimensional long[] / double[] / string[].
 /// </summary>
-public abstract class Hdf5ObjectSpec
+internal abstract class Hdf5ObjectSpec
 {
     private readonly List<KeyValuePair<string, object>> _attributes = [];
 

@@ -3,7 +3,7 @@ using GgufOptimize.Metrics;
 namespace GgufOptimize.Tests.Metrics.Stopping;
 
 /// <summary>How often a paired comparison called the difference significant, and in which direction.</summary>
-public sealed record PairedSummary(int Runs, double Significant, double BBetter, double BWorse)
+internal sealed record PairedSummary(int Runs, double Significant, double BBetter, double BWorse)
 {
     public double SignificantSe => StoppingSummary.StandardError(Significant, Runs);
     public double BBetterSe => StoppingSummary.StandardError(BBetter, Runs);
@@ -20,7 +20,7 @@ public sealed record PairedSummary(int Runs, double Significant, double BBetter,
 /// built by swapping the two sides' labels on random blocks of consecutive chunks: the two sides are then exchangeable
 /// (their Scores have the same distribution) while each keeps the text's chunk-to-chunk structure within a block.
 /// </summary>
-public static class PairedSimulation
+internal static class PairedSimulation
 {
     /// <summary>Start of a random window of <paramref name="length"/> consecutive chunks.</summary>
     public static int WindowStart(int total, int length, Random random) => random.Next(0, total - length + 1);

@@ -14,7 +14,7 @@ namespace GgufOptimize.Tests.Metrics.Stopping;
 /// sample text at context 128 (~300 chunks), Q8_0, Q4_K_M and Q4_0 (the planner keeps ffn_down in F16) and Q4_0 with
 /// an imatrix from the first 182 samples. Made once per test run (about half a minute) and shared by every simulation.
 /// </summary>
-public static class RealChunkKld
+internal static class RealChunkKld
 {
     public const string Q8_0 = "Q8_0", Q4_K_M = "Q4_K_M", Q4_0 = "Q4_0", Q4_0Imatrix = "Q4_0+imatrix";
 

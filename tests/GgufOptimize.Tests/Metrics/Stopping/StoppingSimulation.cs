@@ -3,14 +3,14 @@ using GgufOptimize.Metrics;
 namespace GgufOptimize.Tests.Metrics.Stopping;
 
 /// <summary>One simulated early-stopping run: where it stopped and whether its interval and estimate hit the truth.</summary>
-public sealed record StoppingRun(int TotalChunks, bool Stopped, int ChunksUsed, double Estimate, double Lower, double Upper, double Truth, double Margin)
+internal sealed record StoppingRun(int TotalChunks, bool Stopped, int ChunksUsed, double Estimate, double Lower, double Upper, double Truth, double Margin)
 {
     public bool Covered => Lower <= Truth && Truth <= Upper;
     public bool WithinMargin => Math.Abs(Estimate - Truth) <= Margin * Truth;
 }
 
 /// <summary>Rates over many runs, each with its binomial standard error.</summary>
-public sealed record StoppingSummary(int Runs, double Coverage, double WithinMargin, double StopRate, double CoverageWhenStopped,
+internal sealed record StoppingSummary(int Runs, double Coverage, double WithinMargin, double StopRate, double CoverageWhenStopped,
     double WithinMarginWhenStopped, double MeanChunks, double MeanFraction)
 {
     public static double StandardError(double rate, int runs) => Math.Sqrt(Math.Max(rate * (1 - rate), 0) / runs);
@@ -37,7 +37,7 @@ public sealed record StoppingSummary(int Runs, double Coverage, double WithinMar
 /// Replays stopping rules on stored per-chunk KLD: each run takes a window of consecutive chunks of the text (random
 /// start and length, as a user's evaluation text would be) whose full Score is the truth, then stops as the rule says.
 /// </summary>
-public static class StoppingSimulation
+internal static class StoppingSimulation
 {
     /// <summary>A random window of at least <paramref name="minLength"/> consecutive chunks, in text order.</summary>
     public static IReadOnlyList<double[]> Window(IReadOnlyList<ChunkResult> chunks, int minLength, Random random)

@@ -13,7 +13,7 @@ namespace GgufOptimize.Tests.Metrics.Stopping;
 /// Per-chunk token KLD of Q4_0 against F16 for a small synthetic model with outlier channels, on ~170 chunks of
 /// random words: the stopping guarantee is checked on real llama.cpp output even where ../shared is absent.
 /// </summary>
-public static class SyntheticChunkKld
+internal static class SyntheticChunkKld
 {
     private static readonly Lazy<IReadOnlyList<ChunkResult>> Data = new(Create);
 

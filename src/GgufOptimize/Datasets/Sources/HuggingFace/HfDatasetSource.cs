@@ -9,7 +9,7 @@ namespace GgufOptimize.Datasets.Sources.HuggingFace;
 /// file of the chosen config and split is downloaded into the cache only when reading reaches it (a small selection
 /// downloads only the first file), and read row group by row group.
 /// </summary>
-public sealed partial class HfDatasetSource : IDatasetSource
+internal sealed partial class HfDatasetSource : IDatasetSource
 {
     private readonly string _dataset;
     private readonly HfSettings _settings;

@@ -1,7 +1,7 @@
 namespace GgufOptimize.Datasets.Sources.HuggingFace;
 
 /// <summary>How to reach a Hugging Face dataset through the datasets-server Parquet export.</summary>
-public sealed record HfSettings
+internal sealed record HfSettings
 {
     public const string DefaultEndpoint = "https://datasets-server.huggingface.co";
 

@@ -5,7 +5,7 @@ using GgufOptimize.Storage.Hdf5;
 namespace GgufOptimize.Storage.Formats.Compact;
 
 /// <summary>Reads a compact baseline file through a memory map and scores targets against it with <see cref="TopTailComparer"/>.</summary>
-public sealed class CompactBaselineReader : IStoredBaseline
+internal sealed class CompactBaselineReader : IStoredBaseline
 {
     private readonly Hdf5MappedReader _reader;
     private readonly Hdf5DatasetInfo _counts, _tail, _logNorm, _next, _ids, _logits;

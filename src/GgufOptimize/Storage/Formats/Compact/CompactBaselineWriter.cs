@@ -10,7 +10,7 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// is appended to the working log <c>NAME.partial</c> and synced, and the HDF5 file is built under the final name once
 /// the requested range is complete. Reopening a finished file for more chunks copies it back into a log first.
 /// </summary>
-public sealed class CompactBaselineWriter : IBaselineWriter
+internal sealed class CompactBaselineWriter : IBaselineWriter
 {
     private readonly string _path;
     private readonly BaselineHeader _header;

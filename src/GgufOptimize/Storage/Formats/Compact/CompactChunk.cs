@@ -6,7 +6,7 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// follow each other position by position. Storing the model's own float32 logits and a double normalizer keeps
 /// log P_i = x_i − normalizer as exact as the full computation. A non-finite baseline row has count 0 and NaN tail mass.
 /// </summary>
-public sealed class CompactChunk
+internal sealed class CompactChunk
 {
     private int[] _counts;
     private float[] _tail;

@@ -9,7 +9,7 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// until their total probability reaches 1 − ε, with their float32 logits; the remaining tail mass; the row's log
 /// normalizer in double; and the next token's logit (see <see cref="CompactChunk"/>).
 /// </summary>
-public sealed class CompactRowEncoder
+internal sealed class CompactRowEncoder
 {
     private readonly double _tailMass;
     private ulong[] _keys = new ulong[256];

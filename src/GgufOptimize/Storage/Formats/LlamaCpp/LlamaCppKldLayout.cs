@@ -8,7 +8,7 @@ namespace GgufOptimize.Storage.Formats.LlamaCpp;
 /// to an even count. A chunk is tokens [c·n_ctx, (c+1)·n_ctx) with its first token replaced by BOS when the model adds
 /// BOS; position j predicts token j+1.
 /// </summary>
-public readonly record struct LlamaCppKldLayout(int ContextSize, int VocabSize, int ChunkCount)
+internal readonly record struct LlamaCppKldLayout(int ContextSize, int VocabSize, int ChunkCount)
 {
     public static ReadOnlySpan<byte> Magic => "_logits_"u8;
 

@@ -13,7 +13,7 @@ namespace GgufOptimize.Storage.Formats.LlamaCpp;
 /// has no flags of its own the finished chunks are recorded in a side file <c>NAME.partial.done</c> (an identity line,
 /// then one byte per chunk, set after the chunk's data is synced). Both become the final file by one rename.
 /// </summary>
-public sealed class LlamaCppKldWriter : IBaselineWriter
+internal sealed class LlamaCppKldWriter : IBaselineWriter
 {
     private readonly string _path;
     private readonly string _partial;

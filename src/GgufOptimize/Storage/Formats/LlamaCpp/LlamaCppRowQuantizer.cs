@@ -9,7 +9,7 @@ namespace GgufOptimize.Storage.Formats.LlamaCpp;
 /// and 0 otherwise. (The sum of exponentials is taken in double here; llama.cpp adds float exps in double, so the
 /// stored min log-prob may differ from its file in the last float bit.)
 /// </summary>
-public static class LlamaCppRowQuantizer
+internal static class LlamaCppRowQuantizer
 {
     /// <param name="output">RowUInt16s values: scale and min as two floats, then the n_vocab values, then padding.</param>
     public static void Quantize(ReadOnlySpan<float> logits, Span<ushort> output)

@@ -9,7 +9,7 @@ namespace GgufOptimize.Storage.Formats.PythonTool;
 /// Reads the token cache generate_logits.py leaves next to its dataset (<c>DATASET.tokens.npy</c>, numpy's .npy of a
 /// one-dimensional little-endian int32/int64 array): the exact tokens the tool used, so no re-tokenizing is needed.
 /// </summary>
-public static partial class NpyTokens
+internal static partial class NpyTokens
 {
     public static int[] Read(string path)
     {

@@ -8,7 +8,7 @@ namespace GgufOptimize.Storage.Hdf5.Filters;
 /// the match starts (c &amp; 31) · 256 + b + 1 bytes before the current output end and is L + 2 bytes long. A match may
 /// overlap the bytes it produces (a run), so it is copied byte by byte in order.
 /// </summary>
-public static class Lzf
+internal static class Lzf
 {
     /// <summary>The number of bytes <paramref name="input"/> decompresses to (one pass over the control bytes; checks the structure).</summary>
     public static int DecompressedLength(ReadOnlySpan<byte> input)

@@ -13,7 +13,7 @@ namespace GgufOptimize.Storage.Hdf5.Filters;
 /// as long as the uncompressed chunk is taken as stored unfiltered — unless it is a valid LZF stream of exactly that
 /// length, which happens when LZF saved nothing but kept its output (liblzf may fill its output buffer to the byte).
 /// </remarks>
-public sealed class LzfFilter : IH5Filter
+internal sealed class LzfFilter : IH5Filter
 {
     public const ushort Id = 32000;
 

@@ -7,7 +7,7 @@ namespace GgufOptimize.Storage.Hdf5.Filters;
 /// shuffle, fletcher32, nbit and scale-offset; h5py adds LZF (generate_logits.py offers gzip, lzf and none), which
 /// we register here. Call <see cref="EnsureRegistered"/> before opening a file with PureHDF.
 /// </summary>
-public static class PureHdfFilters
+internal static class PureHdfFilters
 {
     private static readonly Lazy<bool> Registered = new(() =>
     {
