@@ -24,7 +24,7 @@ internal static partial class GgufSplits
         string.Create(CultureInfo.InvariantCulture, $"{prefix}-{index + 1:D5}-of-{count:D5}.gguf");
 
     /// <summary>
-    /// When <paramref name="path"/> is named like a shard (…-0000K-of-0000N.gguf with N &gt; 1): its prefix, its 0-based
+    /// When <paramref name="path"/> is named like a shard (…-0000K-of-0000N.gguf, 1 ≤ K ≤ N): its prefix, its 0-based
     /// number and the shard count; otherwise null.
     /// </summary>
     public static (string Prefix, int Index, int Count)? ParseName(string path)
@@ -32,7 +32,7 @@ internal static partial class GgufSplits
         var m = ShardName().Match(path);
         if (!m.Success) return null;
         int no = int.Parse(m.Groups["no"].Value, CultureInfo.InvariantCulture), count = int.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture);
-        if (count < 2 || no < 1 || no > count) return null;
+        if (no < 1 || no > count) return null;
         return (m.Groups["prefix"].Value, no - 1, count);
     }
 
@@ -65,7 +65,7 @@ internal static partial class GgufSplits
         var given = readOne(path);
         int count = (int)(given.Metadata.GetInteger(CountKey) ?? 0);
         var name = ParseName(path);
-        if (count <= 1 && name is null) return given;
+        if (count <= 1 && (name is null || name.Value.Count == 1)) return given;
         if (count <= 1)
             throw GgufOptimizeException.BadInput($"'{path}' is named as split {name!.Value.Index + 1} of {name.Value.Count} but has no {CountKey} metadata: it is not a shard (rename it, or give the whole model's first shard)");
         if (name is null || name.Value.Count != count)

@@ -66,17 +66,17 @@ internal static class ModelQuantizer
     private static List<QuantizeOutcome> WriteAll(List<(QuantizePlan Plan, NativeQuantizeRequest Request)> planned, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
     {
         // Every model this run writes must fit, or llama.cpp fails halfway with an iostream error.
-        var toWrite = planned.Where(p => options.Overwrite || !File.Exists(p.Plan.OutputPath)).ToList();
+        var toWrite = planned.Where(p => options.Overwrite || Existing(p.Plan.OutputPath, options).Count == 0).ToList();
         if (toWrite.Count > 0)
             OutputPaths.EnsureFreeSpace(toWrite[0].Plan.OutputPath, toWrite.Sum(p => p.Plan.TargetBytes + MetadataAllowance), "the quantized model(s) in");
         var outcomes = new List<QuantizeOutcome>();
         foreach (var (plan, request) in planned)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (File.Exists(plan.OutputPath) && !options.Overwrite)
+            if (Existing(plan.OutputPath, options) is { Count: > 0 } existing && !options.Overwrite)
             {
-                progress.Info($"{plan.OutputPath} exists; skipped (use --overwrite to replace it)");
-                outcomes.Add(new QuantizeOutcome(plan, QuantizeStatus.Skipped, TimeSpan.Zero, new FileInfo(plan.OutputPath).Length));
+                progress.Info($"{existing[0]} exists; skipped (use --overwrite to replace it)");
+                outcomes.Add(new QuantizeOutcome(plan, QuantizeStatus.Skipped, TimeSpan.Zero, existing.Sum(f => new FileInfo(f).Length)));
                 continue;
             }
             outcomes.Add(Write(plan, request, options, progress, cancellationToken));
@@ -124,8 +124,23 @@ internal static class ModelQuantizer
         OutputPaths.EnsureFreeSpace(output, new FileInfo(output).Length + MetadataAllowance, "the split shards in");
         var shards = GgufSplits.Write(GgufFile.Read(output), output, options.SplitMaxBytes, options.SplitMaxTensors, progress, cancellationToken);
         AtomicFile.TryDelete(output);
+        // Shards of an earlier, different split (--overwrite) would otherwise be left next to the new ones.
+        foreach (var stale in Existing(output, options).Except(shards, StringComparer.Ordinal)) AtomicFile.TryDelete(stale);
         progress.Info($"{Path.GetFileName(output)} written as {shards.Count} shards: {string.Join(", ", shards.Select(Path.GetFileName))}");
         return shards.Sum(s => new FileInfo(s).Length);
+    }
+
+    /// <summary>
+    /// The finished output of a plan: the file, or with split output the shards of any earlier split of it (a rerun
+    /// must not replace them silently).
+    /// </summary>
+    private static IReadOnlyList<string> Existing(string output, QuantizeOptions options)
+    {
+        if (!options.Split) return File.Exists(output) ? [output] : [];
+        string folder = Path.GetDirectoryName(output)!, stem = Path.GetFileNameWithoutExtension(output);
+        return Directory.Exists(folder)
+            ? Directory.GetFiles(folder, stem + "-*-of-*.gguf").Where(f => GgufSplits.ParseName(f) is { } n && Path.GetFileName(n.Prefix) == stem).Order(StringComparer.Ordinal).ToList()
+            : [];
     }
 
     /// <summary>Header, metadata and alignment on top of the tensor data: generous, vocabularies are stored there.</summary>

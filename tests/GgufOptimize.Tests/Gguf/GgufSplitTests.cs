@@ -23,7 +23,8 @@ public class GgufSplitTests
     {
         Assert.Equal("/m/x-00001-of-00004.gguf", GgufSplits.ShardPath("/m/x", 0, 4));
         Assert.Equal(("/m/x", 2, 4), GgufSplits.ParseName("/m/x-00003-of-00004.gguf"));
-        Assert.Null(GgufSplits.ParseName("/m/x-00001-of-00001.gguf"));
+        Assert.Equal(("/m/x", 0, 1), GgufSplits.ParseName("/m/x-00001-of-00001.gguf"));
+        Assert.Null(GgufSplits.ParseName("/m/x-00005-of-00004.gguf"));
         Assert.Null(GgufSplits.ParseName("/m/x.gguf"));
         Assert.Equal("/m/x-00001-of-00004.gguf", GgufSplits.FirstShard("/m/x-00003-of-00004.gguf"));
         Assert.Equal(2_000_000_000L, GgufSplits.ParseSize("2G", "--split-max-size"));
@@ -158,5 +159,15 @@ public class GgufSplitTests
             return logits;
         }
         Assert.Equal(Logits(whole), Logits(parts[^1]));
+
+        // A rerun leaves the finished shards alone; --overwrite with another split replaces all of them.
+        var stamps = parts.Select(File.GetLastWriteTimeUtc).ToArray();
+        var again = ModelQuantizer.Run(new QuantizeOptions { ModelPath = input[0], Types = [type], OutputDirectory = dir.File("split"), Name = "m", Threads = 1, SplitMaxTensors = 5 }, NullProgress.Instance);
+        Assert.Equal(QuantizeStatus.Skipped, Assert.Single(again).Status);
+        Assert.Equal(stamps, parts.Select(File.GetLastWriteTimeUtc).ToArray());
+        ModelQuantizer.Run(new QuantizeOptions { ModelPath = input[0], Types = [type], OutputDirectory = dir.File("split"), Name = "m", Threads = 1, SplitMaxTensors = 100, Overwrite = true }, NullProgress.Instance);
+        var replaced = Directory.GetFiles(dir.File("split"), "*.gguf");
+        Assert.EndsWith("m-Q8_0-00001-of-00001.gguf", Assert.Single(replaced));
+        Assert.Equal(a.Tensors.Count, GgufFile.Read(replaced[0]).Tensors.Count);
     }
 }
