@@ -58,6 +58,7 @@ internal sealed class UserLibrary
         }
         var library = new UserLibrary(folder, Path.Combine(folder, FileName("llama")), handles);
         library.CheckEntryPoints(option);
+        library.CheckParamsLayout(option);
         return library;
     }
 
@@ -78,6 +79,38 @@ internal sealed class UserLibrary
         if (missing.Count > 0)
             throw GgufOptimizeException.BadInput($"{option} '{Folder}': {FileName("llama")}/{FileName("ggml")} lack {missing.Count} function(s) this tool calls " +
                 $"({string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", ..." : "")}): build llama.cpp at the pinned commit {NativeRuntime.PinnedCommit[..8]} (docs/gpu.md)");
+    }
+
+    /// <summary>
+    /// The model and context parameter structs are passed by value, laid out as at the pinned commit: a build of
+    /// another commit with other fields would be handed garbage without any error. On x86-64 the default-params
+    /// functions return through a hidden buffer, so they are called on a marked buffer: nothing may be written past
+    /// the declared size, and fields near the end must hold llama.cpp's known defaults at their declared offsets.
+    /// </summary>
+    private unsafe void CheckParamsLayout(string option)
+    {
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64) return;
+        var llama = _handles[FileName("llama")];
+        void Check<T>(string function, Func<IntPtr, string?> wrongField) where T : struct
+        {
+            const int probe = 1024;
+            int size = Marshal.SizeOf<T>();
+            byte* buffer = stackalloc byte[probe];
+            new Span<byte>(buffer, probe).Fill(0xCD);
+            ((delegate* unmanaged[Cdecl]<byte*, void>)NativeLibrary.GetExport(llama, function))(buffer);
+            string? wrong = new ReadOnlySpan<byte>(buffer + size, probe - size).ContainsAnyExcept((byte)0xCD)
+                ? $"it writes more than the {size} bytes declared"
+                : wrongField((IntPtr)buffer);
+            if (wrong is not null)
+                throw GgufOptimizeException.BadInput($"{option} '{Folder}': {FileName("llama")} has another {function.Replace("_default_params", "_params")} layout than commit {NativeRuntime.PinnedCommit[..8]} ({wrong}): build the pinned commit (docs/gpu.md)");
+        }
+        int At<T>(IntPtr p, string field) where T : struct => Marshal.ReadInt32(p, (int)Marshal.OffsetOf<T>(field));
+        Check<LLama.Native.LLamaContextParams>("llama_context_default_params", p =>
+            At<LLama.Native.LLamaContextParams>(p, "type_k") != 1 || At<LLama.Native.LLamaContextParams>(p, "type_v") != 1 ? "type_k/type_v are not f16 where expected"
+            : At<LLama.Native.LLamaContextParams>(p, "llama_flash_attn_type") != -1 ? "flash_attn_type is not auto where expected" : null);
+        Check<LLama.Native.LLamaModelParams>("llama_model_default_params", p =>
+            At<LLama.Native.LLamaModelParams>(p, "split_mode") != 1 ? "split_mode is not layer where expected"
+            : At<LLama.Native.LLamaModelParams>(p, "main_gpu") != 0 ? "main_gpu is not 0 where expected" : null);
     }
 
     /// <summary>
