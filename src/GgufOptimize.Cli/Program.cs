@@ -6,6 +6,7 @@ using GgufOptimize.Common;
 var root = new RootCommand("gguf-optimize: measure and minimise the damage quantization does to a GGUF model.");
 root.Options.Add(GlobalOptions.Verbose);
 root.Options.Add(GlobalOptions.Quiet);
+root.Options.Add(GlobalOptions.LlamaLib);
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);
 

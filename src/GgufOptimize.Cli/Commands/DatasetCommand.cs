@@ -73,6 +73,8 @@ internal static class DatasetCommand
         command.Options.Add(outputDir);
         command.Options.Add(format);
         overwrite.AddTo(command);
+        var engine = EngineOptions.ModelOnly();
+        engine.AddTo(command);
         foreach (var o in new Option[] { append, countOnly, invalidUtf8, maxSampleBytes, hfEndpoint, hfConfig, hfSplit, cacheDir, hfRetries, json.Option,
                      plugin, pluginClass, pluginArg, config, rawSamples, chunkSize }) command.Options.Add(o);
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
@@ -103,7 +105,7 @@ internal static class DatasetCommand
             long? tokens = parse.GetValue(numTokens);
             if (samples is null && tokens is null && sizes is null) samples = DefaultSamples;
             string? modelPath = parse.GetValue(model);
-            using var tokenizer = modelPath is null ? null : LlamaTokenCounter.Open(modelPath);
+            using var tokenizer = modelPath is null ? null : LlamaTokenCounter.Open(modelPath, engine.Read(parse).Engine);
             var languages = ParseList(parse.GetValue(langs), "--langs") ?? file.Languages;
             var request = new DatasetRequest
             {

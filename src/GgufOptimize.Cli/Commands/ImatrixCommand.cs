@@ -57,6 +57,7 @@ internal static class ImatrixCommand
             var options = new ImatrixOptions
             {
                 ModelPath = parseResult.GetValue(model),
+                Engine = e.Engine,
                 DatasetPath = parseResult.GetValue(dataset),
                 OutputPath = output.Get(parseResult)!,
                 Format = ImatrixFile.ParseFormat(parseResult.GetValue(format)!),

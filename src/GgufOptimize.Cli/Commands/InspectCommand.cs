@@ -48,6 +48,8 @@ internal static class InspectCommand
         string? N(long? v) => v?.ToString("N0", c);
 
         Line("file", $"{s.Path} ({s.FileBytes.ToString("N0", c)} bytes, GGUF v{s.GgufVersion}, alignment {s.Alignment})");
+        if (s.Shards.Count > 1)
+            Line("split", $"{s.Shards.Count} shards: " + string.Join(", ", s.Shards.Select(x => $"{x.File} ({x.Tensors} tensors, {x.Bytes.ToString("N0", c)} bytes)")));
         Line("architecture", s.Architecture ?? "(not set)");
         Line("name", s.Name);
         Line("parameters", $"{N(s.ParameterCount)} ({Short(s.ParameterCount)})");

@@ -26,7 +26,9 @@ internal static class IterateCommand
             string name = PlanFile.OptionName(key);
             // A key that is also a shared option (model, output, threads, ...) gets its short spelling and help text.
             var shared = OptionVocabulary.ByName.GetValueOrDefault(name);
-            string description = (shared is { SharedDescription: true } ? shared.Description : PlanFile.Describe(key)) + (shown is null ? "" : $" (default: {shown})");
+            string description = shared is { SharedDescription: true } ? shared.Description : PlanFile.Describe(key);
+            // The engine options' shared text already names llama.cpp's default.
+            if (shown is not null && !description.Contains("(default:", StringComparison.Ordinal)) description += $" (default: {shown})";
             string[] aliases = shared?.Aliases ?? [];
             Option option = PlanFile.IsFlag(key)
                 ? new Option<bool>(name, aliases) { Description = description + "; a bare flag means true" }

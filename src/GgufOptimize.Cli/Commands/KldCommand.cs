@@ -52,6 +52,7 @@ internal static class KldCommand
             var result = KldJob.Run(new KldJobOptions
             {
                 BaselineLogits = parse.GetValue(baselineLogits),
+                Engine = e.Engine,
                 BaselineModel = parse.GetValue(baselineModel),
                 TargetModel = parse.GetValue(targetModel),
                 TargetLogits = parse.GetValue(targetLogits),

@@ -47,6 +47,7 @@ internal static class LogitsCommand
                 BatchSize = e.BatchSize,
                 UBatchSize = e.UBatchSize,
                 Threads = e.Threads,
+                Engine = e.Engine,
                 Precision = parse.GetValue(precision),
                 Compression = parse.GetValue(compression) switch { "gzip" => LogitsCompression.Gzip, "lzf" => LogitsCompression.Lzf, _ => LogitsCompression.None },
                 Format = parse.GetValue(format) switch { "compact" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },

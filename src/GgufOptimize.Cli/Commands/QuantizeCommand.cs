@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using GgufOptimize.Cli.Infrastructure;
 using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
+using GgufOptimize.Gguf;
 using GgufOptimize.Imatrix;
 using GgufOptimize.Quantization;
 
@@ -39,6 +40,8 @@ internal static class QuantizeCommand
         var engine = EngineOptions.ThreadsOnly();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (tensors per resulting type, size, bits per weight, substitutions) without writing", DefaultValueFactory = _ => false };
         var overwrite = SharedOptions.Overwrite();
+        var splitSize = new Option<string?>("--split-max-size") { Description = "Write each output as llama.cpp split shards (name-00001-of-0000N.gguf) of at most this much tensor data, e.g. 2G (K/M/G/T = powers of 1000, as gguf-split)", HelpName = "SIZE" };
+        var splitTensors = new Option<int>("--split-max-tensors") { Description = "Write each output as llama.cpp split shards of at most N tensors (as gguf-split)", HelpName = "N" };
         var strict = new Option<bool>("--strict") { Description = "Fail where a row length fits no type llama.cpp would pick, instead of keeping that tensor in the nearest type that fits", DefaultValueFactory = _ => false };
         var legacyChunk = new Option<int>("--legacy-chunk-size") { Description = "Chunk size assumed for a legacy .dat imatrix (it stores none; only affects counts, not values)", DefaultValueFactory = _ => ImatrixFile.DefaultLegacyChunkSize };
         var json = new JsonOption();
@@ -52,6 +55,8 @@ internal static class QuantizeCommand
         engine.AddTo(command);
         command.Options.Add(dryRun);
         overwrite.AddTo(command);
+        command.Options.Add(splitSize);
+        command.Options.Add(splitTensors);
         foreach (var o in new Option[] { strict, legacyChunk, json.Option }) command.Options.Add(o);
         CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
         {
@@ -76,6 +81,9 @@ internal static class QuantizeCommand
                 Threads = engine.Read(parseResult).Threads,
                 DryRun = parseResult.GetValue(dryRun),
                 Overwrite = overwrite.Get(parseResult),
+                SplitMaxBytes = parseResult.GetValue(splitSize) is { } size ? GgufSplits.ParseSize(size, "--split-max-size") : 0,
+                SplitMaxTensors = parseResult.GetValue(splitTensors) is var n && n >= 0 ? n
+                    : throw GgufOptimizeException.BadInput($"--split-max-tensors must not be negative (got {n})"),
                 Strict = parseResult.GetValue(strict),
                 LegacyImatrixChunkSize = parseResult.GetValue(legacyChunk),
             };

@@ -22,9 +22,11 @@ internal static class CommandRunner
             using var context = new CommandContext(verbose, quiet, ProgressSinks.ForStderr(verbose, quiet));
             try
             {
+                UseUserLibrary(parseResult);
                 NativeRuntime.Initialize(verbose ? Console.Error.Write : null);
                 // The result file is written last: a bad path must fail now, not after the work.
                 Options.JsonOption.CheckTarget(parseResult);
+                if (verbose) Console.Error.WriteLine($"llama.cpp library: {NativeRuntime.LibraryPath} ({NativeRuntime.LibraryIdentity})");
                 return await body(parseResult, context, cancellationToken);
             }
             catch (Exception e)
@@ -33,6 +35,20 @@ internal static class CommandRunner
                 return Failures.Report(e, verbose, error);
             }
         });
+    }
+
+    /// <summary>--llama-lib, else $GGUF_OPTIMIZE_LLAMA_LIB: checked before any work, so a broken folder fails at once.</summary>
+    private static void UseUserLibrary(ParseResult parse)
+    {
+        if (NativeRuntime.UserLibraryFolder is not null) return;
+        string? folder = parse.GetValue(GlobalOptions.LlamaLib);
+        string option = GlobalOptions.LlamaLib.Name;
+        if (string.IsNullOrEmpty(folder))
+        {
+            folder = Environment.GetEnvironmentVariable(GlobalOptions.LlamaLibVariable);
+            option = "$" + GlobalOptions.LlamaLibVariable;
+        }
+        if (!string.IsNullOrEmpty(folder)) NativeRuntime.UseLibraryFolder(folder, option);
     }
 }
 

@@ -22,9 +22,8 @@ internal sealed class LlamaEvaluator : IDisposable
     public int Threads { get; }
 
     /// <summary>
-    /// Every context setting that can change the logits (the micro-batch size changes the order of float sums in
-    /// ggml's kernels, so -ub 16 and -ub 128 give different logits), plus the native library doing the work. Thread
-    /// count is left out: ggml's CPU kernels give the same results on any number of threads.
+    /// Every setting that can change the logits (see <see cref="EngineParams.Describe"/>: batch sizes, attention,
+    /// cache types, RoPE, GPU placement, the native library), recorded with results.
     /// </summary>
     public string EngineSettings { get; }
 
@@ -38,10 +37,10 @@ internal sealed class LlamaEvaluator : IDisposable
         Options = options;
         _batchSize = options.EffectiveBatch;
         Threads = options.ThreadsFor(model);
-        var p = ContextParams(options, Threads);
+        var p = ContextParams(options, model.Settings, Threads);
         p.cb_eval = evalCallback;
         p.cb_eval_user_data = evalCallbackUserData;
-        EngineSettings = Describe(p);
+        EngineSettings = EngineParams.Describe(p, model.Settings);
         NativeRuntime.ClearNativeErrors();
         try
         {
@@ -51,15 +50,27 @@ internal sealed class LlamaEvaluator : IDisposable
         {
             throw GgufOptimizeException.Runtime($"llama.cpp could not create a context of {options.ContextSize} tokens for '{model.Path}': {NativeRuntime.LastNativeError()}", e);
         }
+        // LLamaSharp hands back an invalid handle (no exception) when llama_init_from_model returns NULL; decoding on
+        // it would crash the process, so it is refused here.
+        if (_context.IsInvalid) throw RefusedContext(model, options);
     }
 
     /// <summary>
-    /// The <see cref="EngineSettings"/> an evaluator with <paramref name="options"/> will have, known before any
-    /// context exists: a stored baseline records it, so a resumed run cannot mix logits made with other settings.
+    /// llama.cpp refuses a context for settings the model cannot use (a quantized K cache whose block size does not
+    /// divide the head size, a quantized V cache without flash attention): those are bad input naming the options.
     /// </summary>
-    public static string EngineSettingsFor(EvaluatorOptions options) => Describe(ContextParams(options, threads: 1));
+    private static GgufOptimizeException RefusedContext(LlamaModel model, EvaluatorOptions options)
+    {
+        string why = NativeRuntime.LastNativeError();
+        bool settings = why.Contains("cache type", StringComparison.OrdinalIgnoreCase) || why.Contains("flash_attn", StringComparison.OrdinalIgnoreCase);
+        return settings
+            ? GgufOptimizeException.BadInput($"model '{model.Path}' cannot run with {EngineOptionTable.CacheTypeK.Name} {EngineOptionTable.CacheTypeK.Show(model.Settings)}, " +
+                $"{EngineOptionTable.CacheTypeV.Name} {EngineOptionTable.CacheTypeV.Show(model.Settings)}, {EngineOptionTable.FlashAttn.Name} {EngineOptionTable.FlashAttn.Show(model.Settings)}: {why}")
+            : GgufOptimizeException.Runtime($"llama.cpp could not create a context of {options.ContextSize} tokens for '{model.Path}': {why}");
+    }
 
-    private static LLamaContextParams ContextParams(EvaluatorOptions options, int threads)
+    /// <summary>The context parameters for <paramref name="options"/> and the model's <paramref name="engine"/> settings.</summary>
+    internal static LLamaContextParams ContextParams(EvaluatorOptions options, EngineSettings engine, int threads)
     {
         var p = LLamaContextParams.Default();
         p.n_ctx = (uint)options.ContextSize;
@@ -70,13 +81,9 @@ internal sealed class LlamaEvaluator : IDisposable
         p.n_threads_batch = threads;
         p.embeddings = false;
         p.no_perf = true;
+        EngineParams.ApplyTo(engine, ref p);
         return p;
     }
-
-    // Threads are left out on purpose: ggml's CPU kernels give the same logits on any number of threads.
-    private static string Describe(LLamaContextParams p) =>
-        $"n_batch {p.n_batch}, n_ubatch {p.n_ubatch}, flash_attn {p.llama_flash_attn_type}, type_k {p.type_k}, type_v {p.type_v}, " +
-        $"offload_kqv {p.offload_kqv}, n_gpu_layers {LlamaModel.GpuLayers}, {NativeRuntime.LibraryIdentity}";
 
     /// <summary>
     /// Evaluates <paramref name="tokens"/> as one sequence starting at position 0 with an empty cache and

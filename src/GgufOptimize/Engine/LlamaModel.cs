@@ -4,14 +4,13 @@ using LLama.Native;
 
 namespace GgufOptimize.Engine;
 
-/// <summary>A GGUF model loaded into llama.cpp (CPU only, memory-mapped weights).</summary>
+/// <summary>A GGUF model loaded into llama.cpp with given <see cref="EngineSettings"/>.</summary>
 internal sealed class LlamaModel : IDisposable
 {
-    /// <summary>Layers offloaded to a GPU: none (the CPU backend only); recorded with results as an engine setting.</summary>
-    internal const int GpuLayers = 0;
-
     internal SafeLlamaModelHandle Handle { get; }
     public string Path { get; }
+    /// <summary>The engine settings the model was loaded with; its contexts use the same (one source per model).</summary>
+    public EngineSettings Settings { get; }
     public int VocabSize { get; }
     public int TrainContext { get; }
     public int EmbeddingSize { get; }
@@ -23,9 +22,10 @@ internal sealed class LlamaModel : IDisposable
     public int? Bos { get; }
     public int? Eos { get; }
 
-    private LlamaModel(string path, SafeLlamaModelHandle handle)
+    private LlamaModel(string path, SafeLlamaModelHandle handle, EngineSettings settings)
     {
         Path = path;
+        Settings = settings;
         Handle = handle;
         var vocab = handle.Vocab;
         VocabSize = vocab.Count;
@@ -39,19 +39,33 @@ internal sealed class LlamaModel : IDisposable
         Eos = vocab.EOS is { } e ? (int)e : null;
     }
 
-    /// <summary>Loads a model; a missing or unloadable file is reported as bad input naming the file.</summary>
-    public static LlamaModel Load(string path)
+    /// <summary>
+    /// Loads a model with <paramref name="settings"/> (llama.cpp's defaults when null); a missing or unloadable file
+    /// is reported as bad input naming the file. <paramref name="vocabOnly"/> loads the tokenizer alone (no weights).
+    /// </summary>
+    public static LlamaModel Load(string path, EngineSettings? settings = null, bool vocabOnly = false)
     {
         NativeRuntime.Initialize();
+        settings ??= EngineSettings.Default;
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
-        // llama.cpp crashes the process on some inconsistent headers (SIGFPE, abort) instead of failing the load.
-        Gguf.GgufModelValidation.ReadChecked(path);
-        var p = LLamaModelParams.Default();
-        p.n_gpu_layers = GpuLayers;
+        // llama.cpp crashes the process on some inconsistent headers (SIGFPE, abort) instead of failing the load;
+        // it also loads a split model from its first shard (and finds the rest by name), so the shards are checked
+        // here first and a missing or foreign one is named rather than reported as a failed load.
+        string load = Gguf.GgufModelValidation.ReadChecked(path).Path;
+        var p = EngineParams.Model(settings, vocabOnly);
+        float[]? split = EngineParams.TensorSplit(settings);
         NativeRuntime.ClearNativeErrors();
         try
         {
-            return new LlamaModel(path, SafeLlamaModelHandle.LoadFromFile(path, p));
+            unsafe
+            {
+                // llama.cpp reads tensor_split only while loading, so pinning it for the call is enough.
+                fixed (float* ts = split)
+                {
+                    p.tensor_split = ts;
+                    return new LlamaModel(path, SafeLlamaModelHandle.LoadFromFile(load, p), settings);
+                }
+            }
         }
         catch (Exception e) when (e is LLama.Exceptions.LoadWeightsFailedException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {

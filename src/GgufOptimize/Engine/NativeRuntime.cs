@@ -10,6 +10,9 @@ namespace GgufOptimize.Engine;
 /// </summary>
 internal static class NativeRuntime
 {
+    /// <summary>The llama.cpp commit LLamaSharp 0.30.0's native build (and our struct mirrors) come from.</summary>
+    public const string PinnedCommit = "c0c7e147e7efa6c5858754b47259ba4880f8a906";
+
     internal const string LlamaLibrary = "llama";
     internal const string GgmlBaseLibrary = "ggml-base";
 
@@ -58,6 +61,7 @@ internal static class NativeRuntime
             if (_initialized) return;
             _callback = OnLog;
             NativeLibraryConfig.All.WithLogCallback(_callback);
+            if (_userLibrary is { } user) NativeLibraryConfig.All.WithLibrary(user.Llama, null);
             NativeLibrary.SetDllImportResolver(typeof(NativeRuntime).Assembly, Resolve);
             NativeApi.llama_empty_call();
             NativeLogConfig.llama_log_set(_callback);
@@ -65,16 +69,57 @@ internal static class NativeRuntime
         }
     }
 
+    private static UserLibrary? _userLibrary;
+
+    /// <summary>
+    /// The folder of a llama.cpp built by the user (a GPU build at the pinned commit), or null for the bundled CPU
+    /// build. Must be called before anything loads llama.cpp; the folder is checked at once (files present, each
+    /// loads, every entry point we bind exists), and a failure is bad input naming the file and what is wrong.
+    /// </summary>
+    public static void UseLibraryFolder(string folder, string option)
+    {
+        lock (Gate)
+        {
+            if (_initialized || _userLibrary is not null)
+                throw new InvalidOperationException("llama.cpp is already loaded; choose its folder before the first use");
+            _userLibrary = UserLibrary.Load(folder, option);
+        }
+    }
+
+    /// <summary>The folder given to <see cref="UseLibraryFolder"/>, or null when the bundled build is used.</summary>
+    public static string? UserLibraryFolder => _userLibrary?.Folder;
+
+    /// <summary>Whether the loaded llama.cpp has a GPU (or other offloading) backend: without one, GPU layers do nothing.</summary>
+    public static bool SupportsGpuOffload
+    {
+        get
+        {
+            Initialize();
+            return NativeApi.llama_supports_gpu_offload();
+        }
+    }
+
     private static readonly Lazy<string> Library = new(() =>
     {
         // LLamaSharp picks a CPU-feature build (noavx/avx/avx2/avx512); each may round differently, so its bytes count.
-        string? path = FindLoaded("libllama.so");
+        string? path = _userLibrary?.Llama ?? FindLoaded("libllama.so");
         if (path is null) return "libllama.so (not found in the process map)";
         using var stream = File.OpenRead(path);
         string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-        string folder = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(path)) ?? "";
+        // A user's own build is named by its full folder, so a result says which GPU build made it.
+        string folder = _userLibrary?.Folder ?? System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(path)) ?? "";
         return $"{folder}/libllama.so sha256 {hash[..16]}";
     });
+
+    /// <summary>Full path of the libllama file doing the work (the bundled CPU-feature build or the --llama-lib one).</summary>
+    public static string LibraryPath
+    {
+        get
+        {
+            Initialize();
+            return _userLibrary?.Llama ?? FindLoaded("libllama.so") ?? "libllama.so";
+        }
+    }
 
     /// <summary>Which native llama.cpp build does the work (CPU-feature folder and file hash); call after <see cref="Initialize()"/>.</summary>
     public static string LibraryIdentity => Library.Value;
@@ -113,6 +158,7 @@ internal static class NativeRuntime
             _ => "",
         };
         if (file.Length == 0) return IntPtr.Zero;
+        if (_userLibrary is { } user) return user.Handle(file);
         string? loaded = FindLoaded(file);
         if (loaded is not null && NativeLibrary.TryLoad(loaded, out var handle)) return handle;
         return IntPtr.Zero;

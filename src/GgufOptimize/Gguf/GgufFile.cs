@@ -11,6 +11,9 @@ namespace GgufOptimize.Gguf;
 internal sealed class GgufFile
 {
     private readonly Dictionary<string, GgufTensorInfo> _byName;
+    /// <summary>For a split model: the shards, and which one holds each tensor (null for a single file).</summary>
+    private IReadOnlyList<GgufFile>? _shards;
+    private Dictionary<string, GgufFile>? _shardOf;
 
     public string Path { get; }
     public int Version { get; }
@@ -33,8 +36,31 @@ internal sealed class GgufFile
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
-    /// <summary>Reads the header of <paramref name="path"/>; bad files fail with a BadInput error naming the file.</summary>
-    public static GgufFile Read(string path) => GgufReader.Read(path);
+    /// <summary>
+    /// Reads the header of <paramref name="path"/>; bad files fail with a BadInput error naming the file. Any shard of a
+    /// split model (name-0000K-of-0000N.gguf) gives the whole model: all shards' tensors, the first shard's metadata
+    /// and <see cref="Path"/> (see <see cref="GgufSplits"/>).
+    /// </summary>
+    public static GgufFile Read(string path) => GgufSplits.Read(path, GgufReader.Read);
+
+    /// <summary>The files the model is stored in: one, or the shards of a split model in order.</summary>
+    public IReadOnlyList<GgufFile> Shards => _shards ?? [this];
+
+    /// <summary>One model made of the shards of a split model (their order is the shards').</summary>
+    internal static GgufFile Union(IReadOnlyList<GgufFile> shards)
+    {
+        var first = shards[0];
+        var file = new GgufFile(first.Path, first.Version, first.Alignment, first.Metadata, shards.SelectMany(s => s.Tensors).ToList(),
+            first.DataOffset, shards.Sum(s => s.FileLength))
+        {
+            _shards = shards,
+            _shardOf = shards.SelectMany(s => s.Tensors.Select(t => (t.Name, s))).ToDictionary(x => x.Name, x => x.s, StringComparer.Ordinal),
+        };
+        return file;
+    }
+
+    /// <summary>The file holding <paramref name="tensor"/>'s bytes (a shard of a split model, or this file).</summary>
+    private GgufFile Holder(GgufTensorInfo tensor) => _shardOf?.GetValueOrDefault(tensor.Name) ?? this;
 
     public string? Architecture => Metadata.GetString(GgufKeys.Architecture);
 
@@ -60,21 +86,23 @@ internal sealed class GgufFile
     public void ReadTensorBytes(GgufTensorInfo tensor, Span<byte> destination)
     {
         if (destination.Length != tensor.ByteSize) throw new ArgumentException($"buffer of {destination.Length} bytes for tensor '{tensor.Name}' of {tensor.ByteSize} bytes");
-        using var handle = OpenHandle();
-        ReadAt(handle, DataOffset + tensor.Offset, destination, tensor.Name);
+        var holder = Holder(tensor);
+        using var handle = holder.OpenHandle();
+        holder.ReadAt(handle, holder.DataOffset + tensor.Offset, destination, tensor.Name);
     }
 
     /// <summary>Streams the raw bytes of one tensor into <paramref name="destination"/> without holding it all in memory.</summary>
     public void CopyTensorBytes(GgufTensorInfo tensor, Stream destination, CancellationToken cancellationToken = default)
     {
-        using var handle = OpenHandle();
+        var holder = Holder(tensor);
+        using var handle = holder.OpenHandle();
         var buffer = new byte[Math.Min(tensor.ByteSize, 1 << 20)];
         long done = 0;
         while (done < tensor.ByteSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int n = (int)Math.Min(buffer.Length, tensor.ByteSize - done);
-            ReadAt(handle, DataOffset + tensor.Offset + done, buffer.AsSpan(0, n), tensor.Name);
+            holder.ReadAt(handle, holder.DataOffset + tensor.Offset + done, buffer.AsSpan(0, n), tensor.Name);
             destination.Write(buffer, 0, n);
             done += n;
         }

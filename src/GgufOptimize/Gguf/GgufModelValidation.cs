@@ -38,13 +38,17 @@ internal static class GgufModelValidation
         throw GgufOptimizeException.BadInput($"model '{file.Path}' is inconsistent: {shown}{more}; it is not a usable model (re-convert or re-download it)");
     }
 
-    /// <summary>Every problem of a single-file model: its tensors against its data section, then the model checks.</summary>
+    /// <summary>
+    /// Every problem of a model: each file's tensors against its own data section, then the model checks over all
+    /// tensors (a split model read through <see cref="GgufFile.Read"/> holds every shard).
+    /// </summary>
     public static IReadOnlyList<string> Problems(GgufFile file)
     {
-        var problems = FileProblems(file.Tensors, file.FileLength - file.DataOffset).ToList();
-        // One file of a split model holds only some tensors: the model-wide checks need all the files together.
-        if (file.Metadata.GetInteger(SplitCountKey) is not (null or 0 or 1)) return problems;
-        problems.AddRange(ModelProblems(file.Metadata, file.Tensors));
+        var problems = file.Shards.SelectMany(s => FileProblems(s.Tensors, s.FileLength - s.DataOffset)).ToList();
+        // A lone shard read on its own (not through the split reader) holds only some tensors: the model-wide checks
+        // need all of them together.
+        bool loneShard = file.Shards.Count == 1 && file.Metadata.GetInteger(SplitCountKey) is not (null or 0 or 1);
+        if (!loneShard) problems.AddRange(ModelProblems(file.Metadata, file.Tensors));
         return problems;
     }
 

@@ -47,6 +47,7 @@ internal static class ModelInspector
             TensorDataBytes = dataBytes,
             BitsPerWeight = parameters > 0 ? dataBytes * 8.0 / parameters : 0,
             MetadataCount = m.Count,
+            Shards = file.Shards.Count > 1 ? file.Shards.Select(s => new ShardSummary(System.IO.Path.GetFileName(s.Path), s.FileLength, s.Tensors.Count)).ToList() : [],
             Metadata = includeMetadata ? m.Select(kv => new MetadataEntry(kv.Key, TypeName(kv.Value), kv.Value.ToDisplayString())).ToList() : null,
         };
     }

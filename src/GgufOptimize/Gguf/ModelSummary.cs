@@ -31,9 +31,14 @@ internal sealed record ModelSummary
     /// <summary>Tensor data bits divided by the parameter count.</summary>
     public required double BitsPerWeight { get; init; }
     public required int MetadataCount { get; init; }
+    /// <summary>A split model's shards in order (file name, bytes, tensors); empty for a single file.</summary>
+    public IReadOnlyList<ShardSummary> Shards { get; init; } = [];
     /// <summary>Every metadata key with a shortened value; filled only when asked for.</summary>
     public IReadOnlyList<MetadataEntry>? Metadata { get; init; }
 }
+
+/// <summary>One shard of a split model.</summary>
+internal sealed record ShardSummary(string File, long Bytes, int Tensors);
 
 /// <summary>How many tensors (and how many of their elements and bytes) are stored in one ggml type.</summary>
 internal sealed record TensorTypeCount(string Type, int Tensors, long Parameters, long Bytes);

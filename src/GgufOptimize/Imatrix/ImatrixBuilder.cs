@@ -53,7 +53,7 @@ internal static class ImatrixBuilder
     {
         string datasetPath = options.DatasetPath!;
         var corpus = TextCorpus.Load(datasetPath);
-        using var model = LlamaModel.Load(options.ModelPath!);
+        using var model = LlamaModel.Load(options.ModelPath!, options.Engine);
         int context = options.ContextSize > 0 ? options.ContextSize
             : model.TrainContext > 0 ? Math.Min(model.TrainContext, MaxDefaultContext) : MaxDefaultContext;
         if (model.AddBos && model.Bos is null) throw GgufOptimizeException.BadInput($"model '{options.ModelPath}' asks for a BOS token but defines none");
@@ -73,7 +73,7 @@ internal static class ImatrixBuilder
             progress.Info($"shard {shard}: chunks {part.From}..{part.To - 1} of {available}");
             var evaluation = new EvaluatorOptions { ContextSize = context, BatchSize = options.BatchSize };
             coverage = new ImatrixCoverage(part.From, part.To, available, ModelIdentity.Of(options.ModelPath!).Sha256, corpus.Sha256,
-                $"{LlamaEvaluator.EngineSettingsFor(evaluation)}; process_output {options.ProcessOutput}");
+                $"{EngineParams.Describe(LlamaEvaluator.ContextParams(evaluation, options.Engine, threads: 1), options.Engine)}; process_output {options.ProcessOutput}");
         }
 
         string identity = Identity(options with { FromChunk = first }, corpus.Sha256, context);
@@ -177,6 +177,7 @@ internal static class ImatrixBuilder
             .Append(";dataset=").Append(datasetSha256)
             .Append(";ctx=").Append(context).Append(";batch=").Append(o.BatchSize)
             .Append(";from=").Append(o.FromChunk).Append(";output-weight=").Append(o.ProcessOutput);
+        if (o.Engine.LogitsKey() is { Length: > 0 } engine) text.Append(";engine=").Append(engine);
         foreach (var f in o.InFiles)
         {
             var info = new FileInfo(f);

@@ -21,6 +21,8 @@ internal sealed record ImatrixOptions
     public int ContextSize { get; init; }
     public int BatchSize { get; init; }
     public int Threads { get; init; }
+    /// <summary>GPU placement, memory mapping, attention, cache types and RoPE (llama.cpp's defaults unless given).</summary>
+    public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
     /// <summary>Also collect the inputs of <c>output.weight</c>.</summary>
     public bool ProcessOutput { get; init; }
     /// <summary>Write a resumable snapshot every this many chunks (0 = only when interrupted).</summary>

@@ -42,13 +42,13 @@ internal sealed class KldInputs : IDisposable
                             : $"baseline '{path}' was written by llama-gguf-optimize, whose chunks (BOS + n_ctx−2 text tokens + EOS) differ from ours and are not stored: it can only be compared with --target-model, which is run on its own chunks");
                     if (kind == StoredLogitsKind.PythonTool && o.Dataset is null)
                         throw GgufOptimizeException.BadInput($"baseline '{path}' was written by llama-gguf-optimize and stores no tokens: give --dataset, the text it was made from");
-                    loadedFirst = ModelTargetSide.Load(o.TargetModel);
+                    loadedFirst = ModelTargetSide.Load(o.TargetModel, o.Engine);
                 }
                 baseline = StoredBaselineSide.Open(path, kind, o.Dataset, loadedFirst?.Model, o.SkipFirst, progress);
             }
             else baseline = ModelBaselineSide.Open(o, progress);
 
-            target = o.TargetModel is { } model ? loadedFirst ?? ModelTargetSide.Load(model) : StoredTargetSide.Open(o.TargetLogits!);
+            target = o.TargetModel is { } model ? loadedFirst ?? ModelTargetSide.Load(model, o.Engine) : StoredTargetSide.Open(o.TargetLogits!);
             loadedFirst = null;
             target.Attach(baseline, o);
             if (o.TargetLogitsOutput is { } store) ((ModelTargetSide)target).StoreLogits(store, baseline, o, progress);

@@ -45,6 +45,8 @@ internal sealed record KldJobOptions
     public int BatchSize { get; init; }
     public int UBatchSize { get; init; }
     public int Threads { get; init; }
+    /// <summary>GPU placement, memory mapping, attention, cache types and RoPE (llama.cpp's defaults unless given).</summary>
+    public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
     /// <summary>The caller's name for the end of the range, used in errors (<c>iterate</c> says --eval-chunks).</summary>
     public string ToChunkOption { get; init; } = ChunkRange.ToOption;
     /// <summary><c>iterate</c>'s labels, written with the comparison (the file is written once).</summary>

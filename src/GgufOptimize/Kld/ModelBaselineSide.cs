@@ -37,7 +37,7 @@ internal sealed class ModelBaselineSide : IBaselineSide
 
     public static ModelBaselineSide Open(KldJobOptions o, IProgressSink progress)
     {
-        var side = new ModelBaselineSide(o.BaselineModel!, LlamaModel.Load(o.BaselineModel!));
+        var side = new ModelBaselineSide(o.BaselineModel!, LlamaModel.Load(o.BaselineModel!, o.Engine));
         try
         {
             side.Prepare(o, progress);

@@ -45,7 +45,7 @@ internal sealed class ModelTargetSide : ITargetSide
         Model = model;
     }
 
-    public static ModelTargetSide Load(string path) => new(path, LlamaModel.Load(path));
+    public static ModelTargetSide Load(string path, EngineSettings settings) => new(path, LlamaModel.Load(path, settings));
 
     public void Attach(IBaselineSide baseline, KldJobOptions options)
     {

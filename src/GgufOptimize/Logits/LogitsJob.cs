@@ -32,9 +32,9 @@ internal static class LogitsJob
         if (options.Shard is { } s && options.Format == LogitsFormat.LlamaCpp)
             throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {s}: a llama.cpp .kld file always starts at chunk 0 and cannot be split; use --format full or compact");
         if (options.Shard is { } g && options.Compression != LogitsCompression.None)
-            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {g}: shards are written uncompressed (merge reads and copies them); drop --compression gzip");
+            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {g}: shards are written uncompressed (merge reads and copies them); drop --compression");
 
-        using var model = LlamaModel.Load(options.ModelPath);
+        using var model = LlamaModel.Load(options.ModelPath, options.Engine);
         int contextSize = ChunkContext.Resolve(options.ContextSize, model.TrainContext, progress);
         var corpus = TextCorpus.Load(options.DatasetPath);
         var textTokens = model.Tokenize(corpus.Text, progress);
@@ -63,6 +63,9 @@ internal static class LogitsJob
             UBatchSize = options.UBatchSize,
             Threads = options.Threads,
         };
+        // The context is made before the output is touched: settings llama.cpp refuses (a cache type the model's head
+        // size cannot take) fail here, leaving no partial file behind.
+        using var evaluator = new LlamaEvaluator(model, evaluatorOptions);
         var header = new BaselineHeader
         {
             ContextSize = contextSize,
@@ -75,7 +78,7 @@ internal static class LogitsJob
             TokenizerSha256 = model.TokenizerFingerprint(),
             AddBos = kldChunks is not null ? kldChunks.Bos.HasValue : plan.Bos.HasValue,
             AddEos = kldChunks is null && plan.Eos.HasValue,
-            Engine = LlamaEvaluator.EngineSettingsFor(evaluatorOptions),
+            Engine = evaluator.EngineSettings,
         };
 
         using var file = OpenWriter(options, header, plan, kldChunks, from, to, progress);
@@ -91,7 +94,6 @@ internal static class LogitsJob
         long tokens = 0;
         if (todo.Count > 0)
         {
-            using var evaluator = new LlamaEvaluator(model, evaluatorOptions);
             progress.Start("logits", to - from);
             progress.Report(alreadyDone);
             int done = alreadyDone;

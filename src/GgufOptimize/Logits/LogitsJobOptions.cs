@@ -11,6 +11,8 @@ internal sealed record LogitsJobOptions
     public int BatchSize { get; init; }
     public int UBatchSize { get; init; }
     public int Threads { get; init; }
+    /// <summary>GPU placement, memory mapping, attention, cache types and RoPE (llama.cpp's defaults unless given).</summary>
+    public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
     /// <summary>32 or 16.</summary>
     public int Precision { get; init; } = 32;
     /// <summary>None: contiguous, written in place at disk speed. Gzip: chunked + deflate, produced at the end.</summary>

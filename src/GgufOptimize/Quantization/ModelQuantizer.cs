@@ -28,7 +28,7 @@ internal static class ModelQuantizer
                 throw GgufOptimizeException.BadInput($"{string.Join(", ", refused)} need(s) an importance matrix: pass --imatrix (llama.cpp refuses these types without one)");
         }
         var imatrix = options.ImatrixPath is null ? null : PreparedImatrix.Load(options, model);
-        string name = options.Name ?? OutputNaming.DefaultName(options.ModelPath);
+        string name = options.Name ?? OutputNaming.DefaultName(GgufSplits.UnsplitName(options.ModelPath));
         string? tag = options.ImatrixPath is null ? null : options.ImatrixTag ?? OutputNaming.DefaultTag(options.ImatrixPath);
 
         var planned = new List<(QuantizePlan Plan, NativeQuantizeRequest Request)>();
@@ -64,25 +64,25 @@ internal static class ModelQuantizer
     private static List<QuantizeOutcome> WriteAll(List<(QuantizePlan Plan, NativeQuantizeRequest Request)> planned, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
     {
         // Every model this run writes must fit, or llama.cpp fails halfway with an iostream error.
-        var toWrite = planned.Where(p => options.Overwrite || !File.Exists(p.Plan.OutputPath)).ToList();
+        var toWrite = planned.Where(p => options.Overwrite || Existing(p.Plan.OutputPath, options).Count == 0).ToList();
         if (toWrite.Count > 0)
             OutputPaths.EnsureFreeSpace(toWrite[0].Plan.OutputPath, toWrite.Sum(p => p.Plan.TargetBytes + MetadataAllowance), "the quantized model(s) in");
         var outcomes = new List<QuantizeOutcome>();
         foreach (var (plan, request) in planned)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (File.Exists(plan.OutputPath) && !options.Overwrite)
+            if (Existing(plan.OutputPath, options) is { Count: > 0 } existing && !options.Overwrite)
             {
-                progress.Info($"{plan.OutputPath} exists; skipped (use --overwrite to replace it)");
-                outcomes.Add(new QuantizeOutcome(plan, QuantizeStatus.Skipped, TimeSpan.Zero, new FileInfo(plan.OutputPath).Length));
+                progress.Info($"{existing[0]} exists; skipped (use --overwrite to replace it)");
+                outcomes.Add(new QuantizeOutcome(plan, QuantizeStatus.Skipped, TimeSpan.Zero, existing.Sum(f => new FileInfo(f).Length)));
                 continue;
             }
-            outcomes.Add(Write(plan, request, progress));
+            outcomes.Add(Write(plan, request, options, progress, cancellationToken));
         }
         return outcomes;
     }
 
-    private static QuantizeOutcome Write(QuantizePlan plan, NativeQuantizeRequest request, IProgressSink progress)
+    private static QuantizeOutcome Write(QuantizePlan plan, NativeQuantizeRequest request, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
     {
         string partial = plan.OutputPath + ".partial";
         AtomicFile.TryDelete(partial);
@@ -109,7 +109,37 @@ internal static class ModelQuantizer
             if (actual is null || !string.Equals(TensorTypeCatalog.Name((int)actual.Type), t.TargetType, StringComparison.OrdinalIgnoreCase))
                 progress.Warn($"{Path.GetFileName(plan.OutputPath)}: '{t.Name}' is {(actual is null ? "missing" : TensorTypeCatalog.Name((int)actual.Type))}, the plan said {t.TargetType}");
         }
+        if (options.Split) return new QuantizeOutcome(plan, QuantizeStatus.Written, clock.Elapsed, SplitOutput(plan.OutputPath, options, progress, cancellationToken));
         return new QuantizeOutcome(plan, QuantizeStatus.Written, clock.Elapsed, new FileInfo(plan.OutputPath).Length);
+    }
+
+    /// <summary>
+    /// llama_model_quantize at the pinned commit can only keep the input's own split layout (keep_split), not make a
+    /// new one, so the quantized file is re-written as shards by our GGUF writer, streaming one tensor at a time, and
+    /// then removed. Returns the shards' total size.
+    /// </summary>
+    private static long SplitOutput(string output, QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken)
+    {
+        OutputPaths.EnsureFreeSpace(output, new FileInfo(output).Length + MetadataAllowance, "the split shards in");
+        var shards = GgufSplits.Write(GgufFile.Read(output), output, options.SplitMaxBytes, options.SplitMaxTensors, progress, cancellationToken);
+        AtomicFile.TryDelete(output);
+        // Shards of an earlier, different split (--overwrite) would otherwise be left next to the new ones.
+        foreach (var stale in Existing(output, options).Except(shards, StringComparer.Ordinal)) AtomicFile.TryDelete(stale);
+        progress.Info($"{Path.GetFileName(output)} written as {shards.Count} shards: {string.Join(", ", shards.Select(Path.GetFileName))}");
+        return shards.Sum(s => new FileInfo(s).Length);
+    }
+
+    /// <summary>
+    /// The finished output of a plan: the file, or with split output the shards of any earlier split of it (a rerun
+    /// must not replace them silently).
+    /// </summary>
+    private static IReadOnlyList<string> Existing(string output, QuantizeOptions options)
+    {
+        if (!options.Split) return File.Exists(output) ? [output] : [];
+        string folder = Path.GetDirectoryName(output)!, stem = Path.GetFileNameWithoutExtension(output);
+        return Directory.Exists(folder)
+            ? Directory.GetFiles(folder, stem + "-*-of-*.gguf").Where(f => GgufSplits.ParseName(f) is { } n && Path.GetFileName(n.Prefix) == stem).Order(StringComparer.Ordinal).ToList()
+            : [];
     }
 
     /// <summary>Header, metadata and alignment on top of the tensor data: generous, vocabularies are stored there.</summary>

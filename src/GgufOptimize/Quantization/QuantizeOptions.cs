@@ -28,6 +28,12 @@ internal sealed record QuantizeOptions
     /// <summary>Plan only; write nothing.</summary>
     public bool DryRun { get; init; }
     public bool Overwrite { get; init; }
+    /// <summary>Write each output as llama.cpp split shards of at most this many bytes of tensor data (0 = no limit).</summary>
+    public long SplitMaxBytes { get; init; }
+    /// <summary>Write each output as llama.cpp split shards of at most this many tensors (0 = no limit).</summary>
+    public int SplitMaxTensors { get; init; }
+    /// <summary>Whether the outputs are written as shards (--split-max-size or --split-max-tensors).</summary>
+    public bool Split => SplitMaxBytes > 0 || SplitMaxTensors > 0;
     /// <summary>Fail where llama.cpp would fail on a row length, instead of keeping that tensor in a type that fits.</summary>
     public bool Strict { get; init; }
     /// <summary>Chunk size assumed for a legacy .dat imatrix (it does not store one); only counts depend on it.</summary>

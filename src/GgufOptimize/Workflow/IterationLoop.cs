@@ -127,6 +127,9 @@ internal static class IterationLoop
             };
         }
 
+        /// <summary>Non-default engine settings change every model run's results, so they are part of each step's inputs.</summary>
+        private string EngineKey => _p.Engine.LogitsKey() is { Length: > 0 } key ? $"|engine {key}" : "";
+
         private (string Path, string Identity, int TotalChunks) Baseline()
         {
             if (r.BaselineLogits is { } given)
@@ -135,13 +138,13 @@ internal static class IterationLoop
                 return (Path.GetFullPath(given), $"{h.Model.Sha256}|{h.DatasetSha256}|ctx {h.ContextSize}|f{h.Precision}", h.TotalChunks);
             }
             const string file = "baseline.h5";
-            string inputs = $"logits|{r.ModelIdentity.Sha256}|{r.DatasetSha256}|ctx {r.ContextSize}|to {(_p.EvalChunks > 0 ? _p.EvalChunks : "all")}";
+            string inputs = $"logits|{r.ModelIdentity.Sha256}|{r.DatasetSha256}|ctx {r.ContextSize}|to {(_p.EvalChunks > 0 ? _p.EvalChunks : "all")}{EngineKey}";
             Step("baseline", inputs, [file], [file, BaselineLayout.PartialPath(file)], "baseline logits", () =>
             {
                 LogitsJob.Run(new LogitsJobOptions
                 {
                     ModelPath = r.Model, DatasetPath = _p.Dataset!, OutputPath = state.FullPath(file), ContextSize = r.ContextSize,
-                    ToChunk = _p.EvalChunks > 0 ? _p.EvalChunks : null, ToChunkOption = "--eval-chunks", Threads = _p.Threads, Clobber = true,
+                    ToChunk = _p.EvalChunks > 0 ? _p.EvalChunks : null, ToChunkOption = "--eval-chunks", Threads = _p.Threads, Engine = _p.Engine, Clobber = true,
                 }, progress, ct);
                 return null;
             }, hash: false);
@@ -173,7 +176,7 @@ internal static class IterationLoop
             }
             else text = await CalibrationSubsets.PrepareTextAsync(_p, r.Output, progress, ct);
 
-            using var model = LlamaModel.Load(r.Model);
+            using var model = LlamaModel.Load(r.Model, _p.Engine);
             return CalibrationSubsets.Plan(_p, text, model, r.ContextSize);
         }
 
@@ -181,7 +184,7 @@ internal static class IterationLoop
         {
             string file = Path.Combine("imatrix", $"imatrix-{subset.Tag}.gguf");
             string previousId = previous is null ? "none" : Chunking.ModelIdentity.Of(previous).Sha256;
-            string inputs = $"imatrix|{r.ModelIdentity.Sha256}|{calibration.Sha256}|ctx {r.ContextSize}|chunks {previousEnd}..{subset.ChunkEnd}|in {previousId}";
+            string inputs = $"imatrix|{r.ModelIdentity.Sha256}|{calibration.Sha256}|ctx {r.ContextSize}|chunks {previousEnd}..{subset.ChunkEnd}|in {previousId}{EngineKey}";
             Step($"imatrix/{k}", inputs, [file], [file, file + ".resume"], $"imatrix {subset.Label} (chunks {previousEnd}..{subset.ChunkEnd - 1})", () =>
             {
                 FileStep.CreateDirectory(state.FullPath("imatrix"));
@@ -189,7 +192,7 @@ internal static class IterationLoop
                 {
                     ModelPath = r.Model, DatasetPath = calibration.TextPath, OutputPath = state.FullPath(file),
                     InFiles = previous is null ? [] : [previous], FromChunk = previousEnd, Chunks = subset.ChunkEnd - previousEnd,
-                    ContextSize = r.ContextSize, Threads = _p.Threads, SaveFrequency = 4,
+                    ContextSize = r.ContextSize, Threads = _p.Threads, Engine = _p.Engine, SaveFrequency = 4,
                 }, progress, ct);
                 return null;
             });
@@ -220,7 +223,7 @@ internal static class IterationLoop
             string file = Path.Combine("cmp", $"cmp_{type.Name}_{k}_{subset?.Tag ?? "none"}.h5");
             string early = earlyStopping ? $"|early {_p.Confidence.ToString(Inv)} {_p.MarginOfError.ToString(Inv)} {_p.MinChunks} {_p.Resamples} {_p.Seed}" : "";
             string sampled = sample is { } n ? $"|sample {n} seed {_p.Seed}" : "";
-            string inputs = $"kld|{baselineId}|{Chunking.ModelIdentity.Of(quantized).Sha256}|chunks 0..{toChunk}{sampled}|skip {_p.SkipFirst}{early}|{type.Name}|{k}|{subset?.Label}";
+            string inputs = $"kld|{baselineId}|{Chunking.ModelIdentity.Of(quantized).Sha256}|chunks 0..{toChunk}{sampled}|skip {_p.SkipFirst}{early}|{type.Name}|{k}|{subset?.Label}{EngineKey}";
             Step($"kld/{type.Name}/{k}", inputs, [file], [file, KldChunkStore.PartsDirectory(file)], $"{label}: compare", () =>
             {
                 FileStep.CreateDirectory(state.FullPath("cmp"));
@@ -229,7 +232,7 @@ internal static class IterationLoop
                 {
                     BaselineLogits = baseline, TargetModel = quantized, OutputFile = path, ToChunk = toChunk, SkipFirst = _p.SkipFirst,
                     EarlyStopping = earlyStopping, Confidence = _p.Confidence, MarginOfError = _p.MarginOfError, MinChunks = _p.MinChunks,
-                    Resamples = _p.Resamples, Seed = _p.Seed, SampleChunks = sample, Threads = _p.Threads, Clobber = true,
+                    Resamples = _p.Resamples, Seed = _p.Seed, SampleChunks = sample, Threads = _p.Threads, Engine = _p.Engine, Clobber = true,
                     Labels = new ComparisonLabels
                     {
                         Type = type.Name,

@@ -59,4 +59,6 @@ internal sealed record IterationPlan
     /// <summary>Stem of the quantized files' names; null = from the model file name.</summary>
     public string? Name { get; init; }
     public int Threads { get; init; }
+    /// <summary>GPU placement, memory mapping, attention, cache types and RoPE (llama.cpp's defaults unless given).</summary>
+    public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
 }

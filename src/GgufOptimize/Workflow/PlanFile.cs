@@ -56,6 +56,9 @@ internal static class PlanFile
         ("output", (p, v) => p with { Output = Path(v) }, "output folder", p => p.Output),
         ("name", (p, v) => p with { Name = v.Text }, "stem of quantized file names", p => p.Name),
         ("threads", (p, v) => p with { Threads = Int(v) }, "CPU threads", p => Inv(p.Threads)),
+        .. Engine.EngineOptionTable.All.Select(o => (o.Key,
+            (Setter)((p, v) => p with { Engine = o.Apply(p.Engine, v.IsList ? string.Join(",", v.Items) : v.Text, $"{o.Name} (plan key '{o.Key}')") }),
+            o.Description, (Func<IterationPlan, string?>)(p => o.Show(p.Engine)))),
     ];
 
     private static readonly Dictionary<string, Setter> ByKey = Keys.ToDictionary(k => k.Key, k => k.Set);
@@ -70,7 +73,7 @@ internal static class PlanFile
     public static string? Show(string key, IterationPlan plan) => Keys.First(k => k.Key == key).Show(plan);
 
     /// <summary>Keys that are true/false: on the command line a bare <c>--early-stopping</c> means true.</summary>
-    public static bool IsFlag(string key) => key is "early_stopping" or "calibration_shuffle";
+    public static bool IsFlag(string key) => key is "early_stopping" or "calibration_shuffle" || Engine.EngineOptionTable.All.Any(o => o.IsFlag && o.Key == key);
 
     /// <summary>The command-line option of a key: <c>subset_sizes</c> → <c>--subset-sizes</c>.</summary>
     public static string OptionName(string key) => "--" + key.Replace('_', '-');

@@ -67,7 +67,7 @@ internal sealed record ResolvedPlan
         }
         else
         {
-            using var model = LlamaModel.Load(plan.Model);
+            using var model = LlamaModel.Load(plan.Model, plan.Engine);
             context = Chunking.ChunkContext.Resolve(plan.ContextSize, model.TrainContext, progress);
         }
 

@@ -16,9 +16,13 @@ public static class CliProcess
     /// <summary>Runs the command with <paramref name="workingDirectory"/> as its current folder (relative paths as a user types them).</summary>
     public static Result RunIn(string workingDirectory, params string[] args) => Run(TimeSpan.FromMinutes(5), workingDirectory, args);
 
-    private static Result Run(TimeSpan timeout, string? workingDirectory, string[] args)
+    /// <summary>Runs the command with extra environment variables.</summary>
+    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Run(TimeSpan.FromMinutes(5), null, args, environment);
+
+    private static Result Run(TimeSpan timeout, string? workingDirectory, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var process = Start(workingDirectory, args);
+        using var process = Start(workingDirectory, args, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
@@ -31,7 +35,7 @@ public static class CliProcess
 
     public static Process Start(params string[] args) => Start(null, args);
 
-    private static Process Start(string? workingDirectory, string[] args)
+    private static Process Start(string? workingDirectory, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -41,6 +45,7 @@ public static class CliProcess
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         psi.ArgumentList.Add(DllPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         return Process.Start(psi)!;

@@ -1,51 +1,89 @@
 using System.CommandLine;
+using GgufOptimize.Engine;
 
 namespace GgufOptimize.Cli.Infrastructure.Options;
 
-/// <summary>How llama.cpp runs: the same options, with llama.cpp's short spellings, in every command that runs a model.</summary>
+/// <summary>
+/// How llama.cpp runs: the same options, with llama.cpp's spellings, in every command that runs a model. The chunk,
+/// batch and thread sizes come from <see cref="OptionVocabulary"/>; the model/context settings (GPU layers, mmap,
+/// flash attention, cache types, RoPE) from the library's <see cref="EngineOptionTable"/>.
+/// </summary>
 internal sealed class EngineOptions
 {
     public Option<int>? ContextSize { get; }
     public Option<int>? BatchSize { get; }
     public Option<int>? UBatchSize { get; }
     public Option<int> Threads { get; }
+    private readonly (EngineOption Spec, Option Option)[] _native;
 
-    private EngineOptions(bool context, bool batch, bool ubatch, int defaultThreads)
+    private EngineOptions(bool context, bool batch, bool ubatch, int defaultThreads, bool native)
     {
         if (context) ContextSize = SharedOptions.Int(OptionVocabulary.ContextSize, 0);
         if (batch) BatchSize = SharedOptions.Int(OptionVocabulary.BatchSize, 0);
         if (ubatch) UBatchSize = SharedOptions.Int(OptionVocabulary.UBatchSize, 0);
         Threads = SharedOptions.Int(OptionVocabulary.Threads, defaultThreads);
+        _native = native ? EngineOptionTable.All.Select(spec => (spec, Create(spec))).ToArray() : [];
     }
 
     /// <summary>Everything that evaluates chunks (logits, kld).</summary>
-    public static EngineOptions Evaluation() => new(true, true, true, 0);
+    public static EngineOptions Evaluation() => new(true, true, true, 0, native: true);
     /// <summary>imatrix: llama.cpp's imatrix has no separate physical batch here.</summary>
-    public static EngineOptions Imatrix() => new(true, true, false, 0);
+    public static EngineOptions Imatrix() => new(true, true, false, 0, native: true);
+    /// <summary>Commands that only load a model's tokenizer (dataset's token counting): the model settings, nothing else.</summary>
+    public static EngineOptions ModelOnly() => new(false, false, false, 0, native: true);
     /// <summary>Commands that only need threads (quantize; demo, whose tiny model is fastest on one).</summary>
-    public static EngineOptions ThreadsOnly(int defaultThreads = 0) => new(false, false, false, defaultThreads);
+    public static EngineOptions ThreadsOnly(int defaultThreads = 0) => new(false, false, false, defaultThreads, native: false);
 
-    public IEnumerable<Option> All => new Option?[] { ContextSize, BatchSize, UBatchSize, Threads }.OfType<Option>();
+    public IEnumerable<Option> All => new Option?[] { ContextSize, BatchSize, UBatchSize }.OfType<Option>()
+        .Concat(ThreadsIncluded ? [Threads] : [])
+        .Concat(_native.Select(n => n.Option));
+
+    private bool ThreadsIncluded => ContextSize is not null || _native.Length == 0;
 
     public void AddTo(Command command)
     {
         foreach (var o in All) command.Options.Add(o);
     }
 
-    public EngineSettings Read(ParseResult parse)
+    /// <summary>The option of one engine setting, from the shared spec (a flag, a value, or -fa's optional value).</summary>
+    private static Option Create(EngineOption spec)
     {
-        var settings = new EngineSettings(
+        var words = OptionVocabulary.Engine(spec);
+        string description = words.Description;
+        if (spec.IsFlag) return new Option<bool>(words.Name, words.Aliases) { Description = description };
+        var option = new Option<string?>(words.Name, words.Aliases) { Description = description, HelpName = spec.HelpName };
+        // llama.cpp's older -fa was a bare switch; a bare -fa still means on.
+        if (spec == EngineOptionTable.FlashAttn) option.Arity = ArgumentArity.ZeroOrOne;
+        return option;
+    }
+
+    public EngineArguments Read(ParseResult parse)
+    {
+        var settings = EngineSettings.Default;
+        foreach (var (spec, option) in _native)
+        {
+            if (parse.GetResult(option) is not { Implicit: false }) continue;
+            string text = option switch
+            {
+                Option<bool> flag => parse.GetValue(flag) ? "true" : "false",
+                Option<string?> value => parse.GetValue(value) ?? "",
+                _ => "",
+            };
+            settings = spec.Apply(settings, text);
+        }
+        var arguments = new EngineArguments(
             ContextSize is null ? 0 : parse.GetValue(ContextSize),
             BatchSize is null ? 0 : parse.GetValue(BatchSize),
             UBatchSize is null ? 0 : parse.GetValue(UBatchSize),
-            parse.GetValue(Threads));
-        settings.Validate();
-        return settings;
+            ThreadsIncluded ? parse.GetValue(Threads) : 0,
+            settings);
+        arguments.Validate();
+        return arguments;
     }
 }
 
-/// <summary>The engine settings as given (0 = let the library choose).</summary>
-internal sealed record EngineSettings(int ContextSize, int BatchSize, int UBatchSize, int Threads)
+/// <summary>The engine options as given (0 = let the library choose), with the model/context settings.</summary>
+internal sealed record EngineArguments(int ContextSize, int BatchSize, int UBatchSize, int Threads, EngineSettings Engine)
 {
     public void Validate()
     {

@@ -4,8 +4,9 @@ namespace GgufOptimize.Cli.Infrastructure.Options;
 
 /// <summary>
 /// The shared option vocabulary of every command (docs/cli-conventions.md lists it). llama.cpp's spellings are
-/// accepted where they differ (-c/--ctx-size, -b, -ub, -t). To add an engine option (say --gpu-layers), add its
-/// spec here and its option to <see cref="EngineOptions"/>.
+/// accepted where they differ (-c/--ctx-size, -b, -ub, -t). The model/context engine options (--gpu-layers, --flash-attn,
+/// --rope-freq-base, ...) are defined once in the library's <see cref="EngineOptionTable"/> (their spelling, default
+/// and value check); <see cref="Engine"/> gives their words here, and <see cref="EngineOptions"/> adds them to commands.
 /// </summary>
 internal static class OptionVocabulary
 {
@@ -35,8 +36,12 @@ internal static class OptionVocabulary
     public static readonly OptionSpec Json = new("--json", [],
         "Print the result as JSON on stdout instead of text; --json FILE.json (or - for stdout) writes it to that file and prints the text as usual");
 
+    /// <summary>The words of one engine option of <see cref="EngineOptionTable"/>.</summary>
+    public static OptionSpec Engine(EngineOption option) => new(option.Name, option.Aliases, $"{option.Description} (default: {option.Default})");
+
     /// <summary>The specs commands share by name, for commands whose options are generated (iterate's plan keys).</summary>
     public static readonly IReadOnlyDictionary<string, OptionSpec> ByName =
         new[] { Model, Dataset, Output, ContextSize, BatchSize, UBatchSize, Threads, FromChunk, ToChunk, Shard, Overwrite, Json }
+            .Concat(EngineOptionTable.All.Select(Engine))
             .ToDictionary(s => s.Name);
 }

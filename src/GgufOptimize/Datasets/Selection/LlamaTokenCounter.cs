@@ -15,7 +15,9 @@ internal sealed class LlamaTokenCounter : ITokenCounter, IDisposable
         Identity = $"{Path.GetFileName(model.Path)} ({new FileInfo(model.Path).Length} bytes)";
     }
 
-    public static LlamaTokenCounter Open(string modelPath) => new(LlamaModel.Load(modelPath), ownsModel: true);
+    /// <summary>Loads only the model's tokenizer (no weights, so nothing is placed on a GPU), with the given memory settings.</summary>
+    public static LlamaTokenCounter Open(string modelPath, EngineSettings? settings = null) =>
+        new(LlamaModel.Load(modelPath, settings, vocabOnly: true), ownsModel: true);
 
     public string Identity { get; }
 
