@@ -14,6 +14,8 @@ internal static class CommandCatalog
         yield return Commands.ImatrixCommand.Create();
         yield return Commands.DatasetCommand.Create();
         yield return Commands.IterateCommand.Create();
+        yield return Commands.SensitivityCommand.Create();
+        yield return Commands.RecipeCommand.Create();
         yield return Commands.ReportCommand.Create();
         yield return Commands.DemoCommand.Create();
     }
