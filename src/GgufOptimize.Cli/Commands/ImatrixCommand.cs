@@ -27,6 +27,7 @@ internal static class ImatrixCommand
         var inFiles = new Option<string[]>("--in-file") { Description = "Imatrix to start from (repeatable): several are merged (sums and counts add); one alone is converted", DefaultValueFactory = _ => [] };
         var chunks = new Option<int?>("--chunks") { Description = "Chunks to evaluate from --from-chunk on (default: all remaining; or give --to-chunk)" };
         var range = new ChunkRange();
+        var shard = new ShardOption();
         var engine = EngineOptions.Imatrix();
         var processOutput = new Option<bool>("--process-output") { Description = "Also collect the inputs of output.weight", DefaultValueFactory = _ => false };
         var saveFrequency = new Option<int>("--save-frequency") { Description = "Write a resumable snapshot (<output>.resume) every N chunks; 0 = only on Ctrl-C", DefaultValueFactory = _ => 0 };
@@ -40,6 +41,7 @@ internal static class ImatrixCommand
         output.AddTo(command);
         foreach (var o in new Option[] { format, inFiles, chunks }) command.Options.Add(o);
         range.AddTo(command);
+        command.Options.Add(shard.Option);
         engine.AddTo(command);
         foreach (var o in new Option[] { processOutput, saveFrequency }) command.Options.Add(o);
         overwrite.AddTo(command);
@@ -61,6 +63,7 @@ internal static class ImatrixCommand
                 InFiles = parseResult.GetValue(inFiles)!,
                 Chunks = count ?? (to - from),
                 FromChunk = from,
+                Shard = shard.Read(parseResult),
                 ContextSize = e.ContextSize,
                 BatchSize = e.BatchSize,
                 Threads = e.Threads,

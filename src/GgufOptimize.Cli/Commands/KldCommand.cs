@@ -20,6 +20,7 @@ internal static class KldCommand
         var json = new JsonOption();
         var keep = new Option<string?>("--keep-logits") { Description = "With --baseline-model: store its logits here for reuse" };
         var range = new ChunkRange();
+        var shard = new ShardOption();
         var overwrite = SharedOptions.Overwrite();
         var skipFirst = new Option<int>("--skip-first") { Description = "Score only positions >= N of each chunk (llama-perplexity scores the second half)", DefaultValueFactory = _ => 0 };
         var early = new Option<bool>("--early-stopping") { Description = "Compare chunks in seeded random order and stop once the Score of the whole range is known to within --margin-of-error at --confidence" };
@@ -37,6 +38,7 @@ internal static class KldCommand
         command.Options.Add(json.Option);
         command.Options.Add(keep);
         range.AddTo(command);
+        command.Options.Add(shard.Option);
         overwrite.AddTo(command);
         foreach (var o in new Option[] { skipFirst, early, confidence, margin, minChunks, resamples }) command.Options.Add(o);
         engine.AddTo(command);
@@ -54,6 +56,7 @@ internal static class KldCommand
                 KeepLogits = parse.GetValue(keep),
                 FromChunk = parse.GetValue(range.From),
                 ToChunk = parse.GetValue(range.To),
+                Shard = shard.Read(parse),
                 Clobber = overwrite.Get(parse),
                 SkipFirst = parse.GetValue(skipFirst),
                 EarlyStopping = parse.GetValue(early),

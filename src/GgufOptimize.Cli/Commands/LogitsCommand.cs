@@ -23,6 +23,7 @@ internal static class LogitsCommand
         format.AcceptOnlyFromAmong("full", "compact", "llamacpp");
         var tailMass = new Option<double>("--tail-mass") { Description = "With --format compact: probability at most left in each position's tail bucket (epsilon)", DefaultValueFactory = _ => LogitsJobOptions.DefaultTailMass };
         var range = new ChunkRange();
+        var shard = new ShardOption();
         var overwrite = SharedOptions.Overwrite();
         var json = new JsonOption();
 
@@ -31,6 +32,7 @@ internal static class LogitsCommand
         engine.AddTo(command);
         foreach (var o in new Option[] { precision, compression, format, tailMass }) command.Options.Add(o);
         range.AddTo(command);
+        command.Options.Add(shard.Option);
         overwrite.AddTo(command);
         command.Options.Add(json.Option);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
@@ -51,6 +53,7 @@ internal static class LogitsCommand
                 TailMass = parse.GetValue(tailMass),
                 FromChunk = parse.GetValue(range.From),
                 ToChunk = parse.GetValue(range.To),
+                Shard = shard.Read(parse),
                 Clobber = overwrite.Get(parse),
             }, ctx.Progress, ct);
             json.Emit(parse, () => JsonSerializer.Serialize(result, JsonOutput.Options),

@@ -12,6 +12,7 @@ internal static class CommandCatalog
         yield return Commands.KldCommand.Create();
         yield return Commands.QuantizeCommand.Create();
         yield return Commands.ImatrixCommand.Create();
+        yield return Commands.MergeCommand.Create();
         yield return Commands.DatasetCommand.Create();
         yield return Commands.IterateCommand.Create();
         yield return Commands.SensitivityCommand.Create();

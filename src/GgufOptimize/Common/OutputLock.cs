@@ -46,7 +46,7 @@ internal sealed class OutputLock : IDisposable
         try
         {
             // A work folder's parent is created as the folder itself would be; file outputs were checked before.
-            Directory.CreateDirectory(dir);
+            FileStep.CreateDirectory(dir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -59,7 +59,12 @@ internal sealed class OutputLock : IDisposable
             for (int attempt = 0; ; attempt++)
             {
                 var held = TryLock(lockPath, output, option);
-                if (held is not null) return new OutputLock(held, lockPath, lockPath);
+                if (held is not null)
+                {
+                    // Held: no other live writer, so what a killed run of this output left behind can go.
+                    AtomicFile.SweepStale(output);
+                    return new OutputLock(held, lockPath, lockPath);
+                }
                 if (attempt >= 20) throw GgufOptimizeException.Runtime($"could not claim '{lockPath}': it keeps being replaced by other processes");
             }
         }
@@ -76,7 +81,7 @@ internal sealed class OutputLock : IDisposable
         FileStream file;
         try
         {
-            file = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            file = FileStep.Create(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -104,6 +109,7 @@ internal sealed class OutputLock : IDisposable
                 file.Dispose();
                 return null;
             }
+            FileStep.Locked(lockPath);
             return file;
         }
         catch

@@ -11,7 +11,8 @@ internal static class OutputPaths
         EnsureNameFits(outputPath, option);
         string dir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
         if (!Directory.Exists(dir)) throw GgufOptimizeException.BadInput($"{option}: directory '{dir}' does not exist");
-        string probe = Path.Combine(dir, $".gguf-optimize-write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        // Named like the output's temporary files, so one left by a kill is swept with them (AtomicFile.SweepStale).
+        string probe = AtomicFile.TempName(outputPath);
         try
         {
             using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
@@ -46,10 +47,9 @@ internal static class OutputPaths
         EnsureNameFits(folder, what);
         try
         {
-            Directory.CreateDirectory(folder);
-            string probe = Path.Combine(folder, $".gguf-optimize-write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
+            FileStep.CreateDirectory(folder);
+            string probe = AtomicFile.TempName(Path.Combine(folder, "write-test"));
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {

@@ -29,9 +29,10 @@ internal static class DatasetBuilder
         var plan = SelectionPlan.Create(request, extraSizes);
         var selection = plan.Describe(output.Format);
         string fingerprint = DatasetManifest.FingerprintOf(selection);
-        CheckExisting(output, manifestPath, plan, previous, fingerprint);
+        var ours = OwnFinishedOrInterrupted(output, manifestPath, fingerprint);
+        CheckExisting(output, manifestPath, plan, previous, fingerprint, ours);
 
-        Directory.CreateDirectory(output.Folder);
+        FileStep.CreateDirectory(output.Folder);
         using var spill = new SpillStore(output.Folder);
         var selectors = Enumerable.Range(0, plan.Groups.Count)
             .Select(i => new LanguageSelector(plan.SkipQuotas[i], plan.Budgets[i], request.Shuffle, request.Deduplicate, spill, request.Tokenizer)).ToArray();
@@ -78,6 +79,19 @@ internal static class DatasetBuilder
                 manifest.Subsets.Add(record);
             }
             if (output.Existing == ExistingOutputMode.Append && previous is not null) VerifyExtends(previous, manifest, pending, output);
+            if (ours is not null && output.Existing == ExistingOutputMode.Refuse)
+            {
+                // A rerun of a run that finished or was killed while committing: what is there must be what we made.
+                for (int i = 0; i < pending.Count; i++)
+                    if (File.Exists(pending[i].Final) && Sha256Of(pending[i].Final, long.MaxValue) != manifest.Subsets[i].Sha256)
+                        throw GgufOptimizeException.BadInput($"output '{pending[i].Final}' already exists and differs from this selection; use --overwrite to replace it or --append to extend it");
+                if (ours.Subsets.Count == manifest.Subsets.Count && pending.All(p => File.Exists(p.Final)) && File.Exists(manifestPath))
+                {
+                    AtomicFile.TryDelete(CommitPath(manifestPath));
+                    progress.Info($"'{manifestPath}' already holds this selection; nothing to do");
+                    return ours;
+                }
+            }
             Commit(pending, manifest, manifestPath, output, previous);
         }
         finally
@@ -168,12 +182,34 @@ internal static class DatasetBuilder
         }
     }
 
-    private static void CheckExisting(DatasetOutput output, string manifestPath, SelectionPlan plan, DatasetManifest? previous, string fingerprint)
+    /// <summary>The commit record next to the manifest: present only while data files are being renamed into place.</summary>
+    private static string CommitPath(string manifestPath) => manifestPath + ".commit";
+
+    /// <summary>
+    /// The manifest of a run of this very selection that finished, or that was killed while its files were being
+    /// renamed into place (its commit record says so); null otherwise. Its files are ours to compare and replace.
+    /// </summary>
+    private static DatasetManifest? OwnFinishedOrInterrupted(DatasetOutput output, string manifestPath, string fingerprint)
+    {
+        foreach (var path in new[] { CommitPath(manifestPath), manifestPath })
+        {
+            if (!File.Exists(path)) continue;
+            try
+            {
+                var manifest = DatasetManifest.Load(path);
+                if (manifest.Fingerprint == fingerprint) return manifest;
+            }
+            catch (GgufOptimizeException) { }
+        }
+        return null;
+    }
+
+    private static void CheckExisting(DatasetOutput output, string manifestPath, SelectionPlan plan, DatasetManifest? previous, string fingerprint, DatasetManifest? ours)
     {
         var existing = plan.Sizes.Select(output.DataPath).Append(manifestPath).Where(File.Exists).ToList();
         switch (output.Existing)
         {
-            case ExistingOutputMode.Refuse when existing.Count > 0:
+            case ExistingOutputMode.Refuse when existing.Count > 0 && ours is null:
                 throw GgufOptimizeException.BadInput($"output '{existing[0]}' already exists; use --overwrite to replace it or --append to extend it");
             case ExistingOutputMode.Append when previous is null && existing.Count > 0:
                 throw GgufOptimizeException.BadInput($"'{existing[0]}' exists without a manifest ({manifestPath}), so it cannot be extended; use --overwrite");
@@ -204,9 +240,14 @@ internal static class DatasetBuilder
     private static void Commit(List<(string Temp, string Final)> pending, DatasetManifest manifest, string manifestPath, DatasetOutput output, DatasetManifest? previous)
     {
         // Without its manifest a data file does not look finished, so the manifest goes first and comes back last.
+        // The commit record (the new manifest) says, while it exists, that the data files are this run's to
+        // replace: a run killed between the renames is completed by the next one, never refused.
+        string commit = CommitPath(manifestPath);
+        AtomicFile.WriteAllText(commit, manifest.ToJson());
         AtomicFile.TryDelete(manifestPath);
-        foreach (var (temp, final) in pending) File.Move(temp, final, overwrite: true);
+        foreach (var (temp, final) in pending) FileStep.Move(temp, final, overwrite: true);
         AtomicFile.WriteAllText(manifestPath, manifest.ToJson());
+        AtomicFile.TryDelete(commit);
         if (previous is not null && output.Directory is not null)
             foreach (var stale in previous.Subsets.Select(s => s.File).Except(manifest.Subsets.Select(s => s.File)))
                 if (Path.GetFileName(stale) == stale) AtomicFile.TryDelete(Path.Combine(output.Directory, stale));

@@ -44,6 +44,8 @@ internal sealed class LlamaModel : IDisposable
     {
         NativeRuntime.Initialize();
         if (!File.Exists(path)) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
+        // llama.cpp crashes the process on some inconsistent headers (SIGFPE, abort) instead of failing the load.
+        Gguf.GgufModelValidation.ReadChecked(path);
         var p = LLamaModelParams.Default();
         p.n_gpu_layers = GpuLayers;
         NativeRuntime.ClearNativeErrors();

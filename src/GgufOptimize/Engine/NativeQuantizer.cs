@@ -159,10 +159,18 @@ internal static unsafe class NativeQuantizer
         return (GgmlApi.ggml_blck_size(type), (long)GgmlApi.ggml_type_size(type));
     }
 
-    /// <summary>Whether ggml's quantizer refuses this type without an importance matrix.</summary>
+    /// <summary>
+    /// Whether ggml's quantizer asserts on this tensor type without an importance matrix (ggml's own list; llama.cpp
+    /// refuses more, see Quantization.ImatrixRequirement).
+    /// </summary>
     public static bool RequiresImatrix(int type)
     {
         NativeRuntime.Initialize();
-        return GgmlApi.ggml_quantize_requires_imatrix(type) != 0;
+        return AskGgmlRequiresImatrix(type);
     }
+
+    // A separate, never-inlined method: a SuppressGCTransition P/Invoke is bound when its caller is compiled, which
+    // must happen after Initialize has installed the resolver that finds ggml-base (or the first call in a process fails).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool AskGgmlRequiresImatrix(int type) => GgmlApi.ggml_quantize_requires_imatrix(type) != 0;
 }

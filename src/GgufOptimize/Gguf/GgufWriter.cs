@@ -79,9 +79,10 @@ internal sealed class GgufWriter
         progress ??= NullProgress.Instance;
         try
         {
-            using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var file = FileStep.Create(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 WriteHeader(file, alignment);
+                FileStep.Wrote(partial);
                 progress.Start($"writing {System.IO.Path.GetFileName(path)}", _tensors.Count);
                 for (int i = 0; i < _tensors.Count; i++)
                 {
@@ -94,10 +95,10 @@ internal sealed class GgufWriter
                     WritePadding(file, alignment);
                     progress.Report(i + 1);
                 }
-                file.Flush(flushToDisk: true);
+                FileStep.Sync(file);
             }
             progress.Finish();
-            File.Move(partial, full, overwrite: true);
+            FileStep.Move(partial, full, overwrite: true);
         }
         catch
         {

@@ -3,7 +3,7 @@ namespace GgufOptimize.Gguf;
 /// <summary>Summarises a GGUF model from its header alone (no tensor data is read).</summary>
 internal static class ModelInspector
 {
-    public static ModelSummary Inspect(string path, bool includeMetadata = false) => Summarize(GgufFile.Read(path), includeMetadata);
+    public static ModelSummary Inspect(string path, bool includeMetadata = false) => Summarize(GgufModelValidation.ReadChecked(path), includeMetadata);
 
     public static ModelSummary Summarize(GgufFile file, bool includeMetadata = false)
     {

@@ -60,9 +60,20 @@ internal static class ImatrixBuilder
         int available = plan.ChunkCount;
         if (options.FromChunk >= available)
             throw GgufOptimizeException.BadInput($"--from-chunk {options.FromChunk} is past the end: '{datasetPath}' has {available} chunks of {context} tokens");
+        int first = options.FromChunk;
         int planned = Math.Min(options.Chunks ?? int.MaxValue, available - options.FromChunk);
+        ImatrixCoverage? coverage = null;
+        if (options.Shard is { } shard)
+        {
+            var part = shard.Select(new ChunkRange(first, first + planned), c => plan.ChunkLength(c));
+            (first, planned) = (part.From, part.Count);
+            progress.Info($"shard {shard}: chunks {part.From}..{part.To - 1} of {available}");
+            var evaluation = new EvaluatorOptions { ContextSize = context, BatchSize = options.BatchSize };
+            coverage = new ImatrixCoverage(part.From, part.To, available, ModelIdentity.Of(options.ModelPath!).Sha256, corpus.Sha256,
+                $"{LlamaEvaluator.EngineSettingsFor(evaluation)}; process_output {options.ProcessOutput}");
+        }
 
-        string identity = Identity(options, corpus.Sha256, context);
+        string identity = Identity(options with { FromChunk = first }, corpus.Sha256, context);
         string snapshotPath = ImatrixSnapshot.PathFor(output);
         int done = 0;
         var snapshot = ImatrixSnapshot.TryRead(snapshotPath);
@@ -78,6 +89,7 @@ internal static class ImatrixBuilder
             matrix.ChunkSize = context;
             matrix.Datasets.Add(datasetPath);
         }
+        matrix.Coverage = coverage;
         int resumed = done;
 
         long tokensEvaluated = 0;
@@ -92,7 +104,7 @@ internal static class ImatrixBuilder
                 for (; done < planned; done++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    int index = options.FromChunk + done;
+                    int index = first + done;
                     var chunk = plan.Chunk(index);
                     evalClock.Start();
                     evaluator.DecodeOnly(chunk, allLogits: true);
@@ -142,6 +154,10 @@ internal static class ImatrixBuilder
         if (o.FromChunk < 0) throw GgufOptimizeException.BadInput($"--from-chunk must not be negative (got {o.FromChunk})");
         if (o.ContextSize < 0) throw GgufOptimizeException.BadInput($"--context-size must be positive (got {o.ContextSize})");
         if (o.BatchSize < 0) throw GgufOptimizeException.BadInput($"--batch-size must be positive (got {o.BatchSize})");
+        if (o.Shard is { } shard && o.InFiles.Count > 0)
+            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {shard}: a shard holds only its own chunks; add --in-file imatrices when merging, not to a shard");
+        if (o.Shard is { } s && o.Format != ImatrixFileFormat.Gguf)
+            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {s}: a shard records its chunk range in GGUF keys, which the legacy .dat format cannot hold; use --output-format gguf");
         if (o.SaveFrequency < 0) throw GgufOptimizeException.BadInput($"--save-frequency must not be negative (got {o.SaveFrequency})");
         foreach (var f in o.InFiles)
             if (Path.GetFullPath(f) == Path.GetFullPath(o.OutputPath) && !o.Overwrite)

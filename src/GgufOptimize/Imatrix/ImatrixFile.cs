@@ -15,9 +15,24 @@ internal static class ImatrixFile
     /// </summary>
     public static ImportanceMatrix Load(string path, int legacyChunkSize = DefaultLegacyChunkSize)
     {
-        return DetectFormat(path) == ImatrixFileFormat.Gguf
+        var matrix = DetectFormat(path) == ImatrixFileFormat.Gguf
             ? ImatrixGgufFormat.Read(GgufFile.Read(path))
             : ImatrixLegacyFormat.Read(path, legacyChunkSize);
+        RequireSane(matrix, path);
+        return matrix;
+    }
+
+    /// <summary>Sums of squared activations are finite and never negative, counts never negative: anything else is corruption, not data.</summary>
+    private static void RequireSane(ImportanceMatrix matrix, string path)
+    {
+        foreach (var e in matrix.Entries)
+        {
+            foreach (double v in e.Sums)
+                if (!(v >= 0) || double.IsInfinity(v))
+                    throw GgufOptimizeException.BadInput($"imatrix '{path}': entry '{e.Name}' holds the value {v}; sums of squared activations are finite and not negative (the file is corrupt)");
+            foreach (long c in e.Counts)
+                if (c < 0) throw GgufOptimizeException.BadInput($"imatrix '{path}': entry '{e.Name}' has a negative count {c} (the file is corrupt)");
+        }
     }
 
     /// <summary>Writes atomically: the file appears under <paramref name="path"/> only when complete.</summary>

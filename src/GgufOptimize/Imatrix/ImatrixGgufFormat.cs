@@ -25,6 +25,15 @@ internal static class ImatrixGgufFormat
         writer.Metadata.Set(DatasetsKey, GgufValue.Array(matrix.Datasets));
         writer.Metadata.Set(ChunkCountKey, GgufValue.UInt32((uint)matrix.ChunkCount));
         writer.Metadata.Set(ChunkSizeKey, GgufValue.UInt32((uint)matrix.ChunkSize));
+        if (matrix.Coverage is { IsWhole: false } c)
+        {
+            writer.Metadata.Set(ImatrixCoverage.FromKey, GgufValue.UInt32((uint)c.From));
+            writer.Metadata.Set(ImatrixCoverage.ToKey, GgufValue.UInt32((uint)c.To));
+            writer.Metadata.Set(ImatrixCoverage.TotalKey, GgufValue.UInt32((uint)c.TotalChunks));
+            writer.Metadata.Set(ImatrixCoverage.ModelKey, GgufValue.String(c.ModelSha256));
+            writer.Metadata.Set(ImatrixCoverage.DatasetKey, GgufValue.String(c.DatasetSha256));
+            writer.Metadata.Set(ImatrixCoverage.SettingsKey, GgufValue.String(c.Settings));
+        }
         foreach (var e in matrix.Entries)
         {
             CheckNameFits(e.Name, path);
@@ -46,6 +55,14 @@ internal static class ImatrixGgufFormat
             matrix.Datasets.AddRange(datasets.AsStringArray());
         matrix.ChunkCount = (int)Math.Clamp(meta.GetInteger(ChunkCountKey) ?? 0, 0, int.MaxValue);
         matrix.ChunkSize = (int)Math.Clamp(meta.GetInteger(ChunkSizeKey) ?? 0, 0, int.MaxValue);
+        if (meta.GetInteger(ImatrixCoverage.FromKey) is { } from && meta.GetInteger(ImatrixCoverage.ToKey) is { } to
+            && meta.GetInteger(ImatrixCoverage.TotalKey) is { } total && meta.GetString(ImatrixCoverage.ModelKey) is { } model
+            && meta.GetString(ImatrixCoverage.DatasetKey) is { } dataset && meta.GetString(ImatrixCoverage.SettingsKey) is { } settings)
+        {
+            if (!(0 <= from && from < to && to <= total && total <= int.MaxValue))
+                throw Corrupt(file, $"its chunk range {from}..{to} of {total} is impossible");
+            matrix.Coverage = new ImatrixCoverage((int)from, (int)to, (int)total, model, dataset, settings);
+        }
 
         var sums = new SortedDictionary<string, GgufTensorInfo>(StringComparer.Ordinal);
         var counts = new Dictionary<string, GgufTensorInfo>(StringComparer.Ordinal);

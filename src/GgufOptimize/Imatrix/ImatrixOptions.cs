@@ -15,6 +15,8 @@ internal sealed record ImatrixOptions
     public int? Chunks { get; init; }
     /// <summary>Chunks of the dataset to skip first (0-based index of the first chunk evaluated).</summary>
     public int FromChunk { get; init; }
+    /// <summary>--shard K/N: only the K-th of N balanced pieces of the chunks [FromChunk, FromChunk + Chunks).</summary>
+    public Chunking.ChunkShard? Shard { get; init; }
     /// <summary>Tokens per chunk; 0 = the model's training context, at most 512.</summary>
     public int ContextSize { get; init; }
     public int BatchSize { get; init; }

@@ -16,6 +16,8 @@ internal sealed class ImportanceMatrix : IActivationSink
     public int ChunkCount { get; set; }
     /// <summary>Tokens per chunk (the context size used).</summary>
     public int ChunkSize { get; set; }
+    /// <summary>Set on a shard's piece (see <see cref="ImatrixCoverage"/>); null for whole runs and merges of arbitrary files.</summary>
+    internal ImatrixCoverage? Coverage { get; set; }
 
     /// <summary>Entries sorted by weight name (ordinal), the order llama.cpp writes them in.</summary>
     public IReadOnlyCollection<ImatrixEntry> Entries => _entries.Values;

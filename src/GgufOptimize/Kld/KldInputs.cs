@@ -78,7 +78,10 @@ internal sealed class KldInputs : IDisposable
         int[] tokens = Baseline.ChunkTokens(chunk);
         var target = Target.Logits(chunk, tokens);
         int skip = Math.Min(skipFirst, Math.Max(0, tokens.Length - 1));
-        return Baseline.Score(chunk, target, tokens, skip, _scoringThreads);
+        var result = Baseline.Score(chunk, target, tokens, skip, _scoringThreads);
+        if (result.FirstBaselineNonFiniteRow >= 0)
+            throw GgufOptimizeException.BadInput($"baseline '{Baseline.Description}': row {result.FirstBaselineNonFiniteRow} of chunk {chunk} holds NaN or Inf, so nothing can be measured against it (a stored baseline is corrupt; a baseline model is broken)");
+        return result;
     }
 
     public void Dispose()

@@ -21,7 +21,15 @@ internal static class KldJob
         using var claim = OutputLock.Acquire(o.OutputFile, "--output");
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var inputs = KldInputs.Open(o, progress);
+        if (o.SkipFirst >= inputs.Baseline.ContextSize - 1)
+            throw GgufOptimizeException.BadInput($"--skip-first {o.SkipFirst} leaves no position to score in chunks of {inputs.Baseline.ContextSize} tokens: it must be below {inputs.Baseline.ContextSize - 1}");
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);
+        if (o.Shard is { } shard)
+        {
+            // Chunks the baseline lacks weigh nothing: they cost no work.
+            (from, to) = shard.Select(new ChunkRange(from, to), c => inputs.Baseline.HasChunk(c) ? inputs.Baseline.ChunkTokens(c).Length : 0);
+            progress.Info($"shard {shard}: chunks {from}..{to - 1} of {inputs.Baseline.TotalChunks}");
+        }
         var identity = inputs.Identity(o.SkipFirst);
 
         var reused = LoadFinishedOutput(o, identity, from, to, progress);
@@ -78,6 +86,7 @@ internal static class KldJob
         var early = EarlyStoppingSummary.Of(o, rule, look, results, available.Count, randomOrder);
 
         var overall = KldStatistics.Compute(results);
+        FiniteOutcome.Require(overall, o.OutputFile);
         long floored = results.Sum(c => (long)c.FlooredNextTokens);
         if (floored > 0)
             progress.Warn($"{floored} of {overall.Tokens} scored next tokens have a baseline log-probability below the .kld file's floor (16 nats under the top); {ComparisonProvenance.FloorAffected} use the floor instead and are not exact");
@@ -135,7 +144,7 @@ internal static class KldJob
         {
             if (!o.Clobber) throw GgufOptimizeException.BadInput($"output '{o.OutputFile}' exists from other inputs ({why}); use --overwrite to replace it");
             progress.Warn($"replacing '{o.OutputFile}' ({why})");
-            File.Delete(o.OutputFile);
+            FileStep.Delete(o.OutputFile);
             return reused;
         }
         var outside = contents!.Chunks.Select(c => c.ChunkIndex).Where(c => c < from || c >= to).ToList();
@@ -146,7 +155,7 @@ internal static class KldJob
             if (!o.Clobber)
                 throw GgufOptimizeException.BadInput($"{what}; the range {from}..{to - 1} would replace it with fewer: use a range that includes {first}..{last} to extend it, or --overwrite to replace it");
             progress.Warn($"replacing {what} with the range {from}..{to - 1}");
-            File.Delete(o.OutputFile);
+            FileStep.Delete(o.OutputFile);
             return reused;
         }
         foreach (var chunk in contents.Chunks) reused[chunk.ChunkIndex] = chunk;
@@ -166,6 +175,8 @@ internal static class KldJob
         if (o.KeepLogits is not null && o.BaselineModel is null)
             throw GgufOptimizeException.BadInput("--keep-logits stores the baseline model's logits; it needs --baseline-model");
         if (o.SampleChunks is < 1) throw GgufOptimizeException.BadInput($"the chunk sample must hold at least 1 chunk (got {o.SampleChunks})");
+        if (o.Shard is { } shard && (o.EarlyStopping || o.SampleChunks is not null))
+            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {shard}: early stopping and chunk samples visit the whole range in one random order, which shards cannot split; drop --early-stopping or {ChunkShard.Option}");
         if (o.SkipFirst < 0) throw GgufOptimizeException.BadInput($"--skip-first must be ≥ 0 (got {o.SkipFirst})");
         if (o.EarlyStopping)
         {

@@ -20,6 +20,8 @@ internal sealed record KldJobOptions
     public string? KeepLogits { get; init; }
     public int FromChunk { get; init; }
     public int? ToChunk { get; init; }
+    /// <summary>--shard K/N: only the K-th of N balanced pieces of [FromChunk, ToChunk), balanced by the baseline's tokens.</summary>
+    public ChunkShard? Shard { get; init; }
     public bool Clobber { get; init; }
     /// <summary>Score only positions ≥ this within each chunk (llama-perplexity scores the second half).</summary>
     public int SkipFirst { get; init; }

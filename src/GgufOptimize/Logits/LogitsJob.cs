@@ -29,6 +29,11 @@ internal static class LogitsJob
         if (options.Format == LogitsFormat.Compact && !(options.TailMass > 0 && options.TailMass < 1))
             throw GgufOptimizeException.BadInput($"--tail-mass must be in (0, 1) (got {options.TailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
 
+        if (options.Shard is { } s && options.Format == LogitsFormat.LlamaCpp)
+            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {s}: a llama.cpp .kld file always starts at chunk 0 and cannot be split; use --format full or compact");
+        if (options.Shard is { } g && options.Compression != LogitsCompression.None)
+            throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {g}: shards are written uncompressed (merge reads and copies them); drop --compression gzip");
+
         using var model = LlamaModel.Load(options.ModelPath);
         int contextSize = ChunkContext.Resolve(options.ContextSize, model.TrainContext, progress);
         var corpus = TextCorpus.Load(options.DatasetPath);
@@ -43,6 +48,12 @@ internal static class LogitsJob
             chunkCount = kldChunks.ChunkCount;
         }
         var (from, to) = ChunkRange.Resolve(options.FromChunk, options.ToChunk, chunkCount, toOption: options.ToChunkOption);
+        if (options.Shard is { } shard)
+        {
+            // Every chunk but the last is full, so this weighs the short last chunk by its real length.
+            (from, to) = shard.Select(new ChunkRange(from, to), c => plan.ChunkLength(c));
+            progress.Info($"shard {shard}: chunks {from}..{to - 1} of {chunkCount}");
+        }
         IChunkSource chunks = kldChunks is not null ? kldChunks : plan;
 
         var evaluatorOptions = new EvaluatorOptions

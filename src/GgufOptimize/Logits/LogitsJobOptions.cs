@@ -23,6 +23,8 @@ internal sealed record LogitsJobOptions
     public int FromChunk { get; init; }
     /// <summary>Last chunk to compute (exclusive); null = all.</summary>
     public int? ToChunk { get; init; }
+    /// <summary>--shard K/N: only the K-th of N balanced pieces of [FromChunk, ToChunk).</summary>
+    public Chunking.ChunkShard? Shard { get; init; }
     /// <summary>Replace an existing output made from other inputs instead of refusing.</summary>
     public bool Clobber { get; init; }
     /// <summary>The caller's name for the end of the range, used in errors (<c>iterate</c> says --eval-chunks).</summary>

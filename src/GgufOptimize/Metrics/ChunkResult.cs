@@ -30,6 +30,12 @@ internal sealed class ChunkResult
 
     public int Count => Kld.Length;
 
+    /// <summary>
+    /// The first position whose baseline row held NaN/Inf (−1: none). Such a row is the baseline's fault, not the
+    /// target's: the comparison refuses the baseline instead of counting the row among <see cref="NonFiniteRows"/>.
+    /// </summary>
+    public int FirstBaselineNonFiniteRow { get; init; } = -1;
+
     public ChunkResult(int chunkIndex, double[] kld, double[] deltaP, bool[] sameTop, double[] logProbBase, double[] logProbTarget, int nonFiniteRows, int flooredNextTokens = 0)
     {
         int n = kld.Length;

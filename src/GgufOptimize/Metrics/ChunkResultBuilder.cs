@@ -33,6 +33,12 @@ internal sealed class ChunkResultBuilder
         _logProbTarget.Add(token.LogProbTarget);
     }
 
-    public ChunkResult Build() =>
-        new(_chunkIndex, _kld.ToArray(), _deltaP.ToArray(), _sameTop.ToArray(), _logProbBase.ToArray(), _logProbTarget.ToArray(), _nonFinite);
+    public ChunkResult Build() => Build(-1);
+
+    /// <param name="firstBaselineNonFiniteRow">See <see cref="ChunkResult.FirstBaselineNonFiniteRow"/>.</param>
+    internal ChunkResult Build(int firstBaselineNonFiniteRow) =>
+        new(_chunkIndex, _kld.ToArray(), _deltaP.ToArray(), _sameTop.ToArray(), _logProbBase.ToArray(), _logProbTarget.ToArray(), _nonFinite)
+        {
+            FirstBaselineNonFiniteRow = firstBaselineNonFiniteRow,
+        };
 }

@@ -26,7 +26,12 @@ internal static class PositionScorer
                 score(first + s, first + e, results, new float[scratchLength]);
             });
         var builder = new ChunkResultBuilder(chunk, positions);
-        foreach (var r in results) builder.Add(r);
-        return builder.Build();
+        int baselineNonFinite = -1;
+        for (int i = 0; i < results.Length; i++)
+        {
+            if (baselineNonFinite < 0 && (results[i].Status & RowStatus.BaselineNotFinite) != 0) baselineNonFinite = first + i;
+            builder.Add(results[i]);
+        }
+        return builder.Build(baselineNonFinite);
     }
 }

@@ -57,6 +57,9 @@ internal static class StoppingRule
             double score = KldStatistics.Compute(iterations[i]).Score;
             if (score < best) { best = score; lowest = i; }
         }
+        // A NaN Score compares false with everything: without this, iteration 0 would "win" when no Score is finite.
+        if (double.IsPositiveInfinity(best))
+            throw Common.GgufOptimizeException.Runtime($"none of the {iterations.Count} iteration(s) has a finite Score, so none can be called best");
         for (int j = 0; j < lowest; j++)
         {
             var (a, b) = CommonChunks(iterations[lowest], iterations[j]);

@@ -12,20 +12,18 @@ namespace GgufOptimize.Quantization;
 /// </summary>
 internal static class ModelQuantizer
 {
-    private static readonly HashSet<string> NeedImatrix = new(StringComparer.OrdinalIgnoreCase) { "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS" };
-
     public static IReadOnlyList<QuantizeOutcome> Run(QuantizeOptions options, IProgressSink progress, CancellationToken cancellationToken = default)
     {
         if (options.Types.Count == 0) throw GgufOptimizeException.BadInput("no quantization type given (--types or --config)");
         if (options.Threads < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {options.Threads})");
-        var model = GgufFile.Read(options.ModelPath);
+        var model = GgufModelValidation.ReadChecked(options.ModelPath);
         if (model.Architecture is null) throw GgufOptimizeException.BadInput($"'{options.ModelPath}' is not a model (no general.architecture)");
         string outputDir = Path.GetFullPath(options.OutputDirectory);
         if (!options.DryRun) EnsureOutputFolder(outputDir);
 
         if (options.ImatrixPath is null)
         {
-            var refused = options.Types.Where(t => t.RefusedWithoutImatrix).Select(t => t.Name).ToList();
+            var refused = options.Types.Where(ImatrixRequirement.ForFileType).Select(t => t.Name).ToList();
             if (refused.Count > 0)
                 throw GgufOptimizeException.BadInput($"{string.Join(", ", refused)} need(s) an importance matrix: pass --imatrix (llama.cpp refuses these types without one)");
         }
@@ -91,6 +89,7 @@ internal static class ModelQuantizer
         progress.Start($"{plan.Type.Name} -> {Path.GetFileName(plan.OutputPath)}", plan.Tensors.Count);
         var clock = Stopwatch.StartNew();
         var result = NativeQuantizer.Run(request with { OutputPath = partial, DryRun = false, OnTensor = (index, _) => progress.Report(index - 1) });
+        FileStep.External("llama.cpp wrote", partial);
         clock.Stop();
         progress.Report(plan.Tensors.Count);
         progress.Finish();
@@ -102,7 +101,7 @@ internal static class ModelQuantizer
                 throw GgufOptimizeException.Runtime($"llama.cpp could not write '{plan.OutputPath}' ({native.Trim()}); is the disk full? {FreeSpace(plan.OutputPath)} free, the model needs about {Units.Bytes(plan.TargetBytes)}");
             throw GgufOptimizeException.Runtime($"llama.cpp failed to quantize to {plan.Type.Name}: {native}");
         }
-        File.Move(partial, plan.OutputPath, overwrite: true);
+        FileStep.Move(partial, plan.OutputPath, overwrite: true);
         var written = GgufFile.Read(plan.OutputPath);
         foreach (var t in plan.Tensors)
         {
@@ -123,9 +122,8 @@ internal static class ModelQuantizer
     {
         foreach (var t in plan.Tensors.Where(t => t.Converted))
         {
-            bool needs = NeedImatrix.Contains(t.TargetType) || (t.TargetType == "Q2_K" && plan.Type.Name == "Q2_K_S");
-            bool exempt = t.Name is "token_embd.weight" or "per_layer_token_embd.weight" or "output.weight";
-            if (needs && !exempt && (imatrix is null || !imatrix.Covers(t.Name)))
+            bool needs = TensorTypeCatalog.TryParse(t.TargetType, out int target) && ImatrixRequirement.ForTensor(t.Name, target, plan.Type);
+            if (needs && (imatrix is null || !imatrix.Covers(t.Name)))
                 throw GgufOptimizeException.BadInput(imatrix is null
                     ? $"{plan.Type.Name} needs an importance matrix: '{t.Name}' would be {t.TargetType}, which llama.cpp refuses to make without one (pass --imatrix)"
                     : $"{plan.Type.Name}: '{t.Name}' would be {t.TargetType}, which needs imatrix data, and '{imatrix.Path}' has none for it (check --include/--exclude-weights)");
@@ -139,7 +137,7 @@ internal static class ModelQuantizer
     {
         try
         {
-            Directory.CreateDirectory(folder);
+            FileStep.CreateDirectory(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {

@@ -1,3 +1,5 @@
+using GgufOptimize.Gguf;
+
 namespace GgufOptimize.Quantization;
 
 /// <summary>
@@ -6,9 +8,10 @@ namespace GgufOptimize.Quantization;
 /// </summary>
 /// <param name="Name">The canonical name, used in output file names.</param>
 /// <param name="FileType">The llama_ftype id (llama.h at c0c7e147).</param>
+/// <param name="BulkTensorType">The tensor type most weights get (llama.cpp's default type for the file type);
+/// null for COPY.</param>
 /// <param name="OnlyCopy">COPY: tensors are copied unchanged.</param>
-/// <param name="RefusedWithoutImatrix">llama-quantize refuses this type without an importance matrix.</param>
-internal sealed record QuantizationType(string Name, int FileType, bool OnlyCopy = false, bool RefusedWithoutImatrix = false)
+internal sealed record QuantizationType(string Name, int FileType, GgmlType? BulkTensorType, bool OnlyCopy = false)
 {
     public override string ToString() => Name;
 }

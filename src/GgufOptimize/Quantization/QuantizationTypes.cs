@@ -1,4 +1,5 @@
 using GgufOptimize.Common;
+using GgufOptimize.Gguf;
 using YamlDotNet.RepresentationModel;
 
 namespace GgufOptimize.Quantization;
@@ -6,19 +7,22 @@ namespace GgufOptimize.Quantization;
 /// <summary>The quantization names llama-quantize accepts, and where a run's list of them comes from.</summary>
 internal static class QuantizationTypes
 {
+    // Bulk tensor types are llama_ftype_get_default_type in src/llama-quant.cpp (c0c7e147); COPY keeps every tensor.
     private static readonly QuantizationType[] Table =
     [
-        new("Q4_0", 2), new("Q4_1", 3), new("Q5_0", 8), new("Q5_1", 9), new("Q8_0", 7),
-        new("Q2_K", 10), new("Q2_K_S", 21, RefusedWithoutImatrix: true),
-        new("Q3_K_S", 11), new("Q3_K_M", 12), new("Q3_K_L", 13),
-        new("Q4_K_S", 14), new("Q4_K_M", 15), new("Q5_K_S", 16), new("Q5_K_M", 17), new("Q6_K", 18),
-        new("IQ1_S", 24, RefusedWithoutImatrix: true), new("IQ1_M", 31, RefusedWithoutImatrix: true),
-        new("IQ2_XXS", 19, RefusedWithoutImatrix: true), new("IQ2_XS", 20, RefusedWithoutImatrix: true),
-        new("IQ2_S", 28, RefusedWithoutImatrix: true), new("IQ2_M", 29),
-        new("IQ3_XXS", 23), new("IQ3_XS", 22), new("IQ3_S", 26), new("IQ3_M", 27),
-        new("IQ4_NL", 25), new("IQ4_XS", 30),
-        new("TQ1_0", 36), new("TQ2_0", 37), new("MXFP4_MOE", 38),
-        new("F16", 1), new("BF16", 32), new("F32", 0), new("COPY", 0, OnlyCopy: true),
+        new("Q4_0", 2, GgmlType.Q4_0), new("Q4_1", 3, GgmlType.Q4_1), new("Q5_0", 8, GgmlType.Q5_0), new("Q5_1", 9, GgmlType.Q5_1),
+        new("Q8_0", 7, GgmlType.Q8_0),
+        new("Q2_K", 10, GgmlType.Q2_K), new("Q2_K_S", 21, GgmlType.Q2_K),
+        new("Q3_K_S", 11, GgmlType.Q3_K), new("Q3_K_M", 12, GgmlType.Q3_K), new("Q3_K_L", 13, GgmlType.Q3_K),
+        new("Q4_K_S", 14, GgmlType.Q4_K), new("Q4_K_M", 15, GgmlType.Q4_K), new("Q5_K_S", 16, GgmlType.Q5_K), new("Q5_K_M", 17, GgmlType.Q5_K),
+        new("Q6_K", 18, GgmlType.Q6_K),
+        new("IQ1_S", 24, GgmlType.IQ1_S), new("IQ1_M", 31, GgmlType.IQ1_M),
+        new("IQ2_XXS", 19, GgmlType.IQ2_XXS), new("IQ2_XS", 20, GgmlType.IQ2_XS),
+        new("IQ2_S", 28, GgmlType.IQ2_XS), new("IQ2_M", 29, GgmlType.IQ2_S),
+        new("IQ3_XXS", 23, GgmlType.IQ3_XXS), new("IQ3_XS", 22, GgmlType.IQ3_S), new("IQ3_S", 26, GgmlType.IQ3_S), new("IQ3_M", 27, GgmlType.IQ3_S),
+        new("IQ4_NL", 25, GgmlType.IQ4_NL), new("IQ4_XS", 30, GgmlType.IQ4_XS),
+        new("TQ1_0", 36, GgmlType.TQ1_0), new("TQ2_0", 37, GgmlType.TQ2_0), new("MXFP4_MOE", 38, GgmlType.MXFP4),
+        new("F16", 1, GgmlType.F16), new("BF16", 32, GgmlType.BF16), new("F32", 0, GgmlType.F32), new("COPY", 0, null, OnlyCopy: true),
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)

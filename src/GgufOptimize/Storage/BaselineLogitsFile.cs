@@ -58,14 +58,14 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
                 if (candidate == path)
                 {
                     // Reopened for more chunks: back under the partial name until the new range is complete.
-                    File.Move(path, partial, overwrite: true);
+                    FileStep.Move(path, partial, overwrite: true);
                 }
                 return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
             }
             if (!clobber)
                 throw GgufOptimizeException.BadInput($"output '{candidate}' {why}; use --overwrite to replace it");
             progress.Warn($"replacing '{candidate}' ({why})");
-            File.Delete(candidate);
+            FileStep.Delete(candidate);
         }
         OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header), "baseline logits");
         Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan));
@@ -132,7 +132,7 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
         if (!IsComplete(from, to)) return false;
         _writer.Flush();
         Close();
-        File.Move(_partialPath, _path, overwrite: true);
+        FileStep.Move(_partialPath, _path, overwrite: true);
         return true;
     }
 

@@ -28,11 +28,27 @@ internal sealed class BaselineLogitsReader : ILogitsSource
         Path = path;
         Header = HeaderFrom(layout, path);
         _reader = Hdf5MappedReader.Open(layout);
-        _logits = layout.Dataset(BaselineLayout.Logits);
-        _lengths = _reader.Elements<int>(BaselineLayout.ChunkLengths, 0, Header.TotalChunks).ToArray();
-        var flags = _reader.Elements<byte>(BaselineLayout.ProcessedChunks, 0, Header.TotalChunks);
-        _processed = new bool[Header.TotalChunks];
-        for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0;
+        try
+        {
+            int chunks = Header.TotalChunks, n = Header.ContextSize;
+            _logits = StoredFileChecks.Shape(path, layout, BaselineLayout.Logits, null, chunks, n, Header.VocabSize);
+            if (!(Header.Precision == 16 ? _logits.Type.Accepts<Half>() : _logits.Type.Accepts<float>()))
+                throw GgufOptimizeException.BadInput($"'{path}': attribute precision is {Header.Precision} but the logits are stored as {_logits.Type} (the file is corrupt)");
+            StoredFileChecks.Shape<int>(path, layout, BaselineLayout.Tokens, chunks, n);
+            StoredFileChecks.Shape<int>(path, layout, BaselineLayout.ChunkLengths, chunks);
+            StoredFileChecks.Shape<byte>(path, layout, BaselineLayout.ProcessedChunks, chunks);
+            _lengths = _reader.Elements<int>(BaselineLayout.ChunkLengths, 0, chunks).ToArray();
+            var flags = _reader.Elements<byte>(BaselineLayout.ProcessedChunks, 0, chunks);
+            _processed = new bool[chunks];
+            for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0;
+            StoredFileChecks.Lengths(path, _lengths, c => _processed[c], n);
+            StoredFileChecks.Tokens(path, _reader.Elements<int>(BaselineLayout.Tokens, 0, checked(chunks * n)), _lengths, c => _processed[c], n, Header.VocabSize);
+        }
+        catch
+        {
+            _reader.Dispose();
+            throw;
+        }
     }
 
     public static BaselineLogitsReader Open(string path)
@@ -102,12 +118,15 @@ internal sealed class BaselineLogitsReader : ILogitsSource
     internal static BaselineHeader HeaderFrom(Hdf5Layout layout, string path)
     {
         var root = layout.Root;
+        long precision = root.Attribute<long>(BaselineLayout.AttrPrecision);
+        if (precision is not (16 or 32))
+            throw GgufOptimizeException.BadInput($"'{path}': attribute precision is {precision}, expected 16 or 32 (the file is corrupt)");
         return new BaselineHeader
         {
-            ContextSize = (int)root.Attribute<long>(BaselineLayout.AttrContext),
-            VocabSize = (int)root.Attribute<long>(BaselineLayout.AttrVocab),
-            TotalChunks = (int)root.Attribute<long>(BaselineLayout.AttrTotalChunks),
-            Precision = (int)root.Attribute<long>(BaselineLayout.AttrPrecision),
+            ContextSize = StoredFileChecks.Context(path, BaselineLayout.AttrContext, root.Attribute<long>(BaselineLayout.AttrContext)),
+            VocabSize = StoredFileChecks.Vocab(path, BaselineLayout.AttrVocab, root.Attribute<long>(BaselineLayout.AttrVocab)),
+            TotalChunks = StoredFileChecks.Chunks(path, BaselineLayout.AttrTotalChunks, root.Attribute<long>(BaselineLayout.AttrTotalChunks)),
+            Precision = (int)precision,
             Model = new ModelIdentity(root.Attribute<string>(BaselineLayout.AttrModelFile), root.Attribute<long>(BaselineLayout.AttrModelSize), root.Attribute<string>(BaselineLayout.AttrModelSha)),
             DatasetFile = root.Attribute<string>(BaselineLayout.AttrDatasetFile),
             DatasetSha256 = root.Attribute<string>(BaselineLayout.AttrDatasetSha),

@@ -37,17 +37,30 @@ internal sealed class KldChunkStore
             }
             catch (Exception e) when (e is IOException or JsonException) { why = "its manifest is unreadable"; }
             if (why is null) return new KldChunkStore(dir);
-            if (!clobber)
-                throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --overwrite to start over");
-            progress.Warn($"discarding '{dir}' ({why})");
-            System.IO.Directory.Delete(dir, recursive: true);
+            // The manifest is written right after the folder is made and chunks only after it, so a folder without
+            // one is a run killed in between (or a store half deleted): it holds nothing to keep.
+            if (File.Exists(manifest))
+            {
+                if (!clobber)
+                    throw GgufOptimizeException.BadInput($"unfinished comparison '{dir}' was made from other inputs ({why}); use --overwrite to start over");
+                progress.Warn($"discarding '{dir}' ({why})");
+            }
+            FileStep.DeleteDirectory(dir);
         }
-        System.IO.Directory.CreateDirectory(dir);
+        FileStep.CreateDirectory(dir);
         AtomicFile.WriteAllText(manifest, JsonSerializer.Serialize(identity));
         return new KldChunkStore(dir);
     }
 
-    public void Delete() => System.IO.Directory.Delete(_dir, recursive: true);
+    /// <summary>
+    /// Removes the store. The manifest goes first, so a kill halfway leaves a folder that the next run recognises
+    /// as holding nothing (see <see cref="Open"/>).
+    /// </summary>
+    public void Delete()
+    {
+        FileStep.Delete(Path.Combine(_dir, "manifest.json"));
+        FileStep.DeleteDirectory(_dir);
+    }
 
     private string ChunkPath(int chunk) => Path.Combine(_dir, $"chunk_{chunk:D6}.bin");
 
@@ -60,12 +73,15 @@ internal sealed class KldChunkStore
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (reader.ReadUInt32() != Magic || reader.ReadInt32() != chunk) return null;
             int n = reader.ReadInt32(), nonFinite = reader.ReadInt32(), floored = reader.ReadInt32();
+            // A saved chunk that does not add up is recomputed, never trusted (33 bytes per token follow the header).
+            if (n < 0 || (long)n * 33 > reader.BaseStream.Length || nonFinite < 0 || floored < 0 || floored > n) return null;
             double[] Doubles() { var a = new double[n]; reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan())); return a; }
             var kld = Doubles(); var dp = Doubles(); var lpb = Doubles(); var lpt = Doubles();
             var same = new bool[n];
             var bytes = reader.ReadBytes(n);
             if (bytes.Length != n) return null;
             for (int i = 0; i < n; i++) same[i] = bytes[i] != 0;
+            if (!kld.All(double.IsFinite) || !dp.All(double.IsFinite)) return null;
             return new ChunkResult(chunk, kld, dp, same, lpb, lpt, nonFinite, floored);
         }
         catch (EndOfStreamException) { return null; }

@@ -75,9 +75,8 @@ internal static class KldOutputFile
         root.AddDataset("logprob_target", H5ElementType.Float64, total).SetInitialData(Concat(chunks, c => c.LogProbTarget));
         root.AddDataset("same_top", H5ElementType.Bool, total).SetInitialData(Concat(chunks, c => c.SameTop).Select(b => (byte)(b ? 1 : 0)).ToArray());
 
-        string temp = AtomicFile.TempName(path);
-        Hdf5ContiguousFile.Create(temp, spec);
-        File.Move(temp, path, overwrite: true);
+        // Create writes under a temporary name and renames it over the old file: one temporary file, one rename.
+        Hdf5ContiguousFile.Create(path, spec, new Hdf5CreateOptions { Overwrite = true });
     }
 
     public static Contents Read(string path)
@@ -89,11 +88,25 @@ internal static class KldOutputFile
         string numbersName = "/" + (v1 ? "chunk_numbers" : ChunkNumbersDataset);
         string offsetsName = "/" + (v1 ? "chunk_offsets" : TokenOffsetsDataset);
         using var reader = Hdf5MappedReader.Open(layout);
-        int n = (int)layout.Dataset(numbersName).ElementCount;
+        if (!layout.TryGetDataset(numbersName, out var numbersInfo) || numbersInfo.Shape.Count != 1)
+            throw GgufOptimizeException.BadInput($"'{path}' has no one-dimensional dataset {numbersName} (the file is corrupt)");
+        int n = StoredFileChecks.Chunks(path, numbersName, numbersInfo.ElementCount);
+        StoredFileChecks.Shape<int>(path, layout, numbersName, n);
+        StoredFileChecks.Shape<long>(path, layout, offsetsName, n + 1);
+        StoredFileChecks.Shape<int>(path, layout, "/nonfinite_rows", n);
+        if (!v1) StoredFileChecks.Shape<int>(path, layout, "/" + FlooredDataset, n);
         var numbers = reader.Elements<int>(numbersName, 0, n).ToArray();
         var offsets = reader.Elements<long>(offsetsName, 0, n + 1).ToArray();
         var nonFinite = reader.Elements<int>("/nonfinite_rows", 0, n).ToArray();
         var floored = v1 ? new int[n] : reader.Elements<int>("/" + FlooredDataset, 0, n).ToArray();
+        long total = offsets[n];
+        foreach (string name in new[] { "/kld", "/delta_p", "/logprob_base", "/logprob_target" })
+        {
+            if (v1) StoredFileChecks.Shape<float>(path, layout, name, total);
+            else StoredFileChecks.Shape<double>(path, layout, name, total);
+        }
+        StoredFileChecks.Shape<byte>(path, layout, "/same_top", total);
+        CheckChunks(path, numbers, offsets, nonFinite, floored);
         var chunks = new List<ChunkResult>(n);
         for (int i = 0; i < n; i++)
         {
@@ -109,7 +122,12 @@ internal static class KldOutputFile
                 return wide;
             }
             var same = count == 0 ? [] : reader.Elements<byte>("/same_top", first, count).ToArray().Select(b => b != 0).ToArray();
-            chunks.Add(new ChunkResult(numbers[i], F("/kld"), F("/delta_p"), same, F("/logprob_base"), F("/logprob_target"), nonFinite[i], floored[i]));
+            var kld = F("/kld");
+            var deltaP = F("/delta_p");
+            for (int k = 0; k < count; k++)
+                if (!double.IsFinite(kld[k]) || !double.IsFinite(deltaP[k]))
+                    throw GgufOptimizeException.BadInput($"'{path}': token {k} of chunk {numbers[i]} has KLD {kld[k]} and Δp {deltaP[k]}; a stored comparison holds only finite values (the file is corrupt)");
+            chunks.Add(new ChunkResult(numbers[i], kld, deltaP, same, F("/logprob_base"), F("/logprob_target"), nonFinite[i], floored[i]));
         }
         var prov = new Dictionary<string, string>();
         var nums = new Dictionary<string, double>();
@@ -121,6 +139,23 @@ internal static class KldOutputFile
             else if (v is long l) nums[k] = l;
         }
         return new Contents(chunks, prov, nums);
+    }
+
+    /// <summary>Chunk numbers distinct and ≥ 0, token offsets from 0 and never decreasing, row counts ≥ 0 and within their chunk.</summary>
+    private static void CheckChunks(string path, int[] numbers, long[] offsets, int[] nonFinite, int[] floored)
+    {
+        if (offsets[0] != 0) throw GgufOptimizeException.BadInput($"'{path}': the first token offset is {offsets[0]}, not 0 (the file is corrupt)");
+        var seen = new HashSet<int>();
+        for (int i = 0; i < numbers.Length; i++)
+        {
+            long count = offsets[i + 1] - offsets[i];
+            if (numbers[i] < 0 || !seen.Add(numbers[i]))
+                throw GgufOptimizeException.BadInput($"'{path}': compared chunk number {numbers[i]} (entry {i}) is negative or repeated (the file is corrupt)");
+            if (count < 0 || count > int.MaxValue)
+                throw GgufOptimizeException.BadInput($"'{path}': token offsets {offsets[i]} → {offsets[i + 1]} of chunk {numbers[i]} go backwards or are absurd (the file is corrupt)");
+            if (nonFinite[i] < 0 || floored[i] < 0 || floored[i] > count)
+                throw GgufOptimizeException.BadInput($"'{path}': chunk {numbers[i]} has nonfinite_rows {nonFinite[i]} and floored_next_tokens {floored[i]} for {count} tokens (the file is corrupt)");
+        }
     }
 
     /// <summary>

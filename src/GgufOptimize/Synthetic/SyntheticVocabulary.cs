@@ -131,6 +131,20 @@ internal sealed class SyntheticVocabulary
 
     public int? IdOf(string piece) => _ids.TryGetValue(piece, out int id) ? id : null;
 
+    /// <summary>About <paramref name="words"/> whole words of this vocabulary drawn uniformly, in sentences of 40 words.</summary>
+    public string RandomWords(int words, ulong seed)
+    {
+        var pieces = Tokens.Where(p => p.StartsWith(SpaceMark) && p.Length > 2).ToArray();
+        var rng = new DeterministicRandom(seed);
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < words; i++)
+        {
+            sb.Append(pieces[rng.NextInt(pieces.Length)].Replace(SpaceMark, " "));
+            if (i % 40 == 39) sb.Append(".\n\n");
+        }
+        return sb.ToString();
+    }
+
     public static SyntheticVocabulary Build(int size)
     {
         if (size < MinimumSize) throw new ArgumentOutOfRangeException(nameof(size), $"a synthetic vocabulary needs at least {MinimumSize} tokens (got {size})");

@@ -31,6 +31,8 @@ internal sealed class SyntheticWeights
     private readonly SyntheticVocabulary _vocab;
     private readonly int _d;
     private readonly int _sink;
+    private readonly int _damp;             // the confidence channel (-1 without a confidence spread)
+    private readonly double _logitScale;
     private readonly float[] _channelStd;
     private readonly bool[] _ordinary;      // neither the sink nor an outlier channel
     private readonly int _wordClasses;
@@ -61,7 +63,13 @@ internal sealed class SyntheticWeights
         int outliers = options.EffectiveOutlierChannels;
         for (int i = 1; i <= outliers; i++) _channelStd[channels[i]] = options.OutlierScale;
         _channelStd[_sink] = 0.5f;
-        _ordinary = Enumerable.Range(0, _d).Select(i => i != _sink && !channels.Take(outliers + 1).Contains(i)).ToArray();
+        // A confidence spread takes one more channel out of the ordinary ones; without it the layout (and every
+        // weight) is exactly what it was before the option existed.
+        _damp = options.ConfidenceSpread > 0 ? channels[outliers + 1] : -1;
+        if (_damp >= 0) _channelStd[_damp] = 0f;
+        int special = outliers + 1 + (_damp >= 0 ? 1 : 0);
+        _ordinary = Enumerable.Range(0, _d).Select(i => !channels.Take(special).Contains(i)).ToArray();
+        _logitScale = options.LogitScale;
 
         int wordLike = Enumerable.Range(0, vocab.Count).Count(t => IsWordLike(vocab.Kinds[t]));
         _wordClasses = Math.Clamp(wordLike / 32, 4, Math.Max(4, Math.Min(256, _d / 4)));
@@ -86,7 +94,7 @@ internal sealed class SyntheticWeights
 
         double d = _d;
         _alpha = ClassAmplitude;
-        double energy = (d - 1 - outliers) + outliers * options.OutlierScale * options.OutlierScale + 0.25 + _alpha * _alpha + SinkEnergy * d;
+        double energy = (d - special) + outliers * options.OutlierScale * options.OutlierScale + 0.25 + _alpha * _alpha + SinkEnergy * d;
         _sinkValue = Math.Sqrt(SinkEnergy * d);
         double finalEnergy = energy * (1 + LayerEnergy);
         _rmsFinal = Math.Sqrt(finalEnergy / d);
@@ -182,7 +190,7 @@ internal sealed class SyntheticWeights
             for (int i = 0; i < _d; i++) h[i] += (float)(extra * rng.NextGaussian());
             double rms = Math.Sqrt(h.Sum(x => (double)x * x) / _d + _o.RmsEpsilon);
             states[c] = h.Select((x, i) => (float)(x / rms * norm[i])).ToArray();
-            sinkFactor[c] = states[c][_sink] * _rmsFinal / _sinkValue;
+            sinkFactor[c] = states[c][_sink] * _rmsFinal / _sinkValue * _logitScale;
         }
         var baseLogit = new double[contexts.Count][];
         for (int c = 0; c < contexts.Count; c++) baseLogit[c] = new double[n];
@@ -259,6 +267,7 @@ internal sealed class SyntheticWeights
         var rng = DeterministicRandom.For(_o.Seed, "token_embd", token);
         for (int i = 0; i < _d; i++) row[i] = (float)(rng.NextGaussian() * _channelStd[i]);
         row[_sink] += (float)_sinkValue;
+        if (_damp >= 0) row[_damp] = (float)DampingValue(token);
         var kind = _vocab.Kinds[token];
         if (_class[token] >= 0)
         {
@@ -275,7 +284,21 @@ internal sealed class SyntheticWeights
     public void OutputRow(int token, Span<float> row)
     {
         OutputFeatures(token, row);
-        row[_sink] = (float)(_bias[token] * _rmsFinal / _sinkValue);
+        row[_sink] = (float)(_bias[token] * _rmsFinal / _sinkValue * _logitScale);
+    }
+
+    /// <summary>
+    /// The confidence channel's value in token t's embedding. The classifier does not read this channel, but the final
+    /// RMS norm divides by the total energy, so D extra energy scales every logit of the next prediction by
+    /// r = √(E / (E + D)) with E the usual final energy: D = E (1/r² − 1) for r_t = e^(−spread·E_t), E_t ~ Exp(1),
+    /// r_t ≥ 0.02 (so F16 storage holds the value).
+    /// </summary>
+    private double DampingValue(int token)
+    {
+        var rng = DeterministicRandom.For(_o.Seed, "confidence", token);
+        double e = -Math.Log(1 - rng.NextDouble());
+        double r = Math.Max(0.02, Math.Exp(-_o.ConfidenceSpread * e));
+        return Math.Sqrt(_rmsFinal * _rmsFinal * _d * (1 / (r * r) - 1));
     }
 
     /// <summary>The classifier row without its bias entry: random directions plus the grammar features.</summary>
@@ -286,6 +309,13 @@ internal sealed class SyntheticWeights
         // Inputs carry their class as (u_class + u_word)/√2, hence √2 on class features.
         double s = _outputFeatureScale;
         var kind = _vocab.Kinds[token];
+        ApplyFeatures(token, kind, row, s);
+        if (_damp >= 0) row[_damp] = 0;
+        if (_logitScale != 1) for (int i = 0; i < _d; i++) row[i] = (float)(row[i] * _logitScale);
+    }
+
+    private void ApplyFeatures(int token, SyntheticTokenKind kind, Span<float> row, double s)
+    {
         if (IsWordLike(kind))
         {
             foreach (int k in _predecessors[_class[token]]) Add(row, _directions[k], s * Math.Sqrt(2));

@@ -66,7 +66,7 @@ internal static class IterationLoop
                 }
                 foreach (var type in active.ToList())
                 {
-                    if (k == 0 && type.RefusedWithoutImatrix)
+                    if (k == 0 && ImatrixRequirement.ForFileType(type))
                     {
                         _notes.Add($"{type.Name} needs an importance matrix: it starts at iteration 1");
                         continue;
@@ -184,7 +184,7 @@ internal static class IterationLoop
             string inputs = $"imatrix|{r.ModelIdentity.Sha256}|{calibration.Sha256}|ctx {r.ContextSize}|chunks {previousEnd}..{subset.ChunkEnd}|in {previousId}";
             Step($"imatrix/{k}", inputs, [file], [file, file + ".resume"], $"imatrix {subset.Label} (chunks {previousEnd}..{subset.ChunkEnd - 1})", () =>
             {
-                Directory.CreateDirectory(state.FullPath("imatrix"));
+                FileStep.CreateDirectory(state.FullPath("imatrix"));
                 ImatrixBuilder.Run(new ImatrixOptions
                 {
                     ModelPath = r.Model, DatasetPath = calibration.TextPath, OutputPath = state.FullPath(file),
@@ -223,7 +223,7 @@ internal static class IterationLoop
             string inputs = $"kld|{baselineId}|{Chunking.ModelIdentity.Of(quantized).Sha256}|chunks 0..{toChunk}{sampled}|skip {_p.SkipFirst}{early}|{type.Name}|{k}|{subset?.Label}";
             Step($"kld/{type.Name}/{k}", inputs, [file], [file, KldChunkStore.PartsDirectory(file)], $"{label}: compare", () =>
             {
-                Directory.CreateDirectory(state.FullPath("cmp"));
+                FileStep.CreateDirectory(state.FullPath("cmp"));
                 string path = state.FullPath(file);
                 KldJob.Run(new KldJobOptions
                 {
@@ -264,8 +264,8 @@ internal static class IterationLoop
 
         private static void DeletePath(string path)
         {
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-            else if (File.Exists(path)) File.Delete(path);
+            if (Directory.Exists(path)) FileStep.DeleteDirectory(path);
+            else FileStep.Delete(path);
         }
     }
 }

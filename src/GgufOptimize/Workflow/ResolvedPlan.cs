@@ -44,7 +44,7 @@ internal sealed record ResolvedPlan
         if (plan.Output is null) throw GgufOptimizeException.BadInput("no output folder: set 'output'");
         OutputPaths.EnsureWritableFolder(plan.Output, "output folder");
 
-        var gguf = GgufFile.Read(plan.Model);
+        var gguf = GgufModelValidation.ReadChecked(plan.Model);
         if (gguf.Architecture is null) throw GgufOptimizeException.BadInput($"'{plan.Model}' is not a model (no general.architecture)");
         var identity = ModelIdentity.Of(plan.Model);
         string? datasetSha = plan.Dataset is null ? null : TextCorpus.Load(plan.Dataset).Sha256;
@@ -69,6 +69,8 @@ internal sealed record ResolvedPlan
             context = Chunking.ChunkContext.Resolve(plan.ContextSize, model.TrainContext, progress);
         }
 
+        if (plan.SkipFirst >= context - 1)
+            throw GgufOptimizeException.BadInput($"skip_first {plan.SkipFirst} leaves no position to score in chunks of {context} tokens: it must be below {context - 1}");
         return new ResolvedPlan
         {
             Plan = plan,

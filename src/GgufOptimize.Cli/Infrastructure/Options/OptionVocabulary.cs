@@ -25,6 +25,9 @@ internal static class OptionVocabulary
     public static readonly OptionSpec FromChunk = new("--from-chunk", [], "First chunk of the dataset to process (0-based)");
     public static readonly OptionSpec ToChunk = new("--to-chunk", [], "Stop before this chunk (default: the end of the dataset)");
 
+    public static readonly OptionSpec Shard = new("--shard", [],
+        "K/N: work only on the K-th of N balanced pieces of the chunk range (K from 0, as $SLURM_ARRAY_TASK_ID and $JOB_COMPLETION_INDEX count); combine the pieces with merge");
+
     public static readonly OptionSpec Overwrite = new("--overwrite", [],
         "Replace an existing output even when it is finished or was made from other inputs (without it nothing finished is replaced)",
         Legacy: ["--clobber"]);
@@ -34,6 +37,6 @@ internal static class OptionVocabulary
 
     /// <summary>The specs commands share by name, for commands whose options are generated (iterate's plan keys).</summary>
     public static readonly IReadOnlyDictionary<string, OptionSpec> ByName =
-        new[] { Model, Dataset, Output, ContextSize, BatchSize, UBatchSize, Threads, FromChunk, ToChunk, Overwrite, Json }
+        new[] { Model, Dataset, Output, ContextSize, BatchSize, UBatchSize, Threads, FromChunk, ToChunk, Shard, Overwrite, Json }
             .ToDictionary(s => s.Name);
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using GgufOptimize.Datasets.Selection;
+using GgufOptimize.Common;
 
 namespace GgufOptimize.Datasets.Output;
 
@@ -20,7 +21,7 @@ internal sealed class SubsetFileWriter(SpillStore spill, IReadOnlyList<IReadOnly
         var record = new SubsetRecord();
         foreach (var language in languages) record.Languages[language] = new LanguageCount();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        using (var file = FileStep.Create(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
             var output = new HashingStream(file, hash);
             using var json = new Utf8JsonWriter(output, JsonOptions);
@@ -51,7 +52,7 @@ internal sealed class SubsetFileWriter(SpillStore spill, IReadOnlyList<IReadOnly
                 if (sample.Tokens >= 0) counts.Tokens = (counts.Tokens ?? 0) + sample.Tokens;
             }
             if (format == DatasetFormat.Text && count > 0) output.Write("\n"u8);
-            file.Flush(flushToDisk: true);
+            FileStep.Sync(file);
             record.Bytes = file.Length;
         }
         record.Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());

@@ -74,8 +74,9 @@ internal static class CompressedBaselineExport
         {
             if (h.Precision == 16) WriteRows<Half>(file, temp, dims, chunkDims, creation, source, (r, c) => r.ChunkLogitsHalf(c), progress);
             else WriteRows<float>(file, temp, dims, chunkDims, creation, source, (r, c) => r.ChunkLogits(c), progress);
-            using (var stream = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
-            File.Move(temp, outputPath, overwrite: true);
+            FileStep.Wrote(temp);
+            using (var stream = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite)) FileStep.Sync(stream);
+            FileStep.Move(temp, outputPath, overwrite: true);
         }
         catch
         {

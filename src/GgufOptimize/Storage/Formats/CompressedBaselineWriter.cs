@@ -31,13 +31,18 @@ internal sealed class CompressedBaselineWriter : IBaselineWriter
                 using var existing = PureHdfLogitsReader.Open(path);
                 if (existing.Header is not { } h) why = "is not a baseline logits file of this tool";
                 else if (h.Difference(header) is { } diff) why = $"was made from {diff}";
-                else if (Enumerable.Range(from, to - from).All(existing.HasChunk)) return new CompressedBaselineWriter(path, null, progress);
+                else if (Enumerable.Range(from, to - from).All(existing.HasChunk))
+                {
+                    // A run killed between writing the file and removing its working file leaves the latter behind.
+                    FileStep.Delete(BaselineLayout.PartialPath(path));
+                    return new CompressedBaselineWriter(path, null, progress);
+                }
                 else why = "is compressed and lacks chunks of the requested range (compressed files are not extended; write an uncompressed file to add chunks)";
             }
             catch (GgufOptimizeException e) { why = $"is not a compressed baseline file of this tool ({e.Message})"; }
             if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
             progress.Warn($"replacing '{path}' ({why})");
-            File.Delete(path);
+            FileStep.Delete(path);
         }
         // The contiguous working file must not be mistaken for the final one: it keeps the .partial name until exported.
         return new CompressedBaselineWriter(path, BaselineLogitsFile.OpenOrCreate(path, header, plan, clobber, progress), progress);
@@ -56,7 +61,7 @@ internal sealed class CompressedBaselineWriter : IBaselineWriter
         _inner.Seal();
         _progress.Info($"compressing '{_inner.PartialPath}' into '{_path}' (gzip is slow; see --compression)");
         CompressedBaselineExport.Write(_inner.PartialPath, _path, _progress);
-        File.Delete(_inner.PartialPath);
+        FileStep.Delete(_inner.PartialPath);
         return true;
     }
 

@@ -50,14 +50,14 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
         Path = path;
         _file = file;
         string format = file.AttributeExists("format") ? file.Attribute("format").Read<string>() : "";
-        ContextSize = (int)ReadInteger(file, "n_ctx");
-        VocabSize = (int)ReadInteger(file, "n_vocab");
+        ContextSize = StoredFileChecks.Context(path, "n_ctx", ReadInteger(file, "n_ctx"));
+        VocabSize = StoredFileChecks.Vocab(path, "n_vocab", ReadInteger(file, "n_vocab"));
         _logits = file.Dataset("logits");
         var dims = _logits.Space.Dimensions;
-        if (dims.Length != 3 || (int)dims[1] != ContextSize || (int)dims[2] != VocabSize)
+        if (dims.Length != 3 || dims[1] != (ulong)ContextSize || dims[2] != (ulong)VocabSize || dims[0] > StoredFileChecks.MaxChunks)
             throw GgufOptimizeException.BadInput($"'{path}': dataset logits has shape [{string.Join(", ", dims)}], expected [chunks, {ContextSize}, {VocabSize}]");
         int slots = (int)dims[0];
-        TotalChunks = file.AttributeExists("total_chunks") ? (int)ReadInteger(file, "total_chunks") : slots;
+        TotalChunks = file.AttributeExists("total_chunks") ? StoredFileChecks.Chunks(path, "total_chunks", ReadInteger(file, "total_chunks")) : slots;
         _halfStored = _logits.Type.Size == 2;
         if (_logits.Type.Class != H5DataTypeClass.FloatingPoint || _logits.Type.Size is not (2 or 4))
             throw GgufOptimizeException.BadInput($"'{path}': logits are {_logits.Type.Class} of {_logits.Type.Size} bytes, expected float32 or float16");
@@ -66,8 +66,12 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
         {
             Kind = StoredLogitsKind.FullCompressed;
             Header = ReadHeader(file, path);
+            if (Header.ContextSize != ContextSize || Header.VocabSize != VocabSize || Header.TotalChunks != TotalChunks || Header.Precision != _logits.Type.Size * 8)
+                throw GgufOptimizeException.BadInput($"'{path}': attributes (n_ctx {Header.ContextSize}, n_vocab {Header.VocabSize}, total_chunks {Header.TotalChunks}, precision {Header.Precision}) disagree with the logits dataset [{string.Join(", ", dims)}] of {_logits.Type.Size * 8}-bit values (the file is corrupt)");
             _storedTokens = file.Dataset("tokens").Read<int[]>();
             _lengths = file.Dataset("chunk_lengths").Read<int[]>();
+            if (_storedTokens.LongLength != (long)TotalChunks * ContextSize || _lengths.Length != TotalChunks)
+                throw GgufOptimizeException.BadInput($"'{path}': tokens ({_storedTokens.LongLength}) or chunk_lengths ({_lengths.Length}) do not match total_chunks {TotalChunks} × n_ctx {ContextSize} (the file is corrupt)");
             Origin = $"{Header.Model.FileName} (sha256 {Header.Model.Sha256[..12]}…)";
         }
         else
@@ -75,7 +79,7 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
             Kind = StoredLogitsKind.PythonTool;
             _chunks = chunks ?? throw GgufOptimizeException.BadInput(
                 $"baseline '{path}' was written by llama-gguf-optimize ({(format.Length > 0 ? format : "no format attribute")}) and stores no tokens: give --dataset (the text it was made from) and --target-model, whose tokenizer rebuilds its chunks");
-            if (chunks.ContextSize != ContextSize) throw new ArgumentException("chunking made for another n_ctx");
+            if (chunks.ContextSize != ContextSize) throw GgufOptimizeException.Runtime($"internal error: chunks of {chunks.ContextSize} tokens made for '{path}' of n_ctx {ContextSize}");
             if (chunks.ChunkCount != TotalChunks)
                 throw GgufOptimizeException.BadInput($"baseline '{path}' has {TotalChunks} chunks but the dataset ({chunks.Source}) makes {chunks.ChunkCount} with its rule: not the text or tokenizer it was made from");
             _lengths = new int[TotalChunks];
@@ -87,6 +91,17 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
         var index = file.LinkExists("chunk_index") ? file.Dataset("chunk_index").Read<long[]>() : Enumerable.Range(0, TotalChunks).Select(i => (long)i).ToArray();
         var freed = file.LinkExists("freed_chunks") ? ReadIntegers(file.Dataset("freed_chunks")) : [];
         (_slot, OverwrittenCount) = ResolveSlots(processed, index, freed, TotalChunks, slots);
+        if (_storedTokens is not null)
+        {
+            StoredFileChecks.Lengths(path, _lengths, HasChunk, ContextSize);
+            StoredFileChecks.Tokens(path, _storedTokens, _lengths, HasChunk, ContextSize, VocabSize);
+        }
+        else
+        {
+            for (int c = 0; c < TotalChunks; c++)
+                if (HasChunk(c) && _lengths[c] > ContextSize)
+                    throw GgufOptimizeException.BadInput($"'{path}': chunk {c} rebuilt from the dataset has {_lengths[c]} tokens, more than n_ctx {ContextSize}");
+        }
         ProbeFilters();
     }
 
@@ -129,7 +144,7 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
             throw GgufOptimizeException.BadInput($"'{path}' cannot be read as HDF5: {e.Message}");
         }
         try { return new PureHdfLogitsReader(path, file, chunks); }
-        catch (Exception e) when (e is not GgufOptimizeException and not ArgumentException)
+        catch (Exception e) when (e is not GgufOptimizeException and not OutOfMemoryException)
         {
             file.Dispose();
             throw GgufOptimizeException.BadInput($"'{path}' is not a readable logits file: {e.Message}");
@@ -162,8 +177,15 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
     public static int ReadContextSize(string path)
     {
         PureHdfFilters.EnsureRegistered();
-        using var file = H5File.OpenRead(path);
-        return (int)ReadInteger(file, "n_ctx");
+        try
+        {
+            using var file = H5File.OpenRead(path);
+            return StoredFileChecks.Context(path, "n_ctx", ReadInteger(file, "n_ctx"));
+        }
+        catch (Exception e) when (e is not GgufOptimizeException and not OutOfMemoryException)
+        {
+            throw GgufOptimizeException.BadInput($"'{path}' cannot be read as HDF5: {e.Message}");
+        }
     }
 
     /// <summary>The slot of each logical chunk (−1 = missing) under the rule in the remarks, and how many were overwritten.</summary>
@@ -248,10 +270,10 @@ internal sealed class PureHdfLogitsReader : ILogitsSource
         string S(string name) => file.Attribute(name).Read<string>();
         return new BaselineHeader
         {
-            ContextSize = (int)ReadInteger(file, BaselineLayout.AttrContext),
-            VocabSize = (int)ReadInteger(file, BaselineLayout.AttrVocab),
-            TotalChunks = (int)ReadInteger(file, BaselineLayout.AttrTotalChunks),
-            Precision = (int)ReadInteger(file, BaselineLayout.AttrPrecision),
+            ContextSize = StoredFileChecks.Context(path, BaselineLayout.AttrContext, ReadInteger(file, BaselineLayout.AttrContext)),
+            VocabSize = StoredFileChecks.Vocab(path, BaselineLayout.AttrVocab, ReadInteger(file, BaselineLayout.AttrVocab)),
+            TotalChunks = StoredFileChecks.Chunks(path, BaselineLayout.AttrTotalChunks, ReadInteger(file, BaselineLayout.AttrTotalChunks)),
+            Precision = StoredFileChecks.Bounded(path, BaselineLayout.AttrPrecision, ReadInteger(file, BaselineLayout.AttrPrecision), 16, 32),
             Model = new Chunking.ModelIdentity(S(BaselineLayout.AttrModelFile), ReadInteger(file, BaselineLayout.AttrModelSize), S(BaselineLayout.AttrModelSha)),
             DatasetFile = S(BaselineLayout.AttrDatasetFile),
             DatasetSha256 = S(BaselineLayout.AttrDatasetSha),

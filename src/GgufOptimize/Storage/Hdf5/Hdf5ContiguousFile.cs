@@ -24,7 +24,7 @@ internal static class Hdf5ContiguousFile
         var plan = FilePlan.Create(spec, options.DataAlignment);
         if (options.CheckFreeSpace) RequireFreeSpace(path, fullPath, plan.TotalLength);
 
-        string temp = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        string temp = AtomicFile.TempName(fullPath);
         try
         {
             var streamOptions = new FileStreamOptions
@@ -35,16 +35,17 @@ internal static class Hdf5ContiguousFile
                 BufferSize = 0,
                 PreallocationSize = options.ReserveDiskSpace ? plan.TotalLength : 0,
             };
-            using (var stream = new FileStream(temp, streamOptions))
+            using (var stream = FileStep.Create(temp, streamOptions))
             {
                 RandomAccess.Write(stream.SafeFileHandle, plan.Metadata, 0);
                 foreach (var (dataset, offset) in plan.Datasets)
                     if (dataset.InitialData is { } data)
                         RandomAccess.Write(stream.SafeFileHandle, data.Span, offset);
                 stream.SetLength(plan.TotalLength);
-                stream.Flush(flushToDisk: true);
+                FileStep.Wrote(temp);
+                FileStep.Sync(stream);
             }
-            File.Move(temp, fullPath, overwrite: options.Overwrite);
+            FileStep.Move(temp, fullPath, overwrite: options.Overwrite);
         }
         catch (DirectoryNotFoundException)
         {

@@ -84,7 +84,7 @@ internal sealed class Hdf5DataWriter : IDisposable
     /// </summary>
     public void Flush()
     {
-        try { _stream.Flush(flushToDisk: true); }
+        try { FileStep.Sync(_stream); }
         catch (IOException e) { throw GgufOptimizeException.Runtime($"cannot flush HDF5 file '{Layout.FilePath}': {e.Message}", e); }
     }
 

@@ -40,7 +40,7 @@ internal static class CompactBaselineFile
         root.AddDataset("top_ids", H5ElementType.Int32, entries);
         root.AddDataset("top_logits", H5ElementType.Float32, entries);
 
-        string temp = path + ".building";
+        string temp = AtomicFile.TempName(path);
         var layout = Hdf5ContiguousFile.Create(temp, spec, new Hdf5CreateOptions { Overwrite = true });
         try
         {
@@ -60,7 +60,7 @@ internal static class CompactBaselineFile
                 }
                 writer.Flush();
             }
-            File.Move(temp, path, overwrite: true);
+            FileStep.Move(temp, path, overwrite: true);
         }
         catch
         {

@@ -32,18 +32,75 @@ internal sealed class CompactBaselineReader : IStoredBaseline
         Path = path;
         Header = BaselineLogitsReader.HeaderFrom(layout, path);
         TailMass = layout.Root.Attribute<double>(CompactLayout.AttrTailMass);
+        if (!(TailMass >= 0 && TailMass < 1))
+            throw GgufOptimizeException.BadInput($"'{path}': attribute {CompactLayout.AttrTailMass} is {TailMass}, outside [0, 1) (the file is corrupt)");
         _reader = Hdf5MappedReader.Open(layout);
-        _counts = layout.Dataset(CompactLayout.TopCount);
-        _tail = layout.Dataset(CompactLayout.TailMass);
-        _logNorm = layout.Dataset(CompactLayout.LogNorm);
-        _next = layout.Dataset(CompactLayout.NextLogit);
-        _ids = layout.Dataset(CompactLayout.TopIds);
-        _logits = layout.Dataset(CompactLayout.TopLogits);
-        _entryStart = _reader.Elements<long>(CompactLayout.EntryStart, 0, TotalChunks).ToArray();
-        _lengths = _reader.Elements<int>(BaselineLayout.ChunkLengths, 0, TotalChunks).ToArray();
-        var flags = _reader.Elements<byte>(CompactLayout.ProcessedChunks, 0, TotalChunks);
-        _processed = new bool[TotalChunks];
-        for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0 && _entryStart[i] >= 0;
+        try
+        {
+            int chunks = TotalChunks, n = ContextSize;
+            _counts = StoredFileChecks.Shape<int>(path, layout, CompactLayout.TopCount, chunks, n);
+            _tail = StoredFileChecks.Shape<float>(path, layout, CompactLayout.TailMass, chunks, n);
+            _logNorm = StoredFileChecks.Shape<double>(path, layout, CompactLayout.LogNorm, chunks, n);
+            _next = StoredFileChecks.Shape<float>(path, layout, CompactLayout.NextLogit, chunks, n);
+            _ids = layout.TryGetDataset(CompactLayout.TopIds, out var ids) && ids.Shape.Count == 1 ? StoredFileChecks.Shape<int>(path, layout, CompactLayout.TopIds, ids.Shape[0])
+                : throw GgufOptimizeException.BadInput($"'{path}' has no one-dimensional dataset {CompactLayout.TopIds} (the file is corrupt)");
+            _logits = StoredFileChecks.Shape<float>(path, layout, CompactLayout.TopLogits, _ids.Shape.ToArray());
+            StoredFileChecks.Shape<long>(path, layout, CompactLayout.EntryStart, chunks);
+            StoredFileChecks.Shape<int>(path, layout, BaselineLayout.ChunkLengths, chunks);
+            StoredFileChecks.Shape<byte>(path, layout, CompactLayout.ProcessedChunks, chunks);
+            StoredFileChecks.Shape<int>(path, layout, BaselineLayout.Tokens, chunks, n);
+            _entryStart = _reader.Elements<long>(CompactLayout.EntryStart, 0, chunks).ToArray();
+            _lengths = _reader.Elements<int>(BaselineLayout.ChunkLengths, 0, chunks).ToArray();
+            var flags = _reader.Elements<byte>(CompactLayout.ProcessedChunks, 0, chunks);
+            _processed = new bool[chunks];
+            for (int i = 0; i < _processed.Length; i++) _processed[i] = flags[i] != 0 && _entryStart[i] >= 0;
+            StoredFileChecks.Lengths(path, _lengths, c => _processed[c], n);
+            StoredFileChecks.Tokens(path, _reader.Elements<int>(BaselineLayout.Tokens, 0, checked(chunks * n)), _lengths, c => _processed[c], n, VocabSize);
+            CheckEntries(path);
+        }
+        catch
+        {
+            _reader.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Each processed chunk's entries (entry_start + Σ top_count over its rows) lie inside top_ids, its counts are
+    /// 1..n_vocab, its ids inside the vocabulary, and its stored numbers are finite where a finite row needs them.
+    /// </summary>
+    private void CheckEntries(string path)
+    {
+        long total = _ids.ElementCount;
+        for (int c = 0; c < TotalChunks; c++)
+        {
+            if (!_processed[c]) continue;
+            var counts = _reader.Elements<int>(_counts, (long)c * ContextSize, _lengths[c]);
+            var tail = _reader.Elements<float>(_tail, (long)c * ContextSize, _lengths[c]);
+            var logNorm = _reader.Elements<double>(_logNorm, (long)c * ContextSize, _lengths[c]);
+            long entries = 0;
+            for (int j = 0; j < counts.Length; j++)
+            {
+                if (counts[j] < 0 || counts[j] > VocabSize)
+                    throw GgufOptimizeException.BadInput($"'{path}': top_count of row {j} of chunk {c} is {counts[j]}, outside 0..n_vocab {VocabSize} (the file is corrupt)");
+                // A non-finite baseline row is stored as NaN tail mass with no entries; any other row needs a finite normalizer.
+                if (!float.IsNaN(tail[j]) && (counts[j] == 0 || !double.IsFinite(logNorm[j]) || tail[j] is < 0 or > 1))
+                    throw GgufOptimizeException.BadInput($"'{path}': row {j} of chunk {c} has {counts[j]} entries, tail mass {tail[j]} and log normalizer {logNorm[j]} (the file is corrupt)");
+                entries += counts[j];
+            }
+            if (_entryStart[c] > total - entries)
+                throw GgufOptimizeException.BadInput($"'{path}': chunk {c}'s entries [{_entryStart[c]}, {_entryStart[c] + entries}) lie outside top_ids ({total} entries): the compact index is corrupt");
+            if (entries > int.MaxValue) throw GgufOptimizeException.BadInput($"compact baseline '{path}': chunk {c} holds more than 2^31 entries");
+            var ids = _reader.Elements<int>(_ids, _entryStart[c], (int)entries);
+            var logits = _reader.Elements<float>(_logits, _entryStart[c], (int)entries);
+            for (int e = 0; e < ids.Length; e++)
+            {
+                if ((uint)ids[e] >= (uint)VocabSize)
+                    throw GgufOptimizeException.BadInput($"'{path}': top_ids entry {_entryStart[c] + e} (chunk {c}) is {ids[e]}, outside the vocabulary of {VocabSize} (the file is corrupt)");
+                if (!float.IsFinite(logits[e]))
+                    throw GgufOptimizeException.BadInput($"'{path}': top_logits entry {_entryStart[c] + e} (chunk {c}) is {logits[e]}: the baseline holds NaN/Inf where a logit must be (the file is corrupt)");
+            }
+        }
     }
 
     public static CompactBaselineReader Open(string path)

@@ -44,7 +44,7 @@ internal sealed class CompactBaselineWriter : IBaselineWriter
                 // More chunks for a finished file: its chunks go back into a fresh log, the file returns at completion.
                 var log = CompactLog.Create(partial, identity);
                 CompactBaselineFile.CopyInto(path, log);
-                File.Delete(path);
+                FileStep.Delete(path);
                 return new CompactBaselineWriter(path, header, plan, tailMass, log);
             }
             Refuse(path, why, clobber, progress);
@@ -100,7 +100,7 @@ internal sealed class CompactBaselineWriter : IBaselineWriter
         for (int c = from; c < to; c++) if (!_log.Has(c)) return false;
         CompactBaselineFile.Build(_path, _header, _encoder.TailMass, _plan, _log);
         Close();
-        File.Delete(_log.Path);
+        FileStep.Delete(_log.Path);
         return true;
     }
 
@@ -117,7 +117,7 @@ internal sealed class CompactBaselineWriter : IBaselineWriter
     {
         if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
         progress.Warn($"replacing '{path}' ({why})");
-        File.Delete(path);
+        FileStep.Delete(path);
     }
 
     private static string? DescribeFinalMismatch(string path, BaselineHeader header, double tailMass)

@@ -36,16 +36,19 @@ internal sealed class CompactLog : IDisposable
         _end = end;
     }
 
+    /// <summary>
+    /// Starts a log holding only its identity. The header is written whole under a temporary name first: a log under
+    /// its real name always has one, so a kill never leaves a file the next run cannot recognise as its own.
+    /// </summary>
     public static CompactLog Create(string path, string identity)
     {
-        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
         byte[] id = Encoding.UTF8.GetBytes(identity);
-        Span<byte> len = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(len, id.Length);
-        stream.Write(Magic);
-        stream.Write(len);
-        stream.Write(id);
-        stream.Flush(flushToDisk: true);
+        var head = new byte[Magic.Length + 4 + id.Length];
+        Magic.CopyTo(head, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(Magic.Length), id.Length);
+        id.CopyTo(head, Magic.Length + 4);
+        AtomicFile.WriteAllBytes(path, head);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
         return new CompactLog(path, stream, identity, stream.Length);
     }
 
@@ -92,7 +95,7 @@ internal sealed class CompactLog : IDisposable
         o += Put(span[o..], data.Logits);
         SHA256.HashData(span[..o], span[o..]);
         RandomAccess.Write(_stream.SafeFileHandle, record, _end);
-        _stream.Flush(flushToDisk: true);
+        FileStep.Sync(_stream);
         _records[chunk] = (_end, data.Rows, data.Entries);
         _end += bytes;
     }

@@ -33,20 +33,44 @@ internal sealed class CompactRowEncoder
             output.AddRow(0, float.NaN, double.NaN, float.NaN);
             return;
         }
-        float max = stats.Max;
+        var (count, logNorm, tail) = Select(row, stats.Max);
+        output.ReserveEntries(count, out var ids, out var logits);
+        for (int k = 0; k < count; k++)
+        {
+            int id = IdOf(_keys[k]);
+            ids[k] = id;
+            logits[k] = row[id];
+        }
+        output.AddRow(count, (float)tail, logNorm, nextToken >= 0 ? row[nextToken] : float.NaN);
+    }
+
+    /// <summary>
+    /// The most probable tokens of a finite row (descending probability, ties: lower id) until the rest holds at most
+    /// ε: their ids go to <paramref name="ids"/> (grown as needed; the first count entries), with the row's log
+    /// normalizer and the exact tail mass (summed from the smallest term up).
+    /// </summary>
+    public (int Count, double LogNorm, double Tail) SelectTop(ReadOnlySpan<float> row, float max, ref int[] ids)
+    {
+        var (count, logNorm, tail) = Select(row, max);
+        if (ids.Length < count) ids = new int[Math.Max(count, ids.Length * 2)];
+        for (int k = 0; k < count; k++) ids[k] = IdOf(_keys[k]);
+        return (count, logNorm, tail);
+    }
+
+    private (int Count, double LogNorm, double Tail) Select(ReadOnlySpan<float> row, float max)
+    {
         // A first cut keeps tokens within ln ε − 4 of the max (usually a few), enough unless the mass below it exceeds ε;
         // the second cut, ln(ε / n_vocab), always suffices: the tokens below it hold less than n_vocab · ε / n_vocab.
         float firstCut = (float)(max + Math.Log(_tailMass) - 4);
         float secondCut = (float)(max + Math.Log(_tailMass / row.Length) - 1);
-        if (!TryEncode(row, nextToken, max, firstCut, output, mustFinish: false))
-            TryEncode(row, nextToken, max, secondCut, output, mustFinish: true);
+        return TrySelect(row, max, firstCut, mustFinish: false) ?? TrySelect(row, max, secondCut, mustFinish: true)!.Value;
     }
 
-    private bool TryEncode(ReadOnlySpan<float> row, int nextToken, float max, float cutoff, CompactChunk output, bool mustFinish)
+    private (int Count, double LogNorm, double Tail)? TrySelect(ReadOnlySpan<float> row, float max, float cutoff, bool mustFinish)
     {
         var (sum, below) = RowSoftmax.SumExpSplit(row, max, cutoff);
         double lnSum = Math.Log(sum);
-        if (!mustFinish && below > _tailMass * sum) return false;
+        if (!mustFinish && below > _tailMass * sum) return null;
 
         int candidates = Collect(row, cutoff);
         var keys = _keys.AsSpan(0, candidates);
@@ -67,16 +91,7 @@ internal sealed class CompactRowEncoder
             if (suffix[k] <= limit) { count = k; break; }
         }
 
-        double logNorm = max + lnSum;
-        output.ReserveEntries(count, out var ids, out var logits);
-        for (int k = 0; k < count; k++)
-        {
-            int id = IdOf(keys[k]);
-            ids[k] = id;
-            logits[k] = row[id];
-        }
-        output.AddRow(count, (float)(suffix[count] / sum), logNorm, nextToken >= 0 ? row[nextToken] : float.NaN);
-        return true;
+        return (count, max + lnSum, suffix[count] / sum);
     }
 
     /// <summary>Sort keys of every token with logit ≥ cutoff: larger logit first, then lower id.</summary>

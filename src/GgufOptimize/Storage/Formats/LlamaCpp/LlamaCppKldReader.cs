@@ -99,6 +99,11 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
         for (int j = first; j < ContextSize - 1; j++)
         {
             long offset = Layout.RowOffset(chunk, j);
+            // A valid row spans some range below log P = 0; a zero scale and minimum is an unwritten (torn) row, which
+            // would read as n_vocab tokens of probability 1 each.
+            var row = _file.Span<float>(offset, 2);
+            if (row[0] == 0 && row[1] == 0 && n > 1)
+                throw GgufOptimizeException.BadInput($"'{Path}': row {j} of chunk {chunk} is all zeros (scale 0, minimum 0): the file's tail was never written or was torn; remake it or cut it before chunk {chunk}");
             if (QuantizedLogProbComparer.IsFloored(_file.Span<float>(offset, 1)[0], _file.Span<ushort>(offset + 8, n), tokens[j + 1])) floored++;
         }
         var result = PositionScorer.Score(chunk, first, ContextSize - 1, threads, n, (start, end, results, scratch) =>
@@ -111,7 +116,10 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
                     target.Row(j, scratch), tokens[j + 1]);
             }
         });
-        return new ChunkResult(result.ChunkIndex, result.Kld, result.DeltaP, result.SameTop, result.LogProbBase, result.LogProbTarget, result.NonFiniteRows, floored);
+        return new ChunkResult(result.ChunkIndex, result.Kld, result.DeltaP, result.SameTop, result.LogProbBase, result.LogProbTarget, result.NonFiniteRows, floored)
+        {
+            FirstBaselineNonFiniteRow = result.FirstBaselineNonFiniteRow,
+        };
     }
 
     public void Dispose() => _file.Dispose();

@@ -47,7 +47,11 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
         {
             string? why = DescribeMismatch(path, layout, chunks);
             if (why is null)
+            {
+                // A run killed between its final rename and removing the side file leaves the side file behind.
+                FileStep.Delete(donePath);
                 return new LlamaCppKldWriter(path, layout, null, null, 0, Enumerable.Repeat(true, layout.ChunkCount).ToArray());
+            }
             Refuse(path, why, clobber, progress);
         }
         if (File.Exists(partial) && File.Exists(donePath))
@@ -64,9 +68,12 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
                 return Open(path, layout, idLength, done);
             }
             Refuse(partial, "was made from other inputs", clobber, progress);
-            File.Delete(donePath);
+            FileStep.Delete(donePath);
         }
-        else if (File.Exists(partial)) Refuse(partial, "has no record of its finished chunks (missing " + Path.GetFileName(donePath) + ")", clobber, progress);
+        // The side file is written after the data file, so a data file without one is a run killed in between:
+        // it records no finished chunk, and starting it again loses nothing.
+        else if (File.Exists(partial)) FileStep.Delete(partial);
+        else if (File.Exists(donePath)) FileStep.Delete(donePath);
 
         OutputPaths.EnsureFreeSpace(path, layout.FileBytes, "llama.cpp baseline");
         AtomicFile.Write(partial, stream =>
@@ -121,7 +128,7 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
     /// <summary>Syncs the chunk's rows, then sets its byte in the side file (see <see cref="BaselineLogitsFile.MarkProcessed"/>).</summary>
     public void MarkProcessed(int chunk)
     {
-        _data!.Flush(flushToDisk: true);
+        FileStep.Sync(_data!);
         RandomAccess.Write(_flags!.SafeFileHandle, (ReadOnlySpan<byte>)[1], _flagsOffset + chunk);
         _done[chunk] = true;
     }
@@ -131,10 +138,10 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
     {
         if (_done.Any(d => !d)) return false;
         if (_data is null) return true;
-        _data.Flush(flushToDisk: true);
+        FileStep.Sync(_data);
         Close();
-        File.Move(_partial, _path, overwrite: true);
-        File.Delete(DonePath(_path));
+        FileStep.Move(_partial, _path, overwrite: true);
+        FileStep.Delete(DonePath(_path));
         return true;
     }
 
@@ -152,7 +159,7 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
     {
         if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
         progress.Warn($"replacing '{path}' ({why})");
-        File.Delete(path);
+        FileStep.Delete(path);
     }
 
     /// <summary>A finished .kld records no model or dataset: it is reused when its shape and tokens are the ones we would write.</summary>

@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using GgufOptimize.Chunking;
+using GgufOptimize.Common;
+using GgufOptimize.Engine;
+using GgufOptimize.Metrics;
+using GgufOptimize.Quantization;
+using GgufOptimize.Storage.Formats.Compact;
+using GgufOptimize.Synthetic;
+
+namespace GgufOptimize.Bench;
+
+/// <summary>
+/// The quantized compact encoding against exact float32 KLD (issue 13): for realistic and flat synthetic models at
+/// several vocabularies and the real model in ../shared, each against Q8_0 … Q2_K quantizations of itself, prints per
+/// encoding setting: bytes per position, worst relative error over the statistics, worst error / 95 % bootstrap
+/// half-width, flipped paired decisions between consecutive targets, and bound violations (must be 0). Also the CPU
+/// time of encoding against a bare decode of the baseline, and of decoding+scoring against exact scoring.
+/// </summary>
+public sealed class QuantizedCompactBenchmark : IBenchmark
+{
+    public string Name => "qcompact";
+    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1]";
+
+    private static readonly QuantizedRowSettings[] Settings =
+    [
+        QuantizedRowSettings.Default,
+        new(1e-3, 1e-6, 0.1),
+        new(1e-5, 1e-7, 0.05),
+    ];
+
+    private static readonly (string Name, Func<KldStatistics, double> Get)[] Stats =
+    [
+        ("mean", s => s.Average), ("median", s => s.Median), ("KLD_90", s => s.KLD_90), ("KLD_95", s => s.KLD_95),
+        ("KLD_99", s => s.KLD_99), ("Score", s => s.Score), ("PPL ratio", s => s.PPL_ratio), ("same-top", s => s.Same_top_p),
+    ];
+
+    public int Run(string[] args)
+    {
+        var a = new BenchArgs(args);
+        var vocabs = (a.Get("vocabs") ?? "32000,128256,262144").Split(',').Select(int.Parse).ToArray();
+        var kinds = (a.Get("kinds") ?? "realistic,flat").Split(',');
+        var types = (a.Get("types") ?? "Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K").Split(',');
+        int ctx = a.Int("ctx", 512), chunks = a.Int("chunks", 4);
+        string dir = Path.Combine(a.Get("dir") ?? Path.GetTempPath(), $"ggufopt-qcompact-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            NativeRuntime.Initialize();
+            Console.WriteLine($"load at start: {File.ReadAllText("/proc/loadavg").Trim()} (2 cores shared with other work); ctx {ctx}, {chunks} chunks");
+            Console.WriteLine("| model | vocab | target | encoding | bytes/pos | % of .kld | worst rel err | worst err / CI half-width | flips | bound violations |");
+            Console.WriteLine("|---|---:|---|---|---:|---:|---:|---:|---:|---:|");
+            if (a.Int("aidreams", 1) == 1 && SharedFolder.Find() is { } shared)
+            {
+                string model = Path.Combine(shared, "models", "aidreams260K-f32.gguf");
+                string text = File.ReadAllText(Path.Combine(shared, "data", "aidreams-samples.txt"));
+                Study("aidreams260K", model, types.Where(t => !t.Contains('K')).ToArray(), text, 128, 4 * chunks, dir);
+            }
+            foreach (int vocab in vocabs)
+                foreach (string kind in kinds)
+                {
+                    var options = kind == "flat" ? SyntheticModelOptions.Flat(vocab) : SyntheticModelOptions.Realistic(vocab);
+                    string model = Path.Combine(dir, $"{kind}-{vocab}.gguf");
+                    SyntheticModel.Write(model, options with { ContextLength = ctx });
+                    string text = SyntheticVocabulary.Build(vocab).RandomWords(chunks * ctx + 256, 5);
+                    Study($"{kind} synthetic", model, types, text, ctx, chunks, dir);
+                    foreach (var f in Directory.GetFiles(dir)) File.Delete(f);
+                }
+            Console.WriteLine($"load at end: {File.ReadAllText("/proc/loadavg").Trim()}");
+            return 0;
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static void Study(string title, string baseline, string[] types, string text, int ctx, int maxChunks, string dir)
+    {
+        var targets = types.Select(t => (Type: t, Path: Quantize(baseline, t, dir))).ToArray();
+        using var baseModel = LlamaModel.Load(baseline);
+        int vocab = baseModel.VocabSize;
+        var plan = ChunkPlan.ForModel(baseModel.Tokenize(text), ctx, baseModel.AddBos, baseModel.Bos, baseModel.AddEos, baseModel.Eos);
+        int chunks = Math.Min(maxChunks, plan.ChunkCount);
+        using var baseEval = new LlamaEvaluator(baseModel, new EvaluatorOptions { ContextSize = ctx });
+        var models = targets.Select(t => LlamaModel.Load(t.Path)).ToArray();
+        var evals = models.Select(m => new LlamaEvaluator(m, new EvaluatorOptions { ContextSize = ctx })).ToArray();
+        try
+        {
+            int s = Settings.Length, t = targets.Length;
+            var exact = Enumerable.Range(0, t).Select(_ => new List<ChunkResult>()).ToArray();
+            var encoded = Enumerable.Range(0, t).Select(_ => Enumerable.Range(0, s).Select(_ => new List<ChunkResult>()).ToArray()).ToArray();
+            var encoders = Settings.Select(x => new QuantizedChunkEncoder(x, vocab)).ToArray();
+            var decodedChunks = Settings.Select(_ => new QuantizedChunk()).ToArray();
+            var bytes = new long[s];
+            var violations = new long[s, t];
+            var worstBoundUse = new double[s];
+            long positions = 0;
+            double bareSeconds = 0, encodeSeconds = 0, exactScoreSeconds = 0, encodedScoreSeconds = 0;
+            var p = new float[ctx * vocab];
+            var q = new float[ctx * vocab];
+            var ids = new int[vocab];
+            var logP = new double[vocab];
+            var scratch = new float[vocab];
+            var clock = new Stopwatch();
+            for (int c = 0; c < chunks; c++)
+            {
+                var tokens = plan.Chunk(c);
+                int n = tokens.Length;
+                clock.Restart();
+                baseEval.DecodeOnly(tokens);
+                bareSeconds += clock.Elapsed.TotalSeconds;
+                baseEval.EvaluateChunk(tokens, p.AsSpan(0, n * vocab));
+                for (int e = 0; e < s; e++)
+                {
+                    clock.Restart();
+                    for (int j = 0; j < n; j++) encoders[e].Add(p.AsSpan(j * vocab, vocab), j + 1 < n ? tokens[j + 1] : -1);
+                    var blob = encoders[e].Finish();
+                    if (e == 0) encodeSeconds += clock.Elapsed.TotalSeconds;
+                    bytes[e] += blob.Length;
+                    decodedChunks[e].Load(blob);
+                }
+                positions += n;
+                for (int k = 0; k < t; k++)
+                {
+                    evals[k].EvaluateChunk(tokens, q.AsSpan(0, n * vocab));
+                    var exactBuilder = new ChunkResultBuilder(c, n - 1);
+                    var builders = Enumerable.Range(0, s).Select(_ => new ChunkResultBuilder(c, n - 1)).ToArray();
+                    var exactKld = new double[n - 1];
+                    clock.Restart();
+                    for (int j = 0; j < n - 1; j++)
+                    {
+                        var r = LogitComparer.Compare(p.AsSpan(j * vocab, vocab), q.AsSpan(j * vocab, vocab), tokens[j + 1]);
+                        exactBuilder.Add(r);
+                        exactKld[j] = r.Kld;
+                    }
+                    exactScoreSeconds += clock.Elapsed.TotalSeconds;
+                    for (int e = 0; e < s; e++)
+                    {
+                        clock.Restart();
+                        for (int j = 0; j < n - 1; j++)
+                        {
+                            var row = decodedChunks[e].Row(j);
+                            var h = QuantizedChunk.ReadHeader(row);
+                            bool dense = h.Count is QuantizedChunk.Dense or QuantizedChunk.AllCodes;
+                            int count = dense ? vocab : 0;
+                            if (dense) QuantizedChunk.DecodeDense(row, vocab, Settings[e], logP);
+                            else if (h.Count > 0) count = QuantizedChunk.DecodeSparse(row, Settings[e], ids, logP);
+                            builders[e].Add(SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
+                                h.NextLogit - h.LogNorm, h.Top, q.AsSpan(j * vocab, vocab), tokens[j + 1], scratch));
+                        }
+                        if (e == 0) encodedScoreSeconds += clock.Elapsed.TotalSeconds;
+                        var built = builders[e].Build();
+                        encoded[k][e].Add(built);
+                        for (int j = 0; j < n - 1; j++)
+                        {
+                            double bound = QuantizedErrorBound.Of(Settings[e].TailMass, encoders[e].MaxTotalVariation, encoders[e].MaxDecodedDivergence,
+                                QuantizedErrorBound.LogRatioSpread(p.AsSpan(j * vocab, vocab), q.AsSpan(j * vocab, vocab)));
+                            double err = Math.Abs(built.Kld[j] - exactKld[j]);
+                            if (err > bound * (1 + 1e-9) + 1e-12) violations[e, k]++;
+                            if (bound > 0) worstBoundUse[e] = Math.Max(worstBoundUse[e], err / bound);
+                        }
+                    }
+                    exact[k].Add(exactBuilder.Build());
+                }
+            }
+
+            double kldBytes = 2.0 * (2 * ((vocab + 1) / 2) + 4);
+            var bootstrap = new BootstrapOptions(Resamples: 400);
+            for (int k = 0; k < t; k++)
+            {
+                var exactStats = KldStatistics.Compute(exact[k]);
+                var halfWidths = HalfWidths(exact[k], 400);
+                for (int e = 0; e < s; e++)
+                {
+                    var st = KldStatistics.Compute(encoded[k][e]);
+                    double worstRel = 0, worstCi = 0;
+                    foreach (var (name, get) in Stats)
+                    {
+                        double x = get(exactStats), y = get(st);
+                        if (x != 0) worstRel = Math.Max(worstRel, Math.Abs(y - x) / Math.Abs(x));
+                        if (halfWidths[name] > 0) worstCi = Math.Max(worstCi, Math.Abs(y - x) / halfWidths[name]);
+                    }
+                    int flips = 0;
+                    for (int other = 0; other < t; other++)
+                    {
+                        if (other == k) continue;
+                        var de = Decision(BlockBootstrap.Paired(exact[k], exact[other], bootstrap));
+                        var dd = Decision(BlockBootstrap.Paired(encoded[k][e], encoded[other][e], bootstrap));
+                        if (de != dd) flips++;
+                    }
+                    Console.WriteLine($"| {title} | {vocab} | {targets[k].Type} | {Settings[e].Describe()} | {bytes[e] / (double)positions:F0} | {bytes[e] / (double)positions / kldBytes * 100:F2} % | {worstRel * 100:F4} % | {worstCi:F4} | {flips} | {violations[e, k]} |");
+                }
+            }
+            Console.WriteLine($"<!-- {title} vocab {vocab}: {chunks} chunks x {ctx}, {positions} positions; dense rows {string.Join("/", encoders.Select(x => x.DenseRows))}; τ {string.Join("/", encoders.Select(x => x.MaxTotalVariation.ToString("G3")))}, κ {string.Join("/", encoders.Select(x => x.MaxDecodedDivergence.ToString("G3")))}; worst error/bound {string.Join("/", worstBoundUse.Select(x => x.ToString("G3")))}; CPU: encode {encodeSeconds / bareSeconds * 100:F1} % of bare decode, decode+score {encodedScoreSeconds / exactScoreSeconds * 100:F0} % of exact scoring (load {File.ReadAllText("/proc/loadavg").Trim()}) -->");
+        }
+        finally
+        {
+            foreach (var e in evals) e.Dispose();
+            foreach (var m in models) m.Dispose();
+        }
+    }
+
+    private static int Decision(PairedScoreComparison c) => c.DifferenceLower > 0 ? 1 : c.DifferenceUpper < 0 ? -1 : 0;
+
+    /// <summary>95 % percentile-bootstrap half-width of each statistic, chunks as blocks.</summary>
+    private static Dictionary<string, double> HalfWidths(List<ChunkResult> chunks, int resamples)
+    {
+        var rng = new Random(17);
+        var values = Stats.ToDictionary(x => x.Name, _ => new List<double>());
+        for (int b = 0; b < resamples; b++)
+        {
+            var sample = Enumerable.Range(0, chunks.Count).Select(_ => chunks[rng.Next(chunks.Count)]).ToList();
+            var st = KldStatistics.Compute(sample);
+            foreach (var (name, get) in Stats) values[name].Add(get(st));
+        }
+        return values.ToDictionary(kv => kv.Key, kv =>
+        {
+            var v = kv.Value.Order().ToList();
+            return (v[(int)(0.975 * (v.Count - 1))] - v[(int)(0.025 * (v.Count - 1))]) / 2;
+        });
+    }
+
+    private static string Quantize(string model, string type, string dir)
+    {
+        var outcome = ModelQuantizer.Run(new QuantizeOptions
+        {
+            ModelPath = model, OutputDirectory = dir, Types = [QuantizationTypes.Parse(type)], Name = Path.GetFileNameWithoutExtension(model),
+        }, NullProgress.Instance).Single();
+        return outcome.OutputPath;
+    }
+}

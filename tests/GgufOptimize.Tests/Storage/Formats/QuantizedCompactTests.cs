@@ -1,0 +1,133 @@
+using GgufOptimize.Common;
+using GgufOptimize.Chunking;
+using GgufOptimize.Engine;
+using GgufOptimize.Metrics;
+using GgufOptimize.Quantization;
+using GgufOptimize.Storage.Formats.Compact;
+using GgufOptimize.Synthetic;
+using GgufOptimize.Tests.Support;
+
+namespace GgufOptimize.Tests.Storage.Formats;
+
+/// <summary>The quantized compact encoding: its stated error bound checked against exact KLD on llama.cpp rows.</summary>
+public class QuantizedCompactTests
+{
+    [Fact]
+    public void Codes_stay_within_their_step_and_varints_round_trip()
+    {
+        var s = QuantizedRowSettings.Default;
+        foreach (double logP in new[] { -1e-9, -0.01, -0.7, -3, -9, -Math.Log(1 / s.Knee), -14, -25, -60 })
+        {
+            double back = s.Value(s.Code(logP));
+            double p = Math.Exp(logP);
+            if (p >= s.Knee) Assert.InRange(Math.Abs(Math.Exp(back) - p), 0, s.ProbabilityStep / 2 + 1e-15);
+            else Assert.InRange(Math.Abs(back - logP), 0, s.MaxLogStep / 2 + 1e-12);
+        }
+        var buffer = new byte[5];
+        foreach (int v in new[] { 0, 1, -1, 63, -64, 1 << 20, int.MinValue + 1, int.MaxValue })
+        {
+            int n = Varint.Write(buffer, Varint.ZigZag(v));
+            int o = 0;
+            Assert.Equal(v, Varint.UnZigZag(Varint.Read(buffer, ref o)));
+            Assert.Equal(n, o);
+        }
+    }
+
+    [Slow]
+    [Fact]
+    public void Stated_bound_holds_on_every_row_of_a_realistic_model_against_its_Q4_0()
+    {
+        using var rows = RealisticRows.Make();
+        var (violations, worst, errors) = Check(rows, QuantizedRowSettings.Default, claimed: null);
+        Assert.Equal(0, violations);
+        Assert.True(errors > 0, "the encoding changed no KLD at all: the check would not see a broken bound");
+        Assert.InRange(worst, 0, 1);
+    }
+
+    [Slow]
+    [Fact]
+    public void The_check_fails_when_a_too_coarse_encoder_claims_the_default_bound()
+    {
+        using var rows = RealisticRows.Make();
+        var strict = new QuantizedChunkEncoder(QuantizedRowSettings.Default, rows.Vocab);
+        Encode(rows, strict);
+        var (violations, _, _) = Check(rows, new QuantizedRowSettings(0.05, 1e-3, 1.0), claimed: (QuantizedRowSettings.Default.TailMass, strict.MaxTotalVariation, strict.MaxDecodedDivergence));
+        Assert.True(violations > 0, "a coarse encoding judged against the default's bound must break it somewhere");
+    }
+
+    private static QuantizedChunk Encode(RealisticRows rows, QuantizedChunkEncoder encoder)
+    {
+        for (int j = 0; j < rows.Count; j++) encoder.Add(rows.Baseline(j), rows.Next(j));
+        var chunk = new QuantizedChunk();
+        chunk.Load(encoder.Finish());
+        return chunk;
+    }
+
+    /// <summary>Exact KLD (float32 rows) against KLD from the decoded rows, each error against the bound: (violations, worst error / bound, rows with any error).</summary>
+    private static (int Violations, double Worst, int Errors) Check(RealisticRows rows, QuantizedRowSettings settings, (double Eps, double Tau, double Kappa)? claimed)
+    {
+        var encoder = new QuantizedChunkEncoder(settings, rows.Vocab);
+        var chunk = Encode(rows, encoder);
+        var (eps, tau, kappa) = claimed ?? (settings.TailMass, encoder.MaxTotalVariation, encoder.MaxDecodedDivergence);
+        int n = rows.Vocab, violations = 0, errors = 0;
+        double worst = 0;
+        var ids = new int[n];
+        var logP = new double[n];
+        var scratch = new float[n];
+        for (int j = 0; j < rows.Count - 1; j++)
+        {
+            var exact = LogitComparer.Compare(rows.Baseline(j), rows.Target(j), rows.Next(j));
+            var row = chunk.Row(j);
+            var h = QuantizedChunk.ReadHeader(row);
+            bool dense = h.Count is QuantizedChunk.Dense or QuantizedChunk.AllCodes;
+            int count = dense ? n : QuantizedChunk.DecodeSparse(row, settings, ids, logP);
+            if (dense) QuantizedChunk.DecodeDense(row, n, settings, logP);
+            var decoded = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass, h.NextLogit - h.LogNorm, h.Top,
+                rows.Target(j), rows.Next(j), scratch);
+            Assert.Equal(exact.TopBase, decoded.TopBase);
+            if (rows.Next(j) >= 0) Assert.Equal(exact.LogProbBase, decoded.LogProbBase, 1e-9);
+            double error = Math.Abs(decoded.Kld - exact.Kld);
+            double bound = QuantizedErrorBound.Of(eps, tau, kappa, QuantizedErrorBound.LogRatioSpread(rows.Baseline(j), rows.Target(j)));
+            if (error > 1e-12) errors++;
+            if (error > bound + 1e-12) violations++;
+            if (bound > 0) worst = Math.Max(worst, error / bound);
+        }
+        return (violations, worst, errors);
+    }
+
+    /// <summary>One chunk of a small realistic synthetic model and its Q4_0, run through llama.cpp.</summary>
+    private sealed class RealisticRows : IDisposable
+    {
+        private readonly TempDir _dir = new();
+        private float[] _p = [], _q = [];
+        private int[] _tokens = [];
+        public int Vocab { get; private set; }
+        public int Count => _tokens.Length;
+
+        public static RealisticRows Make()
+        {
+            var r = new RealisticRows();
+            string model = r._dir.File("m.gguf");
+            SyntheticModel.Write(model, SyntheticModelOptions.Realistic(4096) with { ContextLength = 256 });
+            string target = ModelQuantizer.Run(new QuantizeOptions
+            {
+                ModelPath = model, OutputDirectory = r._dir.Path, Types = [QuantizationTypes.Parse("Q4_0")], Threads = 1,
+            }, NullProgress.Instance).Single().OutputPath;
+            using var baseModel = LlamaModel.Load(model);
+            using var targetModel = LlamaModel.Load(target);
+            var plan = ChunkPlan.ForModel(baseModel.Tokenize(SyntheticVocabulary.Build(4096).RandomWords(400, 3)), 256, baseModel.AddBos, baseModel.Bos, baseModel.AddEos, baseModel.Eos);
+            r._tokens = plan.Chunk(0);
+            r.Vocab = baseModel.VocabSize;
+            r._p = new float[r._tokens.Length * r.Vocab];
+            r._q = new float[r._p.Length];
+            using (var e = new LlamaEvaluator(baseModel, new EvaluatorOptions { ContextSize = 256 })) e.EvaluateChunk(r._tokens, r._p);
+            using (var e = new LlamaEvaluator(targetModel, new EvaluatorOptions { ContextSize = 256 })) e.EvaluateChunk(r._tokens, r._q);
+            return r;
+        }
+
+        public ReadOnlySpan<float> Baseline(int j) => _p.AsSpan(j * Vocab, Vocab);
+        public ReadOnlySpan<float> Target(int j) => _q.AsSpan(j * Vocab, Vocab);
+        public int Next(int j) => j + 1 < _tokens.Length ? _tokens[j + 1] : -1;
+        public void Dispose() => _dir.Dispose();
+    }
+}
