@@ -39,17 +39,18 @@ public sealed class RecipeGoalBenchmark : IBenchmark
         if (args.Contains("--synthetic")) (model, tune, heldout) = Synthetic();
         else (model, tune, heldout) = Split(a.Get("model") ?? throw new ArgumentException("--model or --synthetic"), a.Get("text") ?? throw new ArgumentException("--text"));
         string precision = args.Contains("--synthetic") ? "16" : "32";
-        Cli("logits", "-m", model, "-d", tune, "-o", P("tune.h5"), "--precision", precision);
-        Cli("logits", "-m", model, "-d", heldout, "-o", P("heldout.h5"), "--precision", precision);
-        Cli("imatrix", "-m", model, "-d", tune, "-o", P("imatrix.gguf"), "--process-output");
+        // Finished steps are reused, so an interrupted benchmark resumes (kld and sensitivity resume by themselves).
+        if (!File.Exists(P("tune.h5"))) Cli("logits", "-m", model, "-d", tune, "-o", P("tune.h5"), "--precision", precision);
+        if (!File.Exists(P("heldout.h5"))) Cli("logits", "-m", model, "-d", heldout, "-o", P("heldout.h5"), "--precision", precision);
+        if (!File.Exists(P("imatrix.gguf"))) Cli("imatrix", "-m", model, "-d", tune, "-o", P("imatrix.gguf"), "--process-output");
         var kldClock = Stopwatch.StartNew();
         var rows = new List<(string Kind, string Name, double Bpw, long File, double Mean, double Score)>();
         foreach (var type in LlamaTypes)
         {
-            Cli("quantize", "-m", model, "--types", type, "--imatrix", P("imatrix.gguf"), "-o", P("llama"), "--name", "m", "--overwrite");
+            Cli("quantize", "-m", model, "--types", type, "--imatrix", P("imatrix.gguf"), "-o", P("llama"), "--name", "m");
             string file = Directory.GetFiles(P("llama"), $"m-{type}-imat-*.gguf").Single();
             if (type == "Q4_K_M") kldClock.Restart();
-            var k = Json(Cli("kld", "--baseline-logits", P("heldout.h5"), "--target-model", file, "-o", P($"llama/{type}.h5"), "--overwrite", "--json", "-"));
+            var k = Json(Cli("kld", "--baseline-logits", P("heldout.h5"), "--target-model", file, "-o", P($"llama/{type}.h5"), "--json", "-"));
             if (type == "Q4_K_M") Console.WriteLine($"one full kld (Q4_K_M on held-out): {kldClock.Elapsed.TotalSeconds:F1} s");
             rows.Add(("llama.cpp", type, Bpw(file), new FileInfo(file).Length, k["overall"]!["Average"]!.GetValue<double>(), k["overall"]!["Score"]!.GetValue<double>()));
         }
@@ -57,7 +58,7 @@ public sealed class RecipeGoalBenchmark : IBenchmark
         Cli("sensitivity", "-m", model, "--baseline-logits", P("tune.h5"), "--types", "Q2_K,Q3_K,Q4_K,Q5_K,Q6_K,Q8_0", "--imatrix", P("imatrix.gguf"),
             "--groups", a.Get("groups") ?? "layer", "--chunks", a.Get("chunks") ?? "16", "-o", P("sens.json"));
         Console.WriteLine($"sensitivity: {sensClock.Elapsed.TotalSeconds:F0} s");
-        foreach (var (name, budget) in new[] { ("like-Q4_K_M", LikeQ4KM) }.Concat(rows.Select(r => ($"bpw-{r.Name}", new[] { "--budget-bpw", r.Bpw.ToString("F4", Inv) }))))
+        foreach (var (name, budget) in new[] { ("like-Q4_K_M", LikeQ4KM) }.Concat(rows.Select(r => ($"bpw-{r.Name}", new[] { "--budget-bpw", r.Bpw.ToString("F4", Inv) })).ToList()))
         {
             var r = Json(Cli(["recipe", "--sensitivity", P("sens.json"), "-m", model, "--imatrix", P("imatrix.gguf"), .. budget, "--output-dir", P("recipes"), "--name", name,
                 "--baseline-logits", P("heldout.h5"), "--json", "-"]));

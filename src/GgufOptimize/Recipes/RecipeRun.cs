@@ -58,7 +58,7 @@ internal static class RecipeRun
         AtomicFile.WriteAllText(config, ConfigYaml(o.Name, choices, table, budget, predicted * factor));
         AtomicFile.WriteAllText(arguments, string.Concat(choices.Select(c => $"--tensor-type {c.Pattern}={c.Type.ToLowerInvariant()}\n")));
 
-        var recipeType = new QuantizationType("RECIPE", MixMeasurer.Carrier.FileType);
+        var recipeType = MixMeasurer.Carrier with { Name = "RECIPE" };
         var (path, plan, _) = measurer.Quantize(o.Name, recipeType, rules, folder, o.Name, ct);
         long fileBytes = new FileInfo(path).Length;
         long alignedTensorBytes = plan.Tensors.Sum(t => SensitivityRun.Align(t.TargetBytes, model.Alignment));
