@@ -24,7 +24,7 @@ internal static class QuantizeCommand
     {
         var model = new Option<string>(OptionVocabulary.Model.Name, OptionVocabulary.Model.Aliases) { Description = "The unquantized (F32/F16/BF16) GGUF model", Required = true };
         var types = new Option<string?>("--types") { Description = "Comma-separated llama-quantize types (Q4_0 … Q8_0, Q2_K … Q6_K with _S/_M/_L, IQ1_S … IQ4_XS, TQ1_0, TQ2_0, F16, BF16, F32, COPY), any case" };
-        var config = new Option<string?>("--config") { Description = "YAML file with the types as a list under 'quantizations:' (instead of --types)" };
+        var config = new Option<string?>("--config") { Description = "YAML file with the types as a list under 'quantizations:' (instead of --types) and optional PATTERN=TYPE rules under 'tensor_types:' (as `recipe` writes them)" };
         var outputDir = SharedOptions.Output("Folder for the quantized models", ".", "--output-dir");
         var name = new Option<string?>("--name") { Description = "Output name stem: <name>-<TYPE>[-imat-<tag>].gguf (default: the input file name without a trailing -f32/-f16/-bf16)" };
         var imatrix = new Option<string?>("--imatrix") { Description = "Importance matrix (GGUF or legacy .dat) to weight the quantization error by" };
@@ -74,7 +74,9 @@ internal static class QuantizeCommand
                 ExcludeWeights = parseResult.GetValue(exclude)!,
                 OutputTensorType = parseResult.GetValue(outputType),
                 TokenEmbeddingType = parseResult.GetValue(embeddingType),
-                TensorTypes = parseResult.GetValue(tensorType)!.Select(TensorTypeRule.Parse).ToList(),
+                // Rules given on the command line come before the config's: the first match wins.
+                TensorTypes = parseResult.GetValue(tensorType)!.Select(TensorTypeRule.Parse)
+                    .Concat(configPath is null ? [] : QuantizationTypes.LoadConfigTensorTypes(configPath)).ToList(),
                 Pure = parseResult.GetValue(pure),
                 LeaveOutputTensor = parseResult.GetValue(leaveOutput),
                 AllowRequantize = parseResult.GetValue(requantize),

@@ -15,6 +15,8 @@ internal static class CommandCatalog
         yield return Commands.MergeCommand.Create();
         yield return Commands.DatasetCommand.Create();
         yield return Commands.IterateCommand.Create();
+        yield return Commands.SensitivityCommand.Create();
+        yield return Commands.RecipeCommand.Create();
         yield return Commands.ReportCommand.Create();
         yield return Commands.StatusCommand.Create();
         yield return Commands.DemoCommand.Create();

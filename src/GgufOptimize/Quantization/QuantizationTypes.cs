@@ -72,4 +72,26 @@ internal static class QuantizationTypes
         if (types.Count == 0) throw GgufOptimizeException.BadInput($"'quantizations' in '{path}' is empty");
         return types.Distinct().ToList();
     }
+
+    /// <summary>
+    /// The optional <c>tensor_types:</c> list of the same file ("PATTERN=TYPE" strings, first match wins), which
+    /// <c>recipe</c> writes; an absent list means no rules.
+    /// </summary>
+    public static IReadOnlyList<TensorTypeRule> LoadConfigTensorTypes(string path)
+    {
+        var yaml = YamlFile.Load(path, "config file");
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root
+            || !root.Children.TryGetValue(new YamlScalarNode("tensor_types"), out var node))
+            return [];
+        if (node is not YamlSequenceNode list)
+            throw GgufOptimizeException.BadInput($"'tensor_types' in '{path}' must be a list of PATTERN=TYPE strings");
+        var rules = new List<TensorTypeRule>();
+        foreach (var item in list)
+        {
+            if (item is not YamlScalarNode { Value: { } value })
+                throw GgufOptimizeException.BadInput($"'tensor_types' in '{path}' must be a list of PATTERN=TYPE strings (found {item.NodeType})");
+            rules.Add(TensorTypeRule.Parse(value));
+        }
+        return rules;
+    }
 }

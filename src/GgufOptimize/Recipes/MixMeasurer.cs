@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using GgufOptimize.Common;
+using GgufOptimize.Kld;
+using GgufOptimize.Quantization;
+
+namespace GgufOptimize.Recipes;
+
+/// <summary>
+/// Quantizes the model with a list of tensor-type rules and compares it with the stored baseline on a fixed sample
+/// of chunks. llama.cpp applies tensor-type overrides only under a quantized, non-pure file type, so the mix is
+/// asked for as Q8_0 with every tensor pinned by a rule; tensors pinned to their own stored type are copied, not
+/// converted, so only the changed tensors cost quantization time.
+/// </summary>
+internal sealed class MixMeasurer(string modelPath, string baselineLogits, string? imatrixPath, string workDirectory, int? sampleChunks, ulong seed,
+    int threads, int contextSize, int batchSize, int uBatchSize, IProgressSink progress)
+{
+    /// <summary>The file type the mixes are requested under (see the class comment).</summary>
+    public static readonly QuantizationType Carrier = QuantizationTypes.Parse("Q8_0");
+
+    public string ResultPath(string id) => Path.Combine(workDirectory, "results", id + ".json");
+
+    /// <summary>The stored measurement of <paramref name="id"/>, or a new one (then stored atomically).</summary>
+    public MixMeasurement Measure(string id, IReadOnlyList<TensorTypeRule> rules, CancellationToken ct)
+    {
+        string resultPath = ResultPath(id);
+        if (File.Exists(resultPath)) return RecipeJson.Read<MixMeasurement>(resultPath, "measurement");
+        var (model, plan, quantizeSeconds) = Quantize(id, Carrier, rules, Path.Combine(workDirectory, "models"), id, ct);
+        var (stats, chunks, kldSeconds) = Compare(model, Path.Combine(workDirectory, "kld", id + ".h5"), ct);
+        var result = new MixMeasurement
+        {
+            Id = id,
+            MeanKld = stats.Average,
+            Score = stats.Score,
+            Tokens = stats.Tokens,
+            Chunks = chunks,
+            TensorBytes = plan.TargetBytes,
+            TensorTypes = plan.Tensors.ToDictionary(t => t.Name, t => t.TargetType),
+            TensorSizes = plan.Tensors.ToDictionary(t => t.Name, t => t.TargetBytes),
+            QuantizeSeconds = quantizeSeconds,
+            KldSeconds = kldSeconds,
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(resultPath)!);
+        AtomicFile.WriteAllText(resultPath, RecipeJson.Write(result));
+        AtomicFile.TryDelete(model);
+        AtomicFile.TryDelete(Path.Combine(workDirectory, "kld", id + ".h5"));
+        return result;
+    }
+
+    /// <summary>Writes the mix as a model: the carrier file type with the rules (our rules first), returns its path and plan.</summary>
+    public (string Path, QuantizePlan Plan, double Seconds) Quantize(string what, QuantizationType type, IReadOnlyList<TensorTypeRule> rules, string folder, string name, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var outcome = ModelQuantizer.Run(new QuantizeOptions
+        {
+            ModelPath = modelPath, Types = [type], OutputDirectory = folder, Name = name, ImatrixPath = imatrixPath,
+            TensorTypes = rules, Threads = threads, Overwrite = true,
+        }, progress, ct)[0];
+        progress.Info($"{what}: quantized in {clock.Elapsed.TotalSeconds:F1} s");
+        return (outcome.OutputPath, outcome.Plan, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The comparison of a written model with the baseline on the sample; the comparison file is resumable.</summary>
+    public (Metrics.KldStatistics Stats, IReadOnlyList<ChunkMean> Chunks, double Seconds) Compare(string model, string outputFile, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(Path.GetDirectoryName(outputFile)!);
+        var result = KldJob.Run(new KldJobOptions
+        {
+            BaselineLogits = baselineLogits, TargetModel = model, OutputFile = outputFile, SampleChunks = sampleChunks, Seed = seed,
+            Threads = threads, ContextSize = contextSize, BatchSize = batchSize, UBatchSize = uBatchSize, Clobber = true,
+        }, progress, ct);
+        var chunks = result.Chunks.Select(c => new ChunkMean(c.ChunkIndex, c.Kld.Count(double.IsFinite), MeanOf(c.Kld))).ToList();
+        return (result.Overall, chunks, clock.Elapsed.TotalSeconds);
+    }
+
+    private static double MeanOf(double[] values)
+    {
+        double sum = 0;
+        int n = 0;
+        foreach (double v in values)
+            if (double.IsFinite(v)) { sum += v; n++; }
+        return n == 0 ? double.NaN : sum / n;
+    }
+}

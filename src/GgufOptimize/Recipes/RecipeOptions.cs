@@ -1,0 +1,27 @@
+namespace GgufOptimize.Recipes;
+
+/// <summary>Settings of one recipe: the table, the model it was measured on, exactly one budget, where to write.</summary>
+internal sealed record RecipeOptions
+{
+    public required string SensitivityPath { get; init; }
+    public required string ModelPath { get; init; }
+    public string? ImatrixPath { get; init; }
+    /// <summary>Tensor-data bits per weight (as llama-quantize reports it).</summary>
+    public double? BudgetBpw { get; init; }
+    /// <summary>File size, e.g. "4.2G" (binary units) or a byte count.</summary>
+    public string? BudgetSize { get; init; }
+    /// <summary>A llama.cpp type (e.g. Q4_K_M) whose tensor data, with the same imatrix, the recipe must not exceed.</summary>
+    public string? Like { get; init; }
+    public required string OutputDirectory { get; init; }
+    public required string Name { get; init; }
+    /// <summary>Measure against these stored logits instead of the table's baseline (e.g. held-out text).</summary>
+    public string? BaselineLogits { get; init; }
+    /// <summary>Chunks of the baseline to measure on (seeded random sample); null = all.</summary>
+    public int? EvalChunks { get; init; }
+    /// <summary>Write the recipe and the model but do not measure it.</summary>
+    public bool SkipMeasure { get; init; }
+    public int Threads { get; init; }
+    public int ContextSize { get; init; }
+    public int BatchSize { get; init; }
+    public int UBatchSize { get; init; }
+}
