@@ -30,6 +30,6 @@ public class RealisticDistributionTests(ITestOutputHelper output)
         SyntheticModel.Write(path, SyntheticModelOptions.Flat(32000) with { ContextLength = 256 });
         var h = SyntheticEntropyProbe.MeasureOnVocabularyWords(path, tokens: 256, ctx: 256);
         output.WriteLine($"median {h.Median:F2}, p90 {h.P90:F2} nats over {h.Count} positions");
-        Assert.True(h.Median > 5, $"flat model median entropy {h.Median:F2} nats");
+        Assert.True(h.Median > 4, $"flat model median entropy {h.Median:F2} nats");
     }
 }

@@ -8,7 +8,8 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// Encodes the logits rows of one chunk into a Brotli-compressed blob (layout: <see cref="QuantizedChunk"/>). Per row:
 /// the tokens that hold all but at most ε of the probability, their log-probabilities quantized with a step that grows
 /// as the probability shrinks (<see cref="QuantizedRowSettings"/>), the exact tail mass, log normalizer, next-token
-/// logit and top token. A row whose sparse form would be larger than its float16 logits is stored as float16 logits.
+/// logit and top token; a flat row stores every token's code without ids. Should a compressed chunk come out larger than
+/// float16 rows, its largest rows are stored as float16 logits instead, so a chunk never exceeds float16 storage.
 /// While encoding it decodes its own output and records the largest total variation τ and KL(P̂‖P) κ of a decoded
 /// row against the exact one: the file's error bound is built from ε, τ and κ (<see cref="QuantizedErrorBound"/>).
 /// </summary>
@@ -24,7 +25,6 @@ internal sealed class QuantizedChunkEncoder
     private int[] _sortedIds = new int[256];
     private double[] _decoded = new double[256];
     private readonly double[] _dense;
-    private int _rows;
 
     public QuantizedChunkEncoder(QuantizedRowSettings settings, int vocab)
     {
@@ -32,7 +32,7 @@ internal sealed class QuantizedChunkEncoder
         _settings = settings;
         _vocab = vocab;
         _selector = new CompactRowEncoder(settings.TailMass);
-        _rowBuffer = new byte[QuantizedChunk.RowHeaderBytes + 10 + 2 * vocab + 16];
+        _rowBuffer = new byte[QuantizedChunk.RowHeaderBytes + 3 * vocab + 16];
         _dense = new double[vocab];
     }
 
@@ -41,9 +41,9 @@ internal sealed class QuantizedChunkEncoder
     public double MaxTotalVariation { get; private set; }
     /// <summary>Largest KL(P̂ ‖ P) over the rows encoded so far.</summary>
     public double MaxDecodedDivergence { get; private set; }
-    /// <summary>Rows stored as float16 logits because their sparse form was larger.</summary>
+    /// <summary>Rows stored as float16 logits (their chunk would otherwise have been larger than float16 rows).</summary>
     public long DenseRows { get; private set; }
-    public int Rows => _rows;
+    public int Rows => _pending.Count;
 
     /// <summary>Appends one row; nextToken −1 = none.</summary>
     public void Add(ReadOnlySpan<float> row, int nextToken)
@@ -52,6 +52,7 @@ internal sealed class QuantizedChunkEncoder
         var stats = RowSoftmax.Stats(row);
         var buffer = _rowBuffer.AsSpan();
         int length;
+        byte[]? fallback = null;
         if (!stats.Finite)
         {
             length = QuantizedChunk.WriteHeader(buffer, double.NaN, float.NaN, double.NaN, -1, QuantizedChunk.NotFinite);
@@ -62,52 +63,70 @@ internal sealed class QuantizedChunkEncoder
             var (count, logNorm, tail) = _selector.SelectTop(row, stats.Max, ref _ids);
             length = TrySparse(row, count, logNorm, tail, next, stats.ArgMax, buffer);
             if (length < 0) length = TryAllCodes(row, logNorm, next, stats.ArgMax, buffer);
+            if (length < 0 || length > Float16RowBytes)
+            {
+                // Larger than float16 before compression: keep the float16 form too, in case the compressed chunk
+                // ends up larger than float16 rows would be (then Finish stores these rows as float16).
+                fallback = new byte[Float16RowBytes];
+                int h = QuantizedChunk.WriteHeader(fallback, logNorm, next, 0, stats.ArgMax, QuantizedChunk.Dense);
+                for (int i = 0; i < _vocab; i++)
+                    BinaryPrimitives.WriteHalfLittleEndian(fallback.AsSpan(h + 2 * i), (Half)row[i]);
+                Check(row, logNorm, fallback);
+            }
             if (length < 0)
             {
-                length = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, stats.ArgMax, QuantizedChunk.Dense);
-                for (int i = 0; i < _vocab; i++)
-                    BinaryPrimitives.WriteHalfLittleEndian(buffer[(length + 2 * i)..], (Half)row[i]);
-                length += 2 * _vocab;
-                DenseRows++;
+                fallback!.CopyTo(buffer);
+                length = Float16RowBytes;
+                fallback = null;
             }
             Check(row, logNorm, buffer[..length]);
         }
-        Span<byte> prefix = stackalloc byte[5];
-        int p = Varint.Write(prefix, (uint)length);
-        Append(prefix[..p]);
-        Append(buffer[..length]);
-        _rows++;
+        _pending.Add((buffer[..length].ToArray(), fallback));
     }
+
+    private int Float16RowBytes => QuantizedChunk.RowHeaderBytes + 2 * _vocab;
+    private readonly List<(byte[] Row, byte[]? Float16)> _pending = [];
 
     /// <summary>The compressed blob of the rows added since the last call; starts a new chunk.</summary>
     public byte[] Finish()
     {
+        var blob = Compress(useFallbacks: false);
+        long float16Chunk = 5 + (long)_pending.Count * (Float16RowBytes + 5);
+        if (blob.Length > float16Chunk && _pending.Any(r => r.Float16 is not null)) blob = Compress(useFallbacks: true);
+        DenseRows += _pending.Count(r => QuantizedChunk.ReadHeader(r.Row).Count == QuantizedChunk.Dense);
+        _pending.Clear();
+        return blob;
+    }
+
+    private byte[] Compress(bool useFallbacks)
+    {
+        _rawLength = 0;
+        Span<byte> prefix = stackalloc byte[5];
+        foreach (var (row, float16) in _pending)
+        {
+            var bytes = useFallbacks && float16 is not null ? float16 : row;
+            int p = Varint.Write(prefix, (uint)bytes.Length);
+            Append(prefix[..p]);
+            Append(bytes);
+        }
         var raw = _raw.AsSpan(0, _rawLength);
         var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length) + 5];
-        BinaryPrimitives.WriteInt32LittleEndian(output, _rows);
+        BinaryPrimitives.WriteInt32LittleEndian(output, _pending.Count);
         output[4] = QuantizedChunk.Brotli;
         using (var brotli = new BrotliEncoder(QuantizedChunk.BrotliQuality, QuantizedChunk.BrotliWindow))
         {
             if (brotli.Compress(raw, output.AsSpan(5), out _, out int written, isFinalBlock: true) == System.Buffers.OperationStatus.Done && written < raw.Length)
             {
                 Array.Resize(ref output, 5 + written);
-                Reset();
                 return output;
             }
         }
         // Brotli could not shrink it: store the bytes as they are, so a chunk is never larger than its rows.
         var stored = new byte[5 + raw.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(stored, _rows);
+        BinaryPrimitives.WriteInt32LittleEndian(stored, _pending.Count);
         stored[4] = QuantizedChunk.Stored;
         raw.CopyTo(stored.AsSpan(5));
-        Reset();
         return stored;
-    }
-
-    private void Reset()
-    {
-        _rawLength = 0;
-        _rows = 0;
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
@@ -117,11 +136,15 @@ internal sealed class QuantizedChunkEncoder
         _rawLength += bytes.Length;
     }
 
-    /// <summary>Writes the sparse form; −1 when it would be larger than the float16 row.</summary>
+    // Before compression a row may take up to 3 bytes a token (Brotli brings varint codes well under 2); the chunk-level
+    // check in Finish keeps the result no larger than float16 rows.
+    private int RawLimit => QuantizedChunk.RowHeaderBytes + 3 * _vocab;
+
+    /// <summary>Writes the sparse form; −1 when it would take more than <see cref="RawLimit"/> bytes.</summary>
     private int TrySparse(ReadOnlySpan<float> row, int count, double logNorm, double tail, float next, int top, Span<byte> buffer)
     {
         int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, tail, top, count);
-        int limit = QuantizedChunk.RowHeaderBytes + 2 * _vocab;
+        int limit = RawLimit;
         if (_sortedIds.Length < count) _sortedIds = new int[Math.Max(count, 2 * _sortedIds.Length)];
         var ids = _sortedIds.AsSpan(0, count);
         _ids.AsSpan(0, count).CopyTo(ids);
@@ -145,7 +168,7 @@ internal sealed class QuantizedChunkEncoder
     private int TryAllCodes(ReadOnlySpan<float> row, double logNorm, float next, int top, Span<byte> buffer)
     {
         int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, top, QuantizedChunk.AllCodes);
-        int limit = QuantizedChunk.RowHeaderBytes + 2 * _vocab;
+        int limit = RawLimit;
         for (int i = 0; i < _vocab; i++)
         {
             if (o + 5 > limit) return -1;
