@@ -87,7 +87,7 @@ public class ImatrixCaptureTests
         Assert.Equal(q.Sums, matrix.Find("blk.0.attn_v.weight")!.Sums);
         Assert.Equal(5, matrix.ChunkCount);
         Assert.Equal(64, matrix.ChunkSize);
-        Assert.Equal([dataset], matrix.Datasets);
+        Assert.Equal([Path.GetRelativePath(dir.Path, dataset)], matrix.Datasets);
         return matrix;
     }
 }

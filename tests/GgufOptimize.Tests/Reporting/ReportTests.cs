@@ -72,8 +72,9 @@ public class ReportTests
         Assert.True(first.GetProperty("iterations")[1].GetProperty("vs_previous").GetProperty("significant").GetBoolean());
         Assert.Equal(4.5, first.GetProperty("iterations")[0].GetProperty("bits_per_weight").GetDouble());
 
-        // Score vs calibration, score vs bits per weight, and per type: chunks and KLD distribution.
-        Assert.Equal(6, written.Images.Count);
+        // Score vs calibration, score vs bits per weight, the files × chunks heat map, and per type: chunks and KLD
+        // distribution.
+        Assert.Equal(7, written.Images.Count);
         foreach (var image in written.Images)
         {
             var bytes = File.ReadAllBytes(image);

@@ -51,7 +51,8 @@ public class IterationLoopTests(ITestOutputHelper output)
         string report = File.ReadAllText(dir.File("out/report/report.md"));
         Assert.Contains("| Q4_0 | 0 | none |", report);
         Assert.Contains("| Q4_K_M | 1 | 2 chunks |", report);
-        Assert.Equal(6, Directory.GetFiles(dir.File("out/report"), "*.png").Length);
+        // Two plots across types, the files × chunks heat map, and two per type.
+        Assert.Equal(7, Directory.GetFiles(dir.File("out/report"), "*.png").Length);
 
         var again = await IterationLoop.RunAsync(plan, NullProgress.Instance);
         Assert.Equal(0, again.StepsRun);
