@@ -14,13 +14,14 @@ public class HfConfigCliTests
     {
         using var dir = new TempDir();
         string config = dir.File("config.json"), output = dir.File("logits.h5");
-        // The synthetic model states context_length 128 and no rope.freq_base: both come from the config here.
+        // The synthetic model states context_length 128 and rope.freq_base 10000: the config overrides both here.
         File.WriteAllText(config, """{"architectures": ["LlamaForCausalLM"], "max_position_embeddings": 64, "rope_theta": 2500.0, "rope_scaling": null}""");
         var r = CliProcess.Run("logits", "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation, "-o", output, "-t", "1", "-q",
             "--to-chunk", "1", "--hf-config", config);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("warning: --hf-config", r.Stderr);
-        Assert.Contains("rope_theta 2500 differs from the GGUF, which states no rope.freq_base; using 2500", r.Stderr);
+        Assert.Equal(2, r.Stderr.Split("warning: ").Length - 1);
+        Assert.Contains("rope_theta 2500 differs from the GGUF's rope.freq_base 10000; using 2500", r.Stderr);
         Assert.Contains("max_position_embeddings 64 differs from the GGUF's context_length 128; using 64", r.Stderr);
 
         var header = BaselineLogitsReader.ReadHeader(output);
