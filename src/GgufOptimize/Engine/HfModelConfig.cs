@@ -46,18 +46,20 @@ internal static class HfModelConfig
     /// Reads <paramref name="configPath"/> and the header of <paramref name="modelPath"/> and resolves them with
     /// <see cref="Resolve"/>; a missing or unreadable config file is bad input naming <see cref="OptionName"/>.
     /// </summary>
-    public static HfConfigResolution Apply(string configPath, string modelPath, int contextSize, EngineSettings settings)
+    public static HfConfigResolution Apply(string configPath, string modelPath, int contextSize, EngineSettings settings) =>
+        Resolve(ReadText(configPath), configPath, GgufModelFacts.Of(GgufModelValidation.ReadChecked(modelPath)), contextSize, settings);
+
+    /// <summary>The text of <paramref name="configPath"/>; a missing or unreadable file is bad input naming <see cref="OptionName"/>.</summary>
+    public static string ReadText(string configPath)
     {
-        string text;
         try
         {
-            text = File.ReadAllText(configPath);
+            return File.ReadAllText(configPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw Bad(configPath, File.Exists(configPath) || Directory.Exists(configPath) ? $"the file cannot be read ({e.Message})" : "the file does not exist");
         }
-        return Resolve(text, configPath, GgufModelFacts.Of(GgufModelValidation.ReadChecked(modelPath)), contextSize, settings);
     }
 
     /// <summary>

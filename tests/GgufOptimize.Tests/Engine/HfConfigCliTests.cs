@@ -1,4 +1,6 @@
+using GgufOptimize.Common;
 using GgufOptimize.Storage;
+using GgufOptimize.Workflow;
 using GgufOptimize.Tests.Support;
 using GgufOptimize.Tests.Workflow;
 
@@ -53,5 +55,31 @@ public class HfConfigCliTests
         string line = Assert.Single(r.Stderr.Trim().Split('\n'));
         Assert.Contains($"--hf-config '{config}': {problem}", line);
         Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void An_iterate_plan_with_hf_config_runs_every_step_with_the_config_settings()
+    {
+        using var dir = new TempDir();
+        string config = dir.File("config.json");
+        File.WriteAllText(config, """{"max_position_embeddings": 64, "rope_theta": 2500}""");
+        var plan = PlanFile.Apply(WorkflowAssets.Plan(dir.File("out")) with { ContextSize = 0 }, new PlanFile.PlanValue("hf_config", [config], false, dir.Path), "test");
+        Assert.Equal(config, plan.HfConfig);
+        var warnings = new Warnings();
+        var resolved = ResolvedPlan.Check(plan, warnings);
+        Assert.Equal(2500f, resolved.Plan.Engine.RopeFreqBase);
+        Assert.Equal(64, resolved.ContextSize);
+        Assert.Equal(2, warnings.Messages.Count);
+        Assert.Contains("rope_freq_base=2500", resolved.Plan.Engine.LogitsKey());
+    }
+
+    private sealed class Warnings : IProgressSink
+    {
+        public List<string> Messages { get; } = [];
+        public void Start(string description, long total) { }
+        public void Report(long done, long tokens = 0) { }
+        public void Info(string message) { }
+        public void Warn(string message) => Messages.Add(message);
+        public void Finish() { }
     }
 }
