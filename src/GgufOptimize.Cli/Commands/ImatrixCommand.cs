@@ -49,7 +49,7 @@ internal static class ImatrixCommand
         command.Subcommands.Add(CreateStats());
         CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
         {
-            var e = engine.Read(parseResult);
+            var e = engine.Read(parseResult, parseResult.GetValue(model), ctx.Progress);
             int from = parseResult.GetValue(range.From);
             int? count = parseResult.GetValue(chunks), to = parseResult.GetValue(range.To);
             if (count is not null && to is not null) throw GgufOptimizeException.BadInput("give --chunks or --to-chunk, not both");

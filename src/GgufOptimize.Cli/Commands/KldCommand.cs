@@ -48,7 +48,7 @@ internal static class KldCommand
         engine.AddTo(command);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
-            var e = engine.Read(parse);
+            var e = engine.Read(parse, parse.GetValue(targetModel) ?? parse.GetValue(baselineModel), ctx.Progress);
             var result = KldJob.Run(new KldJobOptions
             {
                 BaselineLogits = parse.GetValue(baselineLogits),

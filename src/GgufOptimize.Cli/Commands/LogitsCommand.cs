@@ -37,7 +37,7 @@ internal static class LogitsCommand
         command.Options.Add(json.Option);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
-            var e = engine.Read(parse);
+            var e = engine.Read(parse, parse.GetValue(model), ctx.Progress);
             var result = LogitsJob.Run(new LogitsJobOptions
             {
                 ModelPath = parse.GetValue(model)!,

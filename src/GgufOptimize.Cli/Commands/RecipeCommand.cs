@@ -34,7 +34,7 @@ internal static class RecipeCommand
         engine.AddTo(command);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
-            var e = engine.Read(parse);
+            var e = engine.Read(parse, parse.GetValue(model), ctx.Progress);
             var result = RecipeRun.Run(new RecipeOptions
             {
                 SensitivityPath = parse.GetValue(sensitivity)!,

@@ -34,7 +34,7 @@ internal static class SensitivityCommand
         engine.AddTo(command);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
-            var e = engine.Read(parse);
+            var e = engine.Read(parse, parse.GetValue(model), ctx.Progress);
             string grouping = parse.GetValue(groups)!;
             var mode = grouping.ToLowerInvariant() switch
             {

@@ -61,6 +61,11 @@ internal sealed record EngineSettings
     public float RopeFreqBase { get; init; }
     /// <summary>RoPE frequency scaling factor (1/linear context extension); 0 = the model's own.</summary>
     public float RopeFreqScale { get; init; }
+    /// <summary>
+    /// The training context to assume instead of the GGUF's (from --hf-config's max_position_embeddings); 0 = the
+    /// model's own. It only sets what the default chunk length is derived from and what it is checked against.
+    /// </summary>
+    public long TrainContext { get; init; }
 
     /// <summary>
     /// The KV-cache element types llama.cpp's tools accept for -ctk/-ctv (common/arg.cpp's list at the pinned commit).
@@ -86,7 +91,7 @@ internal sealed record EngineSettings
         other is not null && GpuLayers == other.GpuLayers && MainGpu == other.MainGpu && SplitMode == other.SplitMode &&
         TensorSplit.SequenceEqual(other.TensorSplit) && UseMmap == other.UseMmap && UseMlock == other.UseMlock &&
         FlashAttention == other.FlashAttention && CacheTypeK == other.CacheTypeK && CacheTypeV == other.CacheTypeV &&
-        RopeFreqBase.Equals(other.RopeFreqBase) && RopeFreqScale.Equals(other.RopeFreqScale);
+        RopeFreqBase.Equals(other.RopeFreqBase) && RopeFreqScale.Equals(other.RopeFreqScale) && TrainContext == other.TrainContext;
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(GpuLayers, SplitMode, FlashAttention, CacheTypeK, CacheTypeV, RopeFreqBase, RopeFreqScale, UseMmap);

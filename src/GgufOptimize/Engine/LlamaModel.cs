@@ -12,6 +12,7 @@ internal sealed class LlamaModel : IDisposable
     /// <summary>The engine settings the model was loaded with; its contexts use the same (one source per model).</summary>
     public EngineSettings Settings { get; }
     public int VocabSize { get; }
+    /// <summary>The GGUF's training context, or the one <see cref="EngineSettings.TrainContext"/> states instead (--hf-config).</summary>
     public int TrainContext { get; }
     public int EmbeddingSize { get; }
     public int LayerCount { get; }
@@ -29,7 +30,7 @@ internal sealed class LlamaModel : IDisposable
         Handle = handle;
         var vocab = handle.Vocab;
         VocabSize = vocab.Count;
-        TrainContext = handle.ContextSize;
+        TrainContext = settings.TrainContext > 0 ? (int)Math.Min(settings.TrainContext, int.MaxValue) : handle.ContextSize;
         EmbeddingSize = handle.EmbeddingSize;
         LayerCount = handle.LayerCount;
         ParameterCount = (long)handle.ParameterCount;

@@ -59,6 +59,11 @@ internal sealed record IterationPlan
     /// <summary>Stem of the quantized files' names; null = from the model file name.</summary>
     public string? Name { get; init; }
     public int Threads { get; init; }
+    /// <summary>
+    /// The original model's Hugging Face config.json (--hf-config): its context and RoPE settings replace the GGUF's
+    /// where they differ, unless context_size or a RoPE key is set.
+    /// </summary>
+    public string? HfConfig { get; init; }
     /// <summary>GPU placement, memory mapping, attention, cache types and RoPE (llama.cpp's defaults unless given).</summary>
     public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
 }

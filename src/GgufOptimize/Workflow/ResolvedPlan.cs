@@ -48,6 +48,13 @@ internal sealed record ResolvedPlan
 
         var gguf = GgufModelValidation.ReadChecked(plan.Model);
         if (gguf.Architecture is null) throw GgufOptimizeException.BadInput($"'{plan.Model}' is not a model (no general.architecture)");
+        if (plan.HfConfig is { } hfConfig)
+        {
+            // Resolved once here, so every step (and its cached identity) runs with the same settings.
+            var resolved = HfModelConfig.Resolve(HfModelConfig.ReadText(hfConfig), hfConfig, GgufModelFacts.Of(gguf), plan.ContextSize, plan.Engine);
+            foreach (var warning in resolved.Warnings) progress.Warn(warning);
+            plan = plan with { Engine = resolved.Settings };
+        }
         var identity = ModelIdentity.Of(plan.Model);
         string? datasetSha = plan.Dataset is null ? null : TextCorpus.Load(plan.Dataset).Sha256;
 

@@ -14,10 +14,19 @@ internal sealed class EngineOptions
     public Option<int>? BatchSize { get; }
     public Option<int>? UBatchSize { get; }
     public Option<int> Threads { get; }
+    /// <summary>--hf-config: model settings from the original model's config.json (commands that evaluate chunks).</summary>
+    public Option<string?>? HfConfig { get; }
     private readonly (EngineOption Spec, Option Option)[] _native;
 
     private EngineOptions(bool context, bool batch, bool ubatch, int defaultThreads, bool native)
     {
+        if (context && native)
+            HfConfig = new Option<string?>(HfModelConfig.OptionName)
+            {
+                Description = "The original model's Hugging Face config.json: its max_position_embeddings, rope_theta and linear rope_scaling " +
+                              "are used where the GGUF lacks or differs from them (with a warning); options given here win",
+                HelpName = "FILE",
+            };
         if (context) ContextSize = SharedOptions.Int(OptionVocabulary.ContextSize, 0);
         if (batch) BatchSize = SharedOptions.Int(OptionVocabulary.BatchSize, 0);
         if (ubatch) UBatchSize = SharedOptions.Int(OptionVocabulary.UBatchSize, 0);
@@ -36,7 +45,8 @@ internal sealed class EngineOptions
 
     public IEnumerable<Option> All => new Option?[] { ContextSize, BatchSize, UBatchSize }.OfType<Option>()
         .Concat(ThreadsIncluded ? [Threads] : [])
-        .Concat(_native.Select(n => n.Option));
+        .Concat(_native.Select(n => n.Option))
+        .Concat(HfConfig is null ? [] : [HfConfig]);
 
     private bool ThreadsIncluded => ContextSize is not null || _native.Length == 0;
 
@@ -57,7 +67,11 @@ internal sealed class EngineOptions
         return option;
     }
 
-    public EngineArguments Read(ParseResult parse)
+    /// <summary>
+    /// The options as given; with --hf-config, resolved against <paramref name="modelPath"/>'s metadata (the model
+    /// the command runs) and the resulting warnings written to <paramref name="progress"/>.
+    /// </summary>
+    public EngineArguments Read(ParseResult parse, string? modelPath = null, Common.IProgressSink? progress = null)
     {
         var settings = EngineSettings.Default;
         foreach (var (spec, option) in _native)
@@ -78,6 +92,14 @@ internal sealed class EngineOptions
             ThreadsIncluded ? parse.GetValue(Threads) : 0,
             settings);
         arguments.Validate();
+        if (HfConfig is not null && parse.GetValue(HfConfig) is { } config)
+        {
+            if (modelPath is null)
+                throw Common.GgufOptimizeException.BadInput($"{HfModelConfig.OptionName} applies to a model this command runs; give the model (--model, --target-model or --baseline-model)");
+            var resolved = HfModelConfig.Apply(config, modelPath, arguments.ContextSize, arguments.Engine);
+            foreach (var warning in resolved.Warnings) progress?.Warn(warning);
+            arguments = arguments with { Engine = resolved.Settings };
+        }
         return arguments;
     }
 }
