@@ -62,7 +62,7 @@ internal sealed record EngineSettings
     /// <summary>RoPE frequency scaling factor (1/linear context extension); 0 = the model's own.</summary>
     public float RopeFreqScale { get; init; }
     /// <summary>
-    /// The training context to assume instead of the GGUF's (from --hf-config's max_position_embeddings); 0 = the
+    /// The training context to assume instead of the GGUF's (from --hf-model-config's max_position_embeddings); 0 = the
     /// model's own. It only sets what the default chunk length is derived from and what it is checked against.
     /// </summary>
     public long TrainContext { get; init; }

@@ -38,7 +38,7 @@ internal sealed record HfConfigResolution(EngineSettings Settings, IReadOnlyList
 internal static class HfModelConfig
 {
     /// <summary>The option's spelling, named in every message.</summary>
-    public const string OptionName = "--hf-config";
+    public const string OptionName = "--hf-model-config";
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

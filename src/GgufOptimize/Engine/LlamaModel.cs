@@ -12,7 +12,7 @@ internal sealed class LlamaModel : IDisposable
     /// <summary>The engine settings the model was loaded with; its contexts use the same (one source per model).</summary>
     public EngineSettings Settings { get; }
     public int VocabSize { get; }
-    /// <summary>The GGUF's training context, or the one <see cref="EngineSettings.TrainContext"/> states instead (--hf-config).</summary>
+    /// <summary>The GGUF's training context, or the one <see cref="EngineSettings.TrainContext"/> states instead (--hf-model-config).</summary>
     public int TrainContext { get; }
     public int EmbeddingSize { get; }
     public int LayerCount { get; }

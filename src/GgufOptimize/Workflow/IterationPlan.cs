@@ -60,7 +60,7 @@ internal sealed record IterationPlan
     public string? Name { get; init; }
     public int Threads { get; init; }
     /// <summary>
-    /// The original model's Hugging Face config.json (--hf-config): its context and RoPE settings replace the GGUF's
+    /// The original model's Hugging Face config.json (--hf-model-config): its context and RoPE settings replace the GGUF's
     /// where they differ, unless context_size or a RoPE key is set.
     /// </summary>
     public string? HfConfig { get; init; }

@@ -56,7 +56,7 @@ internal static class PlanFile
         ("output", (p, v) => p with { Output = Path(v) }, "output folder", p => p.Output),
         ("name", (p, v) => p with { Name = v.Text }, "stem of quantized file names", p => p.Name),
         ("threads", (p, v) => p with { Threads = Int(v) }, "CPU threads", p => Inv(p.Threads)),
-        ("hf_config", (p, v) => p with { HfConfig = Path(v) }, "the original model's Hugging Face config.json: context and RoPE settings where the GGUF lacks or differs from them", p => p.HfConfig),
+        ("hf_model_config", (p, v) => p with { HfConfig = Path(v) }, "the original model's Hugging Face config.json: context and RoPE settings where the GGUF lacks or differs from them", p => p.HfConfig),
         .. Engine.EngineOptionTable.All.Select(o => (o.Key,
             (Setter)((p, v) => p with { Engine = o.Apply(p.Engine, v.IsList ? string.Join(",", v.Items) : v.Text, $"{o.Name} (plan key '{o.Key}')") }),
             o.Description, (Func<IterationPlan, string?>)(p => o.Show(p.Engine)))),

@@ -6,7 +6,7 @@ using GgufOptimize.Tests.Workflow;
 
 namespace GgufOptimize.Tests.Engine;
 
-/// <summary>--hf-config on a real run: the config's RoPE base and context reach llama.cpp and the recorded settings.</summary>
+/// <summary>--hf-model-config on a real run: the config's RoPE base and context reach llama.cpp and the recorded settings.</summary>
 [Collection("engine-workflow")]
 public class HfConfigCliTests
 {
@@ -19,9 +19,9 @@ public class HfConfigCliTests
         // The synthetic model states context_length 128 and rope.freq_base 10000: the config overrides both here.
         File.WriteAllText(config, """{"architectures": ["LlamaForCausalLM"], "max_position_embeddings": 64, "rope_theta": 2500.0, "rope_scaling": null}""");
         var r = CliProcess.Run("logits", "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation, "-o", output, "-t", "1", "-q",
-            "--to-chunk", "1", "--hf-config", config);
+            "--to-chunk", "1", "--hf-model-config", config);
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("warning: --hf-config", r.Stderr);
+        Assert.Contains("warning: --hf-model-config", r.Stderr);
         Assert.Equal(2, r.Stderr.Split("warning: ").Length - 1);
         Assert.Contains("rope_theta 2500 differs from the GGUF's rope.freq_base 10000; using 2500", r.Stderr);
         Assert.Contains("max_position_embeddings 64 differs from the GGUF's context_length 128; using 64", r.Stderr);
@@ -33,7 +33,7 @@ public class HfConfigCliTests
         // An explicit --rope-freq-base wins over the config, with a warning that names it.
         string explicitOutput = dir.File("explicit.h5");
         var given = CliProcess.Run("logits", "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation, "-o", explicitOutput, "-t", "1", "-q",
-            "--to-chunk", "1", "-c", "128", "--rope-freq-base", "5000", "--hf-config", config);
+            "--to-chunk", "1", "-c", "128", "--rope-freq-base", "5000", "--hf-model-config", config);
         Assert.True(given.ExitCode == 0, given.Stderr);
         Assert.Contains("--rope-freq-base 5000 was given, so the config's value is not used", given.Stderr);
         Assert.Contains("rope_freq_base 5000", BaselineLogitsReader.ReadHeader(explicitOutput).Engine);
@@ -50,20 +50,20 @@ public class HfConfigCliTests
         string config = dir.File("config.json"), output = dir.File("out.h5");
         if (content is not null) File.WriteAllText(config, content);
         var r = CliProcess.Run(command, command == "kld" ? "--target-model" : "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation,
-            "-o", output, "-q", "--hf-config", config);
+            "-o", output, "-q", "--hf-model-config", config);
         Assert.Equal(2, r.ExitCode);
         string line = Assert.Single(r.Stderr.Trim().Split('\n'));
-        Assert.Contains($"--hf-config '{config}': {problem}", line);
+        Assert.Contains($"--hf-model-config '{config}': {problem}", line);
         Assert.False(File.Exists(output));
     }
 
     [Fact]
-    public void An_iterate_plan_with_hf_config_runs_every_step_with_the_config_settings()
+    public void An_iterate_plan_with_hf_model_config_runs_every_step_with_the_config_settings()
     {
         using var dir = new TempDir();
         string config = dir.File("config.json");
         File.WriteAllText(config, """{"max_position_embeddings": 64, "rope_theta": 2500}""");
-        var plan = PlanFile.Apply(WorkflowAssets.Plan(dir.File("out")) with { ContextSize = 0 }, new PlanFile.PlanValue("hf_config", [config], false, dir.Path), "test");
+        var plan = PlanFile.Apply(WorkflowAssets.Plan(dir.File("out")) with { ContextSize = 0 }, new PlanFile.PlanValue("hf_model_config", [config], false, dir.Path), "test");
         Assert.Equal(config, plan.HfConfig);
         var warnings = new Warnings();
         var resolved = ResolvedPlan.Check(plan, warnings);

@@ -28,7 +28,7 @@ public class HfModelConfigTests
         Assert.Equal(2, r.Warnings.Count);
         Assert.Contains("the GGUF, which states no context_length; using 2048", r.Warnings[0]);
         Assert.Contains("the GGUF, which states no rope.freq_base; using 500000", r.Warnings[1]);
-        Assert.All(r.Warnings, w => Assert.StartsWith("--hf-config config.json:", w));
+        Assert.All(r.Warnings, w => Assert.StartsWith("--hf-model-config config.json:", w));
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public class HfModelConfigTests
     {
         var e = Assert.Throws<GgufOptimizeException>(() => Resolve(json));
         Assert.Equal(FailureKind.BadInput, e.Kind);
-        Assert.StartsWith("--hf-config 'config.json': ", e.Message);
+        Assert.StartsWith("--hf-model-config 'config.json': ", e.Message);
         Assert.Contains(problem, e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
@@ -107,6 +107,6 @@ public class HfModelConfigTests
     {
         var e = Assert.Throws<GgufOptimizeException>(() => HfModelConfig.Apply("/nonexistent/config.json", "/nonexistent/model.gguf", 0, EngineSettings.Default));
         Assert.Equal(FailureKind.BadInput, e.Kind);
-        Assert.Equal("--hf-config '/nonexistent/config.json': the file does not exist", e.Message);
+        Assert.Equal("--hf-model-config '/nonexistent/config.json': the file does not exist", e.Message);
     }
 }

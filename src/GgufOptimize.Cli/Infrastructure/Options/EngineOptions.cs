@@ -14,7 +14,7 @@ internal sealed class EngineOptions
     public Option<int>? BatchSize { get; }
     public Option<int>? UBatchSize { get; }
     public Option<int> Threads { get; }
-    /// <summary>--hf-config: model settings from the original model's config.json (commands that evaluate chunks).</summary>
+    /// <summary>--hf-model-config: model settings from the original model's config.json (commands that evaluate chunks).</summary>
     public Option<string?>? HfConfig { get; }
     private readonly (EngineOption Spec, Option Option)[] _native;
 
@@ -68,7 +68,7 @@ internal sealed class EngineOptions
     }
 
     /// <summary>
-    /// The options as given; with --hf-config, resolved against <paramref name="modelPath"/>'s metadata (the model
+    /// The options as given; with --hf-model-config, resolved against <paramref name="modelPath"/>'s metadata (the model
     /// the command runs) and the resulting warnings written to <paramref name="progress"/>.
     /// </summary>
     public EngineArguments Read(ParseResult parse, string? modelPath = null, Common.IProgressSink? progress = null)
