@@ -52,6 +52,7 @@ internal static class RecipeCommand
                 ContextSize = e.ContextSize,
                 BatchSize = e.BatchSize,
                 UBatchSize = e.UBatchSize,
+                Engine = e.Engine,
             }, ctx.Progress, ct);
             json.Emit(parse, () => RecipeJson.Write(result), () => Render(result));
             return Task.FromResult(ExitCodes.Success);

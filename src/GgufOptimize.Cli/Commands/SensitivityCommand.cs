@@ -56,6 +56,7 @@ internal static class SensitivityCommand
                 ContextSize = e.ContextSize,
                 BatchSize = e.BatchSize,
                 UBatchSize = e.UBatchSize,
+                Engine = e.Engine,
             }, ctx.Progress, ct);
             json.Emit(parse, () => RecipeJson.Write(table), () => Render(table));
             return Task.FromResult(ExitCodes.Success);

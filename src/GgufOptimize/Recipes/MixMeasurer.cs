@@ -12,7 +12,7 @@ namespace GgufOptimize.Recipes;
 /// converted, so only the changed tensors cost quantization time.
 /// </summary>
 internal sealed class MixMeasurer(string modelPath, string baselineLogits, string? imatrixPath, string workDirectory, int? sampleChunks, ulong seed,
-    int threads, int contextSize, int batchSize, int uBatchSize, IProgressSink progress)
+    int threads, int contextSize, int batchSize, int uBatchSize, GgufOptimize.Engine.EngineSettings engine, IProgressSink progress)
 {
     /// <summary>The file type the mixes are requested under (see the class comment).</summary>
     public static readonly QuantizationType Carrier = QuantizationTypes.Parse("Q8_0");
@@ -67,7 +67,7 @@ internal sealed class MixMeasurer(string modelPath, string baselineLogits, strin
         var result = KldJob.Run(new KldJobOptions
         {
             BaselineLogits = baselineLogits, TargetModel = model, OutputFile = outputFile, SampleChunks = sampleChunks, Seed = seed,
-            Threads = threads, ContextSize = contextSize, BatchSize = batchSize, UBatchSize = uBatchSize, Clobber = true,
+            Threads = threads, ContextSize = contextSize, BatchSize = batchSize, UBatchSize = uBatchSize, Engine = engine, Clobber = true,
         }, progress, ct);
         var chunks = result.Chunks.Select(c => new ChunkMean(c.ChunkIndex, c.Kld.Count(double.IsFinite), MeanOf(c.Kld))).ToList();
         return (result.Overall, chunks, clock.Elapsed.TotalSeconds);

@@ -20,4 +20,6 @@ internal sealed record SensitivityOptions
     public int ContextSize { get; init; }
     public int BatchSize { get; init; }
     public int UBatchSize { get; init; }
+    /// <summary>llama.cpp settings for every comparison (engine options: GPU layers, cache types, RoPE, ...).</summary>
+    public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
 }

@@ -31,6 +31,25 @@ public class SensitivityRecipeTests
 
     [Slow]
     [Fact]
+    public void Engine_settings_reach_every_comparison_of_a_sensitivity_run()
+    {
+        using var tmp = new TempDir();
+        string baseline = tmp.File("base.h5");
+        LogitsJob.Run(new LogitsJobOptions { ModelPath = WorkflowAssets.Model, DatasetPath = WorkflowAssets.Evaluation, OutputPath = baseline, ContextSize = 128, Threads = 1 },
+            NullProgress.Instance, default);
+        // The baseline was made with the model's own RoPE base; the reference model run with another one can only
+        // reproduce it if the setting is dropped on the way to llama.cpp.
+        var table = SensitivityRun.Run(new SensitivityOptions
+        {
+            ModelPath = WorkflowAssets.Model, BaselineLogits = baseline, Types = ["Q8_0"], Grouping = GroupingMode.Tensor,
+            OutputPath = tmp.File("sens.json"), Chunks = 2, Threads = 1,
+            Engine = GgufOptimize.Engine.EngineSettings.Default with { RopeFreqBase = 5000 },
+        }, NullProgress.Instance, default);
+        Assert.True(table.ReferenceMeanKld > 1e-4, $"reference mean KLD {table.ReferenceMeanKld}: the RoPE setting did not reach llama.cpp");
+    }
+
+    [Slow]
+    [Fact]
     public void Sensitivity_resumes_without_redoing_groups_and_the_recipe_fits_its_budget_and_round_trips()
     {
         using var tmp = new TempDir();
