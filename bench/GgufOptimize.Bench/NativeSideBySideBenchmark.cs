@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace GgufOptimize.Bench;
 
@@ -69,30 +70,36 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
             Console.WriteLine();
 
             var medians = new Dictionary<string, (double Ours, double Theirs)>();
+            var cpuMedians = new Dictionary<string, (double Ours, double Theirs)>();
             foreach (var pair in pairs.Where(p => only is null || only.Any(o => p.Name.StartsWith(o, StringComparison.Ordinal))))
             {
-                var o = new List<double>(); var th = new List<double>();
+                var o = new List<double>(); var th = new List<double>(); var oc = new List<double>(); var thc = new List<double>();
                 for (int r = 0; r < reps; r++)
                 {
                     // Alternate which side goes first so drift in machine load falls on both.
-                    if (r % 2 == 0) { o.Add(Wall(pair.Ours)); th.Add(Wall(pair.Theirs)); }
-                    else { th.Add(Wall(pair.Theirs)); o.Add(Wall(pair.Ours)); }
+                    if (r % 2 == 0) { Add(o, oc, pair.Ours); Add(th, thc, pair.Theirs); }
+                    else { Add(th, thc, pair.Theirs); Add(o, oc, pair.Ours); }
                 }
                 medians[pair.Name] = (Median(o), Median(th));
-                Console.WriteLine($"{pair.Name}: ours {Median(o):F2} s [{string.Join(" ", o.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))}], " +
-                                  $"llama.cpp {Median(th):F2} s [{string.Join(" ", th.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))}]");
+                cpuMedians[pair.Name] = (Median(oc), Median(thc));
+                Console.WriteLine($"{pair.Name}: ours {Median(o):F2} s wall [{List(o)}], {Median(oc):F2} s CPU [{List(oc)}]; " +
+                                  $"llama.cpp {Median(th):F2} s wall [{List(th)}], {Median(thc):F2} s CPU [{List(thc)}]");
             }
 
-            Console.WriteLine();
-            Console.WriteLine("| task | ours (s) | llama.cpp (s) | ours / llama.cpp | ours / our bare decode | llama.cpp / its bare decode |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-            medians.TryGetValue("bare decode", out var bare);
-            foreach (var pair in pairs.Where(p => medians.ContainsKey(p.Name)))
+            foreach (var (title, table) in new[] { ("wall time", medians), ("CPU time (user + system of the child process)", cpuMedians) })
             {
-                var (mo, mt) = medians[pair.Name];
-                string overOurs = pair.OursBare is not null && bare.Ours > 0 ? $"{(mo / bare.Ours - 1) * 100:+0;-0} %" : "";
-                string overTheirs = pair.TheirsBare is not null && bare.Theirs > 0 ? $"{(mt / bare.Theirs - 1) * 100:+0;-0} %" : "";
-                Console.WriteLine($"| {pair.Name} | {mo:F2} | {mt:F2} | {mo / mt:F2}× | {overOurs} | {overTheirs} |");
+                Console.WriteLine();
+                Console.WriteLine($"{title}, medians:");
+                Console.WriteLine("| task | ours (s) | llama.cpp (s) | ours / llama.cpp | ours over our bare decode | llama.cpp over its bare decode |");
+                Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+                table.TryGetValue("bare decode", out var bare);
+                foreach (var pair in pairs.Where(p => table.ContainsKey(p.Name)))
+                {
+                    var (mo, mt) = table[pair.Name];
+                    string overOurs = pair.OursBare is not null && bare.Ours > 0 ? $"{(mo / bare.Ours - 1) * 100:+0;-0} %" : "";
+                    string overTheirs = pair.TheirsBare is not null && bare.Theirs > 0 ? $"{(mt / bare.Theirs - 1) * 100:+0;-0} %" : "";
+                    Console.WriteLine($"| {pair.Name} | {mo:F2} | {mt:F2} | {mo / mt:F2}× | {overOurs} | {overTheirs} |");
+                }
             }
             Console.WriteLine($"load at end {File.ReadAllText("/proc/loadavg").Trim()}");
             return 0;
@@ -145,13 +152,35 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
             throw new InvalidOperationException($"{Path.GetFileName(exe)} {string.Join(' ', args)} failed ({code}): {err}");
     }
 
-    private static double Wall(string[] command)
+    private static string List(List<double> xs) => string.Join(" ", xs.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)));
+
+    /// <summary>Runs one command; adds its wall time and the CPU time its process (and its children) used.</summary>
+    private static void Add(List<double> wall, List<double> cpu, string[] command)
     {
+        double before = ChildrenCpuSeconds();
         var clock = Stopwatch.StartNew();
         var (code, err) = Run(command[0], command[1..]);
-        double s = clock.Elapsed.TotalSeconds;
+        wall.Add(clock.Elapsed.TotalSeconds);
+        // One child at a time, reaped before this returns: the RUSAGE_CHILDREN delta is that child's CPU time.
+        cpu.Add(ChildrenCpuSeconds() - before);
         if (code != 0) throw new InvalidOperationException($"{string.Join(' ', command)} failed ({code}): {err}");
-        return s;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RUsage
+    {
+        public long UserSeconds, UserMicros, SystemSeconds, SystemMicros;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 14)] public long[] Rest;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int getrusage(int who, ref RUsage usage);
+
+    private static double ChildrenCpuSeconds()
+    {
+        var u = new RUsage { Rest = new long[14] };
+        if (getrusage(-1 /* RUSAGE_CHILDREN */, ref u) != 0) return double.NaN;
+        return u.UserSeconds + u.UserMicros / 1e6 + u.SystemSeconds + u.SystemMicros / 1e6;
     }
 
     private static (int Code, string StdErrTail) Run(string exe, string[] args)
