@@ -27,6 +27,9 @@ internal sealed class LlamaEvaluator : IDisposable
     /// </summary>
     public string EngineSettings { get; }
 
+    /// <summary>The logical and physical batch sizes llama.cpp's context reports (read back, not what was asked).</summary>
+    internal (int Batch, int UBatch) NativeBatchSizes => ((int)_context.BatchSize, (int)_context.UBatchSize);
+
     public LlamaEvaluator(LlamaModel model, EvaluatorOptions options) : this(model, options, IntPtr.Zero, IntPtr.Zero) { }
 
     /// <summary><paramref name="evalCallback"/> is a native <c>ggml_backend_sched_eval_callback</c> (imatrix capture).</summary>
