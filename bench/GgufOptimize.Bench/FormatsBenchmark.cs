@@ -115,7 +115,7 @@ public sealed class FormatsBenchmark : IBenchmark
         var clock = Stopwatch.StartNew();
         using (var file = BaselineLogitsFile.OpenOrCreate(path, header, plan, clobber: true, NullProgress.Instance))
         {
-            using (var queue = new LogitsWriteQueue(file))
+            using (var queue = new LogitsWriteQueue(file, vocab))
             {
                 for (int c = 0; c < chunks; c++)
                 {

@@ -10,49 +10,51 @@ namespace GgufOptimize.Chunking;
 /// </summary>
 internal sealed record ModelIdentity(string FileName, long Size, string Sha256)
 {
-    private static readonly Dictionary<(string, long, DateTime), string> Cache = new();
+    private static readonly Dictionary<string, string> Memory = new();
 
-    public static ModelIdentity Of(string path)
+    /// <summary>The identity of the model at <paramref name="path"/>, hashed once per file version (see <see cref="ModelIdentityCache"/>).</summary>
+    public static ModelIdentity Of(string path) => Of(path, ModelIdentityCache.Default);
+
+    internal static ModelIdentity Of(string path, ModelIdentityCache cache)
     {
         var shards = Gguf.GgufSplits.ShardPaths(path);
-        if (shards.Count > 1) return OfShards(shards);
-        var info = new FileInfo(path);
-        if (!info.Exists) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
-        var key = (info.FullName, info.Length, info.LastWriteTimeUtc);
-        string sha;
-        lock (Cache)
+        var infos = shards.Count > 1 ? shards.Select(s => new FileInfo(s)).ToList() : [new FileInfo(path)];
+        if (shards.Count <= 1 && !infos[0].Exists) throw GgufOptimizeException.BadInput($"model file '{path}' does not exist");
+        string stamp = ModelIdentityCache.Stamp(infos);
+        long size = infos.Sum(i => i.Length);
+        string? sha;
+        lock (Memory)
         {
-            if (!Cache.TryGetValue(key, out sha!))
+            if (!Memory.TryGetValue(stamp, out sha))
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-                sha = Convert.ToHexStringLower(SHA256.HashData(stream));
-                Cache[key] = sha;
+                sha = cache.TryGet(infos);
+                if (sha is null)
+                {
+                    sha = Hash(infos);
+                    cache.Put(infos, stamp, sha);
+                }
+                Memory[stamp] = sha;
             }
         }
-        return new ModelIdentity(info.Name, info.Length, sha);
+        return new ModelIdentity(infos[0].Name, size, sha);
     }
 
-    private static ModelIdentity OfShards(IReadOnlyList<string> shards)
+    /// <summary>SHA-256 of all the files' bytes in order.</summary>
+    private static string Hash(IReadOnlyList<FileInfo> infos)
     {
-        var infos = shards.Select(s => new FileInfo(s)).ToList();
-        var key = (string.Join("\n", infos.Select(i => i.FullName)), infos.Sum(i => i.Length), infos.Max(i => i.LastWriteTimeUtc));
-        string sha;
-        lock (Cache)
+        if (infos.Count == 1)
         {
-            if (!Cache.TryGetValue(key, out sha!))
-            {
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var buffer = new byte[1 << 20];
-                foreach (var info in infos)
-                {
-                    using var stream = new FileStream(info.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-                    int n;
-                    while ((n = stream.Read(buffer, 0, buffer.Length)) > 0) hash.AppendData(buffer, 0, n);
-                }
-                sha = Convert.ToHexStringLower(hash.GetHashAndReset());
-                Cache[key] = sha;
-            }
+            using var stream = new FileStream(infos[0].FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
         }
-        return new ModelIdentity(infos[0].Name, key.Item2, sha);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        foreach (var info in infos)
+        {
+            using var stream = new FileStream(info.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0) hash.AppendData(buffer, 0, n);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

@@ -27,6 +27,9 @@ internal sealed class LlamaEvaluator : IDisposable
     /// </summary>
     public string EngineSettings { get; }
 
+    /// <summary>The logical and physical batch sizes llama.cpp's context reports (read back, not what was asked).</summary>
+    internal (int Batch, int UBatch) NativeBatchSizes => ((int)_context.BatchSize, (int)_context.UBatchSize);
+
     public LlamaEvaluator(LlamaModel model, EvaluatorOptions options) : this(model, options, IntPtr.Zero, IntPtr.Zero) { }
 
     /// <summary><paramref name="evalCallback"/> is a native <c>ggml_backend_sched_eval_callback</c> (imatrix capture).</summary>
@@ -35,9 +38,9 @@ internal sealed class LlamaEvaluator : IDisposable
         if (options.ContextSize <= 0) throw GgufOptimizeException.BadInput($"--context-size must be positive (got {options.ContextSize})");
         _model = model;
         Options = options;
-        _batchSize = options.EffectiveBatch;
+        _batchSize = options.EffectiveBatch(model.VocabSize);
         Threads = options.ThreadsFor(model);
-        var p = ContextParams(options, model.Settings, Threads);
+        var p = ContextParams(options, model.Settings, Threads, model.VocabSize);
         p.cb_eval = evalCallback;
         p.cb_eval_user_data = evalCallbackUserData;
         EngineSettings = EngineParams.Describe(p, model.Settings);
@@ -70,12 +73,12 @@ internal sealed class LlamaEvaluator : IDisposable
     }
 
     /// <summary>The context parameters for <paramref name="options"/> and the model's <paramref name="engine"/> settings.</summary>
-    internal static LLamaContextParams ContextParams(EvaluatorOptions options, EngineSettings engine, int threads)
+    internal static LLamaContextParams ContextParams(EvaluatorOptions options, EngineSettings engine, int threads, int vocabSize)
     {
         var p = LLamaContextParams.Default();
         p.n_ctx = (uint)options.ContextSize;
-        p.n_batch = (uint)options.EffectiveBatch;
-        p.n_ubatch = (uint)options.EffectiveUBatch;
+        p.n_batch = (uint)options.EffectiveBatch(vocabSize);
+        p.n_ubatch = (uint)options.EffectiveUBatch(vocabSize);
         p.n_seq_max = 1;
         p.n_threads = threads;
         p.n_threads_batch = threads;

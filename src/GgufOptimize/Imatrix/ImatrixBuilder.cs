@@ -73,7 +73,7 @@ internal static class ImatrixBuilder
             progress.Info($"shard {shard}: chunks {part.From}..{part.To - 1} of {available}");
             var evaluation = new EvaluatorOptions { ContextSize = context, BatchSize = options.BatchSize };
             coverage = new ImatrixCoverage(part.From, part.To, available, ModelIdentity.Of(options.ModelPath!).Sha256, corpus.Sha256,
-                $"{EngineParams.Describe(LlamaEvaluator.ContextParams(evaluation, options.Engine, threads: 1), options.Engine)}; process_output {options.ProcessOutput}");
+                $"{EngineParams.Describe(LlamaEvaluator.ContextParams(evaluation, options.Engine, threads: 1, model.VocabSize), options.Engine)}; process_output {options.ProcessOutput}");
         }
 
         string identity = Identity(options with { FromChunk = first }, corpus.Sha256, context);

@@ -98,7 +98,7 @@ internal static class LogitsJob
             progress.Report(alreadyDone);
             int done = alreadyDone;
             // Storing runs on the queue's thread, overlapping the next chunk's decode.
-            using (var queue = new LogitsWriteQueue(file))
+            using (var queue = new LogitsWriteQueue(file, model.VocabSize))
             {
                 foreach (int c in todo)
                 {

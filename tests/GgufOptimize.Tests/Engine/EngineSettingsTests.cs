@@ -115,13 +115,13 @@ public class EngineSettingsTests
         Assert.All(split[2..], v => Assert.Equal(0f, v));
         Assert.Null(EngineParams.TensorSplit(EngineSettings.Default));
 
-        var c = LlamaEvaluator.ContextParams(new EvaluatorOptions { ContextSize = 64 }, s, 1);
+        var c = LlamaEvaluator.ContextParams(new EvaluatorOptions { ContextSize = 64 }, s, 1, 32000);
         Assert.Equal(LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_ENABLED, c.llama_flash_attn_type);
         Assert.Equal(GGMLType.GGML_TYPE_Q8_0, c.type_k);
         Assert.Equal(GGMLType.GGML_TYPE_Q4_0, c.type_v);
         Assert.Equal(1234.5f, c.rope_freq_base);
         Assert.Equal(0.5f, c.rope_freq_scale);
-        var dc = LlamaEvaluator.ContextParams(new EvaluatorOptions { ContextSize = 64 }, EngineSettings.Default, 1);
+        var dc = LlamaEvaluator.ContextParams(new EvaluatorOptions { ContextSize = 64 }, EngineSettings.Default, 1, 32000);
         var nativeContext = LLamaContextParams.Default();
         Assert.Equal((nativeContext.llama_flash_attn_type, nativeContext.type_k, nativeContext.type_v, nativeContext.rope_freq_base, nativeContext.rope_freq_scale),
             (dc.llama_flash_attn_type, dc.type_k, dc.type_v, dc.rope_freq_base, dc.rope_freq_scale));

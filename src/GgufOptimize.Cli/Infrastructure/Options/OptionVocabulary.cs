@@ -17,7 +17,7 @@ internal static class OptionVocabulary
     public static readonly OptionSpec ContextSize = new("--context-size", ["-c", "--ctx-size"],
         "Tokens per chunk; 0 = the model's training context (at most 4096 for logits and kld, 512 for imatrix)");
     public static readonly OptionSpec BatchSize = new("--batch-size", ["-b"],
-        "Logical batch: tokens per llama_decode call (0 = the context size)");
+        "Logical batch: tokens per llama_decode call (0 = the context size, but at most what keeps one batch's logits within 256 MiB and at least 512: 512 for a 128k vocabulary)");
     public static readonly OptionSpec UBatchSize = new("--ubatch-size", ["-ub"],
         "Physical batch: tokens per compute step inside a decode call (0 = the batch size)");
     public static readonly OptionSpec Threads = new("--threads", ["-t"],

@@ -4,57 +4,76 @@ using System.Runtime.ExceptionServices;
 namespace GgufOptimize.Storage.Formats;
 
 /// <summary>
-/// Moves storing off the decode thread: each decode batch's logits are copied into a recycled buffer and handed to one
-/// background thread that writes (and encodes) them, so that work and the per-chunk fsync overlap the next batch's
-/// decode. The buffered bytes are bounded (the decode thread waits when the writer falls behind), and a chunk is flagged
-/// by the writer only after all of its rows were written, in the order they were queued, so resuming after a kill stays
-/// exact. (Writing full rows straight from the decode thread, one copy fewer, measured slower: the decode thread then
-/// waits on the page cache.)
+/// Moves storing off the decode thread: each decode batch's logits are copied, in slices of whole rows, into a fixed
+/// set of recycled buffers and handed to one background thread that writes (and encodes) them, so that work and the
+/// per-chunk fsync overlap the next batch's decode. The buffers together never exceed the byte bound (the decode
+/// thread waits for a free one when the writer falls behind), whatever the batch size: a batch of 4096 rows of a
+/// 128k vocabulary is 2.1 GB, and copying it whole had cost that much memory again. A chunk is flagged by the writer
+/// only after all of its rows were written, in the order they were queued, so resuming after a kill stays exact.
+/// (Writing full rows straight from the decode thread, one copy fewer, measured slower: the decode thread then waits
+/// on the page cache.)
 /// </summary>
 internal sealed class LogitsWriteQueue : IDisposable
 {
     /// <summary>Default bound on logits held in memory waiting for the disk.</summary>
     public const long DefaultMaxBufferedBytes = 512L << 20;
 
+    /// <summary>
+    /// Buffers the bound is split into: enough that the decode thread can fill one while the writer drains others, few
+    /// enough that each slice stays large (one write call, one float16 conversion per slice).
+    /// </summary>
+    private const int SliceCount = 4;
+
     private readonly IBaselineWriter _target;
     private readonly BlockingCollection<Item> _items = new();
-    // Batches are mostly the same size (n_ubatch × n_vocab), so buffers are recycled rather than pooled by size class:
-    // a fresh multi-megabyte array per batch would cost an allocation and a page-faulting first touch every time.
-    private readonly ConcurrentBag<float[]> _spare = new();
+    private readonly Stack<float[]> _spare = new();
     private readonly Thread _thread;
-    private readonly long _maxBufferedBytes;
+    private readonly int _rowLength;
+    private readonly int _sliceRows;
+    private readonly int _maxBuffers;
     private readonly object _gate = new();
-    private long _bufferedBytes;
+    private int _buffers;
     private volatile ExceptionDispatchInfo? _failure;
     private bool _finished;
 
     private readonly record struct Item(int Chunk, int FirstPosition, float[]? Rows, int Length);
 
-    public LogitsWriteQueue(IBaselineWriter target, long maxBufferedBytes = DefaultMaxBufferedBytes)
+    /// <param name="target">Where the rows go (called from the queue's thread only).</param>
+    /// <param name="rowLength">Floats per row (n_vocab): slices hold whole rows.</param>
+    /// <param name="maxBufferedBytes">Bound on the buffers' total size; a single row larger than it still goes through, alone.</param>
+    public LogitsWriteQueue(IBaselineWriter target, int rowLength, long maxBufferedBytes = DefaultMaxBufferedBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rowLength, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBufferedBytes, 1);
         _target = target;
-        _maxBufferedBytes = maxBufferedBytes;
+        _rowLength = rowLength;
+        long rowBytes = (long)rowLength * sizeof(float);
+        _sliceRows = (int)Math.Clamp(maxBufferedBytes / SliceCount / rowBytes, 1, Array.MaxLength / rowLength);
+        _maxBuffers = (int)Math.Clamp(maxBufferedBytes / (_sliceRows * rowBytes), 1, SliceCount);
         _thread = new Thread(Drain) { Name = "logits writer", IsBackground = true };
         _thread.Start();
     }
 
-    /// <summary>Copies one batch of rows and queues it; waits while the writer holds too much already.</summary>
+    /// <summary>Bytes of row buffers this queue has allocated (they are recycled, never freed before the queue is).</summary>
+    public long AllocatedBytes
+    {
+        get { lock (_gate) return (long)_buffers * _sliceRows * _rowLength * sizeof(float); }
+    }
+
+    /// <summary>Copies one batch of whole rows, slice by slice, and queues it; waits while every buffer is in use.</summary>
     public void Add(int chunk, int firstPosition, ReadOnlySpan<float> rows)
     {
-        ThrowIfFailed();
-        long bytes = (long)rows.Length * sizeof(float);
-        lock (_gate)
+        if (rows.Length % _rowLength != 0) throw new ArgumentException($"{rows.Length} floats are not whole rows of {_rowLength}", nameof(rows));
+        int rowCount = rows.Length / _rowLength;
+        for (int r = 0; r < rowCount; r += _sliceRows)
         {
-            // A single batch larger than the bound still goes through, alone.
-            while (_bufferedBytes > 0 && _bufferedBytes + bytes > _maxBufferedBytes && _failure is null)
-                Monitor.Wait(_gate);
-            _bufferedBytes += bytes;
+            ThrowIfFailed();
+            int n = Math.Min(_sliceRows, rowCount - r) * _rowLength;
+            var buffer = Acquire();
+            ThrowIfFailed();
+            rows.Slice(r * _rowLength, n).CopyTo(buffer);
+            _items.Add(new Item(chunk, firstPosition + r, buffer, n));
         }
-        ThrowIfFailed();
-        var buffer = Rent(rows.Length);
-        rows.CopyTo(buffer);
-        _items.Add(new Item(chunk, firstPosition, buffer, rows.Length));
     }
 
     /// <summary>Queues the chunk's "done" mark: written after every row queued before it.</summary>
@@ -67,35 +86,43 @@ internal sealed class LogitsWriteQueue : IDisposable
     /// <summary>Waits until everything queued is written and flagged; rethrows the writer's failure, if any.</summary>
     public void Finish()
     {
-        if (!_finished)
-        {
-            _finished = true;
-            _items.CompleteAdding();
-            _thread.Join();
-        }
+        Stop();
         ThrowIfFailed();
     }
 
     /// <summary>Stops after writing what was queued (an interrupted chunk stays unflagged and is computed again).</summary>
     public void Dispose()
     {
-        if (!_finished)
-        {
-            _finished = true;
-            _items.CompleteAdding();
-            _thread.Join();
-        }
+        Stop();
         _items.Dispose();
+    }
+
+    private void Stop()
+    {
+        if (_finished) return;
+        _finished = true;
+        _items.CompleteAdding();
+        _thread.Join();
     }
 
     private void ThrowIfFailed() => _failure?.Throw();
 
-    private float[] Rent(int length)
+    /// <summary>A free buffer, a new one while fewer than the bound allows exist, or the next one the writer frees.</summary>
+    private float[] Acquire()
     {
-        // The bag holds at most the buffers in flight under the byte bound; one that is too small is dropped.
-        while (_spare.TryTake(out var buffer))
-            if (buffer.Length >= length) return buffer;
-        return GC.AllocateUninitializedArray<float>(length);
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_spare.TryPop(out var buffer)) return buffer;
+                if (_buffers < _maxBuffers)
+                {
+                    _buffers++;
+                    return GC.AllocateUninitializedArray<float>(_sliceRows * _rowLength);
+                }
+                Monitor.Wait(_gate);
+            }
+        }
     }
 
     private void Drain()
@@ -116,10 +143,9 @@ internal sealed class LogitsWriteQueue : IDisposable
             {
                 if (item.Rows is not null)
                 {
-                    _spare.Add(item.Rows);
                     lock (_gate)
                     {
-                        _bufferedBytes -= (long)item.Length * sizeof(float);
+                        _spare.Push(item.Rows);
                         Monitor.PulseAll(_gate);
                     }
                 }
