@@ -7,7 +7,11 @@ using GgufOptimize.Common;
 namespace GgufOptimize.Tuning;
 
 /// <summary>What another command takes from a tune.json: whose model and context it was measured for, and the recommendation.</summary>
-internal sealed record StoredTuning(string Path, ModelIdentity Model, int ContextSize, TuningSetting Recommended, string EngineOptions);
+internal sealed record StoredTuning(string Path, ModelIdentity Model, int ContextSize, TuningSetting Recommended, string EngineOptions)
+{
+    /// <summary>Refuses this tuning for a run of <paramref name="modelPath"/> at <paramref name="contextSize"/> unless it was measured for exactly those.</summary>
+    public void Check(string modelPath, int contextSize) => TuningFile.Check(this, ModelIdentity.Of(modelPath), contextSize);
+}
 
 /// <summary>
 /// tune.json: written whole or not at all (<see cref="AtomicFile"/>), read back strictly — every field
