@@ -30,13 +30,15 @@ internal static class TuneJob
 
         using var model = LlamaModel.Load(options.ModelPath, options.Engine);
         int context = ChunkContext.Resolve(options.ContextSize, model.TrainContext, progress);
-        int chunkCount = options.ChunksPerTrial > 0 ? options.ChunksPerTrial : (MinTokensPerTrial + context - 1) / context;
-        var (chunks, source) = options.DatasetPath is { } dataset ? TextChunks(model, dataset, context, chunkCount, progress) : (RandomChunks(model, context, chunkCount), $"random tokens (seed {RandomTokensSeed})");
-        var identity = ModelIdentity.Of(options.ModelPath);
         var machine = MachineDescription.Current();
         bool searchThreads = options.Threads == 0;
         var space = new TuningSpace(context, searchThreads ? Hardware.DefaultThreads(model.ParameterCount) : options.Threads,
             Hardware.PhysicalCores, Environment.ProcessorCount, searchThreads);
+        Func<int, IReadOnlyList<int[]>> take = options.DatasetPath is { } dataset ? TextChunks(model, dataset, context, progress) : count => RandomChunks(model, context, count);
+        string source = options.DatasetPath is { } d ? Path.GetFileName(d) : $"random tokens (seed {RandomTokensSeed})";
+        int chunkCount = options.ChunksPerTrial > 0 ? options.ChunksPerTrial : ChunksFor(model, context, space.Defaults, take(1)[0]);
+        var chunks = take(chunkCount);
+        var identity = ModelIdentity.Of(options.ModelPath);
 
         progress.Info($"tune: {Path.GetFileName(options.ModelPath)}, context {context}, {chunks.Count} chunk(s) ({chunks.Sum(c => c.Length)} tokens) per trial, at most {options.MaxTrials} trials; defaults {space.Defaults}");
         TuningOutcome outcome;
@@ -87,15 +89,39 @@ internal static class TuneJob
             .ToList();
     }
 
-    /// <summary>The first <paramref name="count"/> full chunks of the text (repeated when it is shorter), as logits would cut it.</summary>
-    private static (IReadOnlyList<int[]>, string) TextChunks(LlamaModel model, string path, int context, int count, IProgressSink progress)
+    /// <summary>
+    /// The chunks a default trial decodes: at least <see cref="MinTokensPerTrial"/> tokens and, timed at the defaults
+    /// after a warm-up, at least <see cref="MinSecondsPerTrial"/> — a tiny model decodes 1,024 tokens in milliseconds,
+    /// where one preemption by another process decides the pair.
+    /// </summary>
+    private static int ChunksFor(LlamaModel model, int context, TuningSetting defaults, int[] chunk)
+    {
+        int byTokens = (MinTokensPerTrial + context - 1) / context;
+        using var evaluator = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = context, BatchSize = defaults.Batch, UBatchSize = defaults.UBatch, Threads = defaults.Threads });
+        evaluator.DecodeOnly(chunk);
+        var clock = Stopwatch.StartNew();
+        evaluator.DecodeOnly(chunk);
+        double perChunk = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
+        return Math.Clamp((int)Math.Ceiling(MinSecondsPerTrial / perChunk), byTokens, Math.Max(byTokens, MaxChunksPerTrial));
+    }
+
+    /// <summary>Seconds a default trial lasts at least (when <see cref="TuneOptions.ChunksPerTrial"/> is 0).</summary>
+    public const double MinSecondsPerTrial = 0.25;
+    /// <summary>Most chunks a default trial decodes, however fast the model.</summary>
+    public const int MaxChunksPerTrial = 256;
+
+    /// <summary>A source of the first N full chunks of the text (repeated when it is shorter), as logits would cut it.</summary>
+    private static Func<int, IReadOnlyList<int[]>> TextChunks(LlamaModel model, string path, int context, IProgressSink progress)
     {
         var corpus = TextCorpus.Load(path);
         var plan = ChunkPlan.ForModel(model.Tokenize(corpus.Text, progress), context, model.AddBos, model.Bos, model.AddEos, model.Eos);
         int full = plan.ChunkLength(plan.ChunkCount - 1) == context ? plan.ChunkCount : Math.Max(1, plan.ChunkCount - 1);
-        if (plan.ChunkCount < count)
-            progress.Warn($"'{path}' has {plan.ChunkCount} chunk(s) of {context} tokens; a trial repeats them to decode {count}");
-        return (Enumerable.Range(0, count).Select(i => plan.Chunk(i % full)).ToList(), Path.GetFileName(path));
+        return count =>
+        {
+            if (plan.ChunkCount < count && count > 1)
+                progress.Info($"'{path}' has {plan.ChunkCount} chunk(s) of {context} tokens; a trial repeats them to decode {count}");
+            return Enumerable.Range(0, count).Select(i => plan.Chunk(i % full)).ToList();
+        };
     }
 
     /// <summary>Seeded random token ids: decode speed does not depend on which tokens are decoded, only how many.</summary>

@@ -14,7 +14,7 @@ internal sealed record TuneOptions
     /// <summary>Threads fixed by the user (not searched); 0 = search them.</summary>
     public int Threads { get; init; }
     public EngineSettings Engine { get; init; } = EngineSettings.Default;
-    /// <summary>Chunks decoded per timed trial; 0 = enough for <see cref="TuneJob.MinTokensPerTrial"/> tokens.</summary>
+    /// <summary>Chunks decoded per timed trial; 0 = enough for <see cref="TuneJob.MinTokensPerTrial"/> tokens and <see cref="TuneJob.MinSecondsPerTrial"/> at the defaults.</summary>
     public int ChunksPerTrial { get; init; }
     public TuningRule Rule { get; init; } = new();
     public int MaxTrials { get; init; } = TuningSearch.DefaultMaxTrials;
