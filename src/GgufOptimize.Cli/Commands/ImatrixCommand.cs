@@ -29,6 +29,7 @@ internal static class ImatrixCommand
         var range = new ChunkRange();
         var shard = new ShardOption();
         var engine = EngineOptions.Imatrix();
+        var tuning = new TuningOption();
         var processOutput = new Option<bool>("--process-output") { Description = "Also collect the inputs of output.weight", DefaultValueFactory = _ => false };
         var saveFrequency = new Option<int>("--save-frequency") { Description = "Write a resumable snapshot (<output>.resume) every N chunks; 0 = only on Ctrl-C", DefaultValueFactory = _ => 0 };
         var overwrite = SharedOptions.Overwrite();
@@ -43,6 +44,7 @@ internal static class ImatrixCommand
         range.AddTo(command);
         command.Options.Add(shard.Option);
         engine.AddTo(command);
+        command.Options.Add(tuning.Option);
         foreach (var o in new Option[] { processOutput, saveFrequency }) command.Options.Add(o);
         overwrite.AddTo(command);
         command.Options.Add(json.Option);
@@ -50,6 +52,7 @@ internal static class ImatrixCommand
         CommandRunner.SetAction(command, (parseResult, ctx, ct) =>
         {
             var e = engine.Read(parseResult, parseResult.GetValue(model), ctx.Progress);
+            (var tuned, e) = tuning.Apply(parseResult, engine, e, parseResult.GetValue(model), ctx.Progress);
             int from = parseResult.GetValue(range.From);
             int? count = parseResult.GetValue(chunks), to = parseResult.GetValue(range.To);
             if (count is not null && to is not null) throw GgufOptimizeException.BadInput("give --chunks or --to-chunk, not both");
@@ -67,7 +70,9 @@ internal static class ImatrixCommand
                 Shard = shard.Read(parseResult),
                 ContextSize = e.ContextSize,
                 BatchSize = e.BatchSize,
+                UBatchSize = e.UBatchSize,
                 Threads = e.Threads,
+                Tuning = tuned,
                 ProcessOutput = parseResult.GetValue(processOutput),
                 SaveFrequency = parseResult.GetValue(saveFrequency),
                 Overwrite = overwrite.Get(parseResult),

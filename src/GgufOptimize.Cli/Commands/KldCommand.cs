@@ -31,6 +31,7 @@ internal static class KldCommand
         var minChunks = new Option<int>("--min-chunks") { Description = "Chunks compared (in seeded random order) before early stopping first looks", DefaultValueFactory = _ => GgufOptimize.Metrics.EarlyStoppingOptions.DefaultMinChunks };
         var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples for the early-stopping interval", DefaultValueFactory = _ => 1000 };
         var engine = EngineOptions.Evaluation();
+        var tuning = new TuningOption();
 
         var command = new Command("kld", "Compare a target model or stored logits with the baseline: per-token KL-divergence and statistics")
         {
@@ -46,13 +47,16 @@ internal static class KldCommand
         overwrite.AddTo(command);
         foreach (var o in new Option[] { skipFirst, early, confidence, margin, minChunks, resamples }) command.Options.Add(o);
         engine.AddTo(command);
+        command.Options.Add(tuning.Option);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
             var e = engine.Read(parse, parse.GetValue(targetModel) ?? parse.GetValue(baselineModel), ctx.Progress);
+            (var tuned, e) = tuning.Apply(parse, engine, e, parse.GetValue(targetModel) ?? parse.GetValue(baselineModel), ctx.Progress);
             var result = KldJob.Run(new KldJobOptions
             {
                 BaselineLogits = parse.GetValue(baselineLogits),
                 Engine = e.Engine,
+                Tuning = tuned,
                 BaselineModel = parse.GetValue(baselineModel),
                 TargetModel = parse.GetValue(targetModel),
                 TargetLogits = parse.GetValue(targetLogits),

@@ -15,6 +15,7 @@ internal static class LogitsCommand
         var dataset = new Option<string>(OptionVocabulary.Dataset.Name, OptionVocabulary.Dataset.Aliases) { Description = "UTF-8 text file to score", Required = true };
         var output = SharedOptions.Output("HDF5 file to write (or .kld with --format llamacpp)", "baseline_logits.h5");
         var engine = EngineOptions.Evaluation();
+        var tuning = new TuningOption();
         var precision = new Option<int>("--precision") { Description = "Stored logits precision in bits: 32 or 16", DefaultValueFactory = _ => 32 };
         precision.AcceptOnlyFromAmong("16", "32");
         var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed), gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits) or lzf (h5py's LZF filter: faster than gzip, saves less)", DefaultValueFactory = _ => "none" };
@@ -30,6 +31,7 @@ internal static class LogitsCommand
         var command = new Command("logits", "Run the baseline model over a dataset once and store its logits (resumable HDF5)") { model, dataset };
         output.AddTo(command);
         engine.AddTo(command);
+        command.Options.Add(tuning.Option);
         foreach (var o in new Option[] { precision, compression, format, tailMass }) command.Options.Add(o);
         range.AddTo(command);
         command.Options.Add(shard.Option);
@@ -38,6 +40,7 @@ internal static class LogitsCommand
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
             var e = engine.Read(parse, parse.GetValue(model), ctx.Progress);
+            (var tuned, e) = tuning.Apply(parse, engine, e, parse.GetValue(model), ctx.Progress);
             var result = LogitsJob.Run(new LogitsJobOptions
             {
                 ModelPath = parse.GetValue(model)!,
@@ -48,6 +51,7 @@ internal static class LogitsCommand
                 UBatchSize = e.UBatchSize,
                 Threads = e.Threads,
                 Engine = e.Engine,
+                Tuning = tuned,
                 Precision = parse.GetValue(precision),
                 Compression = parse.GetValue(compression) switch { "gzip" => LogitsCompression.Gzip, "lzf" => LogitsCompression.Lzf, _ => LogitsCompression.None },
                 Format = parse.GetValue(format) switch { "compact" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },

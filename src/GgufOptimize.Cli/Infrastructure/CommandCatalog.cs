@@ -19,6 +19,7 @@ internal static class CommandCatalog
         yield return Commands.RecipeCommand.Create();
         yield return Commands.ReportCommand.Create();
         yield return Commands.StatusCommand.Create();
+        yield return Commands.TuneCommand.Create();
         yield return Commands.DemoCommand.Create();
     }
 }

@@ -56,6 +56,7 @@ internal static class ImatrixBuilder
         using var model = LlamaModel.Load(options.ModelPath!, options.Engine);
         int context = options.ContextSize > 0 ? options.ContextSize
             : model.TrainContext > 0 ? Math.Min(model.TrainContext, MaxDefaultContext) : MaxDefaultContext;
+        options.Tuning?.Check(options.ModelPath!, context);
         if (model.AddBos && model.Bos is null) throw GgufOptimizeException.BadInput($"model '{options.ModelPath}' asks for a BOS token but defines none");
         if (model.AddEos && model.Eos is null) throw GgufOptimizeException.BadInput($"model '{options.ModelPath}' asks for an EOS token but defines none");
 
@@ -71,7 +72,7 @@ internal static class ImatrixBuilder
             var part = shard.Select(new ChunkRange(first, first + planned), c => plan.ChunkLength(c));
             (first, planned) = (part.From, part.Count);
             progress.Info($"shard {shard}: chunks {part.From}..{part.To - 1} of {available}");
-            var evaluation = new EvaluatorOptions { ContextSize = context, BatchSize = options.BatchSize };
+            var evaluation = new EvaluatorOptions { ContextSize = context, BatchSize = options.BatchSize, UBatchSize = options.UBatchSize };
             coverage = new ImatrixCoverage(part.From, part.To, available, ModelIdentity.Of(options.ModelPath!).Sha256, corpus.Sha256,
                 $"{EngineParams.Describe(LlamaEvaluator.ContextParams(evaluation, options.Engine, threads: 1, model.VocabSize), options.Engine)}; process_output {options.ProcessOutput}");
         }
@@ -99,7 +100,7 @@ internal static class ImatrixBuilder
         long tokensEvaluated = 0;
         var evalClock = new Stopwatch();
         using (var capture = new ActivationCapture(matrix, options.ProcessOutput))
-        using (var evaluator = capture.CreateEvaluator(model, new EvaluatorOptions { ContextSize = context, BatchSize = options.BatchSize, Threads = options.Threads }))
+        using (var evaluator = capture.CreateEvaluator(model, new EvaluatorOptions { ContextSize = context, BatchSize = options.BatchSize, UBatchSize = options.UBatchSize, Threads = options.Threads }))
         {
             progress.Start($"imatrix {Path.GetFileName(options.ModelPath)}", planned);
             progress.Report(done);
@@ -176,6 +177,7 @@ internal static class ImatrixBuilder
             .Append("model=").Append(model.FullName).Append(':').Append(model.Length).Append(':').Append(model.LastWriteTimeUtc.Ticks)
             .Append(";dataset=").Append(datasetSha256)
             .Append(";ctx=").Append(context).Append(";batch=").Append(o.BatchSize)
+            .Append(o.UBatchSize > 0 ? $";ubatch={o.UBatchSize}" : "")
             .Append(";from=").Append(o.FromChunk).Append(";output-weight=").Append(o.ProcessOutput);
         if (o.Engine.LogitsKey() is { Length: > 0 } engine) text.Append(";engine=").Append(engine);
         foreach (var f in o.InFiles)

@@ -20,7 +20,11 @@ internal sealed record ImatrixOptions
     /// <summary>Tokens per chunk; 0 = the model's training context, at most 512.</summary>
     public int ContextSize { get; init; }
     public int BatchSize { get; init; }
+    /// <summary>Physical micro-batch (only from --tuning; 0 = the batch size).</summary>
+    public int UBatchSize { get; init; }
     public int Threads { get; init; }
+    /// <summary>--tuning: the tune.json the batch/threads came from, checked against the model and context that run.</summary>
+    public GgufOptimize.Tuning.StoredTuning? Tuning { get; init; }
     /// <summary>GPU placement, memory mapping, attention, cache types and RoPE (llama.cpp's defaults unless given).</summary>
     public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
     /// <summary>Also collect the inputs of <c>output.weight</c>.</summary>

@@ -22,6 +22,7 @@ internal static class KldJob
         using var keepClaim = o.KeepLogits is null ? null : OutputLock.Acquire(o.KeepLogits, "--keep-logits");
         using var targetClaim = o.TargetLogitsOutput is null ? null : OutputLock.Acquire(o.TargetLogitsOutput, "--target-logits-output");
         using var inputs = KldInputs.Open(o, progress);
+        if (o.Tuning is { } tuning) tuning.Check(o.TargetModel ?? o.BaselineModel ?? throw GgufOptimizeException.BadInput($"{GgufOptimize.Tuning.TuningFile.OptionName} applies to a model this command runs (--target-model or --baseline-model)"), inputs.Baseline.ContextSize);
         if (o.SkipFirst >= inputs.Baseline.ContextSize - 1)
             throw GgufOptimizeException.BadInput($"--skip-first {o.SkipFirst} leaves no position to score in chunks of {inputs.Baseline.ContextSize} tokens: it must be below {inputs.Baseline.ContextSize - 1}");
         var (from, to) = ChunkRange.Resolve(o.FromChunk, o.ToChunk, inputs.Baseline.TotalChunks, toOption: o.ToChunkOption);

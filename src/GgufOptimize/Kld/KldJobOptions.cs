@@ -45,6 +45,8 @@ internal sealed record KldJobOptions
     public int BatchSize { get; init; }
     public int UBatchSize { get; init; }
     public int Threads { get; init; }
+    /// <summary>--tuning: the tune.json the batch/threads came from, checked against the model and context that run.</summary>
+    public GgufOptimize.Tuning.StoredTuning? Tuning { get; init; }
     /// <summary>GPU placement, memory mapping, attention, cache types and RoPE (llama.cpp's defaults unless given).</summary>
     public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
     /// <summary>The caller's name for the end of the range, used in errors (<c>iterate</c> says --eval-chunks).</summary>

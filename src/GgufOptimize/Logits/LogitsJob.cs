@@ -36,6 +36,7 @@ internal static class LogitsJob
 
         using var model = LlamaModel.Load(options.ModelPath, options.Engine);
         int contextSize = ChunkContext.Resolve(options.ContextSize, model.TrainContext, progress);
+        options.Tuning?.Check(options.ModelPath, contextSize);
         var corpus = TextCorpus.Load(options.DatasetPath);
         var textTokens = model.Tokenize(corpus.Text, progress);
         var plan = ChunkPlan.ForModel(textTokens, contextSize, model.AddBos, model.Bos, model.AddEos, model.Eos);

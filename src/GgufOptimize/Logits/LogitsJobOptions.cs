@@ -11,6 +11,8 @@ internal sealed record LogitsJobOptions
     public int BatchSize { get; init; }
     public int UBatchSize { get; init; }
     public int Threads { get; init; }
+    /// <summary>--tuning: the tune.json the batch/threads came from, checked against the model and context that run.</summary>
+    public GgufOptimize.Tuning.StoredTuning? Tuning { get; init; }
     /// <summary>GPU placement, memory mapping, attention, cache types and RoPE (llama.cpp's defaults unless given).</summary>
     public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
     /// <summary>32 or 16.</summary>

@@ -33,8 +33,10 @@ public static class LayerRules
             "Storage reads and writes files, never runs a model (it takes ready chunk tokens)"),
         new("GgufOptimize.Chunking", ["GgufOptimize.Engine", "LLama", "GgufOptimize.Kld", "GgufOptimize.Logits", "GgufOptimize.Workflow", "GgufOptimize.Merging", "GgufOptimize.Recipes"],
             "chunk rules take tokens, they run no model"),
-        new("GgufOptimize.Engine", ["GgufOptimize.Kld", "GgufOptimize.Logits", "GgufOptimize.Imatrix", "GgufOptimize.Quantization", "GgufOptimize.Workflow", "GgufOptimize.Reporting", "GgufOptimize.Datasets", "GgufOptimize.Storage", "GgufOptimize.Metrics", "GgufOptimize.Merging", "GgufOptimize.Recipes"],
+        new("GgufOptimize.Engine", ["GgufOptimize.Kld", "GgufOptimize.Logits", "GgufOptimize.Imatrix", "GgufOptimize.Quantization", "GgufOptimize.Workflow", "GgufOptimize.Reporting", "GgufOptimize.Datasets", "GgufOptimize.Storage", "GgufOptimize.Metrics", "GgufOptimize.Merging", "GgufOptimize.Recipes", "GgufOptimize.Tuning"],
             "the engine knows no commands: it runs llama.cpp for whoever calls it"),
+        new("GgufOptimize.Tuning", ["GgufOptimize.Kld", "GgufOptimize.Logits", "GgufOptimize.Imatrix", "GgufOptimize.Quantization", "GgufOptimize.Workflow", "GgufOptimize.Reporting", "GgufOptimize.Datasets", "GgufOptimize.Merging", "GgufOptimize.Recipes", "GgufOptimize.Storage", "LLama"],
+            "tuning times the engine for any command, knows none of them, and calls llama.cpp only through Engine"),
         new("GgufOptimize.Reporting", ["GgufOptimize.Engine", "LLama", "GgufOptimize.Workflow", "GgufOptimize.Quantization", "GgufOptimize.Imatrix", "GgufOptimize.Logits"],
             "Reporting reads results, not models"),
     ];

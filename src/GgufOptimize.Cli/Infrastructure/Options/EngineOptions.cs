@@ -38,6 +38,8 @@ internal sealed class EngineOptions
     public static EngineOptions Evaluation() => new(true, true, true, 0, native: true);
     /// <summary>imatrix: llama.cpp's imatrix has no separate physical batch here.</summary>
     public static EngineOptions Imatrix() => new(true, true, false, 0, native: true);
+    /// <summary>tune: the context and model settings; batch and ubatch are what it searches, -t fixes the threads.</summary>
+    public static EngineOptions Tuning() => new(true, false, false, 0, native: true);
     /// <summary>Commands that only load a model's tokenizer (dataset's token counting): the model settings, nothing else.</summary>
     public static EngineOptions ModelOnly() => new(false, false, false, 0, native: true);
     /// <summary>Commands that only need threads (quantize; demo, whose tiny model is fastest on one).</summary>
