@@ -25,6 +25,7 @@ internal sealed class QuantizedChunkEncoder
     private int[] _sortedIds = new int[256];
     private double[] _decoded = new double[256];
     private readonly double[] _dense;
+    private float _minLogit;
 
     public QuantizedChunkEncoder(QuantizedRowSettings settings, int vocab)
     {
@@ -45,6 +46,13 @@ internal sealed class QuantizedChunkEncoder
     public long DenseRows { get; private set; }
     public int Rows => _pending.Count;
 
+    /// <summary>Starts τ and κ afresh (they are recorded per chunk, so a resumed file's bound is the same as an uninterrupted one's).</summary>
+    public void ResetBoundStatistics()
+    {
+        MaxTotalVariation = 0;
+        MaxDecodedDivergence = 0;
+    }
+
     /// <summary>Appends one row; nextToken −1 = none.</summary>
     public void Add(ReadOnlySpan<float> row, int nextToken)
     {
@@ -55,11 +63,12 @@ internal sealed class QuantizedChunkEncoder
         byte[]? fallback = null;
         if (!stats.Finite)
         {
-            length = QuantizedChunk.WriteHeader(buffer, double.NaN, float.NaN, double.NaN, -1, QuantizedChunk.NotFinite);
+            length = QuantizedChunk.WriteHeader(buffer, double.NaN, float.NaN, double.NaN, -1, QuantizedChunk.NotFinite, float.NaN);
         }
         else
         {
             float next = nextToken >= 0 ? row[nextToken] : float.NaN;
+            _minLogit = System.Numerics.Tensors.TensorPrimitives.Min(row);
             var (count, logNorm, tail) = _selector.SelectTop(row, stats.Max, ref _ids);
             length = TrySparse(row, count, logNorm, tail, next, stats.ArgMax, buffer);
             if (length < 0) length = TryAllCodes(row, logNorm, next, stats.ArgMax, buffer);
@@ -68,7 +77,7 @@ internal sealed class QuantizedChunkEncoder
                 // Larger than float16 before compression: keep the float16 form too, in case the compressed chunk
                 // ends up larger than float16 rows would be (then Finish stores these rows as float16).
                 fallback = new byte[Float16RowBytes];
-                int h = QuantizedChunk.WriteHeader(fallback, logNorm, next, 0, stats.ArgMax, QuantizedChunk.Dense);
+                int h = QuantizedChunk.WriteHeader(fallback, logNorm, next, 0, stats.ArgMax, QuantizedChunk.Dense, _minLogit);
                 for (int i = 0; i < _vocab; i++)
                     BinaryPrimitives.WriteHalfLittleEndian(fallback.AsSpan(h + 2 * i), (Half)row[i]);
                 Check(row, logNorm, fallback);
@@ -143,7 +152,7 @@ internal sealed class QuantizedChunkEncoder
     /// <summary>Writes the sparse form; −1 when it would take more than <see cref="RawLimit"/> bytes.</summary>
     private int TrySparse(ReadOnlySpan<float> row, int count, double logNorm, double tail, float next, int top, Span<byte> buffer)
     {
-        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, tail, top, count);
+        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, tail, top, count, _minLogit);
         int limit = RawLimit;
         if (_sortedIds.Length < count) _sortedIds = new int[Math.Max(count, 2 * _sortedIds.Length)];
         var ids = _sortedIds.AsSpan(0, count);
@@ -167,7 +176,7 @@ internal sealed class QuantizedChunkEncoder
     /// <summary>Every token's code, no ids and no tail (flat rows, where most tokens are kept anyway); −1 when larger than float16.</summary>
     private int TryAllCodes(ReadOnlySpan<float> row, double logNorm, float next, int top, Span<byte> buffer)
     {
-        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, top, QuantizedChunk.AllCodes);
+        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, top, QuantizedChunk.AllCodes, _minLogit);
         int limit = RawLimit;
         for (int i = 0; i < _vocab; i++)
         {
