@@ -10,18 +10,21 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// as the probability shrinks (<see cref="QuantizedRowSettings"/>), the exact tail mass, log normalizer, next-token
 /// logit and top token; a flat row stores every token's code without ids. Should a compressed chunk come out larger than
 /// float16 rows, its largest rows are stored as float16 logits instead, so a chunk never exceeds float16 storage.
-/// While encoding it decodes its own output and records the largest total variation τ and KL(P̂‖P) κ of a decoded
-/// row against the exact one: the file's error bound is built from ε, τ and κ (<see cref="QuantizedErrorBound"/>).
+/// While encoding it records, for the row a reader will decode, the largest total variation τ = ½Σ|P̂ − P| and the
+/// largest χ²(P̂‖P) = Σ (P̂ − P)²/P, an upper bound of KL(P̂‖P), as κ: the file's error bound is built from ε, τ and κ
+/// (<see cref="QuantizedErrorBound"/>). Sparse rows get both from the codes directly (the decoder's P̂ is the codes'
+/// values rescaled to hold 1 − P_tail), with no exp or log per token; the rare dense rows are decoded and compared.
 /// </summary>
 internal sealed class QuantizedChunkEncoder
 {
     private readonly QuantizedRowSettings _settings;
     private readonly int _vocab;
-    private readonly CompactRowEncoder _selector;
+    private readonly QuantizedRowSelector _selector;
+    private double[] _hat = new double[1024];
+    private readonly double[] _logStepValues;
     private byte[] _raw = new byte[1 << 16];
     private int _rawLength;
     private readonly byte[] _rowBuffer;
-    private int[] _ids = new int[256];
     private int[] _sortedIds = new int[256];
     private double[] _decoded = new double[256];
     private readonly double[] _dense;
@@ -32,7 +35,10 @@ internal sealed class QuantizedChunkEncoder
         settings.Validate();
         _settings = settings;
         _vocab = vocab;
-        _selector = new CompactRowEncoder(settings.TailMass);
+        _selector = new QuantizedRowSelector(settings.TailMass);
+        // e^(ln knee − s·Δ) for the first log-domain steps: the unscaled P̂ of a code below the knee without an exp.
+        _logStepValues = new double[(int)Math.Min(4096, 200 / settings.MaxLogStep)];
+        for (int s = 0; s < _logStepValues.Length; s++) _logStepValues[s] = Math.Exp(settings.Value(-1 - s));
         _rowBuffer = new byte[QuantizedChunk.RowHeaderBytes + 3 * vocab + 16];
         _dense = new double[vocab];
     }
@@ -69,8 +75,9 @@ internal sealed class QuantizedChunkEncoder
         {
             float next = nextToken >= 0 ? row[nextToken] : float.NaN;
             _minLogit = System.Numerics.Tensors.TensorPrimitives.Min(row);
-            var (count, logNorm, tail) = _selector.SelectTop(row, stats.Max, ref _ids);
-            length = TrySparse(row, count, logNorm, tail, next, stats.ArgMax, buffer);
+            _selector.Select(row, stats.Max);
+            double logNorm = _selector.LogNorm;
+            length = TrySparse(_selector.LogNorm, _selector.Tail, next, stats.ArgMax, buffer);
             if (length < 0) length = TryAllCodes(row, logNorm, next, stats.ArgMax, buffer);
             if (length < 0 || length > Float16RowBytes)
             {
@@ -88,7 +95,7 @@ internal sealed class QuantizedChunkEncoder
                 length = Float16RowBytes;
                 fallback = null;
             }
-            Check(row, logNorm, buffer[..length]);
+            if (QuantizedChunk.ReadHeader(buffer).Count < 0) Check(row, logNorm, buffer[..length]);
         }
         _pending.Add((buffer[..length].ToArray(), fallback));
     }
@@ -149,15 +156,18 @@ internal sealed class QuantizedChunkEncoder
     // check in Finish keeps the result no larger than float16 rows.
     private int RawLimit => QuantizedChunk.RowHeaderBytes + 3 * _vocab;
 
-    /// <summary>Writes the sparse form; −1 when it would take more than <see cref="RawLimit"/> bytes.</summary>
-    private int TrySparse(ReadOnlySpan<float> row, int count, double logNorm, double tail, float next, int top, Span<byte> buffer)
+    /// <summary>
+    /// Writes the sparse form of the selected tokens and folds the decoded row's τ and χ² into the maxima; −1 when it
+    /// would take more than <see cref="RawLimit"/> bytes.
+    /// </summary>
+    private int TrySparse(double logNorm, double tail, float next, int top, Span<byte> buffer)
     {
+        int count = _selector.Count;
+        var ids = _selector.Ids;
+        var p = _selector.P;
+        var logP = _selector.LogP;
         int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, tail, top, count, _minLogit);
         int limit = RawLimit;
-        if (_sortedIds.Length < count) _sortedIds = new int[Math.Max(count, 2 * _sortedIds.Length)];
-        var ids = _sortedIds.AsSpan(0, count);
-        _ids.AsSpan(0, count).CopyTo(ids);
-        ids.Sort();
         int previous = -1;
         foreach (int id in ids)
         {
@@ -165,11 +175,39 @@ internal sealed class QuantizedChunkEncoder
             o += Varint.Write(buffer[o..], (uint)(id - previous - 1));
             previous = id;
         }
-        foreach (int id in ids)
+        if (_hat.Length < count) _hat = new double[Math.Max(count, 2 * _hat.Length)];
+        double knee = _settings.Knee, rho = _settings.ProbabilityStep, logKnee = Math.Log(knee), step = _settings.MaxLogStep;
+        double sum = 0;
+        for (int k = 0; k < count; k++)
         {
             if (o + 5 > limit) return -1;
-            o += Varint.Write(buffer[o..], Varint.ZigZag(_settings.Code((double)row[id] - logNorm)));
+            int code;
+            double hat;
+            if (p[k] >= knee)
+            {
+                code = (int)Math.Max(1, Math.Round(p[k] / rho));
+                hat = code * rho;
+            }
+            else
+            {
+                double steps = Math.Min(Math.Round((logKnee - logP[k]) / step), int.MaxValue - 1);
+                code = -1 - (int)steps;
+                hat = steps < _logStepValues.Length ? _logStepValues[(int)steps] : Math.Exp(_settings.Value(code));
+            }
+            o += Varint.Write(buffer[o..], Varint.ZigZag(code));
+            _hat[k] = hat;
+            sum += hat;
         }
+        // The reader rescales the values to hold 1 − P_tail: that is the P̂ the bound is about.
+        double scale = (1 - tail) / sum, tv = 0, chi2 = 0;
+        for (int k = 0; k < count; k++)
+        {
+            double d = scale * _hat[k] - p[k];
+            tv += Math.Abs(d);
+            chi2 += d * d / p[k];
+        }
+        MaxTotalVariation = Math.Max(MaxTotalVariation, tv / 2);
+        MaxDecodedDivergence = Math.Max(MaxDecodedDivergence, chi2);
         return o;
     }
 
