@@ -16,7 +16,8 @@ internal sealed class QuantizedChunk
     public const int RowHeaderBytes = 32;
     public const int Dense = -1, NotFinite = -2, AllCodes = -3;
     public const byte Stored = 0, Brotli = 1;
-    public const int BrotliQuality = 5, BrotliWindow = 22;
+    /// <summary>Quality 4: 2.5× faster than 5 for 0.3 % more bytes on the 128k realistic model (qcompact --writer 1 --profile 1).</summary>
+    public const int BrotliQuality = 4, BrotliWindow = 22;
 
     private byte[] _bytes = [];
     private int[] _rowOffset = [], _rowEnd = [];
