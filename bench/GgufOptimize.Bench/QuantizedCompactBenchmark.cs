@@ -19,7 +19,7 @@ namespace GgufOptimize.Bench;
 public sealed class QuantizedCompactBenchmark : IBenchmark
 {
     public string Name => "qcompact";
-    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1]";
+    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1]; --writer 1 [--rounds 2] [--profile 1]: wall time of logits --format compact against a bare decode and --format full (same run, alternating)";
 
     private static readonly QuantizedRowSettings[] Settings =
     [
@@ -46,6 +46,13 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
         try
         {
             NativeRuntime.Initialize();
+            if (a.Int("writer", 0) == 1)
+            {
+                foreach (int vocab in vocabs)
+                    foreach (string kind in kinds)
+                        WriterCost(kind, vocab, ctx, chunks, a.Int("rounds", 2), a.Int("profile", 0) == 1, dir);
+                return 0;
+            }
             Console.WriteLine($"load at start: {File.ReadAllText("/proc/loadavg").Trim()} (2 cores shared with other work); ctx {ctx}, {chunks} chunks");
             Console.WriteLine("| model | vocab | target | encoding | bytes/pos | % of .kld | worst rel err | worst err / CI half-width (64-position blocks) | flips | bound violations |");
             Console.WriteLine("|---|---:|---|---|---:|---:|---:|---:|---:|---:|");
@@ -243,5 +250,101 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
             ModelPath = model, OutputDirectory = dir, Types = [QuantizationTypes.Parse(type)], Name = Path.GetFileNameWithoutExtension(model),
         }, NullProgress.Instance).Single();
         return outcome.OutputPath;
+    }
+
+    /// <summary>
+    /// The logits job's inner loop (decode, hand the rows to the write queue, the writer encodes and stores them on its
+    /// own thread) for --format compact and --format full, against a bare decode of the same chunks; alternating
+    /// rounds, wall and process CPU time each, load average before and after. Fixed costs of a run (model load, hashing,
+    /// tokenizing) are left out: they are the same for every format.
+    /// </summary>
+    private static void WriterCost(string kind, int vocab, int ctx, int chunks, int rounds, bool profile, string dir)
+    {
+        var options = kind == "flat" ? SyntheticModelOptions.Flat(vocab) : SyntheticModelOptions.Realistic(vocab);
+        string model = Path.Combine(dir, $"{kind}-{vocab}.gguf");
+        SyntheticModel.Write(model, options with { ContextLength = ctx });
+        string text = SyntheticVocabulary.Build(vocab).RandomWords(chunks * ctx + 256, 5);
+        using var llama = LlamaModel.Load(model);
+        var plan = ChunkPlan.ForModel(llama.Tokenize(text), ctx, llama.AddBos, llama.Bos, llama.AddEos, llama.Eos);
+        int n = Math.Min(chunks, plan.ChunkCount);
+        long tokens = Enumerable.Range(0, n).Sum(c => (long)plan.ChunkLength(c));
+        using var evaluator = new LlamaEvaluator(llama, new EvaluatorOptions { ContextSize = ctx });
+        var header = new GgufOptimize.Storage.BaselineHeader
+        {
+            ContextSize = ctx, VocabSize = vocab, TotalChunks = plan.ChunkCount, Precision = 32, Model = ModelIdentity.Of(model), DatasetFile = "text",
+            DatasetSha256 = new string('0', 64), TokenizerSha256 = llama.TokenizerFingerprint(), AddBos = plan.Bos.HasValue, AddEos = plan.Eos.HasValue,
+        };
+        evaluator.DecodeOnly(plan.Chunk(0));
+        Console.WriteLine($"writer cost, {kind} synthetic vocab {vocab}: {n} chunks × {ctx} = {tokens} tokens; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        var process = Process.GetCurrentProcess();
+        (double Wall, double Cpu) Measure(Action run)
+        {
+            process.Refresh();
+            var cpu = process.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            run();
+            process.Refresh();
+            return (clock.Elapsed.TotalSeconds, (process.TotalProcessorTime - cpu).TotalSeconds);
+        }
+        void Pipeline(GgufOptimize.Storage.Formats.IBaselineWriter writer)
+        {
+            using (writer)
+            {
+                using var queue = new GgufOptimize.Storage.Formats.LogitsWriteQueue(writer);
+                for (int c = 0; c < n; c++)
+                {
+                    evaluator.EvaluateChunk(plan.Chunk(c), (first, logits) => queue.Add(c, first, logits));
+                    queue.EndChunk(c);
+                }
+                queue.Finish();
+                writer.Complete(0, n);
+            }
+        }
+        if (profile)
+        {
+            // Where the encoder's time goes, single-threaded on one chunk held in memory: row encoding vs Brotli per quality.
+            var rows = new float[plan.ChunkLength(0) * (long)vocab];
+            evaluator.EvaluateChunk(plan.Chunk(0), rows);
+            var tokens0 = plan.Chunk(0);
+            foreach (int quality in new[] { 5, 4, 3, 2 })
+            {
+                var encoder = new QuantizedChunkEncoder(QuantizedRowSettings.Default, vocab) { BrotliQuality = quality };
+                var clock = Stopwatch.StartNew();
+                for (int j = 0; j < tokens0.Length; j++) encoder.Add(rows.AsSpan(j * vocab, vocab), j + 1 < tokens0.Length ? tokens0[j + 1] : -1);
+                double add = clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                int bytes = encoder.Finish().Length;
+                double finish = clock.Elapsed.TotalSeconds;
+                Console.WriteLine($"  encoder, Brotli quality {quality}: rows {add * 1e3 / tokens0.Length:F3} ms/row, compression {finish * 1e3 / tokens0.Length:F3} ms/row, {bytes / (double)tokens0.Length:F0} bytes/position");
+            }
+        }
+        var sums = new Dictionary<string, (double Wall, double Cpu)>();
+        long compactBytes = 0;
+        for (int r = 0; r < rounds; r++)
+        {
+            foreach (string name in new[] { "bare", "compact", "full" })
+            {
+                string output = Path.Combine(dir, $"w-{name}.h5");
+                var m = Measure(() =>
+                {
+                    switch (name)
+                    {
+                        case "bare": for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c)); break;
+                        case "compact": Pipeline(QuantizedBaselineWriter.OpenOrCreate(output, header with { TotalChunks = n }, plan, QuantizedRowSettings.Default, true, NullProgress.Instance)); break;
+                        default: Pipeline(GgufOptimize.Storage.BaselineLogitsFile.OpenOrCreate(output, header with { TotalChunks = n }, plan, true, NullProgress.Instance, chunksToWrite: n)); break;
+                    }
+                });
+                if (name == "compact") compactBytes = new FileInfo(output).Length;
+                foreach (var f in Directory.GetFiles(dir, "w-*")) File.Delete(f);
+                sums[name] = sums.TryGetValue(name, out var s) ? (s.Wall + m.Wall, s.Cpu + m.Cpu) : m;
+                Console.WriteLine($"  round {r + 1} {name}: wall {m.Wall:F2} s, process CPU {m.Cpu:F2} s");
+            }
+        }
+        var bare = sums["bare"];
+        foreach (string name in new[] { "compact", "full" })
+            Console.WriteLine($"  {name}: wall {sums[name].Wall / rounds:F2} s = {(sums[name].Wall / bare.Wall - 1) * 100:+0.0;-0.0} % over bare decode ({bare.Wall / rounds:F2} s); " +
+                              $"CPU {sums[name].Cpu / rounds:F2} s = {(sums[name].Cpu / bare.Cpu - 1) * 100:+0.0;-0.0} % over bare decode's {bare.Cpu / rounds:F2} s");
+        Console.WriteLine($"  compact file: {compactBytes} bytes, {compactBytes / (double)tokens:F0} bytes per position; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        File.Delete(model);
     }
 }

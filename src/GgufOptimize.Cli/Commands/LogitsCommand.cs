@@ -4,6 +4,7 @@ using GgufOptimize.Cli.Infrastructure;
 using GgufOptimize.Cli.Infrastructure.Options;
 using GgufOptimize.Common;
 using GgufOptimize.Logits;
+using GgufOptimize.Storage.Formats;
 
 namespace GgufOptimize.Cli.Commands;
 
@@ -11,8 +12,8 @@ internal static class LogitsCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>(OptionVocabulary.Model.Name, OptionVocabulary.Model.Aliases) { Description = "Baseline (unquantized) GGUF model", Required = true };
-        var dataset = new Option<string>(OptionVocabulary.Dataset.Name, OptionVocabulary.Dataset.Aliases) { Description = "UTF-8 text file to score", Required = true };
+        var model = new Option<string>(OptionVocabulary.Model.Name, OptionVocabulary.Model.Aliases) { Description = "Baseline (unquantized) GGUF model (required unless --info)" };
+        var dataset = new Option<string>(OptionVocabulary.Dataset.Name, OptionVocabulary.Dataset.Aliases) { Description = "UTF-8 text file to score (required unless --info)" };
         var output = SharedOptions.Output("HDF5 file to write (or .kld with --format llamacpp)", "baseline_logits.h5");
         var engine = EngineOptions.Evaluation();
         var tuning = new TuningOption();
@@ -20,9 +21,10 @@ internal static class LogitsCommand
         precision.AcceptOnlyFromAmong("16", "32");
         var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed), gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits) or lzf (h5py's LZF filter: faster than gzip, saves less)", DefaultValueFactory = _ => "none" };
         compression.AcceptOnlyFromAmong("none", "gzip", "lzf");
-        var format = new Option<string>("--format") { Description = "full (every logit), compact (top tokens up to 1 - tail mass, tail mass, log P(next)) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking)", DefaultValueFactory = _ => "full" };
-        format.AcceptOnlyFromAmong("full", "compact", "llamacpp");
-        var tailMass = new Option<double>("--tail-mass") { Description = "With --format compact: probability at most left in each position's tail bucket (epsilon)", DefaultValueFactory = _ => LogitsJobOptions.DefaultTailMass };
+        var format = new Option<string>("--format") { Description = "full (every logit), compact (compact-2: top tokens up to 1 - tail mass with quantized probabilities and a recorded error bound; about 4 % of a llama.cpp .kld on peaked models), compact-1 (top tokens with exact float32 logits) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking)", DefaultValueFactory = _ => "full" };
+        format.AcceptOnlyFromAmong("full", "compact", "compact-1", "llamacpp");
+        var tailMass = new Option<double>("--tail-mass") { Description = "With --format compact or compact-1: probability at most left in each position's tail bucket (epsilon)", DefaultValueFactory = _ => LogitsJobOptions.DefaultTailMass };
+        var info = new Option<string>("--info") { Description = "Print what a stored logits file holds (format, error bound, vocabulary, positions, size, bytes per position) and exit; no model is run" };
         var range = new ChunkRange();
         var shard = new ShardOption();
         var overwrite = SharedOptions.Overwrite();
@@ -36,9 +38,18 @@ internal static class LogitsCommand
         range.AddTo(command);
         command.Options.Add(shard.Option);
         overwrite.AddTo(command);
+        command.Options.Add(info);
         command.Options.Add(json.Option);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
+            if (parse.GetValue(info) is { } infoPath)
+            {
+                var described = StoredLogitsInfo.Of(infoPath);
+                json.Emit(parse, () => JsonSerializer.Serialize(described, JsonOutput.CamelCase), () => DescribeInfo(described));
+                return Task.FromResult(ExitCodes.Success);
+            }
+            if (parse.GetValue(model) is null) throw GgufOptimizeException.BadInput($"logits needs {OptionVocabulary.Model.Name} (the baseline model) unless --info FILE is given");
+            if (parse.GetValue(dataset) is null) throw GgufOptimizeException.BadInput($"logits needs {OptionVocabulary.Dataset.Name} (the text to score) unless --info FILE is given");
             var e = engine.Read(parse, parse.GetValue(model), ctx.Progress);
             (var tuned, e) = tuning.Apply(parse, engine, e, parse.GetValue(model), ctx.Progress);
             var result = LogitsJob.Run(new LogitsJobOptions
@@ -54,7 +65,7 @@ internal static class LogitsCommand
                 Tuning = tuned,
                 Precision = parse.GetValue(precision),
                 Compression = parse.GetValue(compression) switch { "gzip" => LogitsCompression.Gzip, "lzf" => LogitsCompression.Lzf, _ => LogitsCompression.None },
-                Format = parse.GetValue(format) switch { "compact" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },
+                Format = parse.GetValue(format) switch { "compact" => LogitsFormat.QuantizedCompact, "compact-1" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },
                 TailMass = parse.GetValue(tailMass),
                 FromChunk = parse.GetValue(range.From),
                 ToChunk = parse.GetValue(range.To),
@@ -69,4 +80,9 @@ internal static class LogitsCommand
         });
         return command;
     }
+
+    private static string DescribeInfo(StoredLogitsInfo i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{i.Path}\n  format: {i.Format}\n  accuracy: {i.Accuracy}\n  n_vocab {i.VocabSize}, n_ctx {i.ContextSize}, chunks {i.StoredChunks} of {i.TotalChunks}, " +
+        $"{i.StoredPositions} stored positions\n  size: {i.Bytes} bytes, {i.BytesPerPosition:F0} bytes per stored position " +
+        $"({(i.VocabSize > 0 ? i.BytesPerPosition / (2.0 * (2 * ((i.VocabSize + 1) / 2) + 4)) * 100 : 0):F2} % of a llama.cpp .kld row, {i.BytesPerPosition / (4.0 * i.VocabSize) * 100:F2} % of float32)\n");
 }

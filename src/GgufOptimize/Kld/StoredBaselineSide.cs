@@ -11,6 +11,8 @@ namespace GgufOptimize.Kld;
 /// <summary>A stored baseline of any format (<see cref="StoredBaselines"/>), checked against the given dataset.</summary>
 internal sealed class StoredBaselineSide(IStoredBaseline file) : IBaselineSide
 {
+    private IProgressSink? _progress;
+
     public int TotalChunks => file.TotalChunks;
     public int ContextSize => file.ContextSize;
     public int VocabSize => file.VocabSize;
@@ -54,6 +56,8 @@ internal sealed class StoredBaselineSide(IStoredBaseline file) : IBaselineSide
                 throw GgufOptimizeException.BadInput($"baseline '{path}' was made from dataset '{header.DatasetFile}' (sha256 {header.DatasetSha256[..12]}…), not '{dataset}' (sha256 {corpus.Sha256[..12]}…)");
         }
         if (dataset is not null && file is LlamaCppKldReader kld) ForeignChunking.CheckKldTokens(kld, dataset, targetModel!);
+        _progress = progress;
+        if (file.Accuracy is { } accuracy) progress.Info($"baseline '{path}': {accuracy}");
         if (file.FirstStoredPosition > skipFirst)
             progress.Info($"baseline '{path}' stores positions {file.FirstStoredPosition}..{file.ContextSize - 2} of each chunk (llama-perplexity's second half); only those are scored");
         int done = file.ProcessedCount;
@@ -68,7 +72,13 @@ internal sealed class StoredBaselineSide(IStoredBaseline file) : IBaselineSide
     public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads) =>
         file.Score(chunk, target, tokens, skipFirst, threads);
 
-    public void Complete() { }
+    /// <summary>Says how far the encoding may have moved the KLDs just scored (formats with a per-position bound).</summary>
+    public void Complete()
+    {
+        if (file.ScoredBound is { } b && _progress is { } progress)
+            progress.Info(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"baseline encoding error bound over the positions scored in this run: largest {b.Worst:G3} per position, mean {b.Mean:G3} (bounds the error of the mean KLD)"));
+    }
 
     public void Dispose() => file.Dispose();
 }

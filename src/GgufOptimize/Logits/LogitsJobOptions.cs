@@ -51,8 +51,10 @@ internal enum LogitsFormat
 {
     /// <summary>Every logit of every position, float32 or float16 (contiguous HDF5, or gzip-compressed).</summary>
     Full,
-    /// <summary>Per position the top tokens up to 1 − ε of the probability, the tail mass and log P(next) (HDF5).</summary>
+    /// <summary>compact-1: per position the top tokens up to 1 − ε with their float32 logits, the tail mass and log P(next) (HDF5).</summary>
     Compact,
+    /// <summary>compact-2: compact-1's tokens with quantized, entropy-coded probabilities and a recorded error bound (HDF5).</summary>
+    QuantizedCompact,
     /// <summary>llama-perplexity's --kl-divergence-base file (.kld): its own chunking, second half of each chunk, uint16 log-probs.</summary>
     LlamaCpp,
 }

@@ -106,6 +106,52 @@ internal static class BaselineMerge
         }
     }
 
+    /// <summary>Compact-2 pieces: their encoded chunks are copied as they are (with each chunk's τ and κ), so the bound holds unchanged.</summary>
+    public static (int From, int To, int Total) Quantized(IReadOnlyList<string> pieces, string output, IProgressSink progress)
+    {
+        var readers = new List<QuantizedBaselineReader>();
+        try
+        {
+            foreach (var p in pieces) readers.Add(QuantizedBaselineReader.Open(p));
+            var header = readers[0].Header;
+            foreach (var r in readers.Skip(1))
+            {
+                CheckSameInputs(readers[0].Path, header, r.Path, r.Header);
+                if (r.Settings != readers[0].Settings)
+                    throw GgufOptimizeException.BadInput($"merge: '{readers[0].Path}' is encoded with {readers[0].Settings.Describe()} and '{r.Path}' with {r.Settings.Describe()}; merge pieces of one logits run");
+            }
+            var (from, to) = PieceRanges.Check(readers.SelectMany(r => Runs(r.Path, r.TotalChunks, r.HasChunk)).ToList());
+            string logPath = AtomicFile.TempName(output);
+            try
+            {
+                using (var log = CompactLog.Create(logPath, "merge"))
+                {
+                    progress.Start("merge", to - from);
+                    int done = 0;
+                    foreach (var r in readers)
+                        for (int c = 0; c < r.TotalChunks; c++)
+                        {
+                            if (!r.HasChunk(c)) continue;
+                            log.Append(c, r.Record(c).ToBytes());
+                            progress.Report(++done);
+                        }
+                    progress.Finish();
+                    var plan = new StoredChunkTokens(header.ContextSize, header.TotalChunks, readers[0].ChunkTokens);
+                    QuantizedBaselineFile.Build(output, header, readers[0].Settings, plan, log);
+                }
+            }
+            finally
+            {
+                AtomicFile.TryDelete(logPath);
+            }
+            return (from, to, header.TotalChunks);
+        }
+        finally
+        {
+            foreach (var r in readers) r.Dispose();
+        }
+    }
+
     private static IEnumerable<PieceRanges.Run> Runs(string piece, int total, Func<int, bool> has)
     {
         var runs = PieceRanges.RunsOf(piece, Enumerable.Range(0, total).Where(has)).ToList();

@@ -38,6 +38,7 @@ internal static class MergeJob
         {
             PieceKind.FullBaseline => WithTotal(BaselineMerge.Full(options.Pieces, options.Output, options.Overwrite, progress)),
             PieceKind.CompactBaseline => WithTotal(BaselineMerge.Compact(options.Pieces, options.Output, progress)),
+            PieceKind.QuantizedBaseline => WithTotal(BaselineMerge.Quantized(options.Pieces, options.Output, progress)),
             PieceKind.Imatrix => WithTotal(ImatrixMerge.Run(options.Pieces, options.Output)),
             _ => WithoutTotal(ComparisonMerge.Run(options.Pieces, options.Output)),
         };
@@ -52,7 +53,8 @@ internal static class MergeJob
     public static string Describe(PieceKind kind) => kind switch
     {
         PieceKind.FullBaseline => "full baseline",
-        PieceKind.CompactBaseline => "compact baseline",
+        PieceKind.CompactBaseline => "compact-1 baseline",
+        PieceKind.QuantizedBaseline => "compact baseline",
         PieceKind.Comparison => "comparison",
         _ => "imatrix",
     };

@@ -12,8 +12,10 @@ internal enum PieceKind
 {
     /// <summary>A baseline of every logit (float32 or float16), <c>logits --format full</c>.</summary>
     FullBaseline,
-    /// <summary>A compact baseline, <c>logits --format compact</c>.</summary>
+    /// <summary>A compact-1 baseline, <c>logits --format compact-1</c>.</summary>
     CompactBaseline,
+    /// <summary>A compact-2 (quantized) baseline, <c>logits --format compact</c>.</summary>
+    QuantizedBaseline,
     /// <summary>A comparison written by <c>kld</c>.</summary>
     Comparison,
     /// <summary>A GGUF importance matrix written by <c>imatrix --shard</c>.</summary>
@@ -46,6 +48,7 @@ internal static class PieceKinds
         {
             StoredLogitsKind.Full => PieceKind.FullBaseline,
             StoredLogitsKind.Compact => PieceKind.CompactBaseline,
+            StoredLogitsKind.QuantizedCompact => PieceKind.QuantizedBaseline,
             StoredLogitsKind.LlamaCpp => throw GgufOptimizeException.BadInput($"merge: '{path}' is a llama.cpp .kld file, which always starts at chunk 0 and cannot be made in shards; shard a --format full or compact baseline instead"),
             var other => throw GgufOptimizeException.BadInput($"merge: '{path}' is a {other} logits file, not a shard of ours (merge takes our full or compact baselines, comparisons and imatrix shards)"),
         };

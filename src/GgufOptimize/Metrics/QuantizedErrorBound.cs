@@ -24,6 +24,37 @@ internal static class QuantizedErrorBound
         return max - min;
     }
 
+    /// <summary>
+    /// The bound of one position: the row's own tail mass (≤ ε) in place of ε, τ and κ of the chunk the row is in, and a
+    /// spread S that is an upper bound of the exact one, known from the stored row and the target alone
+    /// (<see cref="SpreadBound"/>).
+    /// </summary>
     public static double Of(double tailMass, double totalVariation, double decodedDivergence, double spread) =>
         (tailMass + totalVariation) * spread + decodedDivergence;
+
+    /// <summary>
+    /// Upper bound of S = max_i r_i − min_i r_i (r_i = log P_i − target logit_i; S ignores constants added to either
+    /// side) from intervals known to hold each exact log P_i: a kept token's stored value ± its quantization step, a
+    /// tail token's [smallest log-probability of the row, log P_tail].
+    /// </summary>
+    public struct SpreadBound()
+    {
+        private double _high = double.NegativeInfinity, _low = double.PositiveInfinity;
+
+        /// <summary>A token whose exact log P lies in [low, high] and whose target logit is <paramref name="target"/>.</summary>
+        public void Add(double low, double high, double target)
+        {
+            _high = Math.Max(_high, high - target);
+            _low = Math.Min(_low, low - target);
+        }
+
+        /// <summary>Tail tokens (all in [low, high]) with target logits in [targetMin, targetMax].</summary>
+        public void AddTail(double low, double high, double targetMin, double targetMax)
+        {
+            _high = Math.Max(_high, high - targetMin);
+            _low = Math.Min(_low, low - targetMax);
+        }
+
+        public readonly double Value => _high >= _low ? _high - _low : 0;
+    }
 }

@@ -45,7 +45,8 @@ internal sealed record FileStatus
         return kind switch
         {
             StoredLogitsKind.Full => OfFull(path, finished),
-            StoredLogitsKind.Compact => OfStored(path, "baseline (compact)", finished, CompactBaselineReader.Open(path)),
+            StoredLogitsKind.Compact => OfStored(path, "baseline (compact-1)", finished, CompactBaselineReader.Open(path)),
+            StoredLogitsKind.QuantizedCompact => OfStored(path, "baseline (compact)", finished, QuantizedBaselineReader.Open(path)),
             StoredLogitsKind.LlamaCpp => OfStored(path, "baseline (llama.cpp .kld)", finished, LlamaCppKldReader.Open(path, null)),
             StoredLogitsKind.FullCompressed => OfPureHdf(path, "baseline (full, compressed)", finished),
             _ => OfPureHdf(path, "baseline (llama-gguf-optimize)", finished),

@@ -15,6 +15,7 @@ public class LogitsEngineIdentityTests
     [Theory]
     [InlineData("full")]
     [InlineData("compact")]
+    [InlineData("compact-1")]
     public void A_baseline_is_only_extended_with_the_engine_settings_that_made_it(string format)
     {
         using var dir = new TempDir();
@@ -42,7 +43,16 @@ public class LogitsEngineIdentityTests
         Assert.Contains("n_ubatch 64", ReadEngine(output, format));
     }
 
-    private static string? ReadEngine(string path, string format) => format == "compact"
-        ? GgufOptimize.Storage.Formats.Compact.CompactBaselineReader.ReadHeader(path).Header.Engine
-        : BaselineLogitsReader.ReadHeader(path).Engine;
+    private static string? ReadEngine(string path, string format) => format switch
+    {
+        "compact" => ReadQuantizedEngine(path),
+        "compact-1" => GgufOptimize.Storage.Formats.Compact.CompactBaselineReader.ReadHeader(path).Header.Engine,
+        _ => BaselineLogitsReader.ReadHeader(path).Engine,
+    };
+
+    private static string? ReadQuantizedEngine(string path)
+    {
+        using var reader = GgufOptimize.Storage.Formats.Compact.QuantizedBaselineReader.Open(path);
+        return reader.Header.Engine;
+    }
 }

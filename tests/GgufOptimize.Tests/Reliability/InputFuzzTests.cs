@@ -169,7 +169,7 @@ public class InputFuzzTests(StoredInputs f, ITestOutputHelper output)
     [SkippableFact]
     public void Baselines_of_our_formats_mutated_end_in_a_result_or_a_bad_input_error()
     {
-        foreach (var (name, source, salt) in new[] { ("full float32", f.Full32, 1UL), ("full float16", f.Full16, 2UL), ("compact", f.Compact, 3UL), ("gzip", f.Gzip, 4UL) })
+        foreach (var (name, source, salt) in new[] { ("full float32", f.Full32, 1UL), ("full float16", f.Full16, 2UL), ("compact-1", f.Compact, 3UL), ("gzip", f.Gzip, 4UL), ("compact", f.Quantized, 5UL) })
         {
             Fuzz($"{name} (bytes)", Count(15), z => z.Bytes(source, 4096), p => Finite(KldAgainstStored(p)), salt);
             if (name != "gzip") Fuzz($"{name} (structure)", Count(15), z => z.Hdf5(source), p => Finite(KldAgainstStored(p)), salt << 8);

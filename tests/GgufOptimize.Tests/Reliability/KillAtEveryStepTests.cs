@@ -43,6 +43,23 @@ public partial class KillAtEveryStepTests(ITestOutputHelper output)
 
     [Slow, Fact] public void Logits_compact() => Check(Logits("--format", "compact"));
 
+    [Slow, Fact] public void Logits_compact1() => Check(Logits("--format", "compact-1"));
+
+    [Slow, Fact]
+    public void Kld_from_a_compact_baseline()
+    {
+        string compact = Path.Combine(Path.GetDirectoryName(Inputs.Value.Baseline)!, "base.compact.h5");
+        lock (Inputs)
+        {
+            if (!File.Exists(compact))
+            {
+                var run = CliProcess.Run("logits", "-m", WorkflowAssets.Model, "-d", Text, "-o", compact, "-c", "64", "-t", "1", "-q", "--format", "compact");
+                Assert.True(run.ExitCode == 0, run.Stderr);
+            }
+        }
+        Check(["kld", "--baseline-logits", compact, "--target-model", WorkflowAssets.Model, "-o", "cmp.h5", "-t", "1", "-q"]);
+    }
+
     [Slow, Fact] public void Logits_llamacpp() => Check(["logits", "-m", WorkflowAssets.Model, "-d", Text, "-o", "out.kld", "-c", "64", "-t", "1", "-q", "--format", "llamacpp"]);
 
     [Slow, Fact] public void Logits_gzip() => Check(Logits("--compression", "gzip"));

@@ -126,6 +126,41 @@ public class StoredFileValidationTests(StoredInputs f)
     }
 
     [SkippableTheory]
+    [InlineData("byte of the encoded data flipped", "chunk 1 is damaged (its bytes do not match their checksum)")]
+    [InlineData("chunk_start past the data", "lies outside the encoded data")]
+    [InlineData("chunk tau above the file's", "exceeds the file's recorded bound")]
+    [InlineData("log_step attribute 5", "log step must be in (0, 1]")]
+    [InlineData("max_total_variation attribute 2", "is impossible")]
+    [InlineData("total_chunks +1", "shape")]
+    [InlineData("token out of vocabulary", "outside the vocabulary")]
+    public void A_compact2_baseline_whose_data_disagrees_with_its_index_or_checksum_is_refused(string change, string expected)
+    {
+        Skip.If(f.Skipped is not null, f.Skipped);
+        string bad = Edited(f.Quantized, e =>
+        {
+            switch (change)
+            {
+                case "byte of the encoded data flipped":
+                {
+                    long start = e["chunk_start"].As<long>()[1];
+                    e["encoded"].As<byte>()[(int)start + 9] ^= 0x10;
+                    break;
+                }
+                case "chunk_start past the data": e["chunk_start"].As<long>()[1] = e["encoded"].Shape[0] - 3; break;
+                case "chunk tau above the file's": e["chunk_total_variation"].As<double>()[0] = 0.5; break;
+                case "log_step attribute 5": e.Set("log_step", 5.0); break;
+                case "max_total_variation attribute 2": e.Set("max_total_variation", 2.0); break;
+                case "total_chunks +1": e.Set("total_chunks", (long)e.Attribute("total_chunks") + 1); break;
+                case "token out of vocabulary": e["tokens"].As<int>()[StoredInputs.Context + 3] = 70000; break;
+            }
+        });
+        Refused(() => Kld(bad), bad, expected);
+        var cli = CliProcess.Run("logits", "--info", bad);
+        Assert.True(cli.ExitCode == 2, $"exit {cli.ExitCode}: {cli.Stderr}");
+        Assert.Contains(expected, Assert.Single(cli.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [SkippableTheory]
     [InlineData("token offsets backwards", "go backwards")]
     [InlineData("first offset not 0", "first token offset")]
     [InlineData("offsets past the data", "shape")]

@@ -22,6 +22,7 @@ public sealed class StoredInputs : IDisposable
     public string Full16 => _dir.File("full16.h5");
     public string Gzip => _dir.File("gzip.h5");
     public string Compact => _dir.File("compact.h5");
+    public string Quantized => _dir.File("compact2.h5");
     public string LlamaCpp => _dir.File("base.kld");
     public string Comparison => _dir.File("cmp.h5");
     public string ImatrixGguf => _dir.File("imatrix.gguf");
@@ -43,6 +44,7 @@ public sealed class StoredInputs : IDisposable
         Logits(Full16, o => o with { Precision = 16 });
         Logits(Gzip, o => o with { Compression = LogitsCompression.Gzip });
         Logits(Compact, o => o with { Format = LogitsFormat.Compact });
+        Logits(Quantized, o => o with { Format = LogitsFormat.QuantizedCompact });
         Logits(LlamaCpp, o => o with { Format = LogitsFormat.LlamaCpp });
         KldJob.Run(new KldJobOptions { BaselineLogits = Full32, TargetLogits = Full16, OutputFile = Comparison, Threads = 1 }, NullProgress.Instance, default);
         foreach (var (path, format) in new[] { (ImatrixGguf, ImatrixFileFormat.Gguf), (ImatrixLegacy, ImatrixFileFormat.Dat) })

@@ -29,6 +29,12 @@ internal interface IStoredBaseline : IDisposable
     /// depend on the thread count).
     /// </summary>
     ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1);
+
+    /// <summary>What the format guarantees about the KLD read from it, when it is not exact (null: exact or as llama.cpp computes it).</summary>
+    string? Accuracy => null;
+
+    /// <summary>After scoring: the largest and mean per-position error bound over the positions scored (null when the format has none).</summary>
+    (double Worst, double Mean)? ScoredBound => null;
 }
 
 /// <summary>The kinds of stored logits files <see cref="StoredBaselines"/> recognizes.</summary>
@@ -38,8 +44,10 @@ internal enum StoredLogitsKind
     Full,
     /// <summary>Ours with --compression gzip: full rows, chunked + deflate HDF5 read through PureHDF.</summary>
     FullCompressed,
-    /// <summary>Ours: top tokens until 1 − ε, tail mass, log P(next).</summary>
+    /// <summary>Ours, compact-1: top tokens until 1 − ε with their float32 logits, tail mass, log P(next).</summary>
     Compact,
+    /// <summary>Ours, compact-2: top tokens until 1 − ε with quantized probabilities, entropy-coded, with a recorded error bound.</summary>
+    QuantizedCompact,
     /// <summary>llama-perplexity --kl-divergence-base: uint16-quantized log-probabilities of the second half of each chunk.</summary>
     LlamaCpp,
     /// <summary>llama-gguf-optimize's generate_logits.py: full rows, no tokens (re-tokenized from the dataset).</summary>

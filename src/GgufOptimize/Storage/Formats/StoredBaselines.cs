@@ -56,6 +56,7 @@ internal static class StoredBaselines
         {
             BaselineLayout.FormatName => StoredLogitsKind.Full,
             CompactLayout.FormatName => StoredLogitsKind.Compact,
+            QuantizedLayout.FormatName => StoredLogitsKind.QuantizedCompact,
             _ when layout.TryGetDataset("logits", out _) => StoredLogitsKind.PythonTool,
             _ => throw GgufOptimizeException.BadInput($"'{path}' is an HDF5 file without logits (format attribute {(format is null ? "missing" : $"'{format}'")})"),
         };
@@ -73,6 +74,8 @@ internal static class StoredBaselines
             }
             case StoredLogitsKind.Compact:
                 return CompactBaselineReader.Open(path);
+            case StoredLogitsKind.QuantizedCompact:
+                return QuantizedBaselineReader.Open(path);
             case StoredLogitsKind.LlamaCpp:
             {
                 if (context.Specials is not { } specials) throw GgufOptimizeException.BadInput($"baseline '{path}' is a llama.cpp .kld file: compare it with --target-model (its tokens are evaluated as llama-perplexity does)");
@@ -98,8 +101,8 @@ internal static class StoredBaselines
         }
         return kind switch
         {
-            StoredLogitsKind.Compact or StoredLogitsKind.LlamaCpp => throw GgufOptimizeException.BadInput(
-                $"'{path}' is a {(kind == StoredLogitsKind.Compact ? "compact" : "llama.cpp .kld")} baseline, which holds only log-probabilities of a baseline: a target must be a model (--target-model) or full logits"),
+            StoredLogitsKind.Compact or StoredLogitsKind.QuantizedCompact or StoredLogitsKind.LlamaCpp => throw GgufOptimizeException.BadInput(
+                $"'{path}' is a {(kind == StoredLogitsKind.LlamaCpp ? "llama.cpp .kld" : "compact")} baseline, which holds only log-probabilities of a baseline: a target must be a model (--target-model) or full logits"),
             StoredLogitsKind.PythonTool => throw GgufOptimizeException.BadInput(
                 $"'{path}' was written by llama-gguf-optimize: its chunks follow another rule (BOS + n_ctx−2 text tokens + EOS) and it stores no tokens, so they cannot be proven to match the baseline's chunks; give it as --baseline-logits (with --dataset), or compare its model with --target-model"),
             _ => Target(OpenRows(path, new BaselineOpenContext())),

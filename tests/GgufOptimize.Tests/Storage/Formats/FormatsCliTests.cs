@@ -8,6 +8,7 @@ public class FormatsCliTests
     [Slow]
     [SkippableTheory]
     [InlineData("compact", "--tail-mass", "0.01")]
+    [InlineData("compact-1", "--tail-mass", "0.01")]
     [InlineData("llamacpp", "--batch-size", "8")]
     public void Killed_runs_of_every_format_resume_to_the_uninterrupted_file(string format, string option, string value)
     {

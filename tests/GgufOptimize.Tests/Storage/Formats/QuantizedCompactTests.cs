@@ -33,6 +33,33 @@ public class QuantizedCompactTests
         }
     }
 
+    /// <summary>The binned selection keeps exactly the tokens the sorting definition keeps (compact-1's), on peaked, flat and tied rows.</summary>
+    [Fact]
+    public void The_binned_selection_keeps_the_same_tokens_as_a_full_sort()
+    {
+        var random = new Random(7);
+        foreach (double eps in new[] { 1e-2, 1e-4, 1e-6 })
+            for (int trial = 0; trial < 30; trial++)
+            {
+                int vocab = trial % 3 == 0 ? 5000 : 700;
+                var row = GgufOptimize.Tests.Metrics.LogitGenerator.Gaussian(random, vocab);
+                double scale = trial % 5 == 0 ? 0.3 : 1 + trial % 7 * 2;
+                for (int i = 0; i < vocab; i++) row[i] = (float)(row[i] * scale);
+                if (trial % 4 == 0) for (int i = 0; i < vocab; i += 3) row[i] = MathF.Round(row[i]);
+                float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
+                var ids = new int[16];
+                var (count, logNorm, tail) = new CompactRowEncoder(eps).SelectTop(row, max, ref ids);
+                var selector = new QuantizedRowSelector(eps);
+                selector.Select(row, max);
+                Assert.Equal(ids.AsSpan(0, count).ToArray().Order(), selector.Ids.ToArray());
+                Assert.Equal(logNorm, selector.LogNorm, 1e-12);
+                Assert.Equal(tail, selector.Tail, Math.Max(1e-15, tail * 1e-9));
+                Assert.InRange(selector.Tail, 0, eps);
+                for (int k = 0; k < count; k++)
+                    Assert.Equal(Math.Exp(row[selector.Ids[k]] - logNorm), selector.P[k], 1e-12);
+            }
+    }
+
     [Slow]
     [Fact]
     public void Stated_bound_holds_on_every_row_of_a_realistic_model_against_its_Q4_0()

@@ -8,20 +8,21 @@ namespace GgufOptimize.Storage.Formats.Compact;
 
 /// <summary>
 /// The working file of a compact baseline being written (<c>NAME.partial</c>): an identity header, then one record per
-/// finished chunk, appended and synced. A compact chunk's size is known only once it is encoded, so chunks cannot go
+/// finished chunk (an opaque payload: a <see cref="CompactChunk"/> for compact-1, an encoded blob for the quantized
+/// format), appended and synced. A compact chunk's size is known only once it is encoded, so chunks cannot go
 /// to offsets fixed in advance; appending is cheap because the data is small, and the final HDF5 file is built from
 /// this log in one pass. Each record ends with a SHA-256 of itself: a record cut short by a kill (or garbled by a
 /// power cut) fails the check and is dropped together with everything after it, so its chunk is simply computed again.
 /// </summary>
 internal sealed class CompactLog : IDisposable
 {
-    private static readonly byte[] Magic = "GGOCLOG1"u8.ToArray();
+    private static readonly byte[] Magic = "GGOCLOG2"u8.ToArray();
     private const uint RecordMagic = 0x4B4E4843; // "CHNK"
     private const int RecordHeaderBytes = 16;
     private const int HashBytes = 32;
 
     private readonly FileStream _stream;
-    private readonly Dictionary<int, (long Offset, int Rows, int Entries)> _records = new();
+    private readonly Dictionary<int, (long Offset, int Length)> _records = new();
     private long _end;
 
     public string Path { get; }
@@ -79,43 +80,66 @@ internal sealed class CompactLog : IDisposable
 
     public void Append(int chunk, CompactChunk data)
     {
-        long bytes = RecordHeaderBytes + PayloadBytes(data.Rows, data.Entries) + HashBytes;
-        var record = new byte[bytes];
-        var span = record.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(span, RecordMagic);
-        BinaryPrimitives.WriteInt32LittleEndian(span[4..], chunk);
-        BinaryPrimitives.WriteInt32LittleEndian(span[8..], data.Rows);
-        BinaryPrimitives.WriteInt32LittleEndian(span[12..], data.Entries);
-        int o = RecordHeaderBytes;
+        var payload = new byte[8 + PayloadBytes(data.Rows, data.Entries)];
+        var span = payload.AsSpan();
+        BinaryPrimitives.WriteInt32LittleEndian(span, data.Rows);
+        BinaryPrimitives.WriteInt32LittleEndian(span[4..], data.Entries);
+        int o = 8;
         o += Put(span[o..], data.Counts);
         o += Put(span[o..], data.TailMass);
         o += Put(span[o..], data.LogNorm);
         o += Put(span[o..], data.NextLogit);
         o += Put(span[o..], data.Ids);
-        o += Put(span[o..], data.Logits);
+        Put(span[o..], data.Logits);
+        Append(chunk, payload);
+    }
+
+    /// <summary>Appends one chunk's record and syncs it; a later record of the same chunk replaces it.</summary>
+    public void Append(int chunk, ReadOnlySpan<byte> payload)
+    {
+        long bytes = RecordHeaderBytes + (long)payload.Length + HashBytes;
+        var record = new byte[bytes];
+        var span = record.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(span, RecordMagic);
+        BinaryPrimitives.WriteInt32LittleEndian(span[4..], chunk);
+        BinaryPrimitives.WriteInt64LittleEndian(span[8..], payload.Length);
+        payload.CopyTo(span[RecordHeaderBytes..]);
+        int o = RecordHeaderBytes + payload.Length;
         SHA256.HashData(span[..o], span[o..]);
         RandomAccess.Write(_stream.SafeFileHandle, record, _end);
         FileStep.Sync(_stream);
-        _records[chunk] = (_end, data.Rows, data.Entries);
+        _records[chunk] = (_end, payload.Length);
         _end += bytes;
     }
 
     public bool Has(int chunk) => _records.ContainsKey(chunk);
 
-    /// <summary>Reads one chunk's record into <paramref name="into"/> (cleared first).</summary>
+    /// <summary>One chunk's payload, as appended.</summary>
+    public byte[] Read(int chunk)
+    {
+        var (offset, length) = _records[chunk];
+        var payload = new byte[length];
+        RandomAccess.Read(_stream.SafeFileHandle, payload, offset + RecordHeaderBytes);
+        return payload;
+    }
+
+    /// <summary>Reads one compact-1 chunk's record into <paramref name="into"/> (cleared first).</summary>
     public void Read(int chunk, CompactChunk into)
     {
-        var (offset, rows, entries) = _records[chunk];
-        var payload = new byte[PayloadBytes(rows, entries)];
-        RandomAccess.Read(_stream.SafeFileHandle, payload, offset + RecordHeaderBytes);
+        var record = Read(chunk);
+        int rows = BinaryPrimitives.ReadInt32LittleEndian(record);
+        int entries = BinaryPrimitives.ReadInt32LittleEndian(record.AsSpan(4));
+        if (rows < 0 || entries < 0 || 8 + PayloadBytes(rows, entries) != record.Length)
+            throw GgufOptimizeException.Runtime($"compact working file '{Path}': chunk {chunk}'s record is not a compact-1 chunk");
+        var payload = record.AsSpan(8);
         into.Clear();
         int o = 0;
-        var counts = MemoryMarshal.Cast<byte, int>(payload.AsSpan(o, rows * 4)); o += rows * 4;
-        var tail = MemoryMarshal.Cast<byte, float>(payload.AsSpan(o, rows * 4)); o += rows * 4;
-        var logNorm = MemoryMarshal.Cast<byte, double>(payload.AsSpan(o, rows * 8)); o += rows * 8;
-        var next = MemoryMarshal.Cast<byte, float>(payload.AsSpan(o, rows * 4)); o += rows * 4;
-        var ids = MemoryMarshal.Cast<byte, int>(payload.AsSpan(o, entries * 4)); o += entries * 4;
-        var logits = MemoryMarshal.Cast<byte, float>(payload.AsSpan(o, entries * 4));
+        var counts = MemoryMarshal.Cast<byte, int>(payload.Slice(o, rows * 4)); o += rows * 4;
+        var tail = MemoryMarshal.Cast<byte, float>(payload.Slice(o, rows * 4)); o += rows * 4;
+        var logNorm = MemoryMarshal.Cast<byte, double>(payload.Slice(o, rows * 8)); o += rows * 8;
+        var next = MemoryMarshal.Cast<byte, float>(payload.Slice(o, rows * 4)); o += rows * 4;
+        var ids = MemoryMarshal.Cast<byte, int>(payload.Slice(o, entries * 4)); o += entries * 4;
+        var logits = MemoryMarshal.Cast<byte, float>(payload.Slice(o, entries * 4));
         into.AddRange(counts, tail, logNorm, next, ids, logits);
     }
 
@@ -151,16 +175,15 @@ internal sealed class CompactLog : IDisposable
             RandomAccess.Read(_stream.SafeFileHandle, header, position);
             if (BinaryPrimitives.ReadUInt32LittleEndian(header) != RecordMagic) break;
             int chunk = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
-            int rows = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(8));
-            int entries = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(12));
-            if (chunk < 0 || rows < 0 || entries < 0) break;
-            long bytes = RecordHeaderBytes + PayloadBytes(rows, entries) + HashBytes;
+            long payload = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8));
+            if (chunk < 0 || payload < 0 || payload > int.MaxValue) break;
+            long bytes = RecordHeaderBytes + payload + HashBytes;
             if (position + bytes > length || bytes > int.MaxValue) break;
             var record = new byte[bytes];
             RandomAccess.Read(_stream.SafeFileHandle, record, position);
             SHA256.HashData(record.AsSpan(0, (int)bytes - HashBytes), hash);
             if (!hash.SequenceEqual(record.AsSpan((int)bytes - HashBytes))) break;
-            _records[chunk] = (position, rows, entries);
+            _records[chunk] = (position, (int)payload);
             position += bytes;
         }
         _end = position;

@@ -10,33 +10,42 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// as the probability shrinks (<see cref="QuantizedRowSettings"/>), the exact tail mass, log normalizer, next-token
 /// logit and top token; a flat row stores every token's code without ids. Should a compressed chunk come out larger than
 /// float16 rows, its largest rows are stored as float16 logits instead, so a chunk never exceeds float16 storage.
-/// While encoding it decodes its own output and records the largest total variation τ and KL(P̂‖P) κ of a decoded
-/// row against the exact one: the file's error bound is built from ε, τ and κ (<see cref="QuantizedErrorBound"/>).
+/// While encoding it records, for the row a reader will decode, the largest total variation τ = ½Σ|P̂ − P| and the
+/// largest χ²(P̂‖P) = Σ (P̂ − P)²/P, an upper bound of KL(P̂‖P), as κ: the file's error bound is built from ε, τ and κ
+/// (<see cref="QuantizedErrorBound"/>). Sparse rows get both from the codes directly (the decoder's P̂ is the codes'
+/// values rescaled to hold 1 − P_tail), with no exp or log per token; the rare dense rows are decoded and compared.
 /// </summary>
 internal sealed class QuantizedChunkEncoder
 {
     private readonly QuantizedRowSettings _settings;
     private readonly int _vocab;
-    private readonly CompactRowEncoder _selector;
+    private readonly QuantizedRowSelector _selector;
+    private double[] _hat = new double[1024];
+    private readonly double[] _logStepValues;
     private byte[] _raw = new byte[1 << 16];
     private int _rawLength;
     private readonly byte[] _rowBuffer;
-    private int[] _ids = new int[256];
     private int[] _sortedIds = new int[256];
     private double[] _decoded = new double[256];
     private readonly double[] _dense;
+    private float _minLogit;
 
     public QuantizedChunkEncoder(QuantizedRowSettings settings, int vocab)
     {
         settings.Validate();
         _settings = settings;
         _vocab = vocab;
-        _selector = new CompactRowEncoder(settings.TailMass);
+        _selector = new QuantizedRowSelector(settings.TailMass);
+        // e^(ln knee − s·Δ) for the first log-domain steps: the unscaled P̂ of a code below the knee without an exp.
+        _logStepValues = new double[(int)Math.Min(4096, 200 / settings.MaxLogStep)];
+        for (int s = 0; s < _logStepValues.Length; s++) _logStepValues[s] = Math.Exp(settings.Value(-1 - s));
         _rowBuffer = new byte[QuantizedChunk.RowHeaderBytes + 3 * vocab + 16];
         _dense = new double[vocab];
     }
 
     public QuantizedRowSettings Settings => _settings;
+    /// <summary>Brotli quality of the chunks (the reader takes any): a trade of CPU against size, measured in the qcompact benchmark.</summary>
+    public int BrotliQuality { get; init; } = QuantizedChunk.BrotliQuality;
     /// <summary>Largest ½ Σ |P̂_i − P_i| over the rows encoded so far.</summary>
     public double MaxTotalVariation { get; private set; }
     /// <summary>Largest KL(P̂ ‖ P) over the rows encoded so far.</summary>
@@ -44,6 +53,13 @@ internal sealed class QuantizedChunkEncoder
     /// <summary>Rows stored as float16 logits (their chunk would otherwise have been larger than float16 rows).</summary>
     public long DenseRows { get; private set; }
     public int Rows => _pending.Count;
+
+    /// <summary>Starts τ and κ afresh (they are recorded per chunk, so a resumed file's bound is the same as an uninterrupted one's).</summary>
+    public void ResetBoundStatistics()
+    {
+        MaxTotalVariation = 0;
+        MaxDecodedDivergence = 0;
+    }
 
     /// <summary>Appends one row; nextToken −1 = none.</summary>
     public void Add(ReadOnlySpan<float> row, int nextToken)
@@ -55,20 +71,22 @@ internal sealed class QuantizedChunkEncoder
         byte[]? fallback = null;
         if (!stats.Finite)
         {
-            length = QuantizedChunk.WriteHeader(buffer, double.NaN, float.NaN, double.NaN, -1, QuantizedChunk.NotFinite);
+            length = QuantizedChunk.WriteHeader(buffer, double.NaN, float.NaN, double.NaN, -1, QuantizedChunk.NotFinite, float.NaN);
         }
         else
         {
             float next = nextToken >= 0 ? row[nextToken] : float.NaN;
-            var (count, logNorm, tail) = _selector.SelectTop(row, stats.Max, ref _ids);
-            length = TrySparse(row, count, logNorm, tail, next, stats.ArgMax, buffer);
+            _minLogit = System.Numerics.Tensors.TensorPrimitives.Min(row);
+            _selector.Select(row, stats.Max);
+            double logNorm = _selector.LogNorm;
+            length = TrySparse(_selector.LogNorm, _selector.Tail, next, stats.ArgMax, buffer);
             if (length < 0) length = TryAllCodes(row, logNorm, next, stats.ArgMax, buffer);
             if (length < 0 || length > Float16RowBytes)
             {
                 // Larger than float16 before compression: keep the float16 form too, in case the compressed chunk
                 // ends up larger than float16 rows would be (then Finish stores these rows as float16).
                 fallback = new byte[Float16RowBytes];
-                int h = QuantizedChunk.WriteHeader(fallback, logNorm, next, 0, stats.ArgMax, QuantizedChunk.Dense);
+                int h = QuantizedChunk.WriteHeader(fallback, logNorm, next, 0, stats.ArgMax, QuantizedChunk.Dense, _minLogit);
                 for (int i = 0; i < _vocab; i++)
                     BinaryPrimitives.WriteHalfLittleEndian(fallback.AsSpan(h + 2 * i), (Half)row[i]);
                 Check(row, logNorm, fallback);
@@ -79,7 +97,7 @@ internal sealed class QuantizedChunkEncoder
                 length = Float16RowBytes;
                 fallback = null;
             }
-            Check(row, logNorm, buffer[..length]);
+            if (QuantizedChunk.ReadHeader(buffer).Count < 0) Check(row, logNorm, buffer[..length]);
         }
         _pending.Add((buffer[..length].ToArray(), fallback));
     }
@@ -113,7 +131,7 @@ internal sealed class QuantizedChunkEncoder
         var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length) + 5];
         BinaryPrimitives.WriteInt32LittleEndian(output, _pending.Count);
         output[4] = QuantizedChunk.Brotli;
-        using (var brotli = new BrotliEncoder(QuantizedChunk.BrotliQuality, QuantizedChunk.BrotliWindow))
+        using (var brotli = new BrotliEncoder(BrotliQuality, QuantizedChunk.BrotliWindow))
         {
             if (brotli.Compress(raw, output.AsSpan(5), out _, out int written, isFinalBlock: true) == System.Buffers.OperationStatus.Done && written < raw.Length)
             {
@@ -140,15 +158,18 @@ internal sealed class QuantizedChunkEncoder
     // check in Finish keeps the result no larger than float16 rows.
     private int RawLimit => QuantizedChunk.RowHeaderBytes + 3 * _vocab;
 
-    /// <summary>Writes the sparse form; −1 when it would take more than <see cref="RawLimit"/> bytes.</summary>
-    private int TrySparse(ReadOnlySpan<float> row, int count, double logNorm, double tail, float next, int top, Span<byte> buffer)
+    /// <summary>
+    /// Writes the sparse form of the selected tokens and folds the decoded row's τ and χ² into the maxima; −1 when it
+    /// would take more than <see cref="RawLimit"/> bytes.
+    /// </summary>
+    private int TrySparse(double logNorm, double tail, float next, int top, Span<byte> buffer)
     {
-        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, tail, top, count);
+        int count = _selector.Count;
+        var ids = _selector.Ids;
+        var p = _selector.P;
+        var logP = _selector.LogP;
+        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, tail, top, count, _minLogit);
         int limit = RawLimit;
-        if (_sortedIds.Length < count) _sortedIds = new int[Math.Max(count, 2 * _sortedIds.Length)];
-        var ids = _sortedIds.AsSpan(0, count);
-        _ids.AsSpan(0, count).CopyTo(ids);
-        ids.Sort();
         int previous = -1;
         foreach (int id in ids)
         {
@@ -156,18 +177,46 @@ internal sealed class QuantizedChunkEncoder
             o += Varint.Write(buffer[o..], (uint)(id - previous - 1));
             previous = id;
         }
-        foreach (int id in ids)
+        if (_hat.Length < count) _hat = new double[Math.Max(count, 2 * _hat.Length)];
+        double knee = _settings.Knee, rho = _settings.ProbabilityStep, logKnee = Math.Log(knee), step = _settings.MaxLogStep;
+        double sum = 0;
+        for (int k = 0; k < count; k++)
         {
             if (o + 5 > limit) return -1;
-            o += Varint.Write(buffer[o..], Varint.ZigZag(_settings.Code((double)row[id] - logNorm)));
+            int code;
+            double hat;
+            if (p[k] >= knee)
+            {
+                code = (int)Math.Max(1, Math.Round(p[k] / rho));
+                hat = code * rho;
+            }
+            else
+            {
+                double steps = Math.Min(Math.Round((logKnee - logP[k]) / step), int.MaxValue - 1);
+                code = -1 - (int)steps;
+                hat = steps < _logStepValues.Length ? _logStepValues[(int)steps] : Math.Exp(_settings.Value(code));
+            }
+            o += Varint.Write(buffer[o..], Varint.ZigZag(code));
+            _hat[k] = hat;
+            sum += hat;
         }
+        // The reader rescales the values to hold 1 − P_tail: that is the P̂ the bound is about.
+        double scale = (1 - tail) / sum, tv = 0, chi2 = 0;
+        for (int k = 0; k < count; k++)
+        {
+            double d = scale * _hat[k] - p[k];
+            tv += Math.Abs(d);
+            chi2 += d * d / p[k];
+        }
+        MaxTotalVariation = Math.Max(MaxTotalVariation, tv / 2);
+        MaxDecodedDivergence = Math.Max(MaxDecodedDivergence, chi2);
         return o;
     }
 
     /// <summary>Every token's code, no ids and no tail (flat rows, where most tokens are kept anyway); −1 when larger than float16.</summary>
     private int TryAllCodes(ReadOnlySpan<float> row, double logNorm, float next, int top, Span<byte> buffer)
     {
-        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, top, QuantizedChunk.AllCodes);
+        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, top, QuantizedChunk.AllCodes, _minLogit);
         int limit = RawLimit;
         for (int i = 0; i < _vocab; i++)
         {

@@ -18,11 +18,20 @@ internal sealed record QuantizedRowSettings(double TailMass, double ProbabilityS
     public double Knee => ProbabilityStep / MaxLogStep;
     private double LogKnee => Math.Log(Knee);
 
+    /// <summary>What is wrong with these settings, or null.</summary>
+    public string? Problem()
+    {
+        if (!(TailMass > 0 && TailMass < 1)) return $"tail mass must be in (0, 1) (got {TailMass.ToString(CultureInfo.InvariantCulture)})";
+        if (!(ProbabilityStep > 0 && ProbabilityStep < 1) || 1 / ProbabilityStep > int.MaxValue) return $"probability step must be in [2^-31, 1) (got {ProbabilityStep.ToString(CultureInfo.InvariantCulture)})";
+        if (!(MaxLogStep > 0 && MaxLogStep <= 1)) return $"log step must be in (0, 1] (got {MaxLogStep.ToString(CultureInfo.InvariantCulture)})";
+        return null;
+    }
+
     public void Validate()
     {
         if (!(TailMass > 0 && TailMass < 1)) throw new ArgumentOutOfRangeException(nameof(TailMass), TailMass, "tail mass must be in (0, 1)");
         if (!(ProbabilityStep > 0 && ProbabilityStep < 1)) throw new ArgumentOutOfRangeException(nameof(ProbabilityStep), ProbabilityStep, "probability step must be in (0, 1)");
-        if (!(MaxLogStep > 0 && MaxLogStep <= 8)) throw new ArgumentOutOfRangeException(nameof(MaxLogStep), MaxLogStep, "log step must be in (0, 8]");
+        if (!(MaxLogStep > 0 && MaxLogStep <= 1)) throw new ArgumentOutOfRangeException(nameof(MaxLogStep), MaxLogStep, "log step must be in (0, 1]");
         if (1 / ProbabilityStep > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(ProbabilityStep), ProbabilityStep, "probability step must be at least 1/2^31");
     }
 
@@ -34,6 +43,12 @@ internal sealed record QuantizedRowSettings(double TailMass, double ProbabilityS
         double steps = Math.Round((LogKnee - logP) / MaxLogStep);
         return -1 - (int)Math.Min(steps, int.MaxValue - 1);
     }
+
+    /// <summary>
+    /// How far the exact log-probability can lie from the value of its code: ≤ Δ/2 below the knee; above it
+    /// |log(1 ± ρ/(2P))| with ρ/P ≤ Δ ≤ 1, which is below Δ.
+    /// </summary>
+    public double MaxLogError => MaxLogStep;
 
     /// <summary>The (unnormalized) log-probability a code stands for.</summary>
     public double Value(int code) => code > 0 ? Math.Log(code * ProbabilityStep) : LogKnee - (-1 - (double)code) * MaxLogStep;

@@ -29,6 +29,20 @@ internal static class Varint
         throw new InvalidDataException("varint longer than 5 bytes");
     }
 
+    /// <summary>As <see cref="Read"/>, but false instead of throwing (validation of untrusted rows).</summary>
+    public static bool TryRead(ReadOnlySpan<byte> source, ref int offset, out uint value)
+    {
+        value = 0;
+        for (int shift = 0; shift < 35; shift += 7)
+        {
+            if (offset >= source.Length) return false;
+            byte b = source[offset++];
+            value |= (uint)(b & 0x7F) << shift;
+            if (b < 0x80) return true;
+        }
+        return false;
+    }
+
     public static uint ZigZag(int value) => (uint)((value << 1) ^ (value >> 31));
     public static int UnZigZag(uint value) => (int)(value >> 1) ^ -(int)(value & 1);
 }

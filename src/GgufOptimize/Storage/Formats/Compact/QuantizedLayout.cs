@@ -1,0 +1,38 @@
+namespace GgufOptimize.Storage.Formats.Compact;
+
+/// <summary>
+/// Names inside a quantized compact baseline (compact-2; HDF5, every dataset contiguous). Besides our provenance
+/// attributes, tokens and chunk_lengths, it holds per chunk c: processed_chunks, chunk_start/chunk_bytes (where its
+/// encoded blob lies in <c>encoded</c>, a uint8 dataset; blob layout in <see cref="QuantizedChunk"/>), and the τ and κ
+/// the encoder measured on its rows, and a checksum of the blob. Root attributes give the settings (ε, ρ, Δ) and the largest τ and κ of the file,
+/// which with S make the per-position bound |KLD − KLD̂| ≤ (ε + τ)·S + κ.
+/// </summary>
+internal static class QuantizedLayout
+{
+    public const string FormatName = "gguf-optimize-compact-2";
+    public const string AttrTailMass = "tail_mass";
+    public const string AttrProbabilityStep = "probability_step";
+    public const string AttrLogStep = "log_step";
+    public const string AttrTotalVariation = "max_total_variation";
+    public const string AttrDivergence = "max_decoded_divergence";
+    public const string AttrEncoding = "encoding";
+    public const string AttrBound = "error_bound";
+    public const string Encoding =
+        "per position: the most probable tokens until all but at most tail_mass of the probability is kept, their probabilities quantized " +
+        "(absolute step probability_step above probability_step/log_step, log step log_step below), ids ascending as varint gaps, codes as zig-zag varints, " +
+        "exact float64 log normalizer and tail mass, float32 next-token and smallest logit, int32 top token; each chunk one Brotli blob in 'encoded'";
+    public const string Bound =
+        "|KLD - KLD_decoded| <= (tail_mass + max_total_variation) * S + max_decoded_divergence per position, S = max - min over the vocabulary of (baseline logit - target logit)";
+
+    public const string ProcessedChunks = "/processed_chunks";
+    public const string ChunkStart = "/chunk_start";
+    public const string ChunkBytes = "/chunk_bytes";
+    public const string ChunkTotalVariation = "/chunk_total_variation";
+    public const string ChunkDivergence = "/chunk_decoded_divergence";
+    public const string Encoded = "/encoded";
+    /// <summary>Per chunk, the first 8 bytes of the SHA-256 of its blob (little-endian int64): a changed byte anywhere is caught when the file is opened.</summary>
+    public const string ChunkChecksum = "/chunk_checksum";
+
+    public static long Checksum(ReadOnlySpan<byte> blob) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(System.Security.Cryptography.SHA256.HashData(blob));
+}

@@ -1,0 +1,154 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using GgufOptimize.Metrics;
+
+namespace GgufOptimize.Storage.Formats.Compact;
+
+/// <summary>
+/// Finds the tokens the quantized encoding keeps — the most probable ones (ties: lower id) until the rest holds at most
+/// ε — without sorting them all: candidates (logit above a cut) go into bins of 1/16 nat by their distance to the max;
+/// whole bins are kept from the top until the mass below is at most ε, and only the candidates of the one boundary bin
+/// are sorted. The kept tokens come out in ascending id order (the order the encoding stores them), each with its exact
+/// probability and log-probability, so the encoder needs no further exp or log per token.
+/// </summary>
+internal sealed class QuantizedRowSelector(double tailMass)
+{
+    private const double BinsPerNat = 16;
+    private int[] _ids = new int[1024];
+    private double[] _e = new double[1024];
+    private int[] _bin = new int[1024];
+    private bool[] _keep = new bool[1024];
+    private double[] _binMass = new double[64];
+    private ulong[] _boundary = new ulong[64];
+
+    /// <summary>Kept ids (ascending), their P and log P; valid until the next call.</summary>
+    public int Count { get; private set; }
+    public ReadOnlySpan<int> Ids => _keptIds.AsSpan(0, Count);
+    public ReadOnlySpan<double> P => _keptP.AsSpan(0, Count);
+    public ReadOnlySpan<double> LogP => _keptLogP.AsSpan(0, Count);
+    public double LogNorm { get; private set; }
+    public double Tail { get; private set; }
+    private int[] _keptIds = new int[1024];
+    private double[] _keptP = new double[1024], _keptLogP = new double[1024];
+
+    public void Select(ReadOnlySpan<float> row, float max)
+    {
+        // As the compact-1 selection: a first cut ln ε − 4 below the max usually holds all but ε; ln(ε / n_vocab) − 1
+        // always does (the tokens below it hold less than ε together).
+        float cut = (float)(max + Math.Log(tailMass) - 4);
+        var (sum, below) = RowSoftmax.SumExpSplit(row, max, cut);
+        if (below > tailMass * sum)
+        {
+            cut = (float)(max + Math.Log(tailMass / row.Length) - 1);
+            (sum, below) = RowSoftmax.SumExpSplit(row, max, cut);
+        }
+        LogNorm = max + Math.Log(sum);
+        int n = Collect(row, cut, max);
+        int bins = (int)((max - cut) * BinsPerNat) + 2;
+        if (_binMass.Length < bins) _binMass = new double[bins];
+        var binMass = _binMass.AsSpan(0, bins);
+        binMass.Clear();
+        for (int k = 0; k < n; k++) binMass[_bin[k]] += _e[k];
+
+        // Walk up from the least probable bin: rest = mass strictly below bin b, summed small to large.
+        double limit = tailMass * sum, rest = below;
+        int boundary = -1;
+        for (int b = bins - 1; b >= 0; b--)
+        {
+            if (rest + binMass[b] > limit) { boundary = b; break; }
+            rest += binMass[b];
+        }
+
+        // Inside the boundary bin: its candidates by descending logit (ties: lower id), kept until the rest is ≤ limit.
+        int m = 0;
+        for (int k = 0; k < n; k++)
+        {
+            _keep[k] = _bin[k] < boundary;
+            if (_bin[k] == boundary)
+            {
+                if (m == _boundary.Length) Array.Resize(ref _boundary, 2 * m);
+                _boundary[m++] = ((ulong)~Sortable(row[_ids[k]]) << 32) | (uint)k;
+            }
+        }
+        if (m > 0)
+        {
+            var keys = _boundary.AsSpan(0, m);
+            keys.Sort();
+            // suffix from the smallest: the rest after keeping the first j of the bin.
+            double inBin = 0;
+            int keepInBin = m;
+            for (int j = m - 1; j >= 0; j--)
+            {
+                if (rest + inBin + _e[(int)(uint)keys[j]] > limit) { keepInBin = j + 1; break; }
+                inBin += _e[(int)(uint)keys[j]];
+                keepInBin = j;
+            }
+            for (int j = 0; j < keepInBin; j++) _keep[(int)(uint)keys[j]] = true;
+            rest += inBin;
+        }
+        Tail = rest / sum;
+
+        int count = 0;
+        for (int k = 0; k < n; k++) if (_keep[k]) count++;
+        if (_keptIds.Length < count)
+        {
+            int size = Math.Max(count, 2 * _keptIds.Length);
+            _keptIds = new int[size];
+            _keptP = new double[size];
+            _keptLogP = new double[size];
+        }
+        int o = 0;
+        for (int k = 0; k < n; k++)
+        {
+            if (!_keep[k]) continue;
+            _keptIds[o] = _ids[k];
+            _keptP[o] = _e[k] / sum;
+            _keptLogP[o] = (double)row[_ids[k]] - LogNorm;
+            o++;
+        }
+        Count = count;
+    }
+
+    /// <summary>Every token with logit ≥ cut, in id order, with e^(x − max) and its bin.</summary>
+    private int Collect(ReadOnlySpan<float> row, float cut, float max)
+    {
+        int n = 0, i = 0;
+        var c = Vector256.Create(cut);
+        for (; i <= row.Length - 8; i += 8)
+        {
+            uint hits = Vector256.GreaterThanOrEqual(Vector256.Create(row.Slice(i, 8)), c).ExtractMostSignificantBits();
+            while (hits != 0)
+            {
+                int j = i + BitOperations.TrailingZeroCount(hits);
+                hits &= hits - 1;
+                Add(ref n, row[j], j, max);
+            }
+        }
+        for (; i < row.Length; i++)
+            if (row[i] >= cut) Add(ref n, row[i], i, max);
+        return n;
+    }
+
+    private void Add(ref int n, float value, int id, float max)
+    {
+        if (n == _ids.Length)
+        {
+            Array.Resize(ref _ids, 2 * n);
+            Array.Resize(ref _e, 2 * n);
+            Array.Resize(ref _bin, 2 * n);
+            Array.Resize(ref _keep, 2 * n);
+        }
+        double d = (double)value - max;
+        _ids[n] = id;
+        _e[n] = Math.Exp(d);
+        _bin[n] = (int)(-d * BinsPerNat);
+        n++;
+    }
+
+    /// <summary>Maps a finite float to a uint whose unsigned order is the float order.</summary>
+    private static uint Sortable(float v)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(v);
+        return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+    }
+}
