@@ -48,11 +48,7 @@ internal static class RecipeCommand
                 BaselineLogits = parse.GetValue(baseline),
                 EvalChunks = parse.GetValue(evalChunks),
                 SkipMeasure = parse.GetValue(noMeasure),
-                Threads = e.Threads,
-                ContextSize = e.ContextSize,
-                BatchSize = e.BatchSize,
-                UBatchSize = e.UBatchSize,
-                Engine = e.Engine,
+                Evaluation = e.Evaluation,
             }, ctx.Progress, ct);
             json.Emit(parse, () => RecipeJson.Write(result), () => Render(result));
             return Task.FromResult(ExitCodes.Success);

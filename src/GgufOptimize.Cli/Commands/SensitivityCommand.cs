@@ -52,11 +52,7 @@ internal static class SensitivityCommand
                 OutputPath = output.Get(parse)!,
                 WorkDirectory = parse.GetValue(work),
                 Chunks = parse.GetValue(chunks),
-                Threads = e.Threads,
-                ContextSize = e.ContextSize,
-                BatchSize = e.BatchSize,
-                UBatchSize = e.UBatchSize,
-                Engine = e.Engine,
+                Evaluation = e.Evaluation,
             }, ctx.Progress, ct);
             json.Emit(parse, () => RecipeJson.Write(table), () => Render(table));
             return Task.FromResult(ExitCodes.Success);

@@ -12,7 +12,7 @@ namespace GgufOptimize.Recipes;
 /// converted, so only the changed tensors cost quantization time.
 /// </summary>
 internal sealed class MixMeasurer(string modelPath, string baselineLogits, string? imatrixPath, string workDirectory, int? sampleChunks, ulong seed,
-    int threads, int contextSize, int batchSize, int uBatchSize, GgufOptimize.Engine.EngineSettings engine, IProgressSink progress)
+    GgufOptimize.Engine.EvaluationSettings evaluation, IProgressSink progress)
 {
     /// <summary>The file type the mixes are requested under (see the class comment).</summary>
     public static readonly QuantizationType Carrier = QuantizationTypes.Parse("Q8_0");
@@ -53,7 +53,7 @@ internal sealed class MixMeasurer(string modelPath, string baselineLogits, strin
         var outcome = ModelQuantizer.Run(new QuantizeOptions
         {
             ModelPath = modelPath, Types = [type], OutputDirectory = folder, Name = name, ImatrixPath = imatrixPath,
-            TensorTypes = rules, Threads = threads, Overwrite = true,
+            TensorTypes = rules, Threads = evaluation.Threads, Overwrite = true,
         }, progress, ct)[0];
         progress.Info($"{what}: quantized in {clock.Elapsed.TotalSeconds:F1} s");
         return (outcome.OutputPath, outcome.Plan, clock.Elapsed.TotalSeconds);
@@ -67,7 +67,8 @@ internal sealed class MixMeasurer(string modelPath, string baselineLogits, strin
         var result = KldJob.Run(new KldJobOptions
         {
             BaselineLogits = baselineLogits, TargetModel = model, OutputFile = outputFile, SampleChunks = sampleChunks, Seed = seed,
-            Threads = threads, ContextSize = contextSize, BatchSize = batchSize, UBatchSize = uBatchSize, Engine = engine, Clobber = true,
+            Threads = evaluation.Threads, ContextSize = evaluation.ContextSize, BatchSize = evaluation.BatchSize, UBatchSize = evaluation.UBatchSize,
+            Engine = evaluation.Engine, Clobber = true,
         }, progress, ct);
         var chunks = result.Chunks.Select(c => new ChunkMean(c.ChunkIndex, c.Kld.Count(double.IsFinite), MeanOf(c.Kld))).ToList();
         return (result.Overall, chunks, clock.Elapsed.TotalSeconds);

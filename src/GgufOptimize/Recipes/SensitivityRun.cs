@@ -24,7 +24,7 @@ internal static class SensitivityRun
         string work = Path.GetFullPath(o.WorkDirectory ?? Path.ChangeExtension(output, null) + ".work");
         CheckWorkFolder(work, o, reference);
 
-        var measurer = new MixMeasurer(o.ModelPath, o.BaselineLogits, o.ImatrixPath, work, o.Chunks, o.Seed, o.Threads, o.ContextSize, o.BatchSize, o.UBatchSize, o.Engine, progress);
+        var measurer = new MixMeasurer(o.ModelPath, o.BaselineLogits, o.ImatrixPath, work, o.Chunks, o.Seed, o.Evaluation, progress);
         var keepRest = new TensorTypeRule(".*", reference);
         int total = 1 + groups.Count * types.Count + types.Count, done = 0;
         MixMeasurement Step(string id, IReadOnlyList<TensorTypeRule> rules)
@@ -105,7 +105,7 @@ internal static class SensitivityRun
         if (!File.Exists(o.ModelPath)) throw GgufOptimizeException.BadInput($"--model '{o.ModelPath}' does not exist");
         if (!File.Exists(o.BaselineLogits)) throw GgufOptimizeException.BadInput($"--baseline-logits '{o.BaselineLogits}' does not exist (make it with `gguf-optimize logits`)");
         if (o.ImatrixPath is not null && !File.Exists(o.ImatrixPath)) throw GgufOptimizeException.BadInput($"--imatrix '{o.ImatrixPath}' does not exist");
-        if (o.Threads < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {o.Threads})");
+        if (o.Evaluation.Threads < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {o.Evaluation.Threads})");
         return types;
     }
 
@@ -125,7 +125,7 @@ internal static class SensitivityRun
             $"model {Path.GetFullPath(o.ModelPath)} {new FileInfo(o.ModelPath).Length} {File.GetLastWriteTimeUtc(o.ModelPath):O}",
             $"baseline {Path.GetFullPath(o.BaselineLogits)} {new FileInfo(o.BaselineLogits).Length}",
             $"imatrix {(o.ImatrixPath is null ? "none" : $"{Path.GetFullPath(o.ImatrixPath)} {new FileInfo(o.ImatrixPath).Length}")}",
-            $"reference {reference}", $"chunks {o.Chunks} seed {o.Seed}", $"context {o.ContextSize} batch {o.BatchSize} ubatch {o.UBatchSize}", $"engine {o.Engine.LogitsKey()}") + "\n";
+            $"reference {reference}", $"chunks {o.Chunks} seed {o.Seed}", o.Evaluation.Key()) + "\n";
         string file = Path.Combine(work, "inputs.txt");
         if (File.Exists(file))
         {
