@@ -18,6 +18,8 @@ internal sealed record RecipeOptions
     public string? BaselineLogits { get; init; }
     /// <summary>Chunks of the baseline to measure on (seeded random sample); null = all.</summary>
     public int? EvalChunks { get; init; }
+    /// <summary>What the choice minimises (the predicted mean KLD always comes from the mean increases).</summary>
+    public RecipeObjective Objective { get; init; } = RecipeObjective.Mean;
     /// <summary>Write the recipe and the model but do not measure it.</summary>
     public bool SkipMeasure { get; init; }
     /// <summary>How the quantization and the comparison run llama.cpp (threads, sizes, engine settings).</summary>

@@ -35,9 +35,10 @@ internal static class RecipeRun
 
         var measurer = new MixMeasurer(o.ModelPath, baseline, o.ImatrixPath, folder, o.EvalChunks, table.Seed, o.Evaluation, progress);
         var budget = Budget(o, table, model, measurer, ct);
+        var cost = RecipeObjectives.Cost(o.Objective, table);
         var options = table.Groups.Select(g => RecipeSolver.MonotoneEnvelope(table.Types
             .Select(t => table.Find(g.Name, t) ?? throw GgufOptimizeException.BadInput($"--sensitivity '{o.SensitivityPath}' has no entry for {g.Name} at {t}"))
-            .Select(e => new GroupOption(e.Type, e.AlignedBytes, e.Delta)).ToList())).ToList();
+            .Select(e => new GroupOption(e.Type, e.AlignedBytes, cost(e))).ToList())).ToList();
         long groupBudget = budget.TensorBytes - table.FixedBytes;
         var picks = RecipeSolver.Solve(options, groupBudget);
         if (picks is null)
@@ -75,6 +76,7 @@ internal static class RecipeRun
         var result = new RecipeResult
         {
             Name = o.Name,
+            Objective = o.Objective.ToString().ToLowerInvariant(),
             Sensitivity = Path.GetFullPath(o.SensitivityPath),
             Budget = budget,
             Choices = choices,

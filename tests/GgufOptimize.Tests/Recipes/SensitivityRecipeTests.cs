@@ -114,6 +114,8 @@ public class SensitivityRecipeTests
     [InlineData("--baseline-logits", "sensitivity", "-m", "MODEL", "--baseline-logits", "missing.h5", "--types", "Q4_K")]
     [InlineData("--budget-bpw", "recipe", "--sensitivity", "s.json", "-m", "m.gguf", "--budget-bpw", "4.5", "--like", "Q4_K_M", "--name", "x")]
     [InlineData("--sensitivity", "recipe", "--sensitivity", "missing.json", "-m", "m.gguf", "--budget-bpw", "4.5", "--name", "x")]
+    [InlineData("--objective", "recipe", "--sensitivity", "s.json", "-m", "m.gguf", "--budget-bpw", "4.5", "--name", "x", "--objective", "tails")]
+    [InlineData("--margin-of-error", "sensitivity", "-m", "MODEL", "--baseline-logits", "MODEL", "--types", "Q4_K", "--early-stopping", "--margin-of-error", "2")]
     public void Bad_inputs_exit_2_naming_the_option(string option, params string[] args)
     {
         var resolved = args.Select(a => a == "MODEL" ? WorkflowAssets.Model : a).ToArray();
