@@ -90,6 +90,17 @@ public class IterateRecipeTests(ITestOutputHelper output)
         Assert.Equal(4, edited.StepsRun);
     }
 
+    [Fact]
+    public void A_recipe_path_in_a_plan_file_is_relative_to_the_plan_file_and_names_its_yaml()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("plan.yaml"), "types: [Q4_K_M, 'recipe:r/mix', 'recipe:/abs/x.yaml']\n");
+        var plan = PlanFile.Load(dir.File("plan.yaml"));
+        Assert.Equal(["Q4_K_M", "recipe:" + Path.Combine(dir.Path, "r/mix"), "recipe:/abs/x.yaml"], plan.Types);
+        Assert.Equal(Path.Combine(dir.Path, "r/mix") + ".yaml", IterationEntry.ConfigPath(plan.Types[1]));
+        Assert.Equal("/abs/x.yaml", IterationEntry.ConfigPath(plan.Types[2]));
+    }
+
     [Theory]
     [InlineData("missing", "does not exist")]
     [InlineData("notarecipe", "no 'tensor_types:'")]
