@@ -23,7 +23,7 @@ public sealed class RecipeGoalBenchmark : IBenchmark
 
     public string Description =>
         "recipes vs Q2_K..Q6_K on held-out text: --model F.gguf --text T.txt (first half tunes, second half is held out) | --synthetic (32k vocab, outlier channels); " +
-        "--out DIR, --cli path/to/gguf-optimize.dll, --chunks N (sensitivity sample), --groups layer|tensor";
+        "--out DIR, --cli path/to/gguf-optimize.dll, --chunks N (sensitivity sample), --groups layer|tensor, --objectives mean,score,both (recipe objectives to compare), --types T1,T2 (sensitivity's candidate types)";
 
     private string _cli = "";
     private string _out = "";
@@ -55,16 +55,20 @@ public sealed class RecipeGoalBenchmark : IBenchmark
             rows.Add(("llama.cpp", type, Bpw(file), new FileInfo(file).Length, k["overall"]!["Average"]!.GetValue<double>(), k["overall"]!["Score"]!.GetValue<double>()));
         }
         var sensClock = Stopwatch.StartNew();
-        Cli("sensitivity", "-m", model, "--baseline-logits", P("tune.h5"), "--types", "Q2_K,Q3_K,Q4_K,Q5_K,Q6_K,Q8_0", "--imatrix", P("imatrix.gguf"),
+        Cli("sensitivity", "-m", model, "--baseline-logits", P("tune.h5"), "--types", a.Get("types") ?? "Q2_K,Q3_K,Q4_K,Q5_K,Q6_K,Q8_0", "--imatrix", P("imatrix.gguf"),
             "--groups", a.Get("groups") ?? "layer", "--chunks", a.Get("chunks") ?? "16", "-o", P("sens.json"));
         Console.WriteLine($"sensitivity: {sensClock.Elapsed.TotalSeconds:F0} s");
-        foreach (var (name, budget) in new[] { ("like-Q4_K_M", LikeQ4KM) }.Concat(rows.Select(r => ($"bpw-{r.Name}", new[] { "--budget-bpw", r.Bpw.ToString("F4", Inv) })).ToList()))
-        {
-            var r = Json(Cli(["recipe", "--sensitivity", P("sens.json"), "-m", model, "--imatrix", P("imatrix.gguf"), .. budget, "--output-dir", P("recipes"), "--name", name,
-                "--baseline-logits", P("heldout.h5"), "--json", "-"]));
-            rows.Add(("recipe", name, r["bitsPerWeight"]!.GetValue<double>(), r["fileBytes"]!.GetValue<long>(),
-                r["measured"]!["meanKld"]!.GetValue<double>(), r["measured"]!["score"]!.GetValue<double>()));
-        }
+        var objectives = (a.Get("objectives") ?? "mean").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var budgets = new[] { ("like-Q4_K_M", LikeQ4KM) }.Concat(rows.Select(r => ($"bpw-{r.Name}", new[] { "--budget-bpw", r.Bpw.ToString("F4", Inv) })).ToList()).ToList();
+        foreach (var objective in objectives)
+            foreach (var (budgetName, budget) in budgets)
+            {
+                string name = objective == "mean" ? budgetName : $"{budgetName}-{objective}";
+                var r = Json(Cli(["recipe", "--sensitivity", P("sens.json"), "-m", model, "--imatrix", P("imatrix.gguf"), .. budget, "--output-dir", P("recipes"), "--name", name,
+                    "--baseline-logits", P("heldout.h5"), "--objective", objective, "--json", "-"]));
+                rows.Add((objective == "mean" ? "recipe" : $"recipe ({objective})", name, r["bitsPerWeight"]!.GetValue<double>(), r["fileBytes"]!.GetValue<long>(),
+                    r["measured"]!["meanKld"]!.GetValue<double>(), r["measured"]!["score"]!.GetValue<double>()));
+            }
         Write(rows, Path.GetFileName(model), clock.Elapsed);
         return 0;
     }
@@ -137,13 +141,16 @@ public sealed class RecipeGoalBenchmark : IBenchmark
         plot.XLabel("bits per weight");
         plot.YLabel("Score (lower is better)");
         plot.Font.Set("DejaVu Sans");
-        foreach (var (kind, color, shape) in new[] { ("llama.cpp", Colors.Gray, MarkerShape.FilledSquare), ("recipe", Colors.C0, MarkerShape.FilledCircle) })
+        var kinds = new List<(string, Color, MarkerShape)> { ("llama.cpp", Colors.Gray, MarkerShape.FilledSquare), ("recipe", Colors.C0, MarkerShape.FilledCircle) };
+        foreach (var (extra, i) in rows.Select(r => r.Kind).Distinct().Where(k => k is not ("llama.cpp" or "recipe")).Select((k, i) => (k, i)))
+            kinds.Add((extra, i == 0 ? Colors.C1 : Colors.C2, MarkerShape.FilledTriangleUp));
+        foreach (var (kind, color, shape) in kinds)
         {
             var mine = rows.Where(r => r.Kind == kind).OrderBy(r => r.Bpw).ToList();
             var line = plot.Add.Scatter(mine.Select(r => r.Bpw).ToArray(), mine.Select(r => r.Score).ToArray(), color);
             line.MarkerShape = shape;
             line.MarkerSize = 9;
-            line.LegendText = kind == "recipe" ? "recipes" : "llama.cpp types";
+            line.LegendText = kind == "recipe" ? "recipes (mean objective)" : kind == "llama.cpp" ? "llama.cpp types" : kind.Replace("recipe (", "recipes (").Replace(")", " objective)");
             foreach (var r in mine.Where(r => kind == "llama.cpp" || r.Name == "like-Q4_K_M"))
             {
                 var label = plot.Add.Text(r.Name, r.Bpw, r.Score);

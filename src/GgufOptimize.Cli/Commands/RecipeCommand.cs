@@ -23,12 +23,13 @@ internal static class RecipeCommand
         var name = new Option<string>("--name") { Description = "Name of the recipe and stem of its files", Required = true };
         var baseline = new Option<string?>("--baseline-logits") { Description = "Measure against these stored logits (e.g. of held-out text) instead of the table's baseline" };
         var evalChunks = new Option<int?>("--eval-chunks") { Description = "Measure on this many chunks (seeded random sample; default: all)" };
+        var objective = new Option<string>("--objective") { Description = "What the choice minimises: mean (mean-KLD increase), score (Score increase of each group alone, weighs the tails) or both", DefaultValueFactory = _ => "mean" };
         var noMeasure = new Option<bool>("--no-measure") { Description = "Write the recipe and its model without measuring it" };
         var json = new JsonOption();
         var engine = EngineOptions.Evaluation();
         var command = new Command("recipe", "Choose a type per tensor group that minimises the predicted KL-divergence under a size budget, quantize it and measure it")
         {
-            sensitivity, model, imatrix, bpw, size, like, name, baseline, evalChunks, noMeasure, json.Option,
+            sensitivity, model, imatrix, bpw, size, like, name, baseline, evalChunks, objective, noMeasure, json.Option,
         };
         outputDir.AddTo(command);
         engine.AddTo(command);
@@ -48,11 +49,8 @@ internal static class RecipeCommand
                 BaselineLogits = parse.GetValue(baseline),
                 EvalChunks = parse.GetValue(evalChunks),
                 SkipMeasure = parse.GetValue(noMeasure),
-                Threads = e.Threads,
-                ContextSize = e.ContextSize,
-                BatchSize = e.BatchSize,
-                UBatchSize = e.UBatchSize,
-                Engine = e.Engine,
+                Objective = RecipeObjectives.Parse(parse.GetValue(objective)!),
+                Evaluation = e.Evaluation,
             }, ctx.Progress, ct);
             json.Emit(parse, () => RecipeJson.Write(result), () => Render(result));
             return Task.FromResult(ExitCodes.Success);

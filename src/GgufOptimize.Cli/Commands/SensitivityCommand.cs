@@ -21,6 +21,10 @@ internal static class SensitivityCommand
         var output = SharedOptions.Output("The sensitivity table (JSON); .csv, .md and -TYPE.png heat maps are written next to it", "sensitivity.json");
         var work = new Option<string?>("--work-dir") { Description = "Folder of finished measurements, reused by a rerun (default: the output path without extension + .work)" };
         var chunks = new Option<int>("--chunks") { Description = "Baseline chunks scored per measurement (the same seeded sample for all)", DefaultValueFactory = _ => 8 };
+        var early = new Option<bool>("--early-stopping") { Description = "Stop each measurement once its mean-KLD increase is known to within --margin-of-error at --confidence (the reference is always compared on every chunk)" };
+        var margin = new Option<double>("--margin-of-error") { Description = "Relative half-width of the increase's interval that stops a measurement", DefaultValueFactory = _ => SensitivityStopping.DefaultMargin };
+        var minChunks = new Option<int>("--min-chunks") { Description = "Chunks compared before early stopping first looks", DefaultValueFactory = _ => SensitivityStopping.DefaultMinChunks };
+        var confidence = new Option<double>("--confidence") { Description = "Joint confidence of the early-stopping intervals", DefaultValueFactory = _ => 0.95 };
         var json = new JsonOption();
         var engine = EngineOptions.Evaluation();
         var command = new Command("sensitivity", "Measure how much the KL-divergence grows when only one tensor group is quantized, per group and type")
@@ -30,6 +34,7 @@ internal static class SensitivityCommand
         output.AddTo(command);
         command.Options.Add(work);
         command.Options.Add(chunks);
+        foreach (var o in new Option[] { early, margin, minChunks, confidence }) command.Options.Add(o);
         command.Options.Add(json.Option);
         engine.AddTo(command);
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
@@ -52,11 +57,8 @@ internal static class SensitivityCommand
                 OutputPath = output.Get(parse)!,
                 WorkDirectory = parse.GetValue(work),
                 Chunks = parse.GetValue(chunks),
-                Threads = e.Threads,
-                ContextSize = e.ContextSize,
-                BatchSize = e.BatchSize,
-                UBatchSize = e.UBatchSize,
-                Engine = e.Engine,
+                EarlyStopping = parse.GetValue(early) ? new SensitivityStopping(parse.GetValue(margin), parse.GetValue(minChunks), parse.GetValue(confidence)) : null,
+                Evaluation = e.Evaluation,
             }, ctx.Progress, ct);
             json.Emit(parse, () => RecipeJson.Write(table), () => Render(table));
             return Task.FromResult(ExitCodes.Success);
@@ -75,6 +77,8 @@ internal static class SensitivityCommand
         foreach (var a in t.Additivity)
             b.Append(c, $"all groups at {a.Type}: predicted {a.Predicted:G3}, measured {a.Measured:G3}\n");
         b.Append(c, $"additivity factor {t.AdditivityFactor:F3}; {t.QuantizeSeconds:F0} s quantizing + {t.KldSeconds:F0} s comparing\n");
+        if (t.StoppedEarly > 0)
+            b.Append(c, $"early stopping decided {t.StoppedEarly} of {t.Measurements} measurements sooner: {t.ChunksCompared:N0} chunks compared instead of {(long)t.Measurements * t.Chunks.Count:N0}\n");
         return b.ToString();
     }
 }

@@ -29,27 +29,11 @@ internal static class SparseLogProbComparer
         }
         else
         {
-            var tail = scratch[..target.Length];
-            target.CopyTo(tail);
-            double keptSum = 0;
-            foreach (int id in ids)
-            {
-                keptSum += Math.Exp((double)target[id] - q.Max);
-                tail[id] = float.NegativeInfinity;
-            }
-            bool tailEmpty = ids.Length >= target.Length;
-            float tailMax = tailEmpty ? float.NegativeInfinity : System.Numerics.Tensors.TensorPrimitives.Max(tail);
-            double tailSum = tailEmpty ? 0 : RowSoftmax.SumExp(tail, tailMax);
-            double tailShift = tailEmpty ? 0 : Math.Exp((double)tailMax - q.Max);
-            double lnSum = Math.Log(keptSum + tailShift * tailSum);
-            targetNorm = q.Max + lnSum;
+            var split = KeptTailSplit.Of(target, q.Max, ids, scratch);
+            targetNorm = split.TargetNorm;
             for (int k = 0; k < ids.Length; k++)
                 kld += Math.Exp(logP[k]) * (logP[k] - (target[ids[k]] - targetNorm));
-            if (tailMass > 0 && !tailEmpty)
-            {
-                double logQTail = ((double)tailMax - q.Max) + Math.Log(tailSum) - lnSum;
-                kld += tailMass * (Math.Log(tailMass) - logQTail);
-            }
+            kld += split.TailTerm(tailMass);
         }
         kld = Math.Max(0.0, kld);
         double logQ = double.NaN, deltaP = double.NaN, lp = double.NaN;

@@ -8,8 +8,7 @@ namespace GgufOptimize.Metrics;
 /// <remarks>
 /// This equals the exact KL minus P_tail · KL(P(·|tail) ‖ Q(·|tail)), so it is never above the exact value and below it
 /// by at most P_tail · (max − min over tail tokens of (baseline logit − target logit)), with P_tail ≤ ε.
-/// Q_tail is summed directly over the tail tokens (relative to their own max), never as 1 − Σ_top Q, so a tiny tail
-/// keeps its precision. Log P(next), Δp and the baseline's top token are exact; only KLD is bounded.
+/// Q_tail comes from <see cref="KeptTailSplit"/>. Log P(next), Δp and the baseline's top token are exact; only KLD is bounded.
 /// </remarks>
 internal static class TopTailComparer
 {
@@ -28,32 +27,15 @@ internal static class TopTailComparer
             return new TokenComparison(status, double.NaN, double.NaN, double.NaN, double.NaN, baseFinite ? topIds[0] : -1, q.Finite ? q.ArgMax : -1);
         }
 
-        var tail = scratch[..target.Length];
-        target.CopyTo(tail);
-        double topSum = 0;
-        foreach (int id in topIds)
-        {
-            topSum += Math.Exp((double)target[id] - q.Max);
-            tail[id] = float.NegativeInfinity;
-        }
-        bool tailEmpty = topIds.Length >= target.Length;
-        float tailMax = tailEmpty ? float.NegativeInfinity : System.Numerics.Tensors.TensorPrimitives.Max(tail);
-        double tailSum = tailEmpty ? 0 : RowSoftmax.SumExp(tail, tailMax); // Σ_tail e^(q − tailMax) ≥ 1
-        double tailShift = tailEmpty ? 0 : Math.Exp((double)tailMax - q.Max);
-        double lnSum = Math.Log(topSum + tailShift * tailSum);
-        double targetNorm = q.Max + lnSum;
-
+        var split = KeptTailSplit.Of(target, q.Max, topIds, scratch);
+        double targetNorm = split.TargetNorm;
         double kld = 0;
         for (int k = 0; k < topIds.Length; k++)
         {
             double lp = topLogits[k] - logNorm;
             kld += Math.Exp(lp) * (lp - (target[topIds[k]] - targetNorm));
         }
-        if (tailMass > 0 && !tailEmpty)
-        {
-            double logQTail = ((double)tailMax - q.Max) + Math.Log(tailSum) - lnSum;
-            kld += tailMass * (Math.Log(tailMass) - logQTail);
-        }
+        kld += split.TailTerm(tailMass);
         kld = Math.Max(0.0, kld);
 
         double logP = double.NaN, logQ = double.NaN, deltaP = double.NaN;

@@ -18,12 +18,10 @@ internal sealed record RecipeOptions
     public string? BaselineLogits { get; init; }
     /// <summary>Chunks of the baseline to measure on (seeded random sample); null = all.</summary>
     public int? EvalChunks { get; init; }
+    /// <summary>What the choice minimises (the predicted mean KLD always comes from the mean increases).</summary>
+    public RecipeObjective Objective { get; init; } = RecipeObjective.Mean;
     /// <summary>Write the recipe and the model but do not measure it.</summary>
     public bool SkipMeasure { get; init; }
-    public int Threads { get; init; }
-    public int ContextSize { get; init; }
-    public int BatchSize { get; init; }
-    public int UBatchSize { get; init; }
-    /// <summary>llama.cpp settings for every comparison (engine options: GPU layers, cache types, RoPE, ...).</summary>
-    public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
+    /// <summary>How the quantization and the comparison run llama.cpp (threads, sizes, engine settings).</summary>
+    public GgufOptimize.Engine.EvaluationSettings Evaluation { get; init; } = GgufOptimize.Engine.EvaluationSettings.Default;
 }

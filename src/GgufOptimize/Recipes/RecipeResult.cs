@@ -13,6 +13,8 @@ internal sealed record RecipeMeasurement(string BaselineLogits, int Chunks, long
 internal sealed record RecipeResult
 {
     public required string Name { get; init; }
+    /// <summary>What the choice minimised: mean, score or both (<see cref="RecipeObjective"/>).</summary>
+    public string Objective { get; init; } = "mean";
     public required string Sensitivity { get; init; }
     public required RecipeBudget Budget { get; init; }
     public required IReadOnlyList<RecipeChoice> Choices { get; init; }

@@ -33,11 +33,12 @@ internal static class RecipeRun
         OutputPaths.EnsureNameFits(stem + ".tensor-types.txt", "--name");
         using var claim = OutputLock.Acquire(stem + ".recipe.json", "--name");
 
-        var measurer = new MixMeasurer(o.ModelPath, baseline, o.ImatrixPath, folder, o.EvalChunks, table.Seed, o.Threads, o.ContextSize, o.BatchSize, o.UBatchSize, o.Engine, progress);
+        var measurer = new MixMeasurer(o.ModelPath, baseline, o.ImatrixPath, folder, o.EvalChunks, table.Seed, o.Evaluation, progress);
         var budget = Budget(o, table, model, measurer, ct);
+        var cost = RecipeObjectives.Cost(o.Objective, table);
         var options = table.Groups.Select(g => RecipeSolver.MonotoneEnvelope(table.Types
             .Select(t => table.Find(g.Name, t) ?? throw GgufOptimizeException.BadInput($"--sensitivity '{o.SensitivityPath}' has no entry for {g.Name} at {t}"))
-            .Select(e => new GroupOption(e.Type, e.AlignedBytes, e.Delta)).ToList())).ToList();
+            .Select(e => new GroupOption(e.Type, e.AlignedBytes, cost(e))).ToList())).ToList();
         long groupBudget = budget.TensorBytes - table.FixedBytes;
         var picks = RecipeSolver.Solve(options, groupBudget);
         if (picks is null)
@@ -75,6 +76,7 @@ internal static class RecipeRun
         var result = new RecipeResult
         {
             Name = o.Name,
+            Objective = o.Objective.ToString().ToLowerInvariant(),
             Sensitivity = Path.GetFullPath(o.SensitivityPath),
             Budget = budget,
             Choices = choices,
@@ -113,7 +115,7 @@ internal static class RecipeRun
         var type = QuantizationTypes.Parse(o.Like!);
         var plan = ModelQuantizer.Run(new QuantizeOptions
         {
-            ModelPath = o.ModelPath, Types = [type], OutputDirectory = o.OutputDirectory, ImatrixPath = o.ImatrixPath, DryRun = true, Threads = o.Threads,
+            ModelPath = o.ModelPath, Types = [type], OutputDirectory = o.OutputDirectory, ImatrixPath = o.ImatrixPath, DryRun = true, Threads = o.Evaluation.Threads,
         }, NullProgress.Instance, ct)[0].Plan;
         return new RecipeBudget("like", type.Name, plan.Tensors.Sum(t => SensitivityRun.Align(t.TargetBytes, model.Alignment)), null);
     }

@@ -58,7 +58,10 @@ internal static class SensitivityFiles
         foreach (var a in table.Additivity)
             b.Append(Inv, $"| {a.Type} | {a.Predicted:G3} ± {a.PredictedSe:G2} | {a.Measured:G3} ± {a.MeasuredSe:G2} | {(a.Predicted != 0 ? (a.Measured / a.Predicted).ToString("F2", Inv) : "–")} |\n");
         b.Append(Inv, $"\nCorrection factor used by `recipe` (least squares through the origin): {table.AdditivityFactor:F3}.\n\n");
-        b.Append(Inv, $"{table.Measurements} measurements: {table.QuantizeSeconds:F0} s quantizing, {table.KldSeconds:F0} s comparing.\n\n");
+        b.Append(Inv, $"{table.Measurements} measurements: {table.QuantizeSeconds:F0} s quantizing, {table.KldSeconds:F0} s comparing.");
+        if (table.StoppedEarly > 0)
+            b.Append(Inv, $" Early stopping decided {table.StoppedEarly} of them before the last chunk: {table.ChunksCompared:N0} chunks compared instead of {(long)table.Measurements * table.Chunks.Count:N0}.");
+        b.Append("\n\n");
         foreach (var t in table.Types) b.Append(Inv, $"![{t}]({stem}-{t}.png)\n");
         return b.ToString();
     }

@@ -16,10 +16,8 @@ internal sealed record SensitivityOptions
     /// <summary>Chunks of the baseline scored for every measurement: the first this many of a seeded random order.</summary>
     public int Chunks { get; init; } = 8;
     public ulong Seed { get; init; } = 20240607;
-    public int Threads { get; init; }
-    public int ContextSize { get; init; }
-    public int BatchSize { get; init; }
-    public int UBatchSize { get; init; }
-    /// <summary>llama.cpp settings for every comparison (engine options: GPU layers, cache types, RoPE, ...).</summary>
-    public GgufOptimize.Engine.EngineSettings Engine { get; init; } = GgufOptimize.Engine.EngineSettings.Default;
+    /// <summary>Stop each measurement once its increase is decided (null = compare every chunk of the sample).</summary>
+    public SensitivityStopping? EarlyStopping { get; init; }
+    /// <summary>How every comparison runs llama.cpp (threads, sizes, engine settings).</summary>
+    public GgufOptimize.Engine.EvaluationSettings Evaluation { get; init; } = GgufOptimize.Engine.EvaluationSettings.Default;
 }

@@ -24,19 +24,22 @@ internal static class SensitivityRun
         string work = Path.GetFullPath(o.WorkDirectory ?? Path.ChangeExtension(output, null) + ".work");
         CheckWorkFolder(work, o, reference);
 
-        var measurer = new MixMeasurer(o.ModelPath, o.BaselineLogits, o.ImatrixPath, work, o.Chunks, o.Seed, o.Threads, o.ContextSize, o.BatchSize, o.UBatchSize, o.Engine, progress);
+        var measurer = new MixMeasurer(o.ModelPath, o.BaselineLogits, o.ImatrixPath, work, o.Chunks, o.Seed, o.Evaluation, progress);
         var keepRest = new TensorTypeRule(".*", reference);
         int total = 1 + groups.Count * types.Count + types.Count, done = 0;
+        MixMeasurement? baseline = null;
         MixMeasurement Step(string id, IReadOnlyList<TensorTypeRule> rules)
         {
             bool stored = File.Exists(measurer.ResultPath(id));
-            var m = measurer.Measure(id, rules, ct);
+            var m = measurer.Measure(id, rules, ct, o.EarlyStopping, baseline?.Chunks);
             done++;
-            progress.Info($"[{done}/{total}] {id}: mean KLD {m.MeanKld.ToString("G4", CultureInfo.InvariantCulture)}{(stored ? " (stored)" : "")}");
+            string early = m.StoppedEarly ? $" (decided after {m.Chunks.Count} of {baseline!.Chunks.Count} chunks)" : "";
+            progress.Info($"[{done}/{total}] {id}: mean KLD {m.MeanKld.ToString("G4", CultureInfo.InvariantCulture)}{early}{(stored ? " (stored)" : "")}");
             return m;
         }
 
-        var baseline = Step("reference", [keepRest]);
+        // The reference is compared on every chunk: each mix is paired with it on whichever chunks it needed.
+        baseline = Step("reference", [keepRest]);
         var entries = new List<SensitivityEntry>();
         foreach (var g in groups)
             foreach (var t in types)
@@ -46,7 +49,7 @@ internal static class SensitivityRun
                 var actual = g.Tensors.Select(n => m.TensorTypes[n]).Distinct().ToList();
                 long bytes = g.Tensors.Sum(n => m.TensorSizes[n]);
                 long aligned = g.Tensors.Sum(n => Align(m.TensorSizes[n], model.Alignment));
-                entries.Add(new SensitivityEntry(g.Name, t, string.Join("+", actual), bytes, aligned, delta, se, m.MeanKld, m.Score));
+                entries.Add(new SensitivityEntry(g.Name, t, string.Join("+", actual), bytes, aligned, delta, se, m.MeanKld, m.Score, m.Chunks.Count));
             }
         var checks = new List<AdditivityCheck>();
         foreach (var t in types)
@@ -82,6 +85,8 @@ internal static class SensitivityRun
             Entries = entries,
             Additivity = checks,
             Measurements = total,
+            StoppedEarly = all.Count(m => m.StoppedEarly),
+            ChunksCompared = all.Sum(m => (long)m.Chunks.Count),
             QuantizeSeconds = all.Sum(m => m.QuantizeSeconds),
             KldSeconds = all.Sum(m => m.KldSeconds),
         };
@@ -105,7 +110,8 @@ internal static class SensitivityRun
         if (!File.Exists(o.ModelPath)) throw GgufOptimizeException.BadInput($"--model '{o.ModelPath}' does not exist");
         if (!File.Exists(o.BaselineLogits)) throw GgufOptimizeException.BadInput($"--baseline-logits '{o.BaselineLogits}' does not exist (make it with `gguf-optimize logits`)");
         if (o.ImatrixPath is not null && !File.Exists(o.ImatrixPath)) throw GgufOptimizeException.BadInput($"--imatrix '{o.ImatrixPath}' does not exist");
-        if (o.Threads < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {o.Threads})");
+        o.EarlyStopping?.Validate();
+        if (o.Evaluation.Threads < 0) throw GgufOptimizeException.BadInput($"--threads must not be negative (got {o.Evaluation.Threads})");
         return types;
     }
 
@@ -125,7 +131,7 @@ internal static class SensitivityRun
             $"model {Path.GetFullPath(o.ModelPath)} {new FileInfo(o.ModelPath).Length} {File.GetLastWriteTimeUtc(o.ModelPath):O}",
             $"baseline {Path.GetFullPath(o.BaselineLogits)} {new FileInfo(o.BaselineLogits).Length}",
             $"imatrix {(o.ImatrixPath is null ? "none" : $"{Path.GetFullPath(o.ImatrixPath)} {new FileInfo(o.ImatrixPath).Length}")}",
-            $"reference {reference}", $"chunks {o.Chunks} seed {o.Seed}", $"context {o.ContextSize} batch {o.BatchSize} ubatch {o.UBatchSize}", $"engine {o.Engine.LogitsKey()}") + "\n";
+            $"reference {reference}", $"chunks {o.Chunks} seed {o.Seed}", o.Evaluation.Key()) + (o.EarlyStopping is { } stop ? "\n" + stop.Key() : "") + "\n";
         string file = Path.Combine(work, "inputs.txt");
         if (File.Exists(file))
         {

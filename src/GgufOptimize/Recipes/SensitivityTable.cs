@@ -18,6 +18,8 @@ internal sealed record MixMeasurement
     public required IReadOnlyDictionary<string, long> TensorSizes { get; init; }
     public double QuantizeSeconds { get; init; }
     public double KldSeconds { get; init; }
+    /// <summary>Early stopping ended the comparison before the last chunk of the sample (<see cref="Chunks"/> holds the ones compared).</summary>
+    public bool StoppedEarly { get; init; }
 }
 
 /// <summary>A tensor group as the table records it.</summary>
@@ -29,7 +31,9 @@ internal sealed record GroupInfo(string Name, int? Layer, string Kind, string Pa
 /// is the paired mean-KLD increase over the reference mix on the same tokens, <see cref="DeltaSe"/> its standard
 /// error from the spread of the per-chunk differences.
 /// </summary>
-internal sealed record SensitivityEntry(string Group, string Type, string ActualType, long Bytes, long AlignedBytes, double Delta, double DeltaSe, double MeanKld, double Score);
+/// <see cref="ChunksMeasured"/> is below the sample's size when early stopping decided the cell sooner.
+internal sealed record SensitivityEntry(string Group, string Type, string ActualType, long Bytes, long AlignedBytes, double Delta, double DeltaSe, double MeanKld, double Score,
+    int ChunksMeasured = 0);
 
 /// <summary>All groups at one type: the sum of their single-group deltas (predicted) against the measured delta.</summary>
 internal sealed record AdditivityCheck(string Type, double Predicted, double Measured, double PredictedSe, double MeasuredSe, long TensorBytes);
@@ -59,6 +63,10 @@ internal sealed record SensitivityTable
     public required IReadOnlyList<AdditivityCheck> Additivity { get; init; }
     /// <summary>Measurements made (reference, groups × types, one all-groups mix per type).</summary>
     public required int Measurements { get; init; }
+    /// <summary>Measurements early stopping ended before the last chunk (0 without early stopping).</summary>
+    public int StoppedEarly { get; init; }
+    /// <summary>Chunks compared over all measurements, against measurements × sample size without early stopping.</summary>
+    public long ChunksCompared { get; init; }
     public required double QuantizeSeconds { get; init; }
     public required double KldSeconds { get; init; }
 

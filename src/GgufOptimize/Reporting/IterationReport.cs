@@ -7,6 +7,8 @@ internal sealed record ReportOptions
 {
     public BootstrapOptions Bootstrap { get; init; } = new();
     public double MinImprovement { get; init; } = 0.01;
+    /// <summary>A sensitivity table (from <c>sensitivity</c>) whose heat maps the report shows; null = none.</summary>
+    public string? SensitivityPath { get; init; }
 }
 
 /// <summary>One comparison in the table: a type at one calibration size.</summary>

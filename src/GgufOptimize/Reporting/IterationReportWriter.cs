@@ -17,9 +17,10 @@ internal static class IterationReportWriter
         var data = comparisonFiles.Select(ComparisonReader.Read).ToList();
         // Built before the folder is made: a refused set of files (e.g. mixed baselines) leaves nothing behind.
         var report = IterationReport.Build(data, options);
+        var sensitivity = options.SensitivityPath is null ? null : Recipes.SensitivityFiles.Read(options.SensitivityPath);
         OutputPaths.EnsureWritableFolder(folder, "report folder");
         using var claim = OutputLock.Acquire(folder, "--output");
-        var plots = ReportPlots.Render(report, folder);
+        var plots = ReportPlots.Render(report, folder, sensitivity);
         RemoveStalePlots(folder, plots);
         string md = Path.Combine(folder, "report.md"), json = Path.Combine(folder, "report.json"), csv = Path.Combine(folder, "report.csv"), html = Path.Combine(folder, "report.html");
         AtomicFile.WriteAllText(md, ReportTables.Markdown(report));
@@ -33,7 +34,7 @@ internal static class IterationReportWriter
     private static void RemoveStalePlots(string folder, IReadOnlyList<PlotImage> current)
     {
         var keep = current.Select(p => p.FileName).ToHashSet(StringComparer.Ordinal);
-        foreach (var pattern in new[] { "chunks_*.png", "kld_cdf_*.png", "score_vs_*.png" })
+        foreach (var pattern in new[] { "chunks_*.png", "kld_cdf_*.png", "score_vs_*.png", "sensitivity_*.png" })
             foreach (var file in Directory.EnumerateFiles(folder, pattern))
                 if (!keep.Contains(Path.GetFileName(file))) FileStep.Delete(file);
     }

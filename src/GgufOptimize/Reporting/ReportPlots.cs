@@ -9,7 +9,8 @@ internal sealed record PlotImage(string FileName, string Title, string Caption);
 /// <summary>
 /// The report's plots as PNG files (ScottPlot): Score against calibration size per type (with intervals), the
 /// composite score of every chunk per comparison (llama-gguf-optimize's "Composite Metrics by Chunk"), the KLD
-/// distribution as a CDF on a log axis, and Score against bits per weight across types.
+/// distribution as a CDF on a log axis, Score against bits per weight across types (recipes beside llama.cpp's
+/// types), and, given a sensitivity table, its heat maps.
 /// </summary>
 internal static class ReportPlots
 {
@@ -17,7 +18,12 @@ internal static class ReportPlots
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
 
-    public static IReadOnlyList<PlotImage> Render(IterationReport report, string folder)
+    /// <summary>Types whose name starts with this are recipes (iterate names them so): drawn apart on the bits-per-weight plot.</summary>
+    public const string RecipePrefix = "recipe-";
+
+    public static bool IsRecipe(string type) => type.StartsWith(RecipePrefix, StringComparison.Ordinal);
+
+    public static IReadOnlyList<PlotImage> Render(IterationReport report, string folder, Recipes.SensitivityTable? sensitivity = null)
     {
         Common.FileStep.CreateDirectory(folder);
         var images = new List<PlotImage> { ScoreVersusCalibration(report, folder) };
@@ -30,6 +36,9 @@ internal static class ReportPlots
         foreach (var row in report.Rows.Where(r => r.Data.StoppingTrace.Count > 0).Take(MaxStoppingPlots))
             images.Add(StoppingInterval(row.Data, folder));
         if (report.Rows.Any(r => r.Data.Chunks is { Count: > 0 })) images.Add(ChunkHeatmap(report, folder));
+        if (sensitivity is not null)
+            foreach (var type in sensitivity.Types)
+                images.Add(Sensitivity(sensitivity, type, folder));
         return images;
     }
 
@@ -158,17 +167,21 @@ internal static class ReportPlots
         var plot = NewPlot("Score vs bits per weight", "bits per weight", "Score (lower is better)");
         var allBits = report.Rows.Where(r => r.Data.BitsPerWeight is not null).Select(r => r.Data.BitsPerWeight!.Value).ToList();
         double middle = (allBits.Min() + allBits.Max()) / 2;
+        var chosen = new List<(bool Recipe, double Bits, double Score)>();
         for (int ti = 0; ti < report.Types.Count; ti++)
         {
             var t = report.Types[ti];
             var rows = t.Rows.Where(r => r.Data.BitsPerWeight is not null).ToList();
             if (rows.Count == 0) continue;
             var color = Palette.GetColor(ti);
-            var markers = plot.Add.Markers(rows.Select(r => r.Data.BitsPerWeight!.Value).ToArray(), rows.Select(r => r.Data.Score).ToArray(), MarkerShape.FilledCircle, 9, color);
+            bool recipe = IsRecipe(t.Type);
+            var markers = plot.Add.Markers(rows.Select(r => r.Data.BitsPerWeight!.Value).ToArray(), rows.Select(r => r.Data.Score).ToArray(),
+                recipe ? MarkerShape.FilledTriangleUp : MarkerShape.FilledCircle, recipe ? 11 : 9, color);
             markers.LegendText = t.Type;
             var best = rows.FirstOrDefault(r => r.IsBest);
             if (best is not null)
             {
+                chosen.Add((recipe, best.Data.BitsPerWeight!.Value, best.Data.Score));
                 plot.Add.Markers(new[] { best.Data.BitsPerWeight!.Value }, new[] { best.Data.Score }, MarkerShape.OpenCircle, 20, color).MarkerLineWidth = 2;
                 var label = plot.Add.Text($"{t.Type} ({best.Calibration})", best.Data.BitsPerWeight!.Value, best.Data.Score);
                 label.LabelFontSize = 12;
@@ -179,10 +192,32 @@ internal static class ReportPlots
                 label.OffsetX = right ? -14 : 14;
             }
         }
+        // With recipes present, each family's chosen points are joined in order of size: the two curves to compare.
+        bool recipes = chosen.Any(c => c.Recipe);
+        if (recipes)
+            foreach (var (family, pattern, name) in new[] { (false, LinePattern.Dashed, "llama.cpp types (chosen)"), (true, LinePattern.Solid, "recipes (chosen)") })
+            {
+                var points = chosen.Where(c => c.Recipe == family).OrderBy(c => c.Bits).ToList();
+                if (points.Count < 2) continue;
+                var line = plot.Add.ScatterLine(points.Select(p => p.Bits).ToArray(), points.Select(p => p.Score).ToArray(), Colors.Gray);
+                line.LinePattern = pattern;
+                line.LineWidth = 1.5f;
+                line.LegendText = name;
+            }
         plot.Axes.Margins(0.2, 0.15);
         plot.ShowLegend(Edge.Right);
         return Save(plot, folder, "score_vs_bpw.png", "Score vs bits per weight",
-            "Every comparison by its file's bits per weight; circled: each type's chosen iteration. Lower and further left is a better trade.");
+            "Every comparison by its file's bits per weight; circled: each type's chosen iteration. Lower and further left is a better trade."
+            + (recipes ? " Triangles are recipes (a type per tensor group), circles llama.cpp's types; the lines join each family's chosen points." : ""));
+    }
+
+    private static PlotImage Sensitivity(Recipes.SensitivityTable table, string type, string folder)
+    {
+        string name = $"sensitivity_{Safe(type)}.png";
+        SensitivityHeatmap.Write(table, type, Path.Combine(folder, name));
+        return new PlotImage(name, $"Sensitivity at {type}",
+            $"How much the mean KL-divergence grows when only one tensor group is quantized to {type} (everything else at {table.Reference}), "
+            + $"measured by `sensitivity` on {table.Chunks.Count} chunks: one row per layer, one column per tensor kind; brighter = more sensitive.");
     }
 
     /// <summary>Up to 400 points of the empirical CDF (exact, from every token), or a line through the stored percentiles.</summary>

@@ -38,6 +38,6 @@ internal static class SensitivityHeatmap
         plot.Axes.Margins(0, 0);
         string temp = Common.AtomicFile.TempName(path);
         plot.SavePng(temp, 900, Math.Max(300, 120 + 40 * rows.Count));
-        File.Move(temp, path, overwrite: true);
+        Common.FileStep.Move(temp, path, overwrite: true);
     }
 }

@@ -66,7 +66,7 @@ internal static class IterationLoop
                 }
                 foreach (var type in active.ToList())
                 {
-                    if (k == 0 && ImatrixRequirement.ForFileType(type))
+                    if (k == 0 && type.NeedsImatrix)
                     {
                         _notes.Add($"{type.Name} needs an importance matrix: it starts at iteration 1");
                         continue;
@@ -112,7 +112,8 @@ internal static class IterationLoop
 
             string reportFolder = Path.Combine(r.Output, "report");
             var files = outcomes.SelectMany(o => o.Iterations.Select(i => i.ComparisonFile)).ToList();
-            IterationReportWriter.Write(files, reportFolder, new ReportOptions { Bootstrap = bootstrap, MinImprovement = _p.MinImprovement },
+            string? sensitivity = r.Types.Select(t => t.SensitivityTable()).FirstOrDefault(t => t is not null);
+            IterationReportWriter.Write(files, reportFolder, new ReportOptions { Bootstrap = bootstrap, MinImprovement = _p.MinImprovement, SensitivityPath = sensitivity },
                 $"gguf-optimize iterate: {Path.GetFileName(r.Model)}");
 
             return new IterationResult
@@ -199,17 +200,17 @@ internal static class IterationLoop
             return state.FullPath(file);
         }
 
-        private string Quantize(QuantizationType type, int k, CalibrationSubset? subset, string? imatrix, string label)
+        private string Quantize(IterationEntry type, int k, CalibrationSubset? subset, string? imatrix, string label)
         {
-            string name = OutputNaming.FileName(r.Name, type, subset?.Tag);
+            string name = OutputNaming.FileName(r.Name, type.Type, subset?.Tag);
             string file = Path.Combine("quant", name);
             string imatrixId = imatrix is null ? "none" : Chunking.ModelIdentity.Of(imatrix).Sha256;
-            string inputs = $"quantize|{r.ModelIdentity.Sha256}|{type.Name}|imatrix {imatrixId}";
+            string inputs = $"quantize|{r.ModelIdentity.Sha256}|{type.Name}|imatrix {imatrixId}{type.RulesKey}";
             Step($"quantize/{type.Name}/{k}", inputs, [file], [file, file + ".partial"], $"{label}: quantize", () =>
             {
                 ModelQuantizer.Run(new QuantizeOptions
                 {
-                    ModelPath = r.Model, Types = [type], OutputDirectory = state.FullPath("quant"), Name = r.Name,
+                    ModelPath = r.Model, Types = [type.Type], TensorTypes = type.Rules, OutputDirectory = state.FullPath("quant"), Name = r.Name,
                     ImatrixPath = imatrix, ImatrixTag = subset?.Tag, Threads = _p.Threads,
                 }, progress, ct);
                 return null;
@@ -217,7 +218,7 @@ internal static class IterationLoop
             return state.FullPath(file);
         }
 
-        private (string File, IReadOnlyList<ChunkResult> Chunks) Compare(QuantizationType type, int k, CalibrationSubset? subset, string quantized,
+        private (string File, IReadOnlyList<ChunkResult> Chunks) Compare(IterationEntry type, int k, CalibrationSubset? subset, string quantized,
             string baseline, string baselineId, int toChunk, bool earlyStopping, int? sample, string label)
         {
             string file = Path.Combine("cmp", $"cmp_{type.Name}_{k}_{subset?.Tag ?? "none"}.h5");

@@ -42,7 +42,7 @@ internal static class PlanFile
         ("calibration_language_field", (p, v) => p with { CalibrationLanguageField = v.Text }, "language field of records", p => p.CalibrationLanguageField),
         ("calibration_shuffle", (p, v) => p with { CalibrationShuffle = Bool(v) }, "shuffle samples first", p => Lower(p.CalibrationShuffle)),
         ("calibration_seed", (p, v) => p with { CalibrationSeed = Long(v, v.Text) }, "seed of the shuffle", p => Inv(p.CalibrationSeed)),
-        ("types", (p, v) => p with { Types = v.List.ToList() }, "quantization types", p => p.Types.Count == 0 ? null : string.Join(",", p.Types)),
+        ("types", (p, v) => p with { Types = v.List.Select(t => RecipeEntry(v, t)).ToList() }, "quantization types", p => p.Types.Count == 0 ? null : string.Join(",", p.Types)),
         ("context_size", (p, v) => p with { ContextSize = Int(v) }, "tokens per chunk", p => Inv(p.ContextSize)),
         ("eval_chunks", (p, v) => p with { EvalChunks = Int(v) }, "evaluation chunks compared (0 = all)", p => Inv(p.EvalChunks)),
         ("skip_first", (p, v) => p with { SkipFirst = Int(v) }, "positions skipped per chunk", p => Inv(p.SkipFirst)),
@@ -122,6 +122,14 @@ internal static class PlanFile
         string text = v.Text;
         if (text.Length == 0) throw GgufOptimizeException.BadInput($"plan key '{v.Key}' is empty");
         return v.BaseDirectory is null || System.IO.Path.IsPathRooted(text) ? text : System.IO.Path.Combine(v.BaseDirectory, text);
+    }
+
+    /// <summary>A <c>recipe:PATH</c> entry of 'types' names a file: resolved like other paths; plain types stay as they are.</summary>
+    private static string RecipeEntry(PlanValue v, string item)
+    {
+        if (v.BaseDirectory is null || !IterationEntry.IsRecipeText(item)) return item;
+        string rest = item[IterationEntry.RecipePrefix.Length..].Trim();
+        return rest.Length == 0 || System.IO.Path.IsPathRooted(rest) ? item : IterationEntry.RecipePrefix + System.IO.Path.Combine(v.BaseDirectory, rest);
     }
 
     /// <summary>A dataset source: its location is a path (resolved like other paths) except for remote kinds.</summary>

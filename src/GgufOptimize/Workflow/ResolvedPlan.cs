@@ -20,7 +20,8 @@ internal sealed record ResolvedPlan
     public required string Model { get; init; }
     public required ModelIdentity ModelIdentity { get; init; }
     public required string Output { get; init; }
-    public required IReadOnlyList<QuantizationType> Types { get; init; }
+    /// <summary>The plan's types and recipes, in order.</summary>
+    public required IReadOnlyList<IterationEntry> Types { get; init; }
     public required int ContextSize { get; init; }
     /// <summary>Set when the plan names stored logits; otherwise they are computed into the output folder.</summary>
     public string? BaselineLogits { get; init; }
@@ -48,6 +49,7 @@ internal sealed record ResolvedPlan
 
         var gguf = GgufModelValidation.ReadChecked(plan.Model);
         if (gguf.Architecture is null) throw GgufOptimizeException.BadInput($"'{plan.Model}' is not a model (no general.architecture)");
+        foreach (var entry in types.Where(t => t.IsRecipe)) CheckRecipeFits(entry, gguf, plan.Model);
         if (plan.HfConfig is { } hfConfig)
         {
             // Resolved once here, so every step (and its cached identity) runs with the same settings.
@@ -95,12 +97,12 @@ internal sealed record ResolvedPlan
     }
 
     /// <summary>The longest model file name the loop will write must be legal, before the baseline is computed.</summary>
-    private static void CheckName(string name, string output, IReadOnlyList<QuantizationType> types)
+    private static void CheckName(string name, string output, IReadOnlyList<IterationEntry> types)
     {
         try
         {
-            foreach (var type in types)
-                OutputPaths.EnsureNameFits(Path.Combine(output, "quant", OutputNaming.FileName(name, type, new string('9', 19) + "-samples")), "name");
+            foreach (var entry in types)
+                OutputPaths.EnsureNameFits(Path.Combine(output, "quant", OutputNaming.FileName(name, entry.Type, new string('9', 19) + "-samples")), "name");
         }
         catch (GgufOptimizeException e) when (e.Kind == FailureKind.BadInput)
         {
@@ -108,18 +110,31 @@ internal sealed record ResolvedPlan
         }
     }
 
-    private static IReadOnlyList<QuantizationType> ParseTypes(IReadOnlyList<string> names)
+    private static IReadOnlyList<IterationEntry> ParseTypes(IReadOnlyList<string> names)
     {
-        if (names.Count == 0) throw GgufOptimizeException.BadInput("no quantization type: set 'types' (e.g. [Q4_0, Q4_K_M])");
-        var types = new List<QuantizationType>();
+        if (names.Count == 0) throw GgufOptimizeException.BadInput("no quantization type: set 'types' (e.g. [Q4_0, Q4_K_M] or [Q4_K_M, 'recipe:mix.yaml'])");
+        var types = new List<IterationEntry>();
         foreach (var name in names)
         {
-            var type = QuantizationTypes.Parse(name);
-            if (type.OnlyCopy) throw GgufOptimizeException.BadInput("type COPY does not quantize; it has nothing to compare");
-            if (types.Contains(type)) throw GgufOptimizeException.BadInput($"type {type.Name} is listed twice in 'types'");
-            types.Add(type);
+            var entry = IterationEntry.Parse(name);
+            if (types.Any(t => t.Name == entry.Name))
+                throw GgufOptimizeException.BadInput(entry.IsRecipe
+                    ? $"types entry '{name}': a recipe named '{Path.GetFileNameWithoutExtension(entry.RecipePath)}' is listed twice in 'types' (rename one file)"
+                    : $"type {entry.Name} is listed twice in 'types'");
+            types.Add(entry);
         }
         return types;
+    }
+
+    /// <summary>A recipe made for another model would quietly leave its groups at the carrier type: every rule must match a tensor.</summary>
+    private static void CheckRecipeFits(IterationEntry entry, GgufFile model, string modelPath)
+    {
+        foreach (var rule in entry.Rules)
+        {
+            var regex = new System.Text.RegularExpressions.Regex(rule.Pattern, System.Text.RegularExpressions.RegexOptions.ECMAScript);
+            if (!model.Tensors.Any(t => regex.IsMatch(t.Name)))
+                throw GgufOptimizeException.BadInput($"types entry 'recipe:{entry.RecipePath}': rule '{rule}' matches no tensor of model '{modelPath}'; make the recipe from this model (gguf-optimize recipe)");
+        }
     }
 
     private static void CheckNumbers(IterationPlan p)

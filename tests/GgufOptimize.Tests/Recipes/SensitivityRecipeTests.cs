@@ -42,8 +42,8 @@ public class SensitivityRecipeTests
         var table = SensitivityRun.Run(new SensitivityOptions
         {
             ModelPath = WorkflowAssets.Model, BaselineLogits = baseline, Types = ["Q8_0"], Grouping = GroupingMode.Tensor,
-            OutputPath = tmp.File("sens.json"), Chunks = 2, Threads = 1,
-            Engine = GgufOptimize.Engine.EngineSettings.Default with { RopeFreqBase = 5000 },
+            OutputPath = tmp.File("sens.json"), Chunks = 2,
+            Evaluation = new() { Threads = 1, Engine = GgufOptimize.Engine.EngineSettings.Default with { RopeFreqBase = 5000 } },
         }, NullProgress.Instance, default);
         Assert.True(table.ReferenceMeanKld > 1e-4, $"reference mean KLD {table.ReferenceMeanKld}: the RoPE setting did not reach llama.cpp");
     }
@@ -59,7 +59,7 @@ public class SensitivityRecipeTests
         var options = new SensitivityOptions
         {
             ModelPath = WorkflowAssets.Model, BaselineLogits = baseline, Types = ["Q4_K", "Q8_0"], Grouping = GroupingMode.Tensor,
-            OutputPath = tmp.File("sens.json"), Chunks = 3, Threads = 1,
+            OutputPath = tmp.File("sens.json"), Chunks = 3, Evaluation = new() { Threads = 1 },
         };
 
         using (var cts = new CancellationTokenSource())
@@ -87,7 +87,7 @@ public class SensitivityRecipeTests
         var result = RecipeRun.Run(new RecipeOptions
         {
             SensitivityPath = tmp.File("sens.json"), ModelPath = WorkflowAssets.Model, BudgetSize = budget.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            OutputDirectory = tmp.File("out"), Name = "mix", EvalChunks = 3, Threads = 1,
+            OutputDirectory = tmp.File("out"), Name = "mix", EvalChunks = 3, Evaluation = new() { Threads = 1 },
         }, NullProgress.Instance, default);
         Assert.True(new FileInfo(result.ModelPath).Length <= budget, $"{new FileInfo(result.ModelPath).Length} > {budget}");
         Assert.Contains(result.Choices, c => c.Type == "Q4_K");
@@ -114,6 +114,8 @@ public class SensitivityRecipeTests
     [InlineData("--baseline-logits", "sensitivity", "-m", "MODEL", "--baseline-logits", "missing.h5", "--types", "Q4_K")]
     [InlineData("--budget-bpw", "recipe", "--sensitivity", "s.json", "-m", "m.gguf", "--budget-bpw", "4.5", "--like", "Q4_K_M", "--name", "x")]
     [InlineData("--sensitivity", "recipe", "--sensitivity", "missing.json", "-m", "m.gguf", "--budget-bpw", "4.5", "--name", "x")]
+    [InlineData("--objective", "recipe", "--sensitivity", "s.json", "-m", "m.gguf", "--budget-bpw", "4.5", "--name", "x", "--objective", "tails")]
+    [InlineData("--margin-of-error", "sensitivity", "-m", "MODEL", "--baseline-logits", "MODEL", "--types", "Q4_K", "--early-stopping", "--margin-of-error", "2")]
     public void Bad_inputs_exit_2_naming_the_option(string option, params string[] args)
     {
         var resolved = args.Select(a => a == "MODEL" ? WorkflowAssets.Model : a).ToArray();

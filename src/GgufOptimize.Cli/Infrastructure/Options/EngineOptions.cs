@@ -109,6 +109,9 @@ internal sealed class EngineOptions
 /// <summary>The engine options as given (0 = let the library choose), with the model/context settings.</summary>
 internal sealed record EngineArguments(int ContextSize, int BatchSize, int UBatchSize, int Threads, EngineSettings Engine)
 {
+    /// <summary>The same, as the library's one record for commands that pass them on whole.</summary>
+    public EvaluationSettings Evaluation => new() { ContextSize = ContextSize, BatchSize = BatchSize, UBatchSize = UBatchSize, Threads = Threads, Engine = Engine };
+
     public void Validate()
     {
         foreach (var (value, spec) in new[] { (ContextSize, OptionVocabulary.ContextSize), (BatchSize, OptionVocabulary.BatchSize), (UBatchSize, OptionVocabulary.UBatchSize), (Threads, OptionVocabulary.Threads) })
