@@ -290,7 +290,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
         {
             using (writer)
             {
-                using var queue = new GgufOptimize.Storage.Formats.LogitsWriteQueue(writer);
+                using var queue = new GgufOptimize.Storage.Formats.LogitsWriteQueue(writer, vocab);
                 for (int c = 0; c < n; c++)
                 {
                     evaluator.EvaluateChunk(plan.Chunk(c), (first, logits) => queue.Add(c, first, logits));
