@@ -17,8 +17,6 @@ internal static class TuneCommand
         var dataset = new Option<string?>(OptionVocabulary.Dataset.Name, OptionVocabulary.Dataset.Aliases) { Description = "UTF-8 text whose first chunks are decoded (default: seeded random tokens; speed does not depend on the words)" };
         var output = SharedOptions.Output("tune.json to write (for --tuning in logits, kld and imatrix)", "tune.json");
         var engine = EngineOptions.Tuning();
-        engine.Threads.Description = "CPU threads of every trial; 0 = search them (from the count chosen for the model's size up to the logical processors)";
-        engine.ContextSize!.Description = "Tokens per chunk, the context size of the runs the result is for (--tuning checks it); 0 = the model's training context, at most 4096 (imatrix's default is 512: tune with -c 512 for it)";
         var chunks = new Option<int>("--chunks") { Description = $"Chunks decoded per timed trial; 0 = enough for {TuneJob.MinTokensPerTrial} tokens and {TuneJob.MinSecondsPerTrial} s at the defaults (at most {TuneJob.MaxChunksPerTrial})", DefaultValueFactory = _ => 0, HelpName = "N" };
         var repeats = new Option<int>("--repeats") { Description = "Paired trials a candidate must win, all of them, to replace the current best (sign test: p = 2^-N)", DefaultValueFactory = _ => TuningRule.DefaultRepeats, HelpName = "N" };
         var minGain = new Option<double>("--min-gain") { Description = "Smallest median paired speed-up that changes the recommendation (0.02 = 2 %)", DefaultValueFactory = _ => TuningRule.DefaultMinGain, HelpName = "F" };

@@ -50,6 +50,10 @@ public class TuneCliTests
         var json = JsonNode.Parse(File.ReadAllText(output))!;
         AssertNeverSlowerThanDefaults(json, 30);
         Assert.Equal(128, json["contextSize"]!.GetValue<int>());
+        // A default trial is at least 1,024 tokens of whole chunks, at most 256 chunks.
+        int chunks = json["trial"]!["chunks"]!.GetValue<int>();
+        Assert.InRange(chunks, TuneJob.MinTokensPerTrial / 128, TuneJob.MaxChunksPerTrial);
+        Assert.Equal(chunks * 128L, json["trial"]!["tokens"]!.GetValue<long>());
         Assert.Equal(ModelIdentity.Of(model).Sha256, json["model"]!["sha256"]!.GetValue<string>());
         Assert.False(string.IsNullOrEmpty(json["machine"]!["cpu"]!.GetValue<string>()));
         // Every measured setting is in the table, each with its repeats.
