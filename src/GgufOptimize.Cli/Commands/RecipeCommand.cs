@@ -23,7 +23,7 @@ internal static class RecipeCommand
         var name = new Option<string>("--name") { Description = "Name of the recipe and stem of its files", Required = true };
         var baseline = new Option<string?>("--baseline-logits") { Description = "Measure against these stored logits (e.g. of held-out text) instead of the table's baseline" };
         var evalChunks = new Option<int?>("--eval-chunks") { Description = "Measure on this many chunks (seeded random sample; default: all)" };
-        var objective = new Option<string>("--objective") { Description = "What the choice minimises: mean (mean-KLD increase), score (Score increase of each group alone, weighs the tails) or both", DefaultValueFactory = _ => "mean" };
+        var objective = new Option<string>("--objective") { Description = "What the choice minimises: mean (mean-KLD increase), score (Score increase of each group alone, weighs the tails), both, or corrected (mean increase × its type's additivity ratio)", DefaultValueFactory = _ => "mean" };
         var noMeasure = new Option<bool>("--no-measure") { Description = "Write the recipe and its model without measuring it" };
         var json = new JsonOption();
         var engine = EngineOptions.Evaluation();

@@ -11,6 +11,8 @@ internal enum RecipeObjective
     Score,
     /// <summary>Both, each divided by its scale in the table, added with equal weight.</summary>
     Both,
+    /// <summary>The mean-KLD increase times its type's additivity ratio (measured all-groups increase / summed cells).</summary>
+    Corrected,
 }
 
 /// <summary>The per-cell cost a <see cref="RecipeObjective"/> puts into the knapsack.</summary>
@@ -21,7 +23,8 @@ internal static class RecipeObjectives
         "mean" => RecipeObjective.Mean,
         "score" => RecipeObjective.Score,
         "both" => RecipeObjective.Both,
-        _ => throw GgufOptimizeException.BadInput($"--objective '{text}' must be mean, score or both"),
+        "corrected" => RecipeObjective.Corrected,
+        _ => throw GgufOptimizeException.BadInput($"--objective '{text}' must be mean, score, both or corrected"),
     };
 
     /// <summary>
@@ -39,8 +42,20 @@ internal static class RecipeObjectives
         {
             RecipeObjective.Mean => e => e.Delta,
             RecipeObjective.Score => ScoreDelta,
+            RecipeObjective.Corrected => PerType(table),
             _ => Both(Scale(e => e.Delta), Scale(ScoreDelta), ScoreDelta),
         };
+    }
+
+    /// <summary>
+    /// Each type's cells scaled by how far their sum missed the measured all-groups mix of that type (1 where the check
+    /// cannot tell): interactions that differ by type then shift which type is cheapest per byte, not only the prediction.
+    /// </summary>
+    private static Func<SensitivityEntry, double> PerType(SensitivityTable table)
+    {
+        var ratio = table.Additivity.Where(a => a.Predicted > 0 && double.IsFinite(a.Measured) && a.Measured > 0)
+            .ToDictionary(a => a.Type, a => a.Measured / a.Predicted);
+        return e => e.Delta * ratio.GetValueOrDefault(e.Type, 1.0);
     }
 
     private static Func<SensitivityEntry, double> Both(double meanScale, double scoreScale, Func<SensitivityEntry, double> scoreDelta) =>

@@ -5,9 +5,10 @@ internal sealed record GroupOption(string Type, long Bytes, double Delta);
 
 /// <summary>
 /// Picks one option per group so the summed bytes stay within the budget and the summed delta is smallest: a
-/// multiple-choice knapsack solved by dynamic programming over the budget in <see cref="Units"/> steps. Sizes are
-/// rounded up to whole steps, so a solution found always fits the exact budget; it can miss the true optimum only
-/// by what that rounding hides (at most one step per group).
+/// multiple-choice knapsack solved by dynamic programming over the budget, in exact steps (the sizes' common divisor)
+/// when there are few enough, else in <see cref="Units"/> steps. Sizes are rounded up to whole steps, so a solution
+/// found always fits the exact budget; with rounded steps it can miss the true optimum only by what that rounding
+/// hides (at most one step per group).
 /// </summary>
 internal static class RecipeSolver
 {
@@ -17,7 +18,7 @@ internal static class RecipeSolver
     public static int[]? Solve(IReadOnlyList<IReadOnlyList<GroupOption>> groups, long budget)
     {
         if (budget <= 0) return null;
-        double unit = Math.Max(1.0, budget / (double)Units);
+        double unit = Unit(groups, budget);
         int capacity = (int)Math.Floor(budget / unit);
         var best = new double[capacity + 1];
         var choice = new short[groups.Count, capacity + 1];
@@ -52,6 +53,30 @@ internal static class RecipeSolver
             at -= (int)Math.Ceiling(groups[g][k].Bytes / unit);
         }
         return picks;
+    }
+
+    /// <summary>The largest exact step when it allows at most this many steps: sizes are then not rounded at all.</summary>
+    public const int MaxExactUnits = 400_000;
+
+    /// <summary>
+    /// The DP's step in bytes: the greatest common divisor of every option's size (tensor sizes are multiples of the
+    /// file's alignment) when the budget holds at most <see cref="MaxExactUnits"/> of them, so no size is rounded and
+    /// no byte of the budget is lost to rounding; otherwise budget / <see cref="Units"/>.
+    /// </summary>
+    private static double Unit(IReadOnlyList<IReadOnlyList<GroupOption>> groups, long budget)
+    {
+        long gcd = 0;
+        foreach (var g in groups)
+            foreach (var o in g)
+                gcd = Gcd(gcd, o.Bytes);
+        if (gcd > 0 && budget / gcd <= MaxExactUnits) return gcd;
+        return Math.Max(1.0, budget / (double)Units);
+    }
+
+    private static long Gcd(long a, long b)
+    {
+        while (b != 0) (a, b) = (b, a % b);
+        return Math.Abs(a);
     }
 
     /// <summary>

@@ -42,4 +42,32 @@ public class RecipeObjectiveTests
         Assert.Equal(["Q8_0", "Q4_K"], Pick(mean));
         Assert.Equal(["Q4_K", "Q8_0"], Pick(score));
     }
+
+    [Fact]
+    public void The_corrected_objective_scales_each_type_by_its_own_additivity_ratio()
+    {
+        var a4 = new SensitivityEntry("a", "Q4_K", "Q4_K", 10, 32, 0.004, 0.001, 0.004, 0.03);
+        var a8 = new SensitivityEntry("a", "Q8_0", "Q8_0", 20, 32, 0.001, 0.001, 0.001, 0.01);
+        var table = Table(a4, a8) with
+        {
+            Additivity = [new AdditivityCheck("Q4_K", 0.004, 0.006, 0, 0, 10), new AdditivityCheck("Q8_0", 0.001, 0.0005, 0, 0, 20)],
+        };
+        var cost = RecipeObjectives.Cost(RecipeObjective.Corrected, table);
+        Assert.Equal(0.006, cost(a4), 12);
+        Assert.Equal(0.0005, cost(a8), 12);
+    }
+
+    [Fact]
+    public void Sizes_that_share_a_divisor_are_solved_exactly_without_losing_budget_to_rounding()
+    {
+        // 30 groups of 25,600- and 51,200-byte options; a budget that allows exactly 7 upgrades. In steps of
+        // budget / 20000 (47.36 bytes) each size rounds up and only 6 upgrades fit; exact steps use all of it.
+        var groups = Enumerable.Range(0, 30).Select(g => (IReadOnlyList<GroupOption>)
+            [new GroupOption("small", 25_600, 1.0 + g * 0.01), new GroupOption("large", 51_200, 0.0)]).ToList();
+        long budget = 30 * 25_600 + 7 * 25_600;
+        var picks = RecipeSolver.Solve(groups, budget)!;
+        Assert.Equal(7, picks.Count(p => p == 1));
+        // The seven most costly groups (highest small-option delta) are the ones upgraded.
+        Assert.All(Enumerable.Range(23, 7), g => Assert.Equal(1, picks[g]));
+    }
 }

@@ -43,6 +43,42 @@ public class SensitivityStoppingTests(ITestOutputHelper output)
         Assert.Equal(0, few.Look(Chunks(32, i => 0.11 + 0.02 * (i % 4)), reference, 32).HalfWidth);
     }
 
+    /// <summary>Cancels the run at the n-th look of early stopping (inside a measurement, between two comparisons).</summary>
+    private sealed class CancelAtLook(int look, CancellationTokenSource cts) : IProgressSink
+    {
+        private int _looks;
+        public void Start(string description, long total) { }
+        public void Report(long done, long tokens = 0) { }
+        public void Warn(string message) { }
+        public void Finish() { }
+        public void Info(string message)
+        {
+            if (message.TrimStart().StartsWith("look at", StringComparison.Ordinal) && ++_looks == look) cts.Cancel();
+        }
+    }
+
+    [Slow]
+    [Fact]
+    public void A_run_interrupted_between_looks_finishes_with_the_table_of_an_uninterrupted_run()
+    {
+        using var tmp = new TempDir();
+        string baseline = tmp.File("base.h5");
+        LogitsJob.Run(new LogitsJobOptions { ModelPath = WorkflowAssets.Model, DatasetPath = WorkflowAssets.Evaluation, OutputPath = baseline, ContextSize = 128, Threads = 1 },
+            NullProgress.Instance, default);
+        SensitivityOptions Options(string output) => new()
+        {
+            ModelPath = WorkflowAssets.Model, BaselineLogits = baseline, Types = ["Q4_K"], Grouping = GroupingMode.Tensor,
+            OutputPath = tmp.File(output), Chunks = 12, Evaluation = new() { Threads = 1 }, EarlyStopping = new SensitivityStopping(0.2, 4, 0.9),
+        };
+        using (var cts = new CancellationTokenSource())
+            Assert.ThrowsAny<OperationCanceledException>(() => SensitivityRun.Run(Options("a.json"), new CancelAtLook(5, cts), cts.Token));
+        Assert.False(File.Exists(tmp.File("a.json")));
+        var resumed = SensitivityRun.Run(Options("a.json"), NullProgress.Instance, default);
+        var straight = SensitivityRun.Run(Options("b.json"), NullProgress.Instance, default);
+        Assert.Equal(straight.Entries, resumed.Entries);
+        Assert.Equal(straight.ChunksCompared, resumed.ChunksCompared);
+    }
+
     [Slow]
     [Fact]
     public void Sensitivity_stops_decided_cells_early_compares_undecided_ones_fully_and_resumes()
