@@ -15,7 +15,14 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
     public string Name => "native";
     public string Description => "our commands vs natively built llama.cpp tools, paired alternating runs --llama-bin DIR [--cli PATH] [--chunks 16] [--ctx 512] [--embd 256] [--layers 2] [--reps 5] [--threads 2] [--dir /tmp] [--only a,b] [--keep 1]";
 
-    private sealed record Pair(string Name, string[] Ours, string[] Theirs, string? OursBare = "bare decode", string? TheirsBare = "bare decode");
+    private sealed record Pair(string Name, string[] Ours, string[] Theirs, string? OursBare = "bare decode", string? TheirsBare = "bare decode")
+    {
+        /// <summary>
+        /// Our outputs, deleted before each of our runs: with the same inputs our commands continue a finished output
+        /// (and would only report it), so every timed run must start from nothing, as llama.cpp's does.
+        /// </summary>
+        public string[] OursOutputs { get; init; } = [];
+    }
 
     public int Run(string[] args)
     {
@@ -50,19 +57,19 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
                 new("bare decode", [.. SelfCommand(), "decode", "--model", model, "--text", text, "--ctx", c, "--chunks", n, "--threads", t],
                     [Tool("llama-perplexity"), .. ppl], null, null),
                 new("store baseline (logits f32 vs --kl-divergence-base)", [cli, "logits", .. ours, "-o", P("timed.h5")],
-                    [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]),
+                    [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]) { OursOutputs = [P("timed.h5")] },
                 new("store baseline (logits f16 vs --kl-divergence-base)", [cli, "logits", .. ours, "--precision", "16", "-o", P("timed16.h5")],
-                    [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]),
+                    [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]) { OursOutputs = [P("timed16.h5")] },
                 new("store .kld (logits --format llamacpp vs --kl-divergence-base)", [cli, "logits", .. ours, "--format", "llamacpp", "-o", P("timed-ours.kld")],
-                    [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]),
+                    [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]) { OursOutputs = [P("timed-ours.kld")] },
                 new("kld Q4_K_M vs stored baseline", [cli, "kld", "--baseline-logits", P("prepared.h5"), "--target-model", q4, "-c", c, "-t", t, "--to-chunk", n, "-o", P("cmp.h5"), "--overwrite", "-q"],
-                    [Tool("llama-perplexity"), "-m", q4, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "--kl-divergence-base", P("prepared.kld"), "--kl-divergence"]),
+                    [Tool("llama-perplexity"), "-m", q4, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "--kl-divergence-base", P("prepared.kld"), "--kl-divergence"]) { OursOutputs = [P("cmp.h5")] },
                 new("imatrix", [cli, "imatrix", "-m", model, "-d", text, "-c", c, "-t", t, "--chunks", n, "-o", P("im.gguf"), "--overwrite", "-q"],
-                    [Tool("llama-imatrix"), "-m", model, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "-o", P("im.dat")]),
+                    [Tool("llama-imatrix"), "-m", model, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "-o", P("im.dat")]) { OursOutputs = [P("im.gguf")] },
                 new("quantize Q4_K_M", [cli, "quantize", "-m", model, "--types", "Q4_K_M", "-t", t, "-o", P("q"), "--name", "m", "--overwrite", "-q"],
-                    [Tool("llama-quantize"), model, P("theirs-Q4_K_M.gguf"), "Q4_K_M", t], null, null),
+                    [Tool("llama-quantize"), model, P("theirs-Q4_K_M.gguf"), "Q4_K_M", t], null, null) { OursOutputs = [P("q/m-Q4_K_M.gguf")] },
                 new("one chunk (logits f32 vs --kl-divergence-base)", [cli, "logits", .. ours[..^4], "--to-chunk", "1", "--overwrite", "-q", "-o", P("one.h5")],
-                    [Tool("llama-perplexity"), .. ppl[..^2], "--chunks", "1", "--kl-divergence-base", P("one.kld")], null, null),
+                    [Tool("llama-perplexity"), .. ppl[..^2], "--chunks", "1", "--kl-divergence-base", P("one.kld")], null, null) { OursOutputs = [P("one.h5")] },
             };
             Console.WriteLine($"model: synthetic llama F16, vocab 32000, n_embd {embd}, {layers} layers, {new FileInfo(model).Length / 1e6:F0} MB; " +
                               $"{chunks} chunks x {ctx} tokens; threads {threads}; {reps} alternating repetitions per pair; load at start {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -77,8 +84,8 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
                 for (int r = 0; r < reps; r++)
                 {
                     // Alternate which side goes first so drift in machine load falls on both.
-                    if (r % 2 == 0) { Add(o, oc, pair.Ours); Add(th, thc, pair.Theirs); }
-                    else { Add(th, thc, pair.Theirs); Add(o, oc, pair.Ours); }
+                    if (r % 2 == 0) { Clean(pair); Add(o, oc, pair.Ours); Add(th, thc, pair.Theirs); }
+                    else { Add(th, thc, pair.Theirs); Clean(pair); Add(o, oc, pair.Ours); }
                 }
                 medians[pair.Name] = (Median(o), Median(th));
                 cpuMedians[pair.Name] = (Median(oc), Median(thc));
@@ -150,6 +157,11 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
     {
         if (Run(exe, args) is var (code, err) && code != 0)
             throw new InvalidOperationException($"{Path.GetFileName(exe)} {string.Join(' ', args)} failed ({code}): {err}");
+    }
+
+    private static void Clean(Pair pair)
+    {
+        foreach (string f in pair.OursOutputs) File.Delete(f);
     }
 
     private static string List(List<double> xs) => string.Join(" ", xs.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)));

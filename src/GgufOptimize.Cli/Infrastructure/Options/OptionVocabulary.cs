@@ -30,7 +30,7 @@ internal static class OptionVocabulary
         "K/N: work only on the K-th of N balanced pieces of the chunk range (K from 0, as $SLURM_ARRAY_TASK_ID and $JOB_COMPLETION_INDEX count); combine the pieces with merge");
 
     public static readonly OptionSpec Overwrite = new("--overwrite", [],
-        "Replace an existing output even when it is finished or was made from other inputs (without it nothing finished is replaced)",
+        "Replace an existing output made from other inputs (refused without it); quantize and imatrix also redo a finished output, while logits and kld keep and complete one made from the same inputs (delete it to recompute)",
         Legacy: ["--clobber"]);
 
     public static readonly OptionSpec Json = new("--json", [],
