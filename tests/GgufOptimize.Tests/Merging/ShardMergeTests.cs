@@ -70,6 +70,7 @@ public class ShardMergeTests : IClassFixture<ShardMergeTests.Inputs>
     [InlineData("Full", 32)]
     [InlineData("Full", 16)]
     [InlineData("Compact", 32)]
+    [InlineData("QuantizedCompact", 32)]
     public void Baseline_shards_merge_to_the_single_run_file_byte_for_byte(string formatName, int precision)
     {
         // The format travels as its name: xunit needs a public method and LogitsFormat is internal.

@@ -22,6 +22,7 @@ internal sealed class QuantizedChunkEncoder
     private readonly QuantizedRowSelector _selector;
     private double[] _hat = new double[1024];
     private readonly double[] _logStepValues;
+    private readonly double[] _allP, _allLogP;
     private byte[] _raw = new byte[1 << 16];
     private int _rawLength;
     private readonly byte[] _rowBuffer;
@@ -41,6 +42,8 @@ internal sealed class QuantizedChunkEncoder
         for (int s = 0; s < _logStepValues.Length; s++) _logStepValues[s] = Math.Exp(settings.Value(-1 - s));
         _rowBuffer = new byte[QuantizedChunk.RowHeaderBytes + 3 * vocab + 16];
         _dense = new double[vocab];
+        _allP = new double[vocab];
+        _allLogP = new double[vocab];
     }
 
     public QuantizedRowSettings Settings => _settings;
@@ -97,7 +100,7 @@ internal sealed class QuantizedChunkEncoder
                 length = Float16RowBytes;
                 fallback = null;
             }
-            if (QuantizedChunk.ReadHeader(buffer).Count < 0) Check(row, logNorm, buffer[..length]);
+            if (QuantizedChunk.ReadHeader(buffer).Count == QuantizedChunk.Dense) Check(row, logNorm, buffer[..length]);
         }
         _pending.Add((buffer[..length].ToArray(), fallback));
     }
@@ -165,18 +168,38 @@ internal sealed class QuantizedChunkEncoder
     private int TrySparse(double logNorm, double tail, float next, int top, Span<byte> buffer)
     {
         int count = _selector.Count;
-        var ids = _selector.Ids;
-        var p = _selector.P;
-        var logP = _selector.LogP;
         int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, tail, top, count, _minLogit);
         int limit = RawLimit;
         int previous = -1;
-        foreach (int id in ids)
+        foreach (int id in _selector.Ids)
         {
             if (o + 10 > limit) return -1;
             o += Varint.Write(buffer[o..], (uint)(id - previous - 1));
             previous = id;
         }
+        return WriteCodes(_selector.P, _selector.LogP, 1 - tail, buffer, o);
+    }
+
+    /// <summary>Every token's code, no ids and no tail (flat rows, where most tokens are kept anyway); −1 when larger than <see cref="RawLimit"/>.</summary>
+    private int TryAllCodes(ReadOnlySpan<float> row, double logNorm, float next, int top, Span<byte> buffer)
+    {
+        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, top, QuantizedChunk.AllCodes, _minLogit);
+        for (int i = 0; i < _vocab; i++)
+        {
+            _allLogP[i] = (double)row[i] - logNorm;
+            _allP[i] = Math.Exp(_allLogP[i]);
+        }
+        return WriteCodes(_allP, _allLogP, 1, buffer, o);
+    }
+
+    /// <summary>
+    /// Appends the codes of tokens with exact probabilities <paramref name="p"/> (log <paramref name="logP"/>) and folds
+    /// τ and χ² of the row a reader decodes — the codes' values rescaled to hold <paramref name="kept"/> — into the
+    /// maxima, with no exp or log per token; −1 when the row would exceed <see cref="RawLimit"/> (nothing folded then).
+    /// </summary>
+    private int WriteCodes(ReadOnlySpan<double> p, ReadOnlySpan<double> logP, double kept, Span<byte> buffer, int o)
+    {
+        int count = p.Length, limit = RawLimit;
         if (_hat.Length < count) _hat = new double[Math.Max(count, 2 * _hat.Length)];
         double knee = _settings.Knee, rho = _settings.ProbabilityStep, logKnee = Math.Log(knee), step = _settings.MaxLogStep;
         double sum = 0;
@@ -200,29 +223,18 @@ internal sealed class QuantizedChunkEncoder
             _hat[k] = hat;
             sum += hat;
         }
-        // The reader rescales the values to hold 1 − P_tail: that is the P̂ the bound is about.
-        double scale = (1 - tail) / sum, tv = 0, chi2 = 0;
+        double scale = kept / sum, tv = 0, chi2 = 0;
         for (int k = 0; k < count; k++)
         {
             double d = scale * _hat[k] - p[k];
             tv += Math.Abs(d);
-            chi2 += d * d / p[k];
+            // A P that underflowed to 0 in double (a logit some 745 nats below the normalizer) is still > 0: its KL share
+            // P̂·log(P̂/P) is at most P̂·(Δ + |log scale|), the code's error plus the rescaling.
+            if (p[k] > 0) chi2 += d * d / p[k];
+            else chi2 += scale * _hat[k] * (step + Math.Abs(Math.Log(scale)));
         }
         MaxTotalVariation = Math.Max(MaxTotalVariation, tv / 2);
         MaxDecodedDivergence = Math.Max(MaxDecodedDivergence, chi2);
-        return o;
-    }
-
-    /// <summary>Every token's code, no ids and no tail (flat rows, where most tokens are kept anyway); −1 when larger than float16.</summary>
-    private int TryAllCodes(ReadOnlySpan<float> row, double logNorm, float next, int top, Span<byte> buffer)
-    {
-        int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, top, QuantizedChunk.AllCodes, _minLogit);
-        int limit = RawLimit;
-        for (int i = 0; i < _vocab; i++)
-        {
-            if (o + 5 > limit) return -1;
-            o += Varint.Write(buffer[o..], Varint.ZigZag(_settings.Code((double)row[i] - logNorm)));
-        }
         return o;
     }
 
