@@ -180,7 +180,7 @@ public class ShardMergeTests : IClassFixture<ShardMergeTests.Inputs>
         Assert.Contains("different inputs", mixed);
         Assert.Contains("model", mixed);
 
-        string compact = Logits("refuse.compact.1.h5", LogitsFormat.Compact, shard: new ChunkShard(1, Shards));
+        string compact = Logits("refuse.compact.1.h5", LogitsFormat.QuantizedCompact, shard: new ChunkShard(1, Shards));
         string kinds = Refused(pieces[0], compact, pieces[2]);
         Assert.Contains("full baseline", kinds);
         Assert.Contains("compact baseline", kinds);
