@@ -70,6 +70,7 @@ public class ShardMergeTests : IClassFixture<ShardMergeTests.Inputs>
     [InlineData("Full", 32)]
     [InlineData("Full", 16)]
     [InlineData("Compact", 32)]
+    [InlineData("QuantizedCompact", 32)]
     public void Baseline_shards_merge_to_the_single_run_file_byte_for_byte(string formatName, int precision)
     {
         // The format travels as its name: xunit needs a public method and LogitsFormat is internal.
@@ -179,7 +180,7 @@ public class ShardMergeTests : IClassFixture<ShardMergeTests.Inputs>
         Assert.Contains("different inputs", mixed);
         Assert.Contains("model", mixed);
 
-        string compact = Logits("refuse.compact.1.h5", LogitsFormat.Compact, shard: new ChunkShard(1, Shards));
+        string compact = Logits("refuse.compact.1.h5", LogitsFormat.QuantizedCompact, shard: new ChunkShard(1, Shards));
         string kinds = Refused(pieces[0], compact, pieces[2]);
         Assert.Contains("full baseline", kinds);
         Assert.Contains("compact baseline", kinds);
