@@ -27,17 +27,26 @@ internal sealed class DirectWrites : IDisposable
     // O_DIRECT needs an aligned source address: a pinned staging array, used from its first aligned byte. Copying into
     // it costs a user-space copy (fast, and its pages are touched once), where buffered writes cost a kernel copy into
     // freshly allocated page-cache pages (slow, and every page new).
-    private readonly byte[] _staging;
-    private readonly int _alignedStart;
+    // Allocated at the first direct write: many files are opened for small writes only.
+    private byte[]? _staging;
+    private int _alignedStart;
     private readonly object _gate = new();
     private bool _enabled = true;
 
     private DirectWrites(SafeFileHandle direct)
     {
         _direct = direct;
-        _staging = GC.AllocateUninitializedArray<byte>(StagingBytes + Block, pinned: true);
-        long address = Marshal.UnsafeAddrOfPinnedArrayElement(_staging, 0);
-        _alignedStart = (int)((Block - address % Block) % Block);
+    }
+
+    private byte[] Staging()
+    {
+        if (_staging is null)
+        {
+            _staging = GC.AllocateUninitializedArray<byte>(StagingBytes + Block, pinned: true);
+            long address = Marshal.UnsafeAddrOfPinnedArrayElement(_staging, 0);
+            _alignedStart = (int)((Block - address % Block) % Block);
+        }
+        return _staging;
     }
 
     /// <summary>A direct path to <paramref name="path"/>, or null where O_DIRECT is unavailable (not Linux, or refused).</summary>
@@ -88,10 +97,11 @@ internal sealed class DirectWrites : IDisposable
         lock (_gate)
         {
             int done = 0;
+            var buffer = Staging();
             while (done < bytes.Length && _enabled)
             {
                 int n = Math.Min(StagingBytes, bytes.Length - done);
-                var staging = _staging.AsSpan(_alignedStart, n);
+                var staging = buffer.AsSpan(_alignedStart, n);
                 bytes.Slice(done, n).CopyTo(staging);
                 try
                 {
