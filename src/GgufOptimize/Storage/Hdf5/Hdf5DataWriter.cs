@@ -11,12 +11,20 @@ namespace GgufOptimize.Storage.Hdf5;
 internal sealed class Hdf5DataWriter : IDisposable
 {
     private readonly FileStream _stream;
+    /// <summary>Large writes skip the page cache where the file system allows (see <see cref="DirectWrites"/>).</summary>
+    private readonly DirectWrites? _direct;
+    private readonly DirectWrites.WriteAction _normal;
 
     private Hdf5DataWriter(Hdf5Layout layout, FileStream stream)
     {
         Layout = layout;
         _stream = stream;
+        _normal = WriteNormal;
+        _direct = DirectWrites.TryOpen(layout.FilePath);
     }
+
+    /// <summary>Whether large writes currently bypass the page cache.</summary>
+    internal bool WritesDirectly => _direct is { Enabled: true };
 
     public Hdf5Layout Layout { get; }
 
@@ -88,9 +96,19 @@ internal sealed class Hdf5DataWriter : IDisposable
         catch (IOException e) { throw GgufOptimizeException.Runtime($"cannot flush HDF5 file '{Layout.FilePath}': {e.Message}", e); }
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        _direct?.Dispose();
+        _stream.Dispose();
+    }
 
     private void WriteAt(long position, ReadOnlySpan<byte> bytes)
+    {
+        if (_direct is not null) _direct.Write(position, bytes, _normal);
+        else WriteNormal(position, bytes);
+    }
+
+    private void WriteNormal(long position, ReadOnlySpan<byte> bytes)
     {
         try { RandomAccess.Write(_stream.SafeFileHandle, bytes, position); }
         catch (IOException e) { throw GgufOptimizeException.Runtime($"cannot write HDF5 file '{Layout.FilePath}': {e.Message}", e); }
