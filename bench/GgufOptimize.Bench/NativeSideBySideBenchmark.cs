@@ -161,7 +161,7 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
 
     private static void Clean(Pair pair)
     {
-        foreach (string f in pair.OursOutputs) File.Delete(f);
+        foreach (string f in pair.OursOutputs.Where(File.Exists)) File.Delete(f);
     }
 
     private static string List(List<double> xs) => string.Join(" ", xs.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)));
