@@ -22,7 +22,7 @@ public sealed class RecipeGoalBenchmark : IBenchmark
     public string Name => "recipe-goal";
 
     public string Description =>
-        "recipes vs Q2_K..Q6_K on held-out text: --model F.gguf --text T.txt (first half tunes, second half is held out) | --synthetic (32k vocab, outlier channels); " +
+        "recipes vs Q2_K..Q6_K on held-out text: --model F.gguf --text T.txt (first half tunes, second half is held out) | --synthetic (32k vocab, outlier channels; --preset realistic: the generator's realistic preset); " +
         "--out DIR, --cli path/to/gguf-optimize.dll, --chunks N (sensitivity sample), --groups layer|tensor, --objectives mean,score,both (recipe objectives to compare), --types T1,T2 (sensitivity's candidate types)";
 
     private string _cli = "";
@@ -36,7 +36,7 @@ public sealed class RecipeGoalBenchmark : IBenchmark
         Directory.CreateDirectory(_out);
         var clock = Stopwatch.StartNew();
         string model, tune, heldout;
-        if (args.Contains("--synthetic")) (model, tune, heldout) = Synthetic();
+        if (args.Contains("--synthetic")) (model, tune, heldout) = Synthetic(a.Get("preset") ?? "outliers");
         else (model, tune, heldout) = Split(a.Get("model") ?? throw new ArgumentException("--model or --synthetic"), a.Get("text") ?? throw new ArgumentException("--text"));
         string precision = args.Contains("--synthetic") ? "16" : "32";
         // Finished steps are reused, so an interrupted benchmark resumes (kld and sensitivity resume by themselves).
@@ -75,14 +75,20 @@ public sealed class RecipeGoalBenchmark : IBenchmark
 
     private string P(string name) => Path.Combine(_out, name);
 
-    private (string, string, string) Synthetic()
+    private (string, string, string) Synthetic(string preset)
     {
-        string model = P("synthetic32k-f16.gguf");
+        string model = P(preset == "realistic" ? "synthetic32k-realistic-f16.gguf" : "synthetic32k-f16.gguf");
         if (!File.Exists(model))
-            SyntheticModel.Write(model, new SyntheticModelOptions
+            SyntheticModel.Write(model, preset switch
             {
-                VocabSize = 32000, EmbeddingLength = 256, LayerCount = 4, HeadCount = 4, ContextLength = 256, WeightType = GgmlType.F16,
-                OutlierChannels = 8, OutlierScale = 8, Seed = 14, Name = "synthetic-32k",
+                "outliers" => new SyntheticModelOptions
+                {
+                    VocabSize = 32000, EmbeddingLength = 256, LayerCount = 4, HeadCount = 4, ContextLength = 256, WeightType = GgmlType.F16,
+                    OutlierChannels = 8, OutlierScale = 8, Seed = 14, Name = "synthetic-32k",
+                },
+                // The realistic preset's output distributions (docs/synthetic-models.md), at the outlier model's depth and context.
+                "realistic" => SyntheticModelOptions.Realistic(32000, seed: 14) with { LayerCount = 4, ContextLength = 256 },
+                _ => throw new ArgumentException($"--preset {preset}: outliers or realistic"),
             });
         string tune = P("tune.txt"), heldout = P("heldout.txt");
         using var llama = LlamaModel.Load(model);
