@@ -158,9 +158,11 @@ public class EngineSettingsTests
     private static string BuildLog(EngineSettings settings)
     {
         var log = new System.Text.StringBuilder();
+        // Made (and loaded once, memory-mapped) on first use: outside the listener, or its log would be counted here.
+        string path = WorkflowAssets.Model;
         using (NativeRuntime.ListenOnThisThread((_, message) => log.Append(message)))
         {
-            using var model = LlamaModel.Load(WorkflowAssets.Model, settings);
+            using var model = LlamaModel.Load(path, settings);
             using var evaluator = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = 64, Threads = 1 });
             evaluator.DecodeOnly([1, 2, 3]);
         }
