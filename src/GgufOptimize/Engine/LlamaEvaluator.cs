@@ -130,7 +130,8 @@ internal sealed class LlamaEvaluator : IDisposable
     }
 
     /// <summary>Evaluates without copying logits out: the bare decode that benchmarks compare against.</summary>
-    public void DecodeOnly(ReadOnlySpan<int> tokens, bool allLogits = true)
+    /// <param name="firstWithLogits">With <paramref name="allLogits"/>, positions before this request none (llama-perplexity asks only for the scored second half).</param>
+    public void DecodeOnly(ReadOnlySpan<int> tokens, bool allLogits = true, int firstWithLogits = 0)
     {
         _context.MemoryClear();
         for (int start = 0; start < tokens.Length; start += _batchSize)
@@ -138,7 +139,7 @@ internal sealed class LlamaEvaluator : IDisposable
             int n = Math.Min(_batchSize, tokens.Length - start);
             _batch.Clear();
             for (int i = 0; i < n; i++)
-                _batch.Add((LLamaToken)tokens[start + i], (LLamaPos)(start + i), LLamaSeqId.Zero, allLogits || start + i == tokens.Length - 1);
+                _batch.Add((LLamaToken)tokens[start + i], (LLamaPos)(start + i), LLamaSeqId.Zero, allLogits ? start + i >= firstWithLogits : start + i == tokens.Length - 1);
             var result = _context.Decode(_batch);
             if (result != DecodeResult.Ok)
                 throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {start}: {NativeRuntime.LastNativeError()}");
