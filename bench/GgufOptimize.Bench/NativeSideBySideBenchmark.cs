@@ -69,6 +69,8 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
                     [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]) { OursOutputs = [P("timed-ours.kld")] },
                 new("kld Q4_K_M vs stored baseline", [cli, "kld", "--baseline-logits", P("prepared.h5"), "--target-model", q4, "-c", c, "-t", t, "--to-chunk", n, "-o", P("cmp.h5"), "--overwrite", "-q"],
                     [Tool("llama-perplexity"), "-m", q4, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "--kl-divergence-base", P("prepared.kld"), "--kl-divergence"]) { OursOutputs = [P("cmp.h5")] },
+                new("kld Q4_K_M vs the same .kld baseline", [cli, "kld", "--baseline-logits", P("prepared.kld"), "--target-model", q4, "-t", t, "-o", P("cmp-kld.h5"), "--overwrite", "-q"],
+                    [Tool("llama-perplexity"), "-m", q4, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "--kl-divergence-base", P("prepared.kld"), "--kl-divergence"]) { OursOutputs = [P("cmp-kld.h5")] },
                 new("imatrix", [cli, "imatrix", "-m", model, "-d", text, "-c", c, "-t", t, "--chunks", n, "-o", P("im.gguf"), "--overwrite", "-q"],
                     [Tool("llama-imatrix"), "-m", model, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "-o", P("im.dat")]) { OursOutputs = [P("im.gguf")] },
                 new("quantize Q4_K_M", [cli, "quantize", "-m", model, "--types", "Q4_K_M", "-t", t, "-o", P("q"), "--name", "m", "--overwrite", "-q"],

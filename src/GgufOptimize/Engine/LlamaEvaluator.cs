@@ -92,7 +92,8 @@ internal sealed class LlamaEvaluator : IDisposable
     /// Evaluates <paramref name="tokens"/> as one sequence starting at position 0 with an empty cache and
     /// copies the logits of every position into <paramref name="logits"/> (tokens.Length × n_vocab, row-major).
     /// </summary>
-    public void EvaluateChunk(ReadOnlySpan<int> tokens, Span<float> logits)
+    /// <param name="firstWithLogits">Rows before this position are neither computed nor written (see the handler overload).</param>
+    public void EvaluateChunk(ReadOnlySpan<int> tokens, Span<float> logits, int firstWithLogits = 0)
     {
         int nVocab = _model.VocabSize;
         if (logits.Length < tokens.Length * nVocab) throw new ArgumentException("logits buffer too small");
@@ -102,7 +103,7 @@ internal sealed class LlamaEvaluator : IDisposable
             {
                 float* d = dest;
                 int len = logits.Length;
-                EvaluateChunk(tokens, (first, batch) => batch.CopyTo(new Span<float>(d + (long)first * nVocab, len - first * nVocab)));
+                EvaluateChunk(tokens, (first, batch) => batch.CopyTo(new Span<float>(d + (long)first * nVocab, len - first * nVocab)), firstWithLogits);
             }
         }
     }
@@ -111,7 +112,11 @@ internal sealed class LlamaEvaluator : IDisposable
     /// Evaluates one chunk and hands each decode batch's logits to <paramref name="onLogits"/> straight from
     /// llama.cpp's output buffer (first position, span of n × n_vocab floats), so huge chunks need no extra copy.
     /// </summary>
-    public void EvaluateChunk(ReadOnlySpan<int> tokens, LogitsBatchHandler onLogits)
+    /// <param name="firstWithLogits">
+    /// Positions before this one request no logits, so llama.cpp skips their output rows (the output matrix is a large
+    /// share of a small model's work); the handler then sees only rows from this position on.
+    /// </param>
+    public void EvaluateChunk(ReadOnlySpan<int> tokens, LogitsBatchHandler onLogits, int firstWithLogits = 0)
     {
         int nVocab = _model.VocabSize;
         if (tokens.Length > Options.ContextSize) throw new ArgumentException($"chunk of {tokens.Length} tokens exceeds the context size {Options.ContextSize}");
@@ -121,11 +126,13 @@ internal sealed class LlamaEvaluator : IDisposable
             int n = Math.Min(_batchSize, tokens.Length - start);
             _batch.Clear();
             for (int i = 0; i < n; i++)
-                _batch.Add((LLamaToken)tokens[start + i], (LLamaPos)(start + i), LLamaSeqId.Zero, true);
+                _batch.Add((LLamaToken)tokens[start + i], (LLamaPos)(start + i), LLamaSeqId.Zero, start + i >= firstWithLogits);
             var result = _context.Decode(_batch);
             if (result != DecodeResult.Ok)
                 throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {start}: {NativeRuntime.LastNativeError()}");
-            onLogits(start, _context.GetLogits(n)[..(n * nVocab)]);
+            // llama.cpp packs the requested rows in batch order: the last `outputs` positions of this batch.
+            int firstOut = Math.Max(start, firstWithLogits), outputs = start + n - firstOut;
+            if (outputs > 0) onLogits(firstOut, _context.GetLogits(outputs)[..(outputs * nVocab)]);
         }
     }
 

@@ -14,6 +14,7 @@ internal sealed class ModelTargetSide : ITargetSide
     private ModelChunkEvaluator? _evaluator;
     private BaselineLogitsFile? _store;
     private int _chunks;
+    private int _firstScored;
     private bool _disposed;
 
     /// <summary>Loaded before the baseline when the baseline's chunks depend on this model's tokenizer (llama.cpp and Python-tool files).</summary>
@@ -56,6 +57,9 @@ internal sealed class ModelTargetSide : ITargetSide
         if (Model.TrainContext < baseline.ContextSize)
             throw GgufOptimizeException.BadInput($"target model '{_path}' has a training context of {Model.TrainContext}, shorter than the baseline's chunks of {baseline.ContextSize}");
         _evaluator = new ModelChunkEvaluator(Model, ModelChunkEvaluator.OptionsFor(options, baseline.ContextSize));
+        // Positions before this are never scored (--skip-first, or a llama.cpp .kld baseline's first half), so their
+        // logits need not be computed, as llama-perplexity does not compute them either.
+        _firstScored = Math.Max(options.SkipFirst, baseline.FirstStoredPosition);
     }
 
     /// <summary>
@@ -89,7 +93,10 @@ internal sealed class ModelTargetSide : ITargetSide
     public LogitRows Logits(int chunk, int[] tokens)
     {
         var evaluator = _evaluator ?? throw new InvalidOperationException("the target is not attached to a baseline");
-        var logits = evaluator.Evaluate(tokens);
+        // Stored target logits (--target-logits-output) keep every position; otherwise rows no score reads are skipped
+        // (clamped as the comparison clamps --skip-first on a short last chunk).
+        int first = _store is null ? Math.Min(_firstScored, Math.Max(0, tokens.Length - 1)) : 0;
+        var logits = evaluator.Evaluate(tokens, first);
         if (_store is not null && !_store.IsProcessed(chunk))
         {
             _store.WriteLogits(chunk, 0, logits.Span);

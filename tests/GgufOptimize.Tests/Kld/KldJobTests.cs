@@ -70,6 +70,29 @@ public class KldJobTests
 
     [Slow]
     [SkippableFact]
+    public void Skip_first_with_a_target_model_computes_only_the_scored_rows_and_scores_them_the_same()
+    {
+        // The target model is asked for no logits before position 64; the rows it does return must land on the right
+        // positions (a shifted row would change the divergences far beyond rounding) and no unrequested row is read
+        // (those hold NaN and would make the run fail as non-finite).
+        using var tmp = new TempDir();
+        string f16 = MakeBaseline(tmp, precision: 16, name: "half.h5");
+        var all = KldJob.Run(new KldJobOptions { BaselineLogits = f16, TargetModel = SharedAssets.AidreamsModel, OutputFile = tmp.File("a.h5") }, NullProgress.Instance, default);
+        var half = KldJob.Run(new KldJobOptions { BaselineLogits = f16, TargetModel = SharedAssets.AidreamsModel, OutputFile = tmp.File("b.h5"), SkipFirst = 64 }, NullProgress.Instance, default);
+        Assert.True(all.Overall.Average > 0);
+        Assert.Equal(all.Chunks.Count, half.Chunks.Count);
+        for (int c = 0; c < all.Chunks.Count; c++)
+        {
+            var scored = all.Chunks[c].Kld;
+            var expected = scored[Math.Min(64, scored.Length)..];
+            Assert.Equal(expected.Length, half.Chunks[c].Kld.Length);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - half.Chunks[c].Kld[i]) <= 1e-6 + 1e-3 * Math.Abs(expected[i]), $"chunk {c} position {64 + i}: {expected[i]} vs {half.Chunks[c].Kld[i]}");
+        }
+    }
+
+    [Slow]
+    [SkippableFact]
     public void Mismatched_inputs_are_refused_before_work()
     {
         using var tmp = new TempDir();
