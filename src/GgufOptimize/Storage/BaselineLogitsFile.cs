@@ -86,10 +86,7 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
                 }
                 return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
             }
-            if (!clobber)
-                throw GgufOptimizeException.BadInput($"output '{candidate}' {why}; use --overwrite to replace it");
-            progress.Warn($"replacing '{candidate}' ({why})");
-            FileStep.Delete(candidate);
+            Formats.OutputReplacement.RefuseOrDelete(candidate, why, clobber, progress);
         }
         OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header, Math.Min(chunksToWrite ?? header.TotalChunks, slots ?? header.TotalChunks)), "baseline logits");
         Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan, slots));

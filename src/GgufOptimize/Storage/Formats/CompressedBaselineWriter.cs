@@ -43,9 +43,7 @@ internal sealed class CompressedBaselineWriter : IBaselineWriter
                 else why = "is compressed and lacks chunks of the requested range (compressed files are not extended; write an uncompressed file to add chunks)";
             }
             catch (GgufOptimizeException e) { why = $"is not a compressed baseline file of this tool ({e.Message})"; }
-            if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
-            progress.Warn($"replacing '{path}' ({why})");
-            FileStep.Delete(path);
+            OutputReplacement.RefuseOrDelete(path, why, clobber, progress);
         }
         // The contiguous working file must not be mistaken for the final one: it keeps the .partial name until exported.
         return new CompressedBaselineWriter(path, BaselineLogitsFile.OpenOrCreate(path, header, plan, clobber, progress), progress, lzf);

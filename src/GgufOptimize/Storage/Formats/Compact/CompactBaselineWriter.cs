@@ -47,13 +47,13 @@ internal sealed class CompactBaselineWriter : IBaselineWriter
                 FileStep.Delete(path);
                 return new CompactBaselineWriter(path, header, plan, tailMass, log);
             }
-            Refuse(path, why, clobber, progress);
+            OutputReplacement.RefuseOrDelete(path, why, clobber, progress);
         }
         if (File.Exists(partial))
         {
             string? existing = CompactLog.ReadIdentity(partial);
             if (existing == identity) return new CompactBaselineWriter(path, header, plan, tailMass, CompactLog.Open(partial));
-            Refuse(partial, existing is null ? "is not a compact baseline working file" : $"was made from other inputs ({DescribeIdentityMismatch(existing, header, tailMass)})", clobber, progress);
+            OutputReplacement.RefuseOrDelete(partial, existing is null ? "is not a compact baseline working file" : $"was made from other inputs ({DescribeIdentityMismatch(existing, header, tailMass)})", clobber, progress);
         }
         return new CompactBaselineWriter(path, header, plan, tailMass, CompactLog.Create(partial, identity));
     }
@@ -111,13 +111,6 @@ internal sealed class CompactBaselineWriter : IBaselineWriter
         if (_closed) return;
         _closed = true;
         _log.Dispose();
-    }
-
-    private static void Refuse(string path, string why, bool clobber, IProgressSink progress)
-    {
-        if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
-        progress.Warn($"replacing '{path}' ({why})");
-        FileStep.Delete(path);
     }
 
     private static string? DescribeFinalMismatch(string path, BaselineHeader header, double tailMass)

@@ -46,13 +46,13 @@ internal sealed class QuantizedBaselineWriter : IBaselineWriter
                 FileStep.Delete(path);
                 return new QuantizedBaselineWriter(path, header, plan, settings, log);
             }
-            Refuse(path, why, clobber, progress);
+            OutputReplacement.RefuseOrDelete(path, why, clobber, progress);
         }
         if (File.Exists(partial))
         {
             string? existing = CompactLog.ReadIdentity(partial);
             if (existing == identity) return new QuantizedBaselineWriter(path, header, plan, settings, CompactLog.Open(partial));
-            Refuse(partial, existing is null ? "is not a compact baseline working file" : $"was made from other inputs ({DescribeIdentityMismatch(existing, header, settings)})", clobber, progress);
+            OutputReplacement.RefuseOrDelete(partial, existing is null ? "is not a compact baseline working file" : $"was made from other inputs ({DescribeIdentityMismatch(existing, header, settings)})", clobber, progress);
         }
         return new QuantizedBaselineWriter(path, header, plan, settings, CompactLog.Create(partial, identity));
     }
@@ -113,13 +113,6 @@ internal sealed class QuantizedBaselineWriter : IBaselineWriter
         if (_closed) return;
         _closed = true;
         _log.Dispose();
-    }
-
-    private static void Refuse(string path, string why, bool clobber, IProgressSink progress)
-    {
-        if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
-        progress.Warn($"replacing '{path}' ({why})");
-        FileStep.Delete(path);
     }
 
     private static string? DescribeFinalMismatch(string path, BaselineHeader header, QuantizedRowSettings settings)

@@ -52,7 +52,7 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
                 FileStep.Delete(donePath);
                 return new LlamaCppKldWriter(path, layout, null, null, 0, Enumerable.Repeat(true, layout.ChunkCount).ToArray());
             }
-            Refuse(path, why, clobber, progress);
+            OutputReplacement.RefuseOrDelete(path, why, clobber, progress);
         }
         if (File.Exists(partial) && File.Exists(donePath))
         {
@@ -67,7 +67,7 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
                 for (int c = 0; c < done.Length; c++) done[c] = doneBytes[idLength + c] != 0;
                 return Open(path, layout, idLength, done);
             }
-            Refuse(partial, "was made from other inputs", clobber, progress);
+            OutputReplacement.RefuseOrDelete(partial, "was made from other inputs", clobber, progress);
             FileStep.Delete(donePath);
         }
         // The side file is written after the data file, so a data file without one is a run killed in between:
@@ -151,13 +151,6 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
         _closed = true;
         _data?.Dispose();
         _flags?.Dispose();
-    }
-
-    private static void Refuse(string path, string why, bool clobber, IProgressSink progress)
-    {
-        if (!clobber) throw GgufOptimizeException.BadInput($"output '{path}' {why}; use --overwrite to replace it");
-        progress.Warn($"replacing '{path}' ({why})");
-        FileStep.Delete(path);
     }
 
     /// <summary>A finished .kld records no model or dataset: it is reused when its shape and tokens are the ones we would write.</summary>
