@@ -118,22 +118,42 @@ internal sealed class LlamaEvaluator : IDisposable
     /// </param>
     public void EvaluateChunk(ReadOnlySpan<int> tokens, LogitsBatchHandler onLogits, int firstWithLogits = 0)
     {
-        int nVocab = _model.VocabSize;
         if (tokens.Length > Options.ContextSize) throw new ArgumentException($"chunk of {tokens.Length} tokens exceeds the context size {Options.ContextSize}");
-        _context.MemoryClear();
+        if (tokens.IsEmpty) _context.MemoryClear();
         for (int start = 0; start < tokens.Length; start += _batchSize)
         {
-            int n = Math.Min(_batchSize, tokens.Length - start);
-            _batch.Clear();
-            for (int i = 0; i < n; i++)
-                _batch.Add((LLamaToken)tokens[start + i], (LLamaPos)(start + i), LLamaSeqId.Zero, start + i >= firstWithLogits);
-            var result = _context.Decode(_batch);
-            if (result != DecodeResult.Ok)
-                throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {start}: {NativeRuntime.LastNativeError()}");
-            // llama.cpp packs the requested rows in batch order: the last `outputs` positions of this batch.
-            int firstOut = Math.Max(start, firstWithLogits), outputs = start + n - firstOut;
-            if (outputs > 0) onLogits(firstOut, _context.GetLogits(outputs)[..(outputs * nVocab)]);
+            var rows = DecodeBatch(tokens, start, firstWithLogits, out int firstOut);
+            if (!rows.IsEmpty) onLogits(firstOut, rows);
         }
+    }
+
+    /// <summary>Positions per decode call: chunks are decoded in batches starting at multiples of this.</summary>
+    public int BatchSize => _batchSize;
+
+    /// <summary>
+    /// One step of <see cref="EvaluateChunk(ReadOnlySpan{int}, LogitsBatchHandler, int)"/>, for a caller that runs
+    /// two models in step: decodes the batch of <paramref name="tokens"/> at <paramref name="start"/> (a multiple of
+    /// <see cref="BatchSize"/>; 0 empties the cache, later ones follow the batch before) and returns the rows of
+    /// positions from <paramref name="firstOut"/> to the batch's end, straight from llama.cpp's output buffer (valid
+    /// until this context decodes again; empty when the batch requests none).
+    /// </summary>
+    public ReadOnlySpan<float> DecodeBatch(ReadOnlySpan<int> tokens, int start, int firstWithLogits, out int firstOut)
+    {
+        int nVocab = _model.VocabSize;
+        if (tokens.Length > Options.ContextSize) throw new ArgumentException($"chunk of {tokens.Length} tokens exceeds the context size {Options.ContextSize}");
+        if (start % _batchSize != 0 || (uint)start >= (uint)tokens.Length) throw new ArgumentOutOfRangeException(nameof(start));
+        if (start == 0) _context.MemoryClear();
+        int n = Math.Min(_batchSize, tokens.Length - start);
+        _batch.Clear();
+        for (int i = 0; i < n; i++)
+            _batch.Add((LLamaToken)tokens[start + i], (LLamaPos)(start + i), LLamaSeqId.Zero, start + i >= firstWithLogits);
+        var result = _context.Decode(_batch);
+        if (result != DecodeResult.Ok)
+            throw GgufOptimizeException.Runtime($"llama_decode failed ({result}) at position {start}: {NativeRuntime.LastNativeError()}");
+        // llama.cpp packs the requested rows in batch order: the last `outputs` positions of this batch.
+        firstOut = Math.Max(start, firstWithLogits);
+        int outputs = start + n - firstOut;
+        return outputs > 0 ? _context.GetLogits(outputs)[..(outputs * nVocab)] : [];
     }
 
     /// <summary>Evaluates without copying logits out: the bare decode that benchmarks compare against.</summary>

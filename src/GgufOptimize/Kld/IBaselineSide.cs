@@ -24,7 +24,11 @@ internal interface IBaselineSide : IDisposable
     int FirstStoredPosition { get; }
     bool HasChunk(int chunk);
     int[] ChunkTokens(int chunk);
-    ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads);
+    /// <summary>
+    /// Starts comparing chunk <paramref name="chunk"/>: the target's rows are then fed batch by batch
+    /// (<see cref="IChunkScore.Add"/>) and scored against this side's matching rows as they come.
+    /// </summary>
+    IChunkScore BeginScore(int chunk, int[] tokens, int skipFirst, int threads);
     /// <summary>Called once every chunk is compared (a model baseline then finishes its --keep-logits file).</summary>
     void Complete();
 }

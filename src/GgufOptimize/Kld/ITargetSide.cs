@@ -15,6 +15,10 @@ internal interface ITargetSide : IDisposable
     TargetFacts Facts();
     /// <summary>Refuses a target that cannot be compared with <paramref name="baseline"/>, and prepares to run on its chunks.</summary>
     void Attach(IBaselineSide baseline, KldJobOptions options);
-    /// <summary>The target's logits of chunk <paramref name="chunk"/>, made on (or checked against) <paramref name="tokens"/>.</summary>
-    LogitRows Logits(int chunk, int[] tokens);
+    /// <summary>
+    /// Hands the target's logits of chunk <paramref name="chunk"/>, made on (or checked against) <paramref name="tokens"/>,
+    /// to <paramref name="onRows"/> a batch at a time in position order (first position, rows valid during the call),
+    /// from the first position any score reads.
+    /// </summary>
+    void Stream(int chunk, int[] tokens, Action<int, LogitRows> onRows);
 }

@@ -81,9 +81,11 @@ internal sealed class KldInputs : IDisposable
     public ChunkResult Compare(int chunk, int skipFirst)
     {
         int[] tokens = Baseline.ChunkTokens(chunk);
-        var target = Target.Logits(chunk, tokens);
         int skip = Math.Min(skipFirst, Math.Max(0, tokens.Length - 1));
-        var result = Baseline.Score(chunk, target, tokens, skip, _scoringThreads);
+        // Batch by batch: each batch of target rows is scored against the baseline's matching rows, then let go.
+        var scoring = Baseline.BeginScore(chunk, tokens, skip, _scoringThreads);
+        Target.Stream(chunk, tokens, scoring.Add);
+        var result = scoring.Finish();
         if (result.FirstBaselineNonFiniteRow >= 0)
             throw GgufOptimizeException.BadInput($"baseline '{Baseline.Description}': row {result.FirstBaselineNonFiniteRow} of chunk {chunk} holds NaN or Inf, so nothing can be measured against it (a stored baseline is corrupt; a baseline model is broken)");
         return result;

@@ -7,8 +7,8 @@ using GgufOptimize.Storage;
 namespace GgufOptimize.Kld;
 
 /// <summary>
-/// A baseline model run on a dataset chunk by chunk (kl_d_bench's "generate both"): only the current chunk's logits
-/// exist, unless --keep-logits stores them as a normal baseline file. Owns the model from the moment it is loaded.
+/// A baseline model run on a dataset chunk by chunk (kl_d_bench's "generate both"), in step with the target a decode
+/// batch at a time (<see cref="InStepChunkScore"/>): only the current batch's logits exist, unless --keep-logits stores them as a normal baseline file. Owns the model from the moment it is loaded.
 /// </summary>
 internal sealed class ModelBaselineSide : IBaselineSide
 {
@@ -81,16 +81,8 @@ internal sealed class ModelBaselineSide : IBaselineSide
 
     public int[] ChunkTokens(int chunk) => _plan.Chunk(chunk);
 
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads)
-    {
-        var baseline = _evaluator!.Evaluate(tokens);
-        if (_keep is not null && !_keep.IsProcessed(chunk))
-        {
-            _keep.WriteLogits(chunk, 0, baseline.Span);
-            _keep.MarkProcessed(chunk);
-        }
-        return ChunkScorer.Score(chunk, LogitRows.Of(baseline, VocabSize), target, tokens, skipFirst, threads);
-    }
+    public IChunkScore BeginScore(int chunk, int[] tokens, int skipFirst, int threads) =>
+        new InStepChunkScore(_evaluator!, chunk, tokens, VocabSize, skipFirst, threads, _keep is not null && !_keep.IsProcessed(chunk) ? _keep : null);
 
     /// <summary>With --keep-logits, the kept baseline is renamed to its final name once every chunk is in.</summary>
     public void Complete() => _keep?.Complete(0, TotalChunks);

@@ -1,28 +1,40 @@
 using GgufOptimize.Engine;
+using GgufOptimize.Metrics;
 
 namespace GgufOptimize.Kld;
 
-/// <summary>Evaluates a model on given chunk tokens into one reusable buffer: only the current chunk's logits exist.</summary>
+/// <summary>
+/// Runs a model on given chunk tokens one decode batch at a time: each batch's rows are handed out where llama.cpp
+/// left them, so no chunk of logits is ever held (a chunk at 128k × 4096 would be 2.1 GB).
+/// </summary>
 internal sealed class ModelChunkEvaluator(LlamaModel model, EvaluatorOptions options) : IDisposable
 {
     private readonly LlamaEvaluator _evaluator = new(model, options);
-    private float[] _buffer = [];
 
     /// <summary>The engine settings that can change this evaluator's logits (see <see cref="LlamaEvaluator.EngineSettings"/>).</summary>
     public string EngineSettings => _evaluator.EngineSettings;
 
+    /// <summary>Positions per decode batch; batches start at multiples of it.</summary>
+    public int BatchSize => _evaluator.BatchSize;
+
     /// <summary>
-    /// tokens.Length × n_vocab logits, valid until the next call. Rows before <paramref name="firstNeeded"/> are not
-    /// computed; they hold NaN, so a scorer that read one would fail loudly instead of using another chunk's row.
+    /// Decodes the chunk and hands each batch's rows to <paramref name="onRows"/> (first position, rows valid during
+    /// the call). Rows before <paramref name="firstNeeded"/> are not computed and never handed out.
     /// </summary>
-    public ReadOnlyMemory<float> Evaluate(ReadOnlySpan<int> tokens, int firstNeeded = 0)
+    public void Stream(ReadOnlySpan<int> tokens, int firstNeeded, BatchHandler onRows) =>
+        _evaluator.EvaluateChunk(tokens, (first, values) => onRows(first, LogitRows.Of(BorrowedLogits.Of(values), model.VocabSize), values), firstNeeded);
+
+    /// <summary>One batch's rows from position <paramref name="first"/>: as rows to score and as the values to store.</summary>
+    public delegate void BatchHandler(int first, LogitRows rows, ReadOnlySpan<float> values);
+
+    /// <summary>
+    /// Decodes the batch at <paramref name="start"/> (see <see cref="LlamaEvaluator.DecodeBatch"/>), for a caller that
+    /// keeps two models in step; the rows (positions from <paramref name="firstOut"/>) are valid until the next decode.
+    /// </summary>
+    public LogitRows DecodeBatch(ReadOnlySpan<int> tokens, int start, int firstNeeded, out int firstOut, out ReadOnlySpan<float> raw)
     {
-        int needed = tokens.Length * model.VocabSize;
-        if (_buffer.Length < needed) _buffer = new float[needed];
-        int skipped = Math.Clamp(firstNeeded, 0, tokens.Length);
-        _buffer.AsSpan(0, skipped * model.VocabSize).Fill(float.NaN);
-        _evaluator.EvaluateChunk(tokens, _buffer.AsSpan(0, needed), skipped);
-        return _buffer.AsMemory(0, needed);
+        raw = _evaluator.DecodeBatch(tokens, start, firstNeeded, out firstOut);
+        return LogitRows.Of(BorrowedLogits.Of(raw), model.VocabSize);
     }
 
     public static EvaluatorOptions OptionsFor(KldJobOptions o, int contextSize) => new()

@@ -90,19 +90,19 @@ internal sealed class ModelTargetSide : ITargetSide
         _store = BaselineLogitsFile.OpenOrCreate(path, header, new BaselineChunks(baseline), options.Clobber, progress, slots: options.Keep);
     }
 
-    public LogitRows Logits(int chunk, int[] tokens)
+    public void Stream(int chunk, int[] tokens, Action<int, LogitRows> onRows)
     {
         var evaluator = _evaluator ?? throw new InvalidOperationException("the target is not attached to a baseline");
         // Stored target logits (--target-logits-output) keep every position; otherwise rows no score reads are skipped
         // (clamped as the comparison clamps --skip-first on a short last chunk).
         int first = _store is null ? Math.Min(_firstScored, Math.Max(0, tokens.Length - 1)) : 0;
-        var logits = evaluator.Evaluate(tokens, first);
-        if (_store is not null && !_store.IsProcessed(chunk))
+        var store = _store is not null && !_store.IsProcessed(chunk) ? _store : null;
+        evaluator.Stream(tokens, first, (position, rows, values) =>
         {
-            _store.WriteLogits(chunk, 0, logits.Span);
-            _store.MarkProcessed(chunk);
-        }
-        return LogitRows.Of(logits, Model.VocabSize);
+            store?.WriteLogits(chunk, position, values);
+            onRows(position, rows);
+        });
+        store?.MarkProcessed(chunk);
     }
 
     /// <summary>The stored target logits get their final name once every chunk is in (or, with --keep, when the run ends).</summary>

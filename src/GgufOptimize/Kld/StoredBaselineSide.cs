@@ -69,8 +69,11 @@ internal sealed class StoredBaselineSide(IStoredBaseline file) : IBaselineSide
 
     public int[] ChunkTokens(int chunk) => file.ChunkTokens(chunk);
 
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads) =>
-        file.Score(chunk, target, tokens, skipFirst, threads);
+    public IChunkScore BeginScore(int chunk, int[] tokens, int skipFirst, int threads)
+    {
+        var target = new LogitWindow(tokens.Length, VocabSize);
+        return new WindowedChunkScore(target, file.BeginScore(chunk, target, tokens, skipFirst, threads));
+    }
 
     /// <summary>Says how far the encoding may have moved the KLDs just scored (formats with a per-position bound).</summary>
     public void Complete()

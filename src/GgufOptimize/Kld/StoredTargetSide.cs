@@ -9,6 +9,7 @@ namespace GgufOptimize.Kld;
 internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
 {
     private readonly ILogitsSource _rows = stored.Rows;
+    private int _firstScored;
 
     public string Description => Path.GetFileName(_rows.Path);
     public string Identity => stored.Identity;
@@ -27,6 +28,7 @@ internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
         if (stored.Header is { } th && baseline.Header is { } bh && (th.DatasetSha256 != bh.DatasetSha256 || th.TokenizerSha256 != bh.TokenizerSha256))
             throw GgufOptimizeException.BadInput($"target logits '{_rows.Path}' were computed on other tokens (dataset or tokenizer differs from the baseline's)");
         CheckChunking(baseline);
+        _firstScored = Math.Max(options.SkipFirst, baseline.FirstStoredPosition);
     }
 
     /// <summary>
@@ -50,14 +52,26 @@ internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
         }
     }
 
-    public LogitRows Logits(int chunk, int[] tokens)
+    public void Stream(int chunk, int[] tokens, Action<int, LogitRows> onRows)
     {
         if (!_rows.HasChunk(chunk))
             throw GgufOptimizeException.BadInput($"target logits '{_rows.Path}' lack chunk {chunk} that the baseline has");
         if (!_rows.ChunkTokens(chunk).AsSpan().SequenceEqual(tokens))
             throw GgufOptimizeException.BadInput($"target logits '{_rows.Path}' were computed on other tokens than the baseline at chunk {chunk}");
-        return _rows.ChunkRows(chunk);
+        var rows = _rows.ChunkRows(chunk);
+        int step = Math.Max(MinWindowRows, (int)(WindowBytes / (4L * rows.VocabSize)));
+        // From the first scored position (as a model target), in windows whose pages are let go once scored.
+        for (int first = Math.Min(_firstScored, Math.Max(0, rows.Count - 1)); first < rows.Count; first += step)
+        {
+            int count = Math.Min(step, rows.Count - first);
+            onRows(first, rows.Slice(first, count));
+            rows.Release(first, count);
+        }
     }
+
+    /// <summary>Rows handed out at a time: what a decode batch holds at the default batch cap (256 MiB of float32).</summary>
+    private const long WindowBytes = 256L << 20;
+    private const int MinWindowRows = 64;
 
     public void Dispose() => _rows.Dispose();
 }

@@ -8,7 +8,14 @@ namespace GgufOptimize.Metrics;
 /// </summary>
 internal static class ChunkScorer
 {
-    public static ChunkResult Score(int chunkIndex, LogitRows baseline, LogitRows target, int[] tokens, int skipFirst = 0, int threads = 1)
+    public static ChunkResult Score(int chunkIndex, LogitRows baseline, LogitRows target, int[] tokens, int skipFirst = 0, int threads = 1) =>
+        Begin(chunkIndex, baseline, target, tokens, skipFirst, threads).ScoreAll();
+
+    /// <summary>
+    /// The same scoring fed a range of positions at a time (<see cref="ChunkScoring.Score"/>): the rows may be
+    /// <see cref="LogitWindow"/>s that hold only the batch being scored.
+    /// </summary>
+    public static ChunkScoring Begin(int chunkIndex, LogitRows baseline, LogitRows target, int[] tokens, int skipFirst = 0, int threads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skipFirst);
         if (baseline.VocabSize != target.VocabSize)
@@ -17,11 +24,15 @@ internal static class ChunkScorer
             throw new ArgumentException($"expected {tokens.Length} rows (one per token); baseline has {baseline.Count}, target has {target.Count}");
         int n = baseline.VocabSize;
         int first = Math.Min(skipFirst, Math.Max(0, tokens.Length - 1));
-        return PositionScorer.Score(chunkIndex, first, tokens.Length - 1, threads, 2 * n, (start, end, results, scratch) =>
+        return new ChunkScoring(chunkIndex, first, tokens.Length - 1, threads, 2 * n, (start, end, results, scratch) =>
         {
             for (int j = start; j < end; j++)
                 results[j - first] = LogitComparer.Compare(baseline.Row(j, scratch.AsSpan(0, n)), target.Row(j, scratch.AsSpan(n, n)), tokens[j + 1]);
-        });
+        })
+        {
+            // A memory-mapped baseline drops the pages of rows already scored.
+            Scored = (start, end) => baseline.Release(start, end - start),
+        };
     }
 
     /// <summary>Single-threaded, over float32 arrays (tokens.Length × nVocab, row-major).</summary>

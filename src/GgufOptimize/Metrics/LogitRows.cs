@@ -25,6 +25,18 @@ internal abstract class LogitRows
     /// <summary>Row <paramref name="index"/> as float32; <paramref name="scratch"/> (≥ VocabSize values) may hold it.</summary>
     public abstract ReadOnlySpan<float> Row(int index, Span<float> scratch);
 
+    /// <summary>
+    /// Says rows [first, first + count) will not be read again: a memory-mapped source drops their pages from the
+    /// process (they stay in the page cache), so scoring a long file does not keep every row it read resident.
+    /// </summary>
+    public virtual void Release(int first, int count) { }
+
+    /// <summary>Rows [first, first + count) of these rows, as rows 0 … count − 1.</summary>
+    public LogitRows Slice(int first, int count) =>
+        first == 0 && count == Count ? this
+            : (uint)first <= (uint)Count && (uint)count <= (uint)(Count - first) ? new SlicedRows(this, first, count)
+            : throw new ArgumentOutOfRangeException(nameof(first), $"rows [{first}, {first + count}) are outside {Count} rows");
+
     /// <summary>Rows over float32 values (count × vocabSize, row-major).</summary>
     public static LogitRows Of(ReadOnlyMemory<float> values, int vocabSize) => new FloatRows(values, vocabSize);
 
@@ -36,9 +48,10 @@ internal abstract class LogitRows
             : throw new ArgumentException($"{length} logits are not whole rows of {vocabSize}");
 
     /// <summary>Rows computed from a stored span per row (e.g. a memory map), in the stored precision.</summary>
-    public static LogitRows Of<T>(int count, int vocabSize, Func<int, ReadOnlySpan<T>> row) where T : unmanaged =>
+    /// <param name="release">Drops the pages of rows [first, first + count) (see <see cref="Release"/>), when the source can.</param>
+    public static LogitRows Of<T>(int count, int vocabSize, Func<int, ReadOnlySpan<T>> row, Action<int, int>? release = null) where T : unmanaged =>
         typeof(T) == typeof(float) || typeof(T) == typeof(Half)
-            ? new SpanRows<T>(count, vocabSize, row)
+            ? new SpanRows<T>(count, vocabSize, row, release)
             : throw new NotSupportedException($"logits stored as {typeof(T).Name}");
 
     private sealed class FloatRows(ReadOnlyMemory<float> values, int vocabSize) : LogitRows(RowCount(values.Length, vocabSize), vocabSize)
@@ -56,8 +69,18 @@ internal abstract class LogitRows
         }
     }
 
-    private sealed class SpanRows<T>(int count, int vocabSize, Func<int, ReadOnlySpan<T>> row) : LogitRows(count, vocabSize) where T : unmanaged
+    private sealed class SlicedRows(LogitRows rows, int first, int count) : LogitRows(count, rows.VocabSize)
     {
+        public override ReadOnlySpan<float> Row(int index, Span<float> scratch) =>
+            (uint)index < (uint)Count ? rows.Row(first + index, scratch) : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public override void Release(int from, int n) => rows.Release(first + from, n);
+    }
+
+    private sealed class SpanRows<T>(int count, int vocabSize, Func<int, ReadOnlySpan<T>> row, Action<int, int>? release) : LogitRows(count, vocabSize) where T : unmanaged
+    {
+        public override void Release(int first, int n) => release?.Invoke(first, n);
+
         public override ReadOnlySpan<float> Row(int index, Span<float> scratch)
         {
             if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));

@@ -109,9 +109,10 @@ internal sealed class BaselineLogitsReader : ILogitsSource
     {
         long first = _slot[chunk] * Header.ContextSize * Header.VocabSize;
         int n = Header.VocabSize;
+        Action<int, int> release = (j, k) => _reader.Release(_logits, first + (long)j * n, (long)k * n);
         return IsHalf
-            ? LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<Half>(_logits, first + (long)j * n, n))
-            : LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<float>(_logits, first + (long)j * n, n));
+            ? LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<Half>(_logits, first + (long)j * n, n), release)
+            : LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<float>(_logits, first + (long)j * n, n), release);
     }
 
     public void Dispose() => _reader.Dispose();

@@ -64,6 +64,27 @@ internal sealed unsafe class MappedFile : IDisposable
         return new ReadOnlySpan<T>(_base + offset, count);
     }
 
+    /// <summary>
+    /// Drops the pages of bytes [offset, offset + length) from this process (Linux madvise MADV_DONTNEED; elsewhere
+    /// nothing): they stay in the page cache and read back unchanged if touched again. A read-only map of a file
+    /// larger than memory would otherwise keep every page it ever read in the process's resident set.
+    /// </summary>
+    public void Release(long offset, long length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!OperatingSystem.IsLinux() || _view is null || length <= 0) return;
+        long start = Math.Clamp(offset, 0, Length), end = Math.Clamp(offset + length, 0, Length);
+        if (end <= start) return;
+        // madvise wants a page-aligned start (the view itself starts on a page); the kernel rounds the length up.
+        nint from = (nint)(_base + start) & ~(nint)(Environment.SystemPageSize - 1), to = (nint)(_base + end);
+        _ = Madvise((void*)from, (nuint)(to - from), MadvDontNeed);
+    }
+
+    private const int MadvDontNeed = 4;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static extern int Madvise(void* address, nuint length, int advice);
+
     public void Dispose()
     {
         if (_disposed) return;

@@ -30,6 +30,12 @@ internal interface IStoredBaseline : IDisposable
     /// </summary>
     ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1);
 
+    /// <summary>
+    /// The same scoring, fed a range of positions at a time as the target's rows arrive (<see cref="ChunkScoring.Score"/>);
+    /// <paramref name="target"/> may be a <see cref="LogitWindow"/> that holds only the batch being scored.
+    /// </summary>
+    ChunkScoring BeginScore(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1);
+
     /// <summary>What the format guarantees about the KLD read from it, when it is not exact (null: exact or as llama.cpp computes it).</summary>
     string? Accuracy => null;
 

@@ -55,6 +55,13 @@ internal sealed class Hdf5MappedReader : IDisposable
         return _file.Span<byte>(dataset.Offset + byteOffset, length);
     }
 
+    /// <summary>Drops the pages of <paramref name="count"/> elements from <paramref name="firstElement"/> from the process (see <see cref="MappedFile.Release"/>).</summary>
+    public void Release(Hdf5DatasetInfo dataset, long firstElement, long count)
+    {
+        dataset.CheckRange(firstElement, 0);
+        _file.Release(dataset.Offset + firstElement * dataset.ElementSize, count * dataset.ElementSize);
+    }
+
     /// <summary>Copies elements out (convenient when the caller needs its own array).</summary>
     public void Read<T>(Hdf5DatasetInfo dataset, long firstElement, Span<T> destination) where T : unmanaged =>
         Elements<T>(dataset, firstElement, destination.Length).CopyTo(destination);

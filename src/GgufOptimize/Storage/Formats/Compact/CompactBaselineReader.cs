@@ -128,7 +128,10 @@ internal sealed class CompactBaselineReader : IStoredBaseline
         into.AddRange(s.Counts, s.Tail, s.LogNorm, s.Next, s.Ids, s.Logits);
     }
 
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1)
+    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
+        BeginScore(chunk, target, tokens, skipFirst, threads).ScoreAll();
+
+    public ChunkScoring BeginScore(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1)
     {
         int n = VocabSize;
         if (target.Count != tokens.Length || target.VocabSize != n)
@@ -139,7 +142,7 @@ internal sealed class CompactBaselineReader : IStoredBaseline
         var entryStart = new int[counts.Length + 1];
         for (int j = 0; j < counts.Length; j++) entryStart[j + 1] = entryStart[j] + counts[j];
         int first = Math.Clamp(skipFirst, 0, Math.Max(0, tokens.Length - 1));
-        return PositionScorer.Score(chunk, first, tokens.Length - 1, threads, 2 * n, (start, end, results, scratch) =>
+        return new ChunkScoring(chunk, first, tokens.Length - 1, threads, 2 * n, (start, end, results, scratch) =>
         {
             var s = Spans(chunk);
             for (int j = start; j < end; j++)

@@ -153,10 +153,16 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
     }
 
     public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
-        Score(chunk, target, tokens, skipFirst, threads, bounds: null);
+        BeginScore(chunk, target, tokens, skipFirst, threads, bounds: null).ScoreAll();
 
     /// <param name="bounds">When given (one entry per scored position), receives each position's error bound.</param>
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads, double[]? bounds)
+    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads, double[]? bounds) =>
+        BeginScore(chunk, target, tokens, skipFirst, threads, bounds).ScoreAll();
+
+    public ChunkScoring BeginScore(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
+        BeginScore(chunk, target, tokens, skipFirst, threads, bounds: null);
+
+    private ChunkScoring BeginScore(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads, double[]? bounds)
     {
         int n = VocabSize;
         if (target.Count != tokens.Length || target.VocabSize != n)
@@ -169,7 +175,7 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
         int first = Math.Clamp(skipFirst, 0, Math.Max(0, tokens.Length - 1));
         var positionBounds = bounds ?? new double[Math.Max(0, tokens.Length - 1 - first)];
         double tau = _tau[chunk], kappa = _kappa[chunk];
-        var result = PositionScorer.Score(chunk, first, tokens.Length - 1, threads, 2 * n, (start, end, results, scratch) =>
+        return new ChunkScoring(chunk, first, tokens.Length - 1, threads, 2 * n, (start, end, results, scratch) =>
         {
             var ids = new int[n];
             var logP = new double[n];
@@ -197,19 +203,21 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
                     h.NextLogit - h.LogNorm, h.Top, targetRow, tokens[j + 1], scratch.AsSpan(0, n));
                 positionBounds[j - first] = QuantizedErrorBound.Of(h.TailMass, tau, kappa, Spread(h, dense, ids.AsSpan(0, count), logP.AsSpan(0, count), shift, targetRow));
             }
-        });
-        if (bounds is null && positionBounds.Length > 0)
+        }, finish: result =>
         {
-            double worst = 0, sum = 0;
-            foreach (double b in positionBounds) { worst = Math.Max(worst, b); sum += b; }
-            lock (_boundLock)
+            if (bounds is null && positionBounds.Length > 0)
             {
-                _worstBound = Math.Max(_worstBound, worst);
-                _boundSum += sum;
-                _boundCount += positionBounds.Length;
+                double worst = 0, sum = 0;
+                foreach (double b in positionBounds) { worst = Math.Max(worst, b); sum += b; }
+                lock (_boundLock)
+                {
+                    _worstBound = Math.Max(_worstBound, worst);
+                    _boundSum += sum;
+                    _boundCount += positionBounds.Length;
+                }
             }
-        }
-        return result;
+            return result;
+        });
     }
 
     /// <summary>An upper bound of S for one row, from the intervals the stored values guarantee.</summary>

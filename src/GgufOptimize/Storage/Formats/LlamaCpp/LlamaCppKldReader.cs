@@ -80,7 +80,10 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
         return tokens;
     }
 
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1)
+    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
+        BeginScore(chunk, target, tokens, skipFirst, threads).ScoreAll();
+
+    public ChunkScoring BeginScore(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1)
     {
         int n = VocabSize;
         if (tokens.Length != ContextSize || target.Count != ContextSize || target.VocabSize != n)
@@ -101,7 +104,7 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
                 throw GgufOptimizeException.BadInput($"'{Path}': row {j} of chunk {chunk} has scale {row[0]} and minimum {row[1]}, so its log-probabilities reach {row[1] + row[0] * ushort.MaxValue} > 0: not a distribution (the file is corrupt)");
             if (QuantizedLogProbComparer.IsFloored(_file.Span<float>(offset, 1)[0], _file.Span<ushort>(offset + 8, n), tokens[j + 1])) floored++;
         }
-        var result = PositionScorer.Score(chunk, first, ContextSize - 1, threads, n, (start, end, results, scratch) =>
+        return new ChunkScoring(chunk, first, ContextSize - 1, threads, n, (start, end, results, scratch) =>
         {
             for (int j = start; j < end; j++)
             {
@@ -110,10 +113,13 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
                 results[j - first] = QuantizedLogProbComparer.Compare(head[0], head[1], _file.Span<ushort>(offset + 8, n),
                     target.Row(j, scratch), tokens[j + 1]);
             }
-        });
-        return new ChunkResult(result.ChunkIndex, result.Kld, result.DeltaP, result.SameTop, result.LogProbBase, result.LogProbTarget, result.NonFiniteRows, floored)
+        }, finish: result => new ChunkResult(result.ChunkIndex, result.Kld, result.DeltaP, result.SameTop, result.LogProbBase, result.LogProbTarget, result.NonFiniteRows, floored)
         {
             FirstBaselineNonFiniteRow = result.FirstBaselineNonFiniteRow,
+        })
+        {
+            // Rows already scored are not read again: their pages leave the process (a long file stays out of its RSS).
+            Scored = (start, end) => _file.Release(Layout.RowOffset(chunk, start), Layout.RowOffset(chunk, end - 1) - Layout.RowOffset(chunk, start) + Layout.RowBytes),
         };
     }
 
