@@ -6,7 +6,8 @@ using GgufOptimize.Storage.Formats;
 namespace GgufOptimize.Kld;
 
 /// <summary>Stored full logits as the target: they must hold the baseline's chunks, made on the same tokens.</summary>
-internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
+/// <param name="windowRows">Rows handed to the scorer at a time; by default what a decode batch holds at the default batch cap.</param>
+internal sealed class StoredTargetSide(StoredTarget stored, int? windowRows = null) : ITargetSide
 {
     private readonly ILogitsSource _rows = stored.Rows;
     private int _firstScored;
@@ -17,7 +18,7 @@ internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
 
     public TargetFacts Facts() => new() { Path = System.IO.Path.GetFullPath(_rows.Path), Model = stored.Header?.Model.FileName };
 
-    public static StoredTargetSide Open(string path) => new(StoredBaselines.OpenTarget(path));
+    public static StoredTargetSide Open(string path, int? windowRows = null) => new(StoredBaselines.OpenTarget(path), windowRows);
 
     public void Attach(IBaselineSide baseline, KldJobOptions options)
     {
@@ -59,7 +60,7 @@ internal sealed class StoredTargetSide(StoredTarget stored) : ITargetSide
         if (!_rows.ChunkTokens(chunk).AsSpan().SequenceEqual(tokens))
             throw GgufOptimizeException.BadInput($"target logits '{_rows.Path}' were computed on other tokens than the baseline at chunk {chunk}");
         var rows = _rows.ChunkRows(chunk);
-        int step = Math.Max(MinWindowRows, (int)(WindowBytes / (4L * rows.VocabSize)));
+        int step = windowRows ?? Math.Max(MinWindowRows, (int)(WindowBytes / (4L * rows.VocabSize)));
         // From the first scored position (as a model target), in windows whose pages are let go once scored.
         for (int first = Math.Min(_firstScored, Math.Max(0, rows.Count - 1)); first < rows.Count; first += step)
         {
