@@ -11,7 +11,7 @@ namespace GgufOptimize.Bench;
 
 /// <summary>
 /// What storing (and scoring) costs over a bare decode with the same engine: `logits` float32 and float16, `kld
-/// --target-model`, `imatrix`, on a synthetic llama model (any vocabulary: 32000 by default, 128256 / 262144 for the
+/// --target-model` (kld: baseline model + target model, both decoded; kld-stored: a stored float32 baseline), `imatrix`, on a synthetic llama model (any vocabulary: 32000 by default, 128256 / 262144 for the
 /// large-vocabulary goal). Every phase runs in its own child process, so its peak RSS (VmHWM) is its own, and the
 /// phases are repeated in alternation so other load on the machine hits each alike; the table reports medians of wall
 /// time and CPU time, and the ratio of each phase to the bare decode of the same round.
@@ -20,7 +20,7 @@ public sealed class LogitsBenchmark : IBenchmark
 {
     public string Name => "logits";
     public string Description => "logits/kld/imatrix vs bare decode, one child process per phase, peak RSS each [--chunks 16] [--ctx 512] [--embd 256] [--layers 2] " +
-                                 "[--vocab 32000] [--batch 0] [--ubatch 0] [--rounds 1] [--phases bare,f32,f16,one,kld,imatrix,startup] [--dir /tmp] [--keep]";
+                                 "[--vocab 32000] [--batch 0] [--ubatch 0] [--rounds 1] [--phases bare,f32,f16,one,kld,kld-stored,imatrix,startup] [--dir /tmp] [--keep]";
 
     private const string ChildFlag = "--child-phase";
 
@@ -46,6 +46,8 @@ public sealed class LogitsBenchmark : IBenchmark
             long modelBytes = new FileInfo(model).Length;
             Console.WriteLine($"model: synthetic llama, vocab {vocab}, {modelBytes / 1e6:F0} MB, n_embd {embd}, {layers} layers; {chunks} chunks x {ctx} tokens; " +
                               $"-b {Show(a.Int("batch", 0))} -ub {Show(a.Int("ubatch", 0))}; threads {Hardware.PhysicalCores}; {rounds} round(s), phases alternate");
+            if (phases.Contains("kld-stored") && !File.Exists(StoredBaseline(dir)))
+                Console.WriteLine($"  stored float32 baseline for kld-stored (untimed, own process): {Child("make-baseline", model, data, dir, args)}");
             var results = phases.ToDictionary(p => p, _ => new List<ChildResult>());
             var loads = new List<string>();
             for (int r = 0; r < rounds; r++)
@@ -175,6 +177,25 @@ public sealed class LogitsBenchmark : IBenchmark
                 }, NullProgress.Instance, default));
                 tokens = (long)result!.ChunksComputed * ctx;
             }
+            else if (phase == "kld-stored")
+            {
+                // kld --target-model against a stored float32 baseline of the same model: one decode per chunk, scored
+                // against the baseline's rows read through the memory map.
+                KldJobResult? result = null;
+                (seconds, cpu) = Measure(self, () => result = KldJob.Run(new KldJobOptions
+                {
+                    BaselineLogits = StoredBaseline(dir), TargetModel = model, OutputFile = output + ".kld.json", ToChunk = chunks,
+                    BatchSize = batch, UBatchSize = ubatch,
+                }, NullProgress.Instance, default));
+                tokens = (long)result!.ChunksComputed * ctx;
+            }
+            else if (phase == "make-baseline")
+            {
+                (seconds, cpu) = Measure(self, () => LogitsJob.Run(new LogitsJobOptions
+                {
+                    ModelPath = model, DatasetPath = data, OutputPath = StoredBaseline(dir), ContextSize = ctx, ToChunk = chunks, BatchSize = batch, UBatchSize = ubatch,
+                }, NullProgress.Instance, default));
+            }
             else if (phase == "imatrix")
             {
                 ImatrixResult? result = null;
@@ -193,6 +214,9 @@ public sealed class LogitsBenchmark : IBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {seconds:F3} {cpu:F3} {PeakRssMB():F0} {tokens} {string.Join(", ", steps)}"));
         return 0;
     }
+
+    /// <summary>The float32 baseline the kld-stored phase compares with (made once per bench folder).</summary>
+    private static string StoredBaseline(string dir) => Path.Combine(dir, "stored-baseline-f32.h5");
 
     private static (double Wall, double Cpu) Measure(Process self, Action action)
     {
