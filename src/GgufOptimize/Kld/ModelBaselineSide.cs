@@ -8,7 +8,8 @@ namespace GgufOptimize.Kld;
 
 /// <summary>
 /// A baseline model run on a dataset chunk by chunk (kl_d_bench's "generate both"), in step with the target a decode
-/// batch at a time (<see cref="InStepChunkScore"/>): only the current batch's logits exist, unless --keep-logits stores them as a normal baseline file. Owns the model from the moment it is loaded.
+/// batch at a time (<see cref="InStepChunkScore"/>): only the current batch's logits exist, unless --keep-logits
+/// stores them as a normal baseline file. Owns the model from the moment it is loaded.
 /// </summary>
 internal sealed class ModelBaselineSide : IBaselineSide
 {
