@@ -20,7 +20,7 @@ public sealed class LogitsBenchmark : IBenchmark
 {
     public string Name => "logits";
     public string Description => "logits/kld/imatrix vs bare decode, one child process per phase, peak RSS each [--chunks 16] [--ctx 512] [--embd 256] [--layers 2] " +
-                                 "[--vocab 32000] [--batch 0] [--ubatch 0] [--rounds 1] [--phases bare,f32,f16,one,kld,imatrix,startup] [--dir /tmp] [--keep]";
+                                 "[--vocab 32000] [--batch 0] [--ubatch 0] [--rounds 1] [--phases bare,f32,f16,one,kld,imatrix,startup,llamacpp,barehalf] [--dir /tmp] [--keep]";
 
     private const string ChildFlag = "--child-phase";
 
@@ -125,15 +125,17 @@ public sealed class LogitsBenchmark : IBenchmark
         string output = Path.Combine(dir, $"out-{phase}-{Environment.ProcessId}");
         try
         {
-            if (phase == "bare")
+            if (phase is "bare" or "barehalf")
             {
+                // "barehalf" requests the logits of the second half only, as llama-perplexity and a .kld baseline do.
+                int firstWithLogits = phase == "barehalf" ? ctx / 2 : 0;
                 // The bare decode: the same chunks, all logits requested, none copied out; its set-up is not timed.
                 using var llama = LlamaModel.Load(model);
                 var plan = ChunkPlan.ForModel(llama.Tokenize(File.ReadAllText(data)), ctx, llama.AddBos, llama.Bos, llama.AddEos, llama.Eos);
                 int n = Math.Min(chunks, plan.ChunkCount);
                 using var evaluator = new LlamaEvaluator(llama, new EvaluatorOptions { ContextSize = ctx, BatchSize = batch, UBatchSize = ubatch });
-                evaluator.DecodeOnly(plan.Chunk(0));
-                (seconds, cpu) = Measure(self, () => { for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c)); });
+                evaluator.DecodeOnly(plan.Chunk(0), firstWithLogits: firstWithLogits);
+                (seconds, cpu) = Measure(self, () => { for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c), firstWithLogits: firstWithLogits); });
                 tokens = Enumerable.Range(0, n).Sum(c => (long)plan.ChunkLength(c));
             }
             else if (phase == "startup")
@@ -153,13 +155,14 @@ public sealed class LogitsBenchmark : IBenchmark
                     evaluator.DecodeOnly(plan.Chunk(0)); Step("second-decode");
                 });
             }
-            else if (phase is "f32" or "f16" or "one")
+            else if (phase is "f32" or "f16" or "one" or "llamacpp")
             {
                 int precision = phase == "f16" ? 16 : 32;
                 LogitsJobResult? result = null;
                 (seconds, cpu) = Measure(self, () => result = LogitsJob.Run(new LogitsJobOptions
                 {
-                    ModelPath = model, DatasetPath = data, OutputPath = output + ".h5", ContextSize = ctx, Precision = precision,
+                    ModelPath = model, DatasetPath = data, OutputPath = output + (phase == "llamacpp" ? ".kld" : ".h5"), ContextSize = ctx, Precision = precision,
+                    Format = phase == "llamacpp" ? LogitsFormat.LlamaCpp : LogitsFormat.Full,
                     ToChunk = phase == "one" ? 1 : chunks, BatchSize = batch, UBatchSize = ubatch,
                 }, NullProgress.Instance, default));
                 tokens = result!.TokensComputed;
