@@ -20,7 +20,7 @@ public sealed class LogitsBenchmark : IBenchmark
 {
     public string Name => "logits";
     public string Description => "logits/kld/imatrix vs bare decode, one child process per phase, peak RSS each [--chunks 16] [--ctx 512] [--embd 256] [--layers 2] " +
-                                 "[--vocab 32000] [--batch 0] [--ubatch 0] [--rounds 1] [--phases bare,f32,f16,one,kld,kld-stored,imatrix,startup] [--dir /tmp] [--keep]";
+                                 "[--vocab 32000] [--batch 0] [--ubatch 0] [--rounds 1] [--phases bare,f32,f16,one,kld,kld-stored,imatrix,startup,llamacpp,barehalf,cold,coldhalf] [--dir /tmp] [--keep]";
 
     private const string ChildFlag = "--child-phase";
 
@@ -61,8 +61,8 @@ public sealed class LogitsBenchmark : IBenchmark
 
             Console.WriteLine($"load average during the runs: {string.Join(" | ", loads.Select(l => l.Split(' ')[0]))}");
             Console.WriteLine();
-            Console.WriteLine("| phase | tok/s | wall | CPU | wall vs bare | CPU vs bare | peak RSS | steps (s) |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
+            Console.WriteLine("| phase | tok/s | wall | CPU | wall vs bare | CPU vs bare | CPU vs cold | peak RSS | steps (s) |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
             var bare = results.GetValueOrDefault("bare");
             foreach (string p in phases)
             {
@@ -75,9 +75,14 @@ public sealed class LogitsBenchmark : IBenchmark
                     vsWall = $"{(Median(list.Zip(bare, (x, b) => x.Seconds / b.Seconds)) - 1) * 100:+0.0;-0.0} %";
                     vsCpu = $"{(Median(list.Zip(bare, (x, b) => x.CpuSeconds / b.CpuSeconds)) - 1) * 100:+0.0;-0.0} %";
                 }
+                // Storing over a bare decode that also pays load, tokenizing and the fresh context (cold: every row's
+                // logits; coldhalf: the second half's, which is all a .kld keeps), paired per round.
+                string vsCold = "";
+                if (results.GetValueOrDefault(p == "llamacpp" ? "coldhalf" : "cold") is { Count: > 0 } cold && p is "f32" or "f16" or "llamacpp")
+                    vsCold = $"{(Median(list.Zip(cold, (x, b) => x.CpuSeconds / b.CpuSeconds)) - 1) * 100:+0.0;-0.0} %";
                 long tokens = list[0].Tokens;
                 string rate = tokens > 0 ? $"{tokens / wall:F0}" : "";
-                Console.WriteLine($"| {p} | {rate} | {wall:F2} s | {cpu:F2} s | {vsWall} | {vsCpu} | {Median(list.Select(x => x.PeakMB)):F0} MB | {list[^1].Steps} |");
+                Console.WriteLine($"| {p} | {rate} | {wall:F2} s | {cpu:F2} s | {vsWall} | {vsCpu} | {vsCold} | {Median(list.Select(x => x.PeakMB)):F0} MB | {list[^1].Steps} |");
             }
             int ub = a.Int("ubatch", 0) > 0 ? a.Int("ubatch", 0) : a.Int("batch", 0) > 0 ? a.Int("batch", 0) : ctx;
             Console.WriteLine($"goal (issue #12): model + 4 x ubatch x n_vocab x 4 B + 512 MB = {(modelBytes + 4.0 * Math.Min(ub, 512) * vocab * 4 + (512 << 20)) / 1e6:F0} MB (with ubatch 512)");
@@ -127,16 +132,36 @@ public sealed class LogitsBenchmark : IBenchmark
         string output = Path.Combine(dir, $"out-{phase}-{Environment.ProcessId}");
         try
         {
-            if (phase == "bare")
+            if (phase is "bare" or "barehalf")
             {
+                // "barehalf" requests the logits of the second half only, as llama-perplexity and a .kld baseline do.
+                int firstWithLogits = phase == "barehalf" ? ctx / 2 : 0;
                 // The bare decode: the same chunks, all logits requested, none copied out; its set-up is not timed.
                 using var llama = LlamaModel.Load(model);
                 var plan = ChunkPlan.ForModel(llama.Tokenize(File.ReadAllText(data)), ctx, llama.AddBos, llama.Bos, llama.AddEos, llama.Eos);
                 int n = Math.Min(chunks, plan.ChunkCount);
                 using var evaluator = new LlamaEvaluator(llama, new EvaluatorOptions { ContextSize = ctx, BatchSize = batch, UBatchSize = ubatch });
-                evaluator.DecodeOnly(plan.Chunk(0));
-                (seconds, cpu) = Measure(self, () => { for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c)); });
+                evaluator.DecodeOnly(plan.Chunk(0), firstWithLogits: firstWithLogits);
+                (seconds, cpu) = Measure(self, () => { for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c), firstWithLogits: firstWithLogits); });
                 tokens = Enumerable.Range(0, n).Sum(c => (long)plan.ChunkLength(c));
+            }
+            else if (phase is "cold" or "coldhalf")
+            {
+                // The bare decode as a whole run does it: model load, tokenizing, a fresh context and its first decode are
+                // timed, as they are in the logits phases, so the difference to those is storing and nothing else of the
+                // engine's. "coldhalf" requests the second half's logits only, as a .kld baseline (and llama-perplexity) does.
+                int firstWithLogits = phase == "coldhalf" ? ctx / 2 : 0;
+                int n = 0;
+                ChunkPlan? plan = null;
+                (seconds, cpu) = Measure(self, () =>
+                {
+                    using var llama = LlamaModel.Load(model);
+                    plan = ChunkPlan.ForModel(llama.Tokenize(File.ReadAllText(data)), ctx, llama.AddBos, llama.Bos, llama.AddEos, llama.Eos);
+                    n = Math.Min(chunks, plan.ChunkCount);
+                    using var evaluator = new LlamaEvaluator(llama, new EvaluatorOptions { ContextSize = ctx, BatchSize = batch, UBatchSize = ubatch });
+                    for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c), firstWithLogits: firstWithLogits);
+                });
+                tokens = Enumerable.Range(0, n).Sum(c => (long)plan!.ChunkLength(c));
             }
             else if (phase == "startup")
             {
@@ -155,13 +180,14 @@ public sealed class LogitsBenchmark : IBenchmark
                     evaluator.DecodeOnly(plan.Chunk(0)); Step("second-decode");
                 });
             }
-            else if (phase is "f32" or "f16" or "one")
+            else if (phase is "f32" or "f16" or "one" or "llamacpp")
             {
                 int precision = phase == "f16" ? 16 : 32;
                 LogitsJobResult? result = null;
                 (seconds, cpu) = Measure(self, () => result = LogitsJob.Run(new LogitsJobOptions
                 {
-                    ModelPath = model, DatasetPath = data, OutputPath = output + ".h5", ContextSize = ctx, Precision = precision,
+                    ModelPath = model, DatasetPath = data, OutputPath = output + (phase == "llamacpp" ? ".kld" : ".h5"), ContextSize = ctx, Precision = precision,
+                    Format = phase == "llamacpp" ? LogitsFormat.LlamaCpp : LogitsFormat.Full,
                     ToChunk = phase == "one" ? 1 : chunks, BatchSize = batch, UBatchSize = ubatch,
                 }, NullProgress.Instance, default));
                 tokens = result!.TokensComputed;

@@ -7,7 +7,7 @@ var root = new RootCommand("gguf-optimize: measure and minimise the damage quant
 root.Options.Add(GlobalOptions.Verbose);
 root.Options.Add(GlobalOptions.Quiet);
 root.Options.Add(GlobalOptions.LlamaLib);
-foreach (var command in CommandCatalog.All())
+foreach (var command in CommandCatalog.For(args))
     root.Subcommands.Add(command);
 
 // Ctrl-C (SIGINT) and SIGTERM cancel the command's token: it stops at the next chunk, ends the progress display and

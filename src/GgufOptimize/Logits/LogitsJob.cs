@@ -105,7 +105,8 @@ internal static class LogitsJob
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var chunk = chunks.Chunk(c);
-                    evaluator.EvaluateChunk(chunk, (first, logits) => queue.Add(c, first, logits));
+                    // A .kld file keeps only the second half of each chunk: earlier rows are not even computed.
+                    evaluator.EvaluateChunk(chunk, (first, logits) => queue.Add(c, first, logits), queue.FirstStoredPosition);
                     queue.EndChunk(c);
                     tokens += chunk.Length;
                     progress.Report(++done, chunk.Length);

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Storage.Formats;
@@ -14,7 +15,7 @@ namespace GgufOptimize.Storage;
 /// With a slot count (<c>kld --keep N</c>) the file holds only N chunks' logits: chunk c lives in slot c mod N, and
 /// <c>chunk_index[c]</c> names its slot (−1 once a later chunk took it), so disk stays bounded on long runs.
 /// </summary>
-internal sealed class BaselineLogitsFile : IBaselineWriter
+internal sealed class BaselineLogitsFile : IEncodedRowsWriter
 {
     private readonly string _path;
     private readonly string _partialPath;
@@ -111,6 +112,36 @@ internal sealed class BaselineLogitsFile : IBaselineWriter
             var half = _halfBuffer.AsSpan(0, logits.Length);
             TensorPrimitives.ConvertToHalf(logits, half);
             _writer.Write<Half>(_logits, first, half);
+        }
+        catch (IOException e)
+        {
+            throw GgufOptimizeException.Runtime($"writing logits of chunk {chunk} to '{_partialPath}' failed: {e.Message} (the file is kept; rerun the same command after fixing this to resume)", e);
+        }
+    }
+
+    public int EncodedRowBytes => Header.VocabSize * (Header.Precision / 8);
+
+    public int FirstStoredPosition => 0;
+
+    public (int From, int To) StoredPositions(int firstPosition, int rows) => (firstPosition, firstPosition + rows);
+
+    public long FilePosition(int chunk, int position) => _logits.Offset + RowByteOffset(chunk, position);
+
+    private long RowByteOffset(int chunk, int position) => (SlotOf(chunk) * Header.ContextSize + position) * (long)EncodedRowBytes;
+
+    /// <summary>The same bytes <see cref="WriteLogits"/> writes: the floats as they are, or converted to float16.</summary>
+    public void Encode(ReadOnlySpan<float> rows, Span<byte> destination)
+    {
+        if (Header.Precision == 32) MemoryMarshal.AsBytes(rows).CopyTo(destination);
+        else TensorPrimitives.ConvertToHalf(rows, MemoryMarshal.Cast<byte, Half>(destination)[..rows.Length]);
+    }
+
+    public void WriteEncoded(int chunk, int firstPosition, PinnedBuffer source, int start, int length)
+    {
+        try
+        {
+            if (_occupant is not null) Evict(SlotOf(chunk), chunk);
+            _writer.WriteBytes(_logits, RowByteOffset(chunk, firstPosition), source, start, length);
         }
         catch (IOException e)
         {

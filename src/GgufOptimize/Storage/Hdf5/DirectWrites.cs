@@ -17,7 +17,7 @@ namespace GgufOptimize.Storage.Hdf5;
 internal sealed class DirectWrites : IDisposable
 {
     /// <summary>Alignment of file offsets, lengths and memory (the page size, a multiple of every common block size).</summary>
-    private const int Block = 4096;
+    private const int Block = PinnedBuffer.Block;
     /// <summary>Writes whose aligned middle is shorter than this are not worth a second path.</summary>
     public const int MinimumBytes = 1 << 20;
     private const int StagingBytes = 8 << 20;
@@ -86,6 +86,45 @@ internal sealed class DirectWrites : IDisposable
         if (head > 0) normal(position, bytes[..head]);
         int done = WriteDirect(first, bytes.Slice(head, middle));
         if (done < middle) normal(first + done, bytes.Slice(head + done, middle - done));
+        if (end > last) normal(last, bytes[(head + middle)..]);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="length"/> bytes of <paramref name="source"/> from <paramref name="start"/> at
+    /// <paramref name="position"/>. When the bytes sit at the same offset within a page as the file position (see
+    /// <see cref="PinnedBuffer.StartFor"/>), the aligned middle goes to the disk straight from the buffer, skipping the
+    /// staging copy; otherwise as <see cref="Write(long, ReadOnlySpan{byte}, WriteAction)"/>.
+    /// </summary>
+    public void Write(long position, PinnedBuffer source, int start, int length, WriteAction normal)
+    {
+        var bytes = source.Span(start, length);
+        long end = position + length;
+        long first = (position + Block - 1) / Block * Block, last = end / Block * Block;
+        if (!_enabled || last - first < MinimumBytes || !source.InPhase(start, position))
+        {
+            Write(position, bytes, normal);
+            return;
+        }
+        int head = (int)(first - position), middle = (int)(last - first);
+        if (head > 0) normal(position, bytes[..head]);
+        bool written = false;
+        lock (_gate)
+        {
+            if (_enabled)
+            {
+                try
+                {
+                    RandomAccess.Write(_direct, (ReadOnlySpan<byte>)bytes.Slice(head, middle), first);
+                    written = true;
+                }
+                catch (IOException)
+                {
+                    // As in WriteDirect: the normal path writes it again and reports a real failure itself.
+                    _enabled = false;
+                }
+            }
+        }
+        if (!written) normal(first, bytes.Slice(head, middle));
         if (end > last) normal(last, bytes[(head + middle)..]);
     }
 

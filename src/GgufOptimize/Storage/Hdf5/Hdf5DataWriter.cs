@@ -87,6 +87,19 @@ internal sealed class Hdf5DataWriter : IDisposable
     }
 
     /// <summary>
+    /// Raw bytes from a pinned buffer at a byte offset inside the dataset; when they sit in phase with their file
+    /// position (<see cref="PinnedBuffer.StartFor"/>), large writes go to the disk without a staging copy.
+    /// </summary>
+    public void WriteBytes(Hdf5DatasetInfo dataset, long byteOffset, PinnedBuffer source, int start, int length)
+    {
+        if (byteOffset < 0 || byteOffset > dataset.ByteLength - length)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset),
+                $"bytes [{byteOffset}, {byteOffset + length}) are outside dataset {dataset.Path} ({dataset.ByteLength} bytes)");
+        if (_direct is not null) _direct.Write(dataset.Offset + byteOffset, source, start, length, _normal);
+        else WriteNormal(dataset.Offset + byteOffset, source.Span(start, length));
+    }
+
+    /// <summary>
     /// Forces written data to the disk (fsync). Call before recording that a piece of work is done (e.g. a
     /// processed-chunk flag), so a crash never leaves a flag set over data that was lost.
     /// </summary>

@@ -75,6 +75,33 @@ public class LlamaCppFormatTests
         Assert.True(checkedTokens > 500);
     }
 
+    [SkippableFact]
+    public void Stored_rows_are_the_quantized_rows_of_a_full_decode_byte_for_byte()
+    {
+        // logits asks llama.cpp only for the rows a .kld keeps and quantizes them on the decode thread: the bytes must
+        // be those of quantizing every row of a plain full decode.
+        using var tmp = new TempDir();
+        string data = FormatFixtures.Text(tmp), kld = tmp.File("base.kld");
+        LogitsJob.Run(new LogitsJobOptions { ModelPath = SharedAssets.AidreamsModel, DatasetPath = data, OutputPath = kld, Format = LogitsFormat.LlamaCpp }, NullProgress.Instance, default);
+        using var model = LlamaModel.Load(SharedAssets.AidreamsModel);
+        using var reader = LlamaCppKldReader.Open(kld, model.Bos);
+        var layout = reader.Layout;
+        var bytes = File.ReadAllBytes(kld);
+        using var evaluator = new LlamaEvaluator(model, new EvaluatorOptions { ContextSize = layout.ContextSize });
+        var logits = new float[layout.ContextSize * layout.VocabSize];
+        var row = new ushort[layout.RowUInt16s];
+        for (int c = 0; c < layout.ChunkCount; c++)
+        {
+            evaluator.EvaluateChunk(reader.ChunkTokens(c), logits);
+            for (int j = layout.FirstPosition; j < layout.FirstPosition + layout.RowsPerChunk; j++)
+            {
+                LlamaCppRowQuantizer.Quantize(logits.AsSpan(j * layout.VocabSize, layout.VocabSize), row);
+                var stored = bytes.AsSpan((int)layout.RowOffset(c, j), (int)layout.RowBytes);
+                Assert.True(stored.SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.AsSpan())), $"chunk {c} position {j}");
+            }
+        }
+    }
+
     /// <summary>
     /// |KL' − KL| when every baseline log-probability moves by at most δ and those at or below −16 are dropped:
     /// (e^δ − 1) Σ P|lp − lq| + e^δ δ + Σ over lp ≤ −16 + δ of P(|lp − lq| + δ).

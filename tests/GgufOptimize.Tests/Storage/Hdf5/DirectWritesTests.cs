@@ -53,6 +53,38 @@ public class DirectWritesTests
     }
 
     [SkippableFact]
+    public void Pinned_buffers_in_phase_with_the_file_write_their_bytes_without_staging_and_out_of_phase_ones_through_it()
+    {
+        using var dir = new TempDir();
+        bool ext4 = new DriveInfo(dir.Path).DriveFormat is "ext4" or "xfs" or "btrfs";
+        Skip.IfNot(OperatingSystem.IsLinux() && ext4, $"needs Linux on ext4/xfs/btrfs for O_DIRECT; the temp folder is on {new DriveInfo(dir.Path).DriveFormat}");
+        const int vocab = 1001, rows = 700;
+        var (path, layout) = Create(dir.Path, rows, vocab);
+        var logits = layout.Dataset("logits");
+        int[] splits = [0, 3, 300, 301, 650, rows];
+        using (var writer = Hdf5DataWriter.Open(path))
+        {
+            for (int s = 0; s < splits.Length - 1; s++)
+            {
+                var floats = Rows(splits[s], splits[s + 1] - splits[s], vocab);
+                int length = floats.Length * sizeof(float);
+                long byteOffset = (long)splits[s] * vocab * sizeof(float);
+                var buffer = new PinnedBuffer(length + 8);
+                // Even slices sit in phase with their file position, odd ones a few bytes off it.
+                int start = buffer.StartFor(logits.Offset + byteOffset);
+                if (s % 2 == 1) start = (start + 4) % PinnedBuffer.Block;
+                Assert.Equal(s % 2 == 0, buffer.InPhase(start, logits.Offset + byteOffset));
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan()).CopyTo(buffer.Span(start, length));
+                writer.WriteBytes(logits, byteOffset, buffer, start, length);
+            }
+            writer.Flush();
+            Assert.True(writer.WritesDirectly);
+        }
+        using var reader = Hdf5MappedReader.Open(path);
+        Assert.True(reader.Elements<float>(logits, 0, rows * vocab).SequenceEqual(Rows(0, rows, vocab)));
+    }
+
+    [SkippableFact]
     public void On_tmpfs_the_normal_path_writes_the_same_bytes()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "tmpfs is Linux");

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using GgufOptimize.Common;
+using GgufOptimize.Storage.Hdf5;
 
 namespace GgufOptimize.Storage.Formats.LlamaCpp;
 
@@ -13,7 +14,7 @@ namespace GgufOptimize.Storage.Formats.LlamaCpp;
 /// has no flags of its own the finished chunks are recorded in a side file <c>NAME.partial.done</c> (an identity line,
 /// then one byte per chunk, set after the chunk's data is synced). Both become the final file by one rename.
 /// </summary>
-internal sealed class LlamaCppKldWriter : IBaselineWriter
+internal sealed class LlamaCppKldWriter : IEncodedRowsWriter
 {
     private readonly string _path;
     private readonly string _partial;
@@ -22,6 +23,9 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
     private readonly FileStream? _flags;
     private readonly long _flagsOffset;
     private readonly bool[] _done;
+    /// <summary>Large writes skip the page cache where the file system allows (see <see cref="DirectWrites"/>).</summary>
+    private readonly DirectWrites? _direct;
+    private readonly DirectWrites.WriteAction _normal;
     private ushort[] _rows = [];
     private bool _closed;
 
@@ -34,6 +38,8 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
         _flags = flags;
         _flagsOffset = flagsOffset;
         _done = done;
+        _normal = WriteNormal;
+        if (data is not null) _direct = DirectWrites.TryOpen(_partial);
     }
 
     public static string DonePath(string path) => BaselineLayout.PartialPath(path) + ".done";
@@ -106,20 +112,79 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
     public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits)
     {
         int n = _layout.VocabSize, rows = logits.Length / n;
-        int from = Math.Max(firstPosition, _layout.FirstPosition);
-        int to = Math.Min(firstPosition + rows, _layout.FirstPosition + _layout.RowsPerChunk);
+        var (from, to) = StoredPositions(firstPosition, rows);
         if (from >= to) return;
         int width = _layout.RowUInt16s;
         if (_rows.Length < (to - from) * width) _rows = new ushort[(to - from) * width];
-        for (int j = from; j < to; j++)
-            LlamaCppRowQuantizer.Quantize(logits.Slice((j - firstPosition) * n, n), _rows.AsSpan((j - from) * width, width));
+        var encoded = MemoryMarshal.AsBytes(_rows.AsSpan(0, (to - from) * width));
+        Encode(logits.Slice((from - firstPosition) * n, (to - from) * n), encoded);
+        WriteNormal(_layout.RowOffset(chunk, from), encoded);
+    }
+
+    public int EncodedRowBytes => (int)_layout.RowBytes;
+
+    public int FirstStoredPosition => _layout.FirstPosition;
+
+    /// <summary>Positions n_ctx/2 … n_ctx−2 of each chunk.</summary>
+    public (int From, int To) StoredPositions(int firstPosition, int rows)
+    {
+        int from = Math.Max(firstPosition, _layout.FirstPosition);
+        int to = Math.Min(firstPosition + rows, _layout.FirstPosition + _layout.RowsPerChunk);
+        return from < to ? (from, to) : (from, from);
+    }
+
+    public long FilePosition(int chunk, int position) => _layout.RowOffset(chunk, position);
+
+    /// <summary>
+    /// Quantizes whole rows; a batch worth it is split across the cores (the decode threads wait for it anyway, and
+    /// llama-perplexity spreads this work over its threads too).
+    /// </summary>
+    public void Encode(ReadOnlySpan<float> rows, Span<byte> destination)
+    {
+        int n = _layout.VocabSize, width = _layout.RowUInt16s, count = rows.Length / n;
+        var output = MemoryMarshal.Cast<byte, ushort>(destination);
+        int parts = (int)Math.Min(Math.Min(Environment.ProcessorCount, count), (long)rows.Length / ParallelFloats);
+        if (parts <= 1)
+        {
+            for (int j = 0; j < count; j++) LlamaCppRowQuantizer.Quantize(rows.Slice(j * n, n), output.Slice(j * width, width));
+            return;
+        }
+        unsafe
+        {
+            // Parallel.For cannot capture spans: the rows are handed over as pinned memory for the call's duration.
+            fixed (float* input = rows)
+            fixed (ushort* result = output)
+            {
+                float* inp = input; ushort* res = result;
+                Parallel.For(0, parts, part =>
+                {
+                    int first = (int)((long)count * part / parts), last = (int)((long)count * (part + 1) / parts);
+                    for (int j = first; j < last; j++)
+                        LlamaCppRowQuantizer.Quantize(new ReadOnlySpan<float>(inp + (long)j * n, n), new Span<ushort>(res + (long)j * width, width));
+                });
+            }
+        }
+    }
+
+    /// <summary>Floats of one batch below which quantizing on one thread is cheaper than handing work to another.</summary>
+    private const int ParallelFloats = 1 << 20;
+
+    public void WriteEncoded(int chunk, int firstPosition, PinnedBuffer source, int start, int length)
+    {
+        long position = _layout.RowOffset(chunk, firstPosition);
+        if (_direct is not null) _direct.Write(position, source, start, length, _normal);
+        else WriteNormal(position, source.Span(start, length));
+    }
+
+    private void WriteNormal(long position, ReadOnlySpan<byte> bytes)
+    {
         try
         {
-            RandomAccess.Write(_data!.SafeFileHandle, MemoryMarshal.AsBytes(_rows.AsSpan(0, (to - from) * width)), _layout.RowOffset(chunk, from));
+            RandomAccess.Write(_data!.SafeFileHandle, bytes, position);
         }
         catch (IOException e)
         {
-            throw GgufOptimizeException.Runtime($"writing chunk {chunk} to '{_partial}' failed: {e.Message} (the file is kept; rerun the same command after fixing this to resume)", e);
+            throw GgufOptimizeException.Runtime($"writing to '{_partial}' failed: {e.Message} (the file is kept; rerun the same command after fixing this to resume)", e);
         }
     }
 
@@ -149,6 +214,7 @@ internal sealed class LlamaCppKldWriter : IBaselineWriter
     {
         if (_closed) return;
         _closed = true;
+        _direct?.Dispose();
         _data?.Dispose();
         _flags?.Dispose();
     }

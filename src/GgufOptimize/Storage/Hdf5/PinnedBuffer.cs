@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+
+namespace GgufOptimize.Storage.Hdf5;
+
+/// <summary>
+/// A byte buffer that never moves (allocated on the pinned heap) and knows its address, so that data destined for a
+/// file position can be placed at the same offset within a page as that position: the block-aligned middle of the
+/// write then goes to the disk with O_DIRECT straight from here (<see cref="DirectWrites"/>), with no copy into an
+/// aligned staging buffer first.
+/// </summary>
+internal sealed class PinnedBuffer
+{
+    /// <summary>The page size: O_DIRECT's alignment of memory and file offsets (see <see cref="DirectWrites"/>).</summary>
+    public const int Block = 4096;
+
+    private readonly byte[] _bytes;
+    private readonly long _address;
+
+    /// <param name="capacity">Bytes usable from any start <see cref="StartFor"/> returns.</param>
+    public PinnedBuffer(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        Capacity = capacity;
+        _bytes = GC.AllocateUninitializedArray<byte>(checked(capacity + Block), pinned: true);
+        _address = Marshal.UnsafeAddrOfPinnedArrayElement(_bytes, 0);
+    }
+
+    public int Capacity { get; }
+
+    /// <summary>The index in this buffer whose address lies at the same offset within a page as <paramref name="filePosition"/>.</summary>
+    public int StartFor(long filePosition) => (int)(((filePosition - _address) % Block + Block) % Block);
+
+    /// <summary>Whether the byte at <paramref name="start"/> and <paramref name="filePosition"/> share their offset within a page.</summary>
+    public bool InPhase(int start, long filePosition) => (_address + start - filePosition) % Block == 0;
+
+    public Span<byte> Span(int start, int length) => _bytes.AsSpan(start, length);
+}
