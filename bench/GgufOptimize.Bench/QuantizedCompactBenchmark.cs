@@ -19,9 +19,9 @@ namespace GgufOptimize.Bench;
 public sealed class QuantizedCompactBenchmark : IBenchmark
 {
     public string Name => "qcompact";
-    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1]; --writer 1 [--rounds 2] [--profile 1]: wall time of logits --format compact against a bare decode and --format full (same run, alternating)";
+    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1] [--settings 'ε,ρ,Δ[,knee₂,Δ₂];…']; --writer 1 [--rounds 2] [--profile 1]: wall time of logits --format compact against a bare decode and --format full (same run, alternating)";
 
-    private static readonly QuantizedRowSettings[] Settings =
+    private static QuantizedRowSettings[] Settings =
     [
         QuantizedRowSettings.Default,
         new(1e-3, 1e-6, 0.1),
@@ -37,6 +37,10 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
     public int Run(string[] args)
     {
         var a = new BenchArgs(args);
+        // --settings "ε,ρ,Δ[,second knee,Δ₂];…": the encodings to compare (default: the three below).
+        if (a.Get("settings") is { } list)
+            Settings = list.Split(';').Select(x => x.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray())
+                .Select(v => new QuantizedRowSettings(v[0], v[1], v[2], v.Length > 3 ? v[3] : 0, v.Length > 4 ? v[4] : 0)).ToArray();
         var vocabs = (a.Get("vocabs") ?? "32000,128256,262144").Split(',').Select(int.Parse).ToArray();
         var kinds = (a.Get("kinds") ?? "realistic,flat").Split(',');
         var types = (a.Get("types") ?? "Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K").Split(',');
@@ -149,8 +153,9 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
                             int count = dense ? vocab : 0;
                             if (dense) QuantizedChunk.DecodeDense(row, vocab, Settings[e], logP);
                             else if (h.Count > 0) count = QuantizedChunk.DecodeSparse(row, Settings[e], ids, logP);
-                            builders[e].Add(SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
-                                h.NextLogit - h.LogNorm, h.Top, q.AsSpan(j * vocab, vocab), tokens[j + 1], scratch));
+                            var compared = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
+                                h.NextLogit - h.LogNorm, h.Top, q.AsSpan(j * vocab, vocab), tokens[j + 1], scratch);
+                            builders[e].Add(compared.IsValid ? compared with { Kld = compared.Kld + QuantizedChunk.Correction(row, Settings[e].HasSecondKnee) } : compared);
                         }
                         if (e == 0) encodedScoreSeconds += clock.Elapsed.TotalSeconds;
                         var built = builders[e].Build();
