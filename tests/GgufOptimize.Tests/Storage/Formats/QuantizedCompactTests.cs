@@ -15,7 +15,7 @@ public class QuantizedCompactTests
     [Fact]
     public void Codes_stay_within_their_step_and_varints_round_trip()
     {
-        var s = QuantizedRowSettings.Default;
+        var s = QuantizedRowSettings.Compact2;
         foreach (double logP in new[] { -1e-9, -0.01, -0.7, -3, -9, -Math.Log(1 / s.Knee), -14, -25, -60 })
         {
             double back = s.Value(s.Code(logP));
@@ -98,7 +98,17 @@ public class QuantizedCompactTests
     public void Stated_bound_holds_on_every_row_of_a_realistic_model_against_its_Q4_0(double eps, double rho, double step, double knee2, double step2)
     {
         using var rows = RealisticRows.Make();
-        var (violations, worst, errors) = Check(rows, new QuantizedRowSettings(eps, rho, step, knee2, step2), claimed: null);
+        var settings = new QuantizedRowSettings(eps, rho, step, knee2, step2);
+        var (violations, worst, errors) = Check(rows, settings, claimed: null);
+        if (settings.HasSecondKnee)
+        {
+            // compact-3 subtracts each row's D = Σ P̂·log(P̂/P): what is left is the tail term and Σ (P − P̂)(r − c), so
+            // even without κ the bound holds (with the correction's sign wrong it does not).
+            var probe = new QuantizedChunkEncoder(settings, rows.Vocab);
+            Encode(rows, probe);
+            var (withoutKappa, _, _) = Check(rows, settings, claimed: (eps, probe.MaxTotalVariation, 0));
+            Assert.Equal(0, withoutKappa);
+        }
         Assert.Equal(0, violations);
         Assert.True(errors > 0, "the encoding changed no KLD at all: the check would not see a broken bound");
         Assert.InRange(worst, 0, 1);

@@ -11,7 +11,7 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// float16, −2 not finite, −3 every token's code) — then for a sparse row `count` varint id gaps (ids ascending, gap − 1) and `count` zig-zag varint
 /// codes (<see cref="QuantizedRowSettings.Code"/>); for a dense row n_vocab float16 logits. compact-3 (a second knee)
 /// appends to every sparse and every-code row a float64 D = Σ P̂·log(P̂/P) over its kept tokens: KLD − KLD̂ = P_tail·KL(P|tail‖Q|tail)
-/// + Σ (P − P̂)(r − c) − D exactly, so adding D back (<see cref="Correction"/>) removes the part of the error that the
+/// + Σ (P − P̂)(r − c) − D exactly, so subtracting D (<see cref="Correction"/>) removes the part of the error that the
 /// coarse codes would otherwise add to every KLD with the same sign.
 /// </summary>
 internal sealed class QuantizedChunk
@@ -155,13 +155,13 @@ internal sealed class QuantizedChunk
     }
 
     /// <summary>
-    /// What to add to the KLD computed from the decoded row (compact-3: the row's stored D; compact-2 and float16 rows: 0).
+    /// What to add to the KLD computed from the decoded row (compact-3: −D, the row's stored D; compact-2 and float16 rows: 0).
     /// </summary>
     public static double Correction(ReadOnlySpan<byte> row, bool trailer)
     {
         if (!trailer || row.Length < RowHeaderBytes + 8) return 0;
         int count = BinaryPrimitives.ReadInt32LittleEndian(row[28..]);
-        return count is Dense or NotFinite ? 0 : BinaryPrimitives.ReadDoubleLittleEndian(row[^8..]);
+        return count is Dense or NotFinite ? 0 : -BinaryPrimitives.ReadDoubleLittleEndian(row[^8..]);
     }
 
     /// <summary>

@@ -259,7 +259,7 @@ internal sealed class QuantizedChunkEncoder
         for (int k = 0; k < count; k++)
         {
             double d = scale * _hat[k] - p[k];
-            // D = Σ P̂·log(P̂/P), the part of KLD − KLD̂ that does not depend on the target: the reader adds it back.
+            // D = Σ P̂·log(P̂/P), the part of KLD̂ − KLD that does not depend on the target: the reader subtracts it.
             if (trailer) divergence += scale * _hat[k] * (logScale + _logHat[k] - logP[k]);
             tv += Math.Abs(d);
             // A P that underflowed to 0 in double (a logit some 745 nats below the normalizer) is still > 0: its KL share
