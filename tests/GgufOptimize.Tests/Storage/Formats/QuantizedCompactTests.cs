@@ -44,6 +44,7 @@ public class QuantizedCompactTests
         Assert.Null(s.Problem());
         Assert.True(s.HasSecondKnee);
         Assert.Equal(Math.Max(step, step2), s.MaxLogError);
+        var map = new QuantizedCodeMap(s);
         int previous = int.MaxValue;
         for (double logP = -1e-9; logP > -80; logP -= 0.013)
         {
@@ -51,6 +52,8 @@ public class QuantizedCompactTests
             Assert.True(code <= previous, $"code {code} after {previous} at log P {logP}: not monotone");
             previous = code;
             double back = s.Value(code);
+            Assert.Equal(back, map.Value(code), 1e-12);
+            if (Math.Exp(logP) < s.Knee) Assert.Equal(code, map.LogCode(logP));
             double p = Math.Exp(logP);
             if (p >= s.Knee) Assert.InRange(Math.Abs(Math.Exp(back) - p), 0, rho / 2 + 1e-15);
             else if (logP >= s.SecondBoundary) Assert.InRange(Math.Abs(back - logP), 0, step / 2 + 1e-12);

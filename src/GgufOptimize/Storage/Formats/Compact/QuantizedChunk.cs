@@ -182,9 +182,10 @@ internal sealed class QuantizedChunk
             ids[k] = previous;
         }
         double sum = 0;
+        var map = new QuantizedCodeMap(settings);
         for (int k = 0; k < h.Count; k++)
         {
-            double v = settings.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
+            double v = map.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
             logP[k] = v;
             sum += Math.Exp(v);
         }
@@ -200,9 +201,10 @@ internal sealed class QuantizedChunk
         {
             int o = RowHeaderBytes;
             double sum = 0;
+            var map = new QuantizedCodeMap(settings);
             for (int i = 0; i < vocab; i++)
             {
-                logP[i] = settings.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
+                logP[i] = map.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
                 sum += Math.Exp(logP[i]);
             }
             double shift = -Math.Log(sum);

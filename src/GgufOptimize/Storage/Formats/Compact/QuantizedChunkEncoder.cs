@@ -20,6 +20,7 @@ internal sealed class QuantizedChunkEncoder
     private readonly QuantizedRowSettings _settings;
     private readonly int _vocab;
     private readonly QuantizedRowSelector _selector;
+    private readonly QuantizedCodeMap _map;
     private double[] _hat = new double[1024], _logHat = new double[1024];
     private readonly double[] _logStepValues;
     private readonly double[] _allP, _allLogP;
@@ -37,6 +38,7 @@ internal sealed class QuantizedChunkEncoder
         _settings = settings;
         _vocab = vocab;
         _selector = new QuantizedRowSelector(settings.TailMass);
+        _map = new QuantizedCodeMap(settings);
         // e^(ln knee − s·Δ) for the first log-domain steps: the unscaled P̂ of a code below the knee without an exp.
         _logStepValues = new double[(int)Math.Min(4096, 200 / settings.MaxLogStep)];
         for (int s = 0; s < _logStepValues.Length; s++) _logStepValues[s] = Math.Exp(settings.Value(-1 - s));
@@ -227,9 +229,8 @@ internal sealed class QuantizedChunkEncoder
             _hat = new double[Math.Max(count, 2 * _hat.Length)];
             _logHat = new double[_hat.Length];
         }
-        double knee = _settings.Knee, rho = _settings.ProbabilityStep, logKnee = Math.Log(knee), step = _settings.MaxLogStep;
-        double secondBoundary = _settings.SecondBoundary, secondStep = _settings.SecondLogStep, maxLogError = _settings.MaxLogError;
-        int stepsToSecond = _settings.StepsToSecondKnee;
+        double knee = _settings.Knee, rho = _settings.ProbabilityStep;
+        double maxLogError = _settings.MaxLogError;
         double sum = 0;
         for (int k = 0; k < count; k++)
         {
@@ -244,9 +245,9 @@ internal sealed class QuantizedChunkEncoder
             }
             else
             {
-                code = QuantizedRowSettings.LogCode(logP[k], logKnee, step, stepsToSecond, secondBoundary, secondStep);
+                code = _map.LogCode(logP[k]);
                 int steps = -1 - code;
-                double logHat = _settings.Value(code);
+                double logHat = _map.Value(code);
                 hat = steps < _logStepValues.Length ? _logStepValues[steps] : Math.Exp(logHat);
                 _logHat[k] = logHat;
             }

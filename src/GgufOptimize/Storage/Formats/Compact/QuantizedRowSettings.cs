@@ -87,7 +87,7 @@ internal sealed record QuantizedRowSettings(double TailMass, double ProbabilityS
     /// </summary>
     public double MaxLogError => Math.Max(MaxLogStep, SecondLogStep);
 
-    /// <summary>The (unnormalized) log-probability a code stands for.</summary>
+    /// <summary>The (unnormalized) log-probability a code stands for (per-token loops use <see cref="QuantizedCodeMap"/>, the same values with the logs hoisted).</summary>
     public double Value(int code)
     {
         if (code > 0) return Math.Log(code * ProbabilityStep);
