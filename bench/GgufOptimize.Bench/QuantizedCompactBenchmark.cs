@@ -19,9 +19,9 @@ namespace GgufOptimize.Bench;
 public sealed class QuantizedCompactBenchmark : IBenchmark
 {
     public string Name => "qcompact";
-    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1]; --writer 1 [--rounds 2] [--profile 1]: wall time of logits --format compact against a bare decode and --format full (same run, alternating)";
+    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1] [--settings 'ε,ρ,Δ[,knee₂,Δ₂];…']; --reader 1 [--rounds 2]: kld --target-model (first --types) with a compact baseline against a full float32 one (same run, alternating); --writer 1 [--rounds 2] [--profile 1]: wall time of logits --format compact against a bare decode and --format full (same run, alternating)";
 
-    private static readonly QuantizedRowSettings[] Settings =
+    private static QuantizedRowSettings[] Settings =
     [
         QuantizedRowSettings.Default,
         new(1e-3, 1e-6, 0.1),
@@ -37,6 +37,10 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
     public int Run(string[] args)
     {
         var a = new BenchArgs(args);
+        // --settings "ε,ρ,Δ[,second knee,Δ₂];…": the encodings to compare (default: the three below).
+        if (a.Get("settings") is { } list)
+            Settings = list.Split(';').Select(x => x.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray())
+                .Select(v => new QuantizedRowSettings(v[0], v[1], v[2], v.Length > 3 ? v[3] : 0, v.Length > 4 ? v[4] : 0)).ToArray();
         var vocabs = (a.Get("vocabs") ?? "32000,128256,262144").Split(',').Select(int.Parse).ToArray();
         var kinds = (a.Get("kinds") ?? "realistic,flat").Split(',');
         var types = (a.Get("types") ?? "Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K").Split(',');
@@ -46,6 +50,12 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
         try
         {
             NativeRuntime.Initialize();
+            if (a.Int("reader", 0) == 1)
+            {
+                foreach (int vocab in vocabs)
+                    ReaderCost(vocab, ctx, chunks, a.Int("rounds", 2), types[0], dir);
+                return 0;
+            }
             if (a.Int("writer", 0) == 1)
             {
                 foreach (int vocab in vocabs)
@@ -149,8 +159,9 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
                             int count = dense ? vocab : 0;
                             if (dense) QuantizedChunk.DecodeDense(row, vocab, Settings[e], logP);
                             else if (h.Count > 0) count = QuantizedChunk.DecodeSparse(row, Settings[e], ids, logP);
-                            builders[e].Add(SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
-                                h.NextLogit - h.LogNorm, h.Top, q.AsSpan(j * vocab, vocab), tokens[j + 1], scratch));
+                            var compared = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
+                                h.NextLogit - h.LogNorm, h.Top, q.AsSpan(j * vocab, vocab), tokens[j + 1], scratch);
+                            builders[e].Add(compared.IsValid ? compared with { Kld = compared.Kld + QuantizedChunk.Correction(row, Settings[e].HasSecondKnee) } : compared);
                         }
                         if (e == 0) encodedScoreSeconds += clock.Elapsed.TotalSeconds;
                         var built = builders[e].Build();
@@ -349,5 +360,46 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
         Console.WriteLine($"  compact over fetch (the encoder's own share, wall): {(sums["compact"].Wall / sums["fetch"].Wall - 1) * 100:+0.0;-0.0} %, CPU {(sums["compact"].Cpu / sums["fetch"].Cpu - 1) * 100:+0.0;-0.0} %");
         Console.WriteLine($"  compact file: {compactBytes} bytes, {compactBytes / (double)tokens:F0} bytes per position; load {File.ReadAllText("/proc/loadavg").Trim()}");
         File.Delete(model);
+    }
+
+    /// <summary>
+    /// The read path (issue 13 point 4): <c>kld --target-model</c> on the realistic model's quantization with a compact
+    /// baseline against the same with the full float32 baseline of the same chunks; alternating rounds, wall and process
+    /// CPU time of each KldJob run (the target's decode included, as users run it).
+    /// </summary>
+    private static void ReaderCost(int vocab, int ctx, int chunks, int rounds, string type, string dir)
+    {
+        string model = Path.Combine(dir, $"realistic-{vocab}.gguf");
+        SyntheticModel.Write(model, SyntheticModelOptions.Realistic(vocab) with { ContextLength = ctx });
+        string text = Path.Combine(dir, "text.txt");
+        File.WriteAllText(text, SyntheticVocabulary.Build(vocab).RandomWords(chunks * ctx + 256, 5));
+        string target = Quantize(model, type, dir);
+        string full = Path.Combine(dir, "full.h5"), compact = Path.Combine(dir, "compact.h5");
+        GgufOptimize.Logits.LogitsJob.Run(new GgufOptimize.Logits.LogitsJobOptions { ModelPath = model, DatasetPath = text, OutputPath = full, ContextSize = ctx, ToChunk = chunks }, NullProgress.Instance, default);
+        GgufOptimize.Logits.LogitsJob.Run(new GgufOptimize.Logits.LogitsJobOptions { ModelPath = model, DatasetPath = text, OutputPath = compact, ContextSize = ctx, ToChunk = chunks, Format = GgufOptimize.Logits.LogitsFormat.QuantizedCompact }, NullProgress.Instance, default);
+        Console.WriteLine($"read path, realistic synthetic vocab {vocab}, target {type}: {chunks} chunks × {ctx}; full {new FileInfo(full).Length / 1e6:F0} MB, compact {new FileInfo(compact).Length / 1e6:F1} MB; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        var process = Process.GetCurrentProcess();
+        var sums = new Dictionary<string, (double Wall, double Cpu)>();
+        var averages = new Dictionary<string, double>();
+        for (int r = 0; r < rounds; r++)
+            foreach (var (name, baseline) in new[] { ("full", full), ("compact", compact) })
+            {
+                string output = Path.Combine(dir, $"kld-{name}.h5");
+                process.Refresh();
+                var cpu = process.TotalProcessorTime;
+                var clock = Stopwatch.StartNew();
+                var result = GgufOptimize.Kld.KldJob.Run(new GgufOptimize.Kld.KldJobOptions { BaselineLogits = baseline, TargetModel = target, OutputFile = output, Clobber = true }, NullProgress.Instance, default);
+                double wall = clock.Elapsed.TotalSeconds;
+                process.Refresh();
+                double used = (process.TotalProcessorTime - cpu).TotalSeconds;
+                averages[name] = result.Overall.Average;
+                File.Delete(output);
+                sums[name] = sums.TryGetValue(name, out var s) ? (s.Wall + wall, s.Cpu + used) : (wall, used);
+                Console.WriteLine($"  round {r + 1} kld --target-model, {name} baseline: wall {wall:F2} s, process CPU {used:F2} s (load {File.ReadAllText("/proc/loadavg").Trim()})");
+            }
+        var f = sums["full"];
+        var c = sums["compact"];
+        Console.WriteLine($"  compact baseline over full: wall {(c.Wall / f.Wall - 1) * 100:+0.0;-0.0} %, CPU {(c.Cpu / f.Cpu - 1) * 100:+0.0;-0.0} % (full {f.Wall / rounds:F2} s / {f.Cpu / rounds:F2} s CPU per run); mean KLD {averages["compact"]:G6} vs {averages["full"]:G6}");
+        foreach (var file in Directory.GetFiles(dir)) File.Delete(file);
     }
 }

@@ -21,9 +21,9 @@ internal static class LogitsCommand
         precision.AcceptOnlyFromAmong("16", "32");
         var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed), gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits) or lzf (h5py's LZF filter: faster than gzip, saves less)", DefaultValueFactory = _ => "none" };
         compression.AcceptOnlyFromAmong("none", "gzip", "lzf");
-        var format = new Option<string>("--format") { Description = "full (every logit), compact (compact-2: top tokens up to 1 - tail mass with quantized probabilities and a recorded error bound; about 4 % of a llama.cpp .kld on peaked models), compact-1 (top tokens with exact float32 logits) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking)", DefaultValueFactory = _ => "full" };
+        var format = new Option<string>("--format") { Description = "full (every logit), compact (compact-3: top tokens up to 1 - tail mass with quantized probabilities and a recorded error bound; about 2 % of a llama.cpp .kld on peaked 128k-vocabulary models), compact-1 (top tokens with exact float32 logits) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking)", DefaultValueFactory = _ => "full" };
         format.AcceptOnlyFromAmong("full", "compact", "compact-1", "llamacpp");
-        var tailMass = new Option<double>("--tail-mass") { Description = "With --format compact or compact-1: probability at most left in each position's tail bucket (epsilon)", DefaultValueFactory = _ => LogitsJobOptions.DefaultTailMass };
+        var tailMass = new Option<double?>("--tail-mass") { Description = $"With --format compact or compact-1: probability at most left in each position's tail bucket (epsilon; default {GgufOptimize.Storage.Formats.Compact.QuantizedRowSettings.Default.TailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)} for compact, {LogitsJobOptions.DefaultTailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)} for compact-1)" };
         var info = new Option<string>("--info") { Description = "Print what a stored logits file holds (format, error bound, vocabulary, positions, size, bytes per position) and exit; no model is run" };
         var range = new ChunkRange();
         var shard = new ShardOption();

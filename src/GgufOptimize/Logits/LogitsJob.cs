@@ -26,8 +26,8 @@ internal static class LogitsJob
             throw GgufOptimizeException.BadInput($"--compression {options.Compression.ToString().ToLowerInvariant()} applies to --format full only");
         if (options.Format != LogitsFormat.Full && options.Precision != 32)
             throw GgufOptimizeException.BadInput($"--precision applies to --format full only (compact and llamacpp are computed from float32 logits)");
-        if (options.Format is LogitsFormat.Compact or LogitsFormat.QuantizedCompact && !(options.TailMass > 0 && options.TailMass < 1))
-            throw GgufOptimizeException.BadInput($"--tail-mass must be in (0, 1) (got {options.TailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+        if (options.Format is LogitsFormat.Compact or LogitsFormat.QuantizedCompact && !(options.EffectiveTailMass > 0 && options.EffectiveTailMass < 1))
+            throw GgufOptimizeException.BadInput($"--tail-mass must be in (0, 1) (got {options.EffectiveTailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
 
         if (options.Shard is { } s && options.Format == LogitsFormat.LlamaCpp)
             throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {s}: a llama.cpp .kld file always starts at chunk 0 and cannot be split; use --format full or compact");
@@ -122,8 +122,8 @@ internal static class LogitsJob
     private static IBaselineWriter OpenWriter(LogitsJobOptions o, BaselineHeader header, ChunkPlan plan, LlamaCppChunks? kldChunks, int from, int to, IProgressSink progress) =>
         o.Format switch
         {
-            LogitsFormat.QuantizedCompact => QuantizedBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, QuantizedRowSettings.Default with { TailMass = o.TailMass }, o.Clobber, progress),
-            LogitsFormat.Compact => CompactBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, o.TailMass, o.Clobber, progress),
+            LogitsFormat.QuantizedCompact => QuantizedBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, o.QuantizedSettings ?? QuantizedRowSettings.Default with { TailMass = o.EffectiveTailMass }, o.Clobber, progress),
+            LogitsFormat.Compact => CompactBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, o.EffectiveTailMass, o.Clobber, progress),
             LogitsFormat.LlamaCpp => LlamaCppKldWriter.OpenOrCreate(o.OutputPath, header, kldChunks!, o.Clobber, progress),
             _ when o.Compression != LogitsCompression.None => CompressedBaselineWriter.OpenOrCreate(o.OutputPath, header, plan, from, to, o.Clobber, progress, o.Compression == LogitsCompression.Lzf),
             _ => BaselineLogitsFile.OpenOrCreate(o.OutputPath, header, plan, o.Clobber, progress, chunksToWrite: to - from),

@@ -21,8 +21,10 @@ internal sealed record LogitsJobOptions
     public LogitsCompression Compression { get; init; } = LogitsCompression.None;
     /// <summary>Full rows (default), the compact top-tokens encoding, or llama.cpp's --kl-divergence-base file.</summary>
     public LogitsFormat Format { get; init; } = LogitsFormat.Full;
-    /// <summary>Compact format: ε, the probability mass at most left in each position's tail bucket.</summary>
-    public double TailMass { get; init; } = DefaultTailMass;
+    /// <summary>Compact formats: ε, the probability mass at most left in each position's tail bucket; null = the format's default.</summary>
+    public double? TailMass { get; init; }
+    /// <summary>--format compact: the whole code mapping (null = <see cref="Storage.Formats.Compact.QuantizedRowSettings.Default"/> with <see cref="TailMass"/>); tests and benchmarks write compact-2 files with it.</summary>
+    internal Storage.Formats.Compact.QuantizedRowSettings? QuantizedSettings { get; init; }
     /// <summary>First chunk to compute (inclusive).</summary>
     public int FromChunk { get; init; }
     /// <summary>Last chunk to compute (exclusive); null = all.</summary>
@@ -34,7 +36,11 @@ internal sealed record LogitsJobOptions
     /// <summary>The caller's name for the end of the range, used in errors (<c>iterate</c> says --eval-chunks).</summary>
     public string ToChunkOption { get; init; } = Chunking.ChunkRange.ToOption;
 
+    /// <summary>compact-1's default ε (compact's is <see cref="Storage.Formats.Compact.QuantizedRowSettings.Default"/>'s).</summary>
     public const double DefaultTailMass = 1e-4;
+
+    /// <summary>The ε the chosen format will use.</summary>
+    public double EffectiveTailMass => TailMass ?? (Format == LogitsFormat.QuantizedCompact ? Storage.Formats.Compact.QuantizedRowSettings.Default.TailMass : DefaultTailMass);
 }
 
 internal enum LogitsCompression
@@ -53,7 +59,7 @@ internal enum LogitsFormat
     Full,
     /// <summary>compact-1: per position the top tokens up to 1 − ε with their float32 logits, the tail mass and log P(next) (HDF5).</summary>
     Compact,
-    /// <summary>compact-2: compact-1's tokens with quantized, entropy-coded probabilities and a recorded error bound (HDF5).</summary>
+    /// <summary>compact-3 (compact-2 before issue 13): compact-1's tokens with quantized, entropy-coded probabilities and a recorded error bound (HDF5).</summary>
     QuantizedCompact,
     /// <summary>llama-perplexity's --kl-divergence-base file (.kld): its own chunking, second half of each chunk, uint16 log-probs.</summary>
     LlamaCpp,

@@ -20,7 +20,7 @@ internal sealed record StoredLogitsInfo(string Path, string Format, string Accur
             case StoredLogitsKind.QuantizedCompact:
             {
                 using var r = QuantizedBaselineReader.Open(path);
-                return new(path, QuantizedLayout.FormatName + " (logits --format compact)", r.Accuracy, r.VocabSize, r.ContextSize, r.TotalChunks, r.ProcessedCount,
+                return new(path, r.Format + " (logits --format compact)", r.Accuracy, r.VocabSize, r.ContextSize, r.TotalChunks, r.ProcessedCount,
                     r.StoredPositions, bytes, PerPosition(bytes, r.StoredPositions), r.Settings.TailMass, r.MaxTotalVariation, r.MaxDecodedDivergence);
             }
             case StoredLogitsKind.Compact:

@@ -15,7 +15,7 @@ public class QuantizedCompactTests
     [Fact]
     public void Codes_stay_within_their_step_and_varints_round_trip()
     {
-        var s = QuantizedRowSettings.Default;
+        var s = QuantizedRowSettings.Compact2;
         foreach (double logP in new[] { -1e-9, -0.01, -0.7, -3, -9, -Math.Log(1 / s.Knee), -14, -25, -60 })
         {
             double back = s.Value(s.Code(logP));
@@ -31,6 +31,39 @@ public class QuantizedCompactTests
             Assert.Equal(v, Varint.UnZigZag(Varint.Read(buffer, ref o)));
             Assert.Equal(n, o);
         }
+    }
+
+    /// <summary>compact-3's second knee: codes stay monotone, each value within Δ/2 above the second knee and Δ₂/2 below it, and MaxLogError covers both.</summary>
+    [Theory]
+    [InlineData(3e-4, 4e-6, 0.2, 4e-6, 1.0)]
+    [InlineData(2e-4, 2e-6, 0.1, 2e-6, 2.0)]
+    [InlineData(1e-4, 1e-6, 0.05, 3e-7, 0.5)]
+    public void Second_knee_codes_are_monotone_and_within_half_their_step(double eps, double rho, double step, double knee2, double step2)
+    {
+        var s = new QuantizedRowSettings(eps, rho, step, knee2, step2);
+        Assert.Null(s.Problem());
+        Assert.True(s.HasSecondKnee);
+        Assert.Equal(Math.Max(step, step2), s.MaxLogError);
+        var map = new QuantizedCodeMap(s);
+        int previous = int.MaxValue;
+        for (double logP = -1e-9; logP > -80; logP -= 0.013)
+        {
+            int code = s.Code(logP);
+            Assert.True(code <= previous, $"code {code} after {previous} at log P {logP}: not monotone");
+            previous = code;
+            double back = s.Value(code);
+            Assert.Equal(back, map.Value(code), 1e-12);
+            if (Math.Exp(logP) < s.Knee) Assert.Equal(code, map.LogCode(logP));
+            double p = Math.Exp(logP);
+            if (p >= s.Knee) Assert.InRange(Math.Abs(Math.Exp(back) - p), 0, rho / 2 + 1e-15);
+            else if (logP >= s.SecondBoundary) Assert.InRange(Math.Abs(back - logP), 0, step / 2 + 1e-12);
+            else Assert.InRange(Math.Abs(back - logP), 0, step2 / 2 + 1e-12);
+        }
+        // Below the second knee the codes really are coarser: 10 nats take about 10/Δ₂ codes, not 10/Δ.
+        int span = s.Code(Math.Log(knee2) - 2) - s.Code(Math.Log(knee2) - 12);
+        Assert.InRange(span, 10 / step2 - 2, 10 / step2 + 2);
+        Assert.NotNull(new QuantizedRowSettings(eps, rho, step, s.Knee * 2, step2).Problem());
+        Assert.NotNull(new QuantizedRowSettings(eps, rho, step, knee2, step / 2).Problem());
     }
 
     /// <summary>The binned selection keeps exactly the tokens the sorting definition keeps (compact-1's), on peaked, flat and tied rows.</summary>
@@ -61,11 +94,24 @@ public class QuantizedCompactTests
     }
 
     [Slow]
-    [Fact]
-    public void Stated_bound_holds_on_every_row_of_a_realistic_model_against_its_Q4_0()
+    [Theory]
+    [InlineData(1e-4, 1e-6, 0.05, 0, 0)]
+    [InlineData(3e-4, 4e-6, 0.2, 4e-6, 1.0)]
+    [InlineData(1e-4, 1e-6, 0.05, 2e-6, 2.0)]
+    public void Stated_bound_holds_on_every_row_of_a_realistic_model_against_its_Q4_0(double eps, double rho, double step, double knee2, double step2)
     {
         using var rows = RealisticRows.Make();
-        var (violations, worst, errors) = Check(rows, QuantizedRowSettings.Default, claimed: null);
+        var settings = new QuantizedRowSettings(eps, rho, step, knee2, step2);
+        var (violations, worst, errors) = Check(rows, settings, claimed: null);
+        if (settings.HasSecondKnee)
+        {
+            // compact-3 subtracts each row's D = Σ P̂·log(P̂/P): what is left is the tail term and Σ (P − P̂)(r − c), so
+            // even without κ the bound holds (with the correction's sign wrong it does not).
+            var probe = new QuantizedChunkEncoder(settings, rows.Vocab);
+            Encode(rows, probe);
+            var (withoutKappa, _, _) = Check(rows, settings, claimed: (eps, probe.MaxTotalVariation, 0));
+            Assert.Equal(0, withoutKappa);
+        }
         Assert.Equal(0, violations);
         Assert.True(errors > 0, "the encoding changed no KLD at all: the check would not see a broken bound");
         Assert.InRange(worst, 0, 1);
@@ -111,6 +157,7 @@ public class QuantizedCompactTests
             if (dense) QuantizedChunk.DecodeDense(row, n, settings, logP);
             var decoded = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass, h.NextLogit - h.LogNorm, h.Top,
                 rows.Target(j), rows.Next(j), scratch);
+            decoded = decoded with { Kld = decoded.Kld + QuantizedChunk.Correction(row, settings.HasSecondKnee) };
             Assert.Equal(exact.TopBase, decoded.TopBase);
             if (rows.Next(j) >= 0) Assert.Equal(exact.LogProbBase, decoded.LogProbBase, 1e-9);
             double error = Math.Abs(decoded.Kld - exact.Kld);

@@ -32,10 +32,15 @@ internal static class QuantizedBaselineFile
 
         var spec = new Hdf5FileSpec();
         var root = spec.Root;
-        BaselineLogitsFile.SetProvenance(root, header, QuantizedLayout.FormatName);
+        BaselineLogitsFile.SetProvenance(root, header, QuantizedLayout.FormatOf(settings));
         root.SetAttribute(QuantizedLayout.AttrTailMass, settings.TailMass);
         root.SetAttribute(QuantizedLayout.AttrProbabilityStep, settings.ProbabilityStep);
         root.SetAttribute(QuantizedLayout.AttrLogStep, settings.MaxLogStep);
+        if (settings.HasSecondKnee)
+        {
+            root.SetAttribute(QuantizedLayout.AttrSecondKnee, settings.SecondKnee);
+            root.SetAttribute(QuantizedLayout.AttrSecondLogStep, settings.SecondLogStep);
+        }
         root.SetAttribute(QuantizedLayout.AttrTotalVariation, present.Length == 0 ? 0.0 : present.Max(c => tau[c]));
         root.SetAttribute(QuantizedLayout.AttrDivergence, present.Length == 0 ? 0.0 : present.Max(c => kappa[c]));
         root.SetAttribute(QuantizedLayout.AttrEncoding, QuantizedLayout.Encoding);

@@ -30,7 +30,9 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
     public QuantizedRowSettings Settings { get; }
     public double MaxTotalVariation { get; }
     public double MaxDecodedDivergence { get; }
-    public string Identity => $"compact-2 logits of {Header.Model.Sha256} on {Header.DatasetSha256}, n_ctx {Header.ContextSize}, {Settings.Describe()}";
+    /// <summary>The format attribute: compact-2, or compact-3 (a second knee in the code mapping).</summary>
+    public string Format { get; }
+    public string Identity => $"{Format["gguf-optimize-".Length..]} logits of {Header.Model.Sha256} on {Header.DatasetSha256}, n_ctx {Header.ContextSize}, {Settings.Describe()}";
     public int ContextSize => Header.ContextSize;
     public int VocabSize => Header.VocabSize;
     public int TotalChunks => Header.TotalChunks;
@@ -61,7 +63,13 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
         var root = layout.Root;
         double Attribute(string name) => root.TryGetAttribute<double>(name, out var v) ? v
             : throw GgufOptimizeException.BadInput($"'{path}' has no attribute {name} (the file is corrupt or not a compact-2 baseline)");
-        Settings = new QuantizedRowSettings(Attribute(QuantizedLayout.AttrTailMass), Attribute(QuantizedLayout.AttrProbabilityStep), Attribute(QuantizedLayout.AttrLogStep));
+        root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var format);
+        Format = format ?? QuantizedLayout.FormatName;
+        // compact-3 adds the second knee; a compact-2 file has none (and must not carry one).
+        bool three = Format == QuantizedLayout.FormatName3;
+        Settings = new QuantizedRowSettings(Attribute(QuantizedLayout.AttrTailMass), Attribute(QuantizedLayout.AttrProbabilityStep), Attribute(QuantizedLayout.AttrLogStep),
+            three ? Attribute(QuantizedLayout.AttrSecondKnee) : 0, three ? Attribute(QuantizedLayout.AttrSecondLogStep) : 0);
+        if (three && !Settings.HasSecondKnee) throw GgufOptimizeException.BadInput($"'{path}': a compact-3 file without a second knee (the file is corrupt)");
         if (Settings.Problem() is { } problem) throw GgufOptimizeException.BadInput($"'{path}': {problem} (the file is corrupt)");
         MaxTotalVariation = Attribute(QuantizedLayout.AttrTotalVariation);
         MaxDecodedDivergence = Attribute(QuantizedLayout.AttrDivergence);
@@ -118,7 +126,7 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
             else try
             {
                 chunk.Load(Blob(c));
-                why = chunk.Rows != _lengths[c] ? $"{chunk.Rows} rows for a chunk of {_lengths[c]} tokens" : chunk.Validate(VocabSize, _lengths[c] - 1);
+                why = chunk.Rows != _lengths[c] ? $"{chunk.Rows} rows for a chunk of {_lengths[c]} tokens" : chunk.Validate(VocabSize, _lengths[c] - 1, Settings.HasSecondKnee);
             }
             catch (InvalidDataException e)
             {
@@ -133,8 +141,8 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
     public static QuantizedBaselineReader Open(string path)
     {
         var layout = Hdf5ContiguousFile.Open(path);
-        if (!layout.Root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var format) || format != QuantizedLayout.FormatName)
-            throw GgufOptimizeException.BadInput($"'{path}' is not a compact-2 baseline file (format attribute {(format is null ? "missing" : $"'{format}'")})");
+        if (!layout.Root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var format) || !QuantizedLayout.IsOurs(format))
+            throw GgufOptimizeException.BadInput($"'{path}' is not a compact-2/compact-3 baseline file (format attribute {(format is null ? "missing" : $"'{format}'")})");
         return new QuantizedBaselineReader(path, layout);
     }
 
@@ -199,8 +207,9 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
                     count = n;
                 }
                 else count = QuantizedChunk.DecodeSparse(row, Settings, ids, logP, out shift);
-                results[j - first] = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
+                var compared = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
                     h.NextLogit - h.LogNorm, h.Top, targetRow, tokens[j + 1], scratch.AsSpan(0, n));
+                results[j - first] = compared.IsValid ? compared with { Kld = compared.Kld + QuantizedChunk.Correction(row, Settings.HasSecondKnee) } : compared;
                 positionBounds[j - first] = QuantizedErrorBound.Of(h.TailMass, tau, kappa, Spread(h, dense, ids.AsSpan(0, count), logP.AsSpan(0, count), shift, targetRow));
             }
         }, finish: result =>

@@ -35,7 +35,7 @@ internal sealed class QuantizedBaselineWriter : IBaselineWriter
     {
         if (settings.Problem() is { } problem) throw GgufOptimizeException.BadInput($"--tail-mass: {problem}");
         string partial = BaselineLayout.PartialPath(path);
-        string identity = JsonSerializer.Serialize(new StoredIdentity(header, settings.TailMass, settings.ProbabilityStep, settings.MaxLogStep));
+        string identity = JsonSerializer.Serialize(new StoredIdentity(header, settings.TailMass, settings.ProbabilityStep, settings.MaxLogStep, settings.SecondKnee, settings.SecondLogStep));
         if (File.Exists(path))
         {
             string? why = DescribeFinalMismatch(path, header, settings);
@@ -141,11 +141,14 @@ internal sealed class QuantizedBaselineWriter : IBaselineWriter
             if (old is null) return "unreadable header";
             string? diff = old.Header.Difference(header);
             if (diff is not null) return diff;
-            var before = new QuantizedRowSettings(old.TailMass, old.ProbabilityStep, old.LogStep);
+            var before = new QuantizedRowSettings(old.TailMass, old.ProbabilityStep, old.LogStep, old.SecondKnee, old.SecondLogStep);
             return before != settings ? $"encoding {before.Describe()}, not {settings.Describe()}" : "another header";
         }
         catch (JsonException) { return "unreadable header"; }
     }
 
-    private sealed record StoredIdentity(BaselineHeader Header, double TailMass, double ProbabilityStep, double LogStep);
+    private sealed record StoredIdentity(BaselineHeader Header, double TailMass, double ProbabilityStep, double LogStep,
+        // Left out when 0, so a compact-2 working file written before compact-3 existed still resumes.
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double SecondKnee = 0,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double SecondLogStep = 0);
 }

@@ -9,7 +9,10 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// normalizer, float64 tail mass, float32 next-token logit, float32 smallest logit of the row (it bounds the tail tokens'
 /// log-probabilities from below, for the per-position error bound), int32 top token, int32 count (≥ 0 sparse, −1 dense
 /// float16, −2 not finite, −3 every token's code) — then for a sparse row `count` varint id gaps (ids ascending, gap − 1) and `count` zig-zag varint
-/// codes (<see cref="QuantizedRowSettings.Code"/>); for a dense row n_vocab float16 logits.
+/// codes (<see cref="QuantizedRowSettings.Code"/>); for a dense row n_vocab float16 logits. compact-3 (a second knee)
+/// appends to every sparse and every-code row a float64 D = Σ P̂·log(P̂/P) over its kept tokens: KLD − KLD̂ = P_tail·KL(P|tail‖Q|tail)
+/// + Σ (P − P̂)(r − c) − D exactly, so subtracting D (<see cref="Correction"/>) removes the part of the error that the
+/// coarse codes would otherwise add to every KLD with the same sign.
 /// </summary>
 internal sealed class QuantizedChunk
 {
@@ -100,8 +103,9 @@ internal sealed class QuantizedChunk
     /// header's numbers, ids strictly ascending inside the vocabulary, exactly the bytes the row's kind needs. Returns
     /// null, or what is wrong (the first problem found).
     /// </summary>
-    public string? Validate(int vocab, int nextTokenRows)
+    public string? Validate(int vocab, int nextTokenRows, bool trailer = false)
     {
+        int extra = trailer ? 8 : 0;
         for (int r = 0; r < Rows; r++)
         {
             var row = Row(r);
@@ -126,7 +130,8 @@ internal sealed class QuantizedChunk
                 int o = RowHeaderBytes;
                 for (int i = 0; i < vocab; i++)
                     if (!Varint.TryRead(row, ref o, out _)) return $"row {r}: code {i} runs past the row";
-                if (o != row.Length) return $"row {r}: {row.Length - o} bytes after its codes";
+                if (o + extra != row.Length) return $"row {r}: {row.Length - o} bytes after its codes, not {extra}";
+                if (trailer && !double.IsFinite(Correction(row, true))) return $"row {r}: correction {Correction(row, true)}";
                 continue;
             }
             if (h.Count < 1 || h.Count > vocab) return $"row {r}: {h.Count} kept tokens (vocabulary {vocab})";
@@ -142,10 +147,21 @@ internal sealed class QuantizedChunk
                 }
                 for (int k = 0; k < h.Count; k++)
                     if (!Varint.TryRead(row, ref o, out _)) return $"row {r}: code {k} runs past the row";
-                if (o != row.Length) return $"row {r}: {row.Length - o} bytes after its codes";
+                if (o + extra != row.Length) return $"row {r}: {row.Length - o} bytes after its codes, not {extra}";
+                if (trailer && !double.IsFinite(Correction(row, true))) return $"row {r}: correction {Correction(row, true)}";
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// What to add to the KLD computed from the decoded row (compact-3: −D, the row's stored D; compact-2 and float16 rows: 0).
+    /// </summary>
+    public static double Correction(ReadOnlySpan<byte> row, bool trailer)
+    {
+        if (!trailer || row.Length < RowHeaderBytes + 8) return 0;
+        int count = BinaryPrimitives.ReadInt32LittleEndian(row[28..]);
+        return count is Dense or NotFinite ? 0 : -BinaryPrimitives.ReadDoubleLittleEndian(row[^8..]);
     }
 
     /// <summary>
@@ -166,9 +182,10 @@ internal sealed class QuantizedChunk
             ids[k] = previous;
         }
         double sum = 0;
+        var map = new QuantizedCodeMap(settings);
         for (int k = 0; k < h.Count; k++)
         {
-            double v = settings.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
+            double v = map.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
             logP[k] = v;
             sum += Math.Exp(v);
         }
@@ -184,9 +201,10 @@ internal sealed class QuantizedChunk
         {
             int o = RowHeaderBytes;
             double sum = 0;
+            var map = new QuantizedCodeMap(settings);
             for (int i = 0; i < vocab; i++)
             {
-                logP[i] = settings.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
+                logP[i] = map.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
                 sum += Math.Exp(logP[i]);
             }
             double shift = -Math.Log(sum);

@@ -20,7 +20,8 @@ internal sealed class QuantizedChunkEncoder
     private readonly QuantizedRowSettings _settings;
     private readonly int _vocab;
     private readonly QuantizedRowSelector _selector;
-    private double[] _hat = new double[1024];
+    private readonly QuantizedCodeMap _map;
+    private double[] _hat = new double[1024], _logHat = new double[1024];
     private readonly double[] _logStepValues;
     private readonly double[] _allP, _allLogP;
     private byte[] _raw = new byte[1 << 16];
@@ -37,10 +38,11 @@ internal sealed class QuantizedChunkEncoder
         _settings = settings;
         _vocab = vocab;
         _selector = new QuantizedRowSelector(settings.TailMass);
+        _map = new QuantizedCodeMap(settings);
         // e^(ln knee − s·Δ) for the first log-domain steps: the unscaled P̂ of a code below the knee without an exp.
         _logStepValues = new double[(int)Math.Min(4096, 200 / settings.MaxLogStep)];
         for (int s = 0; s < _logStepValues.Length; s++) _logStepValues[s] = Math.Exp(settings.Value(-1 - s));
-        _rowBuffer = new byte[QuantizedChunk.RowHeaderBytes + 3 * vocab + 16];
+        _rowBuffer = new byte[QuantizedChunk.RowHeaderBytes + 3 * vocab + 24];
         _dense = new double[vocab];
         _allP = new double[vocab];
         _allLogP = new double[vocab];
@@ -222,8 +224,13 @@ internal sealed class QuantizedChunkEncoder
     private int WriteCodes(ReadOnlySpan<double> p, ReadOnlySpan<double> logP, double kept, Span<byte> buffer, int o)
     {
         int count = p.Length, limit = RawLimit;
-        if (_hat.Length < count) _hat = new double[Math.Max(count, 2 * _hat.Length)];
-        double knee = _settings.Knee, rho = _settings.ProbabilityStep, logKnee = Math.Log(knee), step = _settings.MaxLogStep;
+        if (_hat.Length < count)
+        {
+            _hat = new double[Math.Max(count, 2 * _hat.Length)];
+            _logHat = new double[_hat.Length];
+        }
+        double knee = _settings.Knee, rho = _settings.ProbabilityStep;
+        double maxLogError = _settings.MaxLogError;
         double sum = 0;
         for (int k = 0; k < count; k++)
         {
@@ -234,26 +241,37 @@ internal sealed class QuantizedChunkEncoder
             {
                 code = (int)Math.Max(1, Math.Round(p[k] / rho));
                 hat = code * rho;
+                _logHat[k] = Math.Log(hat);
             }
             else
             {
-                double steps = Math.Min(Math.Round((logKnee - logP[k]) / step), int.MaxValue - 1);
-                code = -1 - (int)steps;
-                hat = steps < _logStepValues.Length ? _logStepValues[(int)steps] : Math.Exp(_settings.Value(code));
+                code = _map.LogCode(logP[k]);
+                int steps = -1 - code;
+                double logHat = _map.Value(code);
+                hat = steps < _logStepValues.Length ? _logStepValues[steps] : Math.Exp(logHat);
+                _logHat[k] = logHat;
             }
             o += Varint.Write(buffer[o..], Varint.ZigZag(code));
             _hat[k] = hat;
             sum += hat;
         }
-        double scale = kept / sum, tv = 0, chi2 = 0;
+        double scale = kept / sum, tv = 0, chi2 = 0, logScale = Math.Log(scale), divergence = 0;
+        bool trailer = _settings.HasSecondKnee;
         for (int k = 0; k < count; k++)
         {
             double d = scale * _hat[k] - p[k];
+            // D = Σ P̂·log(P̂/P), the part of KLD̂ − KLD that does not depend on the target: the reader subtracts it.
+            if (trailer) divergence += scale * _hat[k] * (logScale + _logHat[k] - logP[k]);
             tv += Math.Abs(d);
             // A P that underflowed to 0 in double (a logit some 745 nats below the normalizer) is still > 0: its KL share
             // P̂·log(P̂/P) is at most P̂·(Δ + |log scale|), the code's error plus the rescaling.
             if (p[k] > 0) chi2 += d * d / p[k];
-            else chi2 += scale * _hat[k] * (step + Math.Abs(Math.Log(scale)));
+            else chi2 += scale * _hat[k] * (maxLogError + Math.Abs(Math.Log(scale)));
+        }
+        if (trailer)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(buffer[o..], divergence);
+            o += 8;
         }
         MaxTotalVariation = Math.Max(MaxTotalVariation, tv / 2);
         MaxDecodedDivergence = Math.Max(MaxDecodedDivergence, chi2);

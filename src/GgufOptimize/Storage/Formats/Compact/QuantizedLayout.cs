@@ -10,6 +10,13 @@ namespace GgufOptimize.Storage.Formats.Compact;
 internal static class QuantizedLayout
 {
     public const string FormatName = "gguf-optimize-compact-2";
+    /// <summary>compact-2's layout with a second knee in the code mapping (attributes second_knee, second_log_step): a new name so a reader that knows only compact-2 refuses it instead of misreading its codes.</summary>
+    public const string FormatName3 = "gguf-optimize-compact-3";
+    public const string AttrSecondKnee = "second_knee";
+    public const string AttrSecondLogStep = "second_log_step";
+
+    public static bool IsOurs(string? format) => format is FormatName or FormatName3;
+    public static string FormatOf(QuantizedRowSettings settings) => settings.HasSecondKnee ? FormatName3 : FormatName;
     public const string AttrTailMass = "tail_mass";
     public const string AttrProbabilityStep = "probability_step";
     public const string AttrLogStep = "log_step";
@@ -19,7 +26,7 @@ internal static class QuantizedLayout
     public const string AttrBound = "error_bound";
     public const string Encoding =
         "per position: the most probable tokens until all but at most tail_mass of the probability is kept, their probabilities quantized " +
-        "(absolute step probability_step above probability_step/log_step, log step log_step below), ids ascending as varint gaps, codes as zig-zag varints, " +
+        "(absolute step probability_step above probability_step/log_step, log step log_step below; compact-3: cells of second_log_step below second_knee), ids ascending as varint gaps, codes as zig-zag varints, " +
         "exact float64 log normalizer and tail mass, float32 next-token and smallest logit, int32 top token; each chunk one Brotli blob in 'encoded'";
     public const string Bound =
         "|KLD - KLD_decoded| <= (tail_mass + max_total_variation) * S + max_decoded_divergence per position, S = max - min over the vocabulary of (baseline logit - target logit)";

@@ -8,11 +8,30 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// absolute step ρ = <see cref="ProbabilityStep"/>: a relative step ρ/P that grows as P shrinks), and below that as its
 /// log-probability rounded to steps of Δ = <see cref="MaxLogStep"/> nats. The first-order KLD error of a change δ_i in
 /// log P_i is Σ P_i·δ_i·(log(P_i/Q_i) − KLD), so a token's share of it scales with P_i·δ_i ≤ ρ/2: tokens that carry
-/// little probability may be stored coarsely.
+/// little probability may be stored coarsely. Optionally (compact-3) a second knee <see cref="SecondKnee"/> below which
+/// the log step is the coarser Δ₂ = <see cref="SecondLogStep"/>: the many tokens of a high-entropy row that each hold
+/// less than the second knee then cost a few bits each (their rounding errors are independent and mostly cancel; the
+/// bound accounts for the larger step).
 /// </summary>
-internal sealed record QuantizedRowSettings(double TailMass, double ProbabilityStep, double MaxLogStep)
+internal sealed record QuantizedRowSettings(double TailMass, double ProbabilityStep, double MaxLogStep, double SecondKnee = 0, double SecondLogStep = 0)
 {
-    public static readonly QuantizedRowSettings Default = new(1e-4, 1e-6, 0.05);
+    /// <summary>The compact-2 mapping (no second knee), the default before issue 13's size work.</summary>
+    public static readonly QuantizedRowSettings Compact2 = new(1e-4, 1e-6, 0.05);
+    /// <summary>
+    /// compact-3's default: ε 3e-4, ρ 4e-6, Δ 0.2 (knee 2e-5), Δ₂ 1 nat below 1e-6. On the realistic 128k and 262k models
+    /// (qcompact, BENCHMARKS.md) 1.9 % of llama.cpp's .kld, every statistic of Q4_0 … Q2_K targets within 0.097 % of
+    /// float32's (the second knee at 4e-6 was 4 % smaller but let 262k's Q4_0 reach 0.118 %).
+    /// </summary>
+    public static readonly QuantizedRowSettings Default = new(3e-4, 4e-6, 0.2, 1e-6, 1.0);
+
+    /// <summary>Whether the mapping has a second knee (written as compact-3; compact-2 readers would misread it).</summary>
+    public bool HasSecondKnee => SecondKnee > 0;
+
+    /// <summary>Log-domain steps of Δ from the knee to the second knee (the second knee snapped to that grid).</summary>
+    public int StepsToSecondKnee => HasSecondKnee ? (int)Math.Round((LogKnee - Math.Log(SecondKnee)) / MaxLogStep) : int.MaxValue;
+
+    /// <summary>Where the Δ₂ cells start: half a Δ step below the snapped second knee.</summary>
+    public double SecondBoundary => LogKnee - (StepsToSecondKnee + 0.5) * MaxLogStep;
 
     /// <summary>Probability below which the log-domain step takes over.</summary>
     public double Knee => ProbabilityStep / MaxLogStep;
@@ -24,6 +43,9 @@ internal sealed record QuantizedRowSettings(double TailMass, double ProbabilityS
         if (!(TailMass > 0 && TailMass < 1)) return $"tail mass must be in (0, 1) (got {TailMass.ToString(CultureInfo.InvariantCulture)})";
         if (!(ProbabilityStep > 0 && ProbabilityStep < 1) || 1 / ProbabilityStep > int.MaxValue) return $"probability step must be in [2^-31, 1) (got {ProbabilityStep.ToString(CultureInfo.InvariantCulture)})";
         if (!(MaxLogStep > 0 && MaxLogStep <= 1)) return $"log step must be in (0, 1] (got {MaxLogStep.ToString(CultureInfo.InvariantCulture)})";
+        if (SecondKnee == 0 && SecondLogStep == 0) return null;
+        if (!(SecondKnee > 0 && SecondKnee < Knee && StepsToSecondKnee < 100_000)) return $"second knee must be in (0, {Knee.ToString(CultureInfo.InvariantCulture)}) and at most 100,000 log steps below the knee (got {SecondKnee.ToString(CultureInfo.InvariantCulture)})";
+        if (!(SecondLogStep >= MaxLogStep && SecondLogStep <= 4)) return $"second log step must be in [log step, 4] (got {SecondLogStep.ToString(CultureInfo.InvariantCulture)})";
         return null;
     }
 
@@ -33,6 +55,7 @@ internal sealed record QuantizedRowSettings(double TailMass, double ProbabilityS
         if (!(ProbabilityStep > 0 && ProbabilityStep < 1)) throw new ArgumentOutOfRangeException(nameof(ProbabilityStep), ProbabilityStep, "probability step must be in (0, 1)");
         if (!(MaxLogStep > 0 && MaxLogStep <= 1)) throw new ArgumentOutOfRangeException(nameof(MaxLogStep), MaxLogStep, "log step must be in (0, 1]");
         if (1 / ProbabilityStep > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(ProbabilityStep), ProbabilityStep, "probability step must be at least 1/2^31");
+        if (Problem() is { } problem) throw new ArgumentOutOfRangeException(nameof(SecondKnee), SecondKnee, problem);
     }
 
     /// <summary>The integer stored for log-probability <paramref name="logP"/>: positive = P in steps of ρ, negative = steps of Δ below the knee.</summary>
@@ -40,18 +63,41 @@ internal sealed record QuantizedRowSettings(double TailMass, double ProbabilityS
     {
         double p = Math.Exp(logP);
         if (p >= Knee) return (int)Math.Max(1, Math.Round(p / ProbabilityStep));
-        double steps = Math.Round((LogKnee - logP) / MaxLogStep);
-        return -1 - (int)Math.Min(steps, int.MaxValue - 1);
+        return LogCode(logP, LogKnee, MaxLogStep, StepsToSecondKnee, SecondBoundary, SecondLogStep);
     }
 
     /// <summary>
-    /// How far the exact log-probability can lie from the value of its code: ≤ Δ/2 below the knee; above it
-    /// |log(1 ± ρ/(2P))| with ρ/P ≤ Δ ≤ 1, which is below Δ.
+    /// The code of a log-probability below the knee: −1 − s with s the number of Δ steps below the knee, or past the
+    /// second knee N₁ Δ steps plus the Δ₂ cell (cells of width Δ₂ from <paramref name="secondBoundary"/> down, each
+    /// standing for its centre). Arguments hoisted so the encoder's loop computes no log.
     /// </summary>
-    public double MaxLogError => MaxLogStep;
+    public static int LogCode(double logP, double logKnee, double step, int stepsToSecond, double secondBoundary, double secondStep)
+    {
+        if (logP >= secondBoundary || stepsToSecond == int.MaxValue)
+        {
+            double steps = Math.Round((logKnee - logP) / step);
+            return -1 - (int)Math.Min(steps, int.MaxValue - 1);
+        }
+        double cell = Math.Floor((secondBoundary - logP) / secondStep) + 1;
+        return -1 - (int)Math.Min(stepsToSecond + cell, int.MaxValue - 1);
+    }
 
-    /// <summary>The (unnormalized) log-probability a code stands for.</summary>
-    public double Value(int code) => code > 0 ? Math.Log(code * ProbabilityStep) : LogKnee - (-1 - (double)code) * MaxLogStep;
+    /// <summary>
+    /// How far the exact log-probability can lie from the value of its code: ≤ Δ/2 below the knee (≤ Δ₂/2 below the
+    /// second knee); above it |log(1 ± ρ/(2P))| with ρ/P ≤ Δ ≤ 1, which is below Δ.
+    /// </summary>
+    public double MaxLogError => Math.Max(MaxLogStep, SecondLogStep);
 
-    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"ε {TailMass:G3}, ρ {ProbabilityStep:G3}, Δ {MaxLogStep:G3}");
+    /// <summary>The (unnormalized) log-probability a code stands for (per-token loops use <see cref="QuantizedCodeMap"/>, the same values with the logs hoisted).</summary>
+    public double Value(int code)
+    {
+        if (code > 0) return Math.Log(code * ProbabilityStep);
+        double s = -1 - (double)code;
+        int n1 = StepsToSecondKnee;
+        return s <= n1 ? LogKnee - s * MaxLogStep : SecondBoundary - (s - n1 - 0.5) * SecondLogStep;
+    }
+
+    public string Describe() => HasSecondKnee
+        ? string.Create(CultureInfo.InvariantCulture, $"ε {TailMass:G3}, ρ {ProbabilityStep:G3}, Δ {MaxLogStep:G3}, Δ₂ {SecondLogStep:G3} below {SecondKnee:G3}")
+        : string.Create(CultureInfo.InvariantCulture, $"ε {TailMass:G3}, ρ {ProbabilityStep:G3}, Δ {MaxLogStep:G3}");
 }

@@ -1,0 +1,171 @@
+using System.IO.Compression;
+using GgufOptimize.Chunking;
+using GgufOptimize.Engine;
+using GgufOptimize.Storage.Formats.Compact;
+using GgufOptimize.Synthetic;
+
+namespace GgufOptimize.Bench;
+
+/// <summary>
+/// Where the bytes of the quantized compact encoding go (issue 13): on one chunk of a synthetic model, per tail mass ε,
+/// the kept tokens per row, the Brotli size of the ids, codes and headers as separate streams and interleaved, the
+/// combinatorial bound of the id sets (log₂ C(V, k) per row), what a per-token frequency model shared across rows would
+/// cost (the entropy of "token t is kept" with its frequency over the chunk: a lower bound of any adaptive model of it),
+/// the share of a row's ids already in the previous row's set, and the order-0 entropy of the codes under several
+/// code mappings.
+/// </summary>
+public sealed class QuantizedAnatomyBenchmark : IBenchmark
+{
+    public string Name => "qanatomy";
+    public string Description => "where compact-2's bytes go: ids vs codes vs headers, kept tokens per row, id/code entropies [--vocab 128256] [--kind realistic] [--ctx 512] [--rows FILE (cache of the chunk's logits)]";
+
+    public int Run(string[] args)
+    {
+        var a = new BenchArgs(args);
+        int vocab = a.Int("vocab", 128256), ctx = a.Int("ctx", 512);
+        string kind = a.Get("kind") ?? "realistic";
+        string dir = Path.Combine(Path.GetTempPath(), $"ggufopt-qanatomy-{Environment.ProcessId}");
+        string? cache = a.Get("rows");
+        float[] rows;
+        int n;
+        if (cache is not null && File.Exists(cache))
+        {
+            var bytes = File.ReadAllBytes(cache);
+            rows = new float[bytes.Length / 4];
+            Buffer.BlockCopy(bytes, 0, rows, 0, bytes.Length);
+            n = rows.Length / vocab;
+        }
+        else
+        {
+            Directory.CreateDirectory(dir);
+            try
+            {
+                NativeRuntime.Initialize();
+                var options = kind == "flat" ? SyntheticModelOptions.Flat(vocab) : SyntheticModelOptions.Realistic(vocab);
+                string model = Path.Combine(dir, $"{kind}-{vocab}.gguf");
+                SyntheticModel.Write(model, options with { ContextLength = ctx });
+                string text = SyntheticVocabulary.Build(vocab).RandomWords(ctx + 256, 5);
+                using var llama = LlamaModel.Load(model);
+                var plan = ChunkPlan.ForModel(llama.Tokenize(text), ctx, llama.AddBos, llama.Bos, llama.AddEos, llama.Eos);
+                using var evaluator = new LlamaEvaluator(llama, new EvaluatorOptions { ContextSize = ctx });
+                var tokens = plan.Chunk(0);
+                n = tokens.Length;
+                rows = new float[n * (long)vocab];
+                evaluator.EvaluateChunk(tokens, rows);
+            }
+            finally { Directory.Delete(dir, recursive: true); }
+            if (cache is not null)
+            {
+                var bytes = new byte[rows.Length * 4L];
+                Buffer.BlockCopy(rows, 0, bytes, 0, bytes.Length);
+                File.WriteAllBytes(cache, bytes);
+            }
+        }
+        Console.WriteLine($"{kind} vocab {vocab}: {n} rows; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        foreach (double eps in (a.Get("eps") ?? "1e-4,3e-4,1e-3").Split(',').Select(double.Parse))
+            Anatomy(rows, n, vocab, eps);
+        return 0;
+    }
+
+    private static void Anatomy(float[] rows, int n, int vocab, double eps)
+    {
+        var selector = new QuantizedRowSelector(eps);
+        var counts = new int[n];
+        var frequency = new int[vocab];
+        var ids = new MemoryStream();
+        var headers = new MemoryStream();
+        var mappings = new (string Name, Func<double, double, int> Code)[]
+        {
+            ("ρ 1e-6, Δ 0.05 (compact-2 default)", (p, l) => Code(p, l, 1e-6, 0.05, 0, 0)),
+            ("ρ 1e-6, Δ 0.1", (p, l) => Code(p, l, 1e-6, 0.1, 0, 0)),
+            ("ρ 1e-6, Δ 0.05, Δ₂ 0.5 below 1e-6", (p, l) => Code(p, l, 1e-6, 0.05, 1e-6, 0.5)),
+            ("ρ 1e-6, Δ 0.05, Δ₂ 1 below 1e-6", (p, l) => Code(p, l, 1e-6, 0.05, 1e-6, 1.0)),
+            ("ρ 1e-6, Δ 0.1, Δ₂ 0.5 below 2e-6", (p, l) => Code(p, l, 1e-6, 0.1, 2e-6, 0.5)),
+            ("ρ 1e-6, Δ 0.1, Δ₂ 1 below 2e-6", (p, l) => Code(p, l, 1e-6, 0.1, 2e-6, 1.0)),
+            ("ρ 2e-6, Δ 0.1, Δ₂ 1 below 4e-6", (p, l) => Code(p, l, 2e-6, 0.1, 4e-6, 1.0)),
+            ("ρ 4e-6, Δ 0.2, Δ₂ 1 below 4e-6", (p, l) => Code(p, l, 4e-6, 0.2, 4e-6, 1.0)),
+            ("ρ 2e-6, Δ 0.1, Δ₂ 2 below 2e-6", (p, l) => Code(p, l, 2e-6, 0.1, 2e-6, 2.0)),
+            ("ρ 1e-5 absolute, Δ 0.5 below 2e-5", (p, l) => Code(p, l, 1e-5, 0.5, 0, 0)),
+            ("√P step (Δ at 2e-5)", (p, l) => (int)Math.Round(Math.Sqrt(p) / (0.05 * Math.Sqrt(2e-5) / 2))),
+        };
+        var codeStreams = mappings.Select(_ => new MemoryStream()).ToArray();
+        var codeCounts = mappings.Select(_ => new Dictionary<int, int>()).ToArray();
+        double combinatorial = 0, overlap = 0, keptTotal = 0;
+        HashSet<int>? previous = null;
+        Span<byte> buffer = stackalloc byte[8];
+        for (int r = 0; r < n; r++)
+        {
+            var row = rows.AsSpan(r * vocab, vocab);
+            selector.Select(row, System.Numerics.Tensors.TensorPrimitives.Max(row));
+            int k = selector.Count;
+            counts[r] = k;
+            keptTotal += k;
+            combinatorial += LogChoose(vocab, k) / Math.Log(2);
+            headers.Write(new byte[QuantizedChunk.RowHeaderBytes - 4]);
+            int prev = -1;
+            var set = new HashSet<int>();
+            foreach (int id in selector.Ids)
+            {
+                ids.Write(buffer[..Varint.Write(buffer, (uint)(id - prev - 1))]);
+                prev = id;
+                frequency[id]++;
+                set.Add(id);
+                if (previous?.Contains(id) == true) overlap++;
+            }
+            previous = set;
+            for (int m = 0; m < mappings.Length; m++)
+                for (int j = 0; j < k; j++)
+                {
+                    int code = mappings[m].Code(selector.P[j], selector.LogP[j]);
+                    codeStreams[m].Write(buffer[..Varint.Write(buffer, Varint.ZigZag(code))]);
+                    codeCounts[m][code] = codeCounts[m].GetValueOrDefault(code) + 1;
+                }
+        }
+        // A frequency model shared by all rows: token t kept with probability f_t/n in every row.
+        double shared = 0;
+        foreach (int f in frequency)
+        {
+            if (f == 0 || f == n) continue;
+            double q = f / (double)n;
+            shared += -(f * Math.Log2(q) + (n - f) * Math.Log2(1 - q));
+        }
+        var sorted = counts.Order().ToArray();
+        Console.WriteLine($"\nε {eps:G2}: kept tokens per row mean {keptTotal / n:F0}, median {sorted[n / 2]}, p90 {sorted[(int)(0.9 * (n - 1))]}, max {sorted[^1]}; " +
+                          $"distinct tokens kept in any row {frequency.Count(f => f > 0)}");
+        Console.WriteLine($"  ids: varint gaps {ids.Length / (double)n:F0} B/row raw, Brotli q4 {Brotli(ids) / (double)n:F0} B/row ({Brotli(ids) * 8.0 / keptTotal:F2} bits/id); " +
+                          $"log₂ C(V,k) {combinatorial / 8 / n:F0} B/row ({combinatorial / keptTotal:F2} bits/id); " +
+                          $"shared per-token frequency model {shared / 8 / n:F0} B/row ({shared / keptTotal:F2} bits/id); in previous row's set {overlap / keptTotal * 100:F1} %");
+        Console.WriteLine($"  headers: {QuantizedChunk.RowHeaderBytes} B/row raw, Brotli q4 {Brotli(headers) / (double)n:F0} B/row (zeros here: the real ones compress to ~25)");
+        for (int m = 0; m < mappings.Length; m++)
+        {
+            double entropy = 0;
+            foreach (int c in codeCounts[m].Values) entropy -= c * Math.Log2(c / keptTotal);
+            Console.WriteLine($"  codes {mappings[m].Name}: Brotli q4 {Brotli(codeStreams[m]) / (double)n:F0} B/row ({Brotli(codeStreams[m]) * 8.0 / keptTotal:F2} bits/code), order-0 entropy {entropy / keptTotal:F2} bits/code, {codeCounts[m].Count} distinct");
+        }
+    }
+
+    private static int Code(double p, double logP, double rho, double step, double knee2, double step2)
+    {
+        double knee = rho / step;
+        if (p >= knee) return (int)Math.Max(1, Math.Round(p / rho));
+        if (p >= knee2 || knee2 == 0) return -1 - (int)Math.Round((Math.Log(knee) - logP) / step);
+        int atKnee2 = (int)Math.Round((Math.Log(knee) - Math.Log(knee2)) / step);
+        return -1 - atKnee2 - (int)Math.Round((Math.Log(knee2) - logP) / step2);
+    }
+
+    private static double LogChoose(int n, int k)
+    {
+        double s = 0;
+        for (int i = 0; i < k; i++) s += Math.Log(n - i) - Math.Log(i + 1);
+        return s;
+    }
+
+    private static long Brotli(MemoryStream stream)
+    {
+        var raw = stream.GetBuffer().AsSpan(0, (int)stream.Length);
+        var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length)];
+        using var brotli = new BrotliEncoder(QuantizedChunk.BrotliQuality, QuantizedChunk.BrotliWindow);
+        brotli.Compress(raw, output, out _, out int written, isFinalBlock: true);
+        return written;
+    }
+}
