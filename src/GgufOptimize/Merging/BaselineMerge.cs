@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Numerics.Tensors;
+using GgufOptimize.Chunking;
 using GgufOptimize.Common;
 using GgufOptimize.Storage;
+using GgufOptimize.Storage.Formats;
 using GgufOptimize.Storage.Formats.Compact;
 
 namespace GgufOptimize.Merging;
@@ -59,66 +61,53 @@ internal static class BaselineMerge
 
     public static (int From, int To, int Total) Compact(IReadOnlyList<string> pieces, string output, IProgressSink progress)
     {
-        var readers = new List<CompactBaselineReader>();
-        try
-        {
-            foreach (var p in pieces) readers.Add(CompactBaselineReader.Open(p));
-            var header = readers[0].Header;
-            foreach (var r in readers.Skip(1))
+        var chunk = new CompactChunk();
+        return ThroughLog(pieces, output, progress, CompactBaselineReader.Open,
+            (first, r) =>
             {
-                CheckSameInputs(readers[0].Path, header, r.Path, r.Header);
-                if (r.TailMass != readers[0].TailMass)
-                    throw GgufOptimizeException.BadInput($"merge: '{readers[0].Path}' has tail mass {readers[0].TailMass.ToString("R", CultureInfo.InvariantCulture)} and '{r.Path}' {r.TailMass.ToString("R", CultureInfo.InvariantCulture)}; merge pieces of one logits run");
-            }
-            var (from, to) = PieceRanges.Check(readers.SelectMany(r => Runs(r.Path, r.TotalChunks, r.HasChunk)).ToList());
-
-            // The same path as logits --format compact: chunks into a working log, the HDF5 file built from it at once.
-            string logPath = AtomicFile.TempName(output);
-            try
+                if (r.TailMass != first.TailMass)
+                    throw GgufOptimizeException.BadInput($"merge: '{first.Path}' has tail mass {first.TailMass.ToString("R", CultureInfo.InvariantCulture)} and '{r.Path}' {r.TailMass.ToString("R", CultureInfo.InvariantCulture)}; merge pieces of one logits run");
+            },
+            (r, c, log) =>
             {
-                using (var log = CompactLog.Create(logPath, "merge"))
-                {
-                    var chunk = new CompactChunk();
-                    progress.Start("merge", to - from);
-                    int done = 0;
-                    foreach (var r in readers)
-                        for (int c = 0; c < r.TotalChunks; c++)
-                        {
-                            if (!r.HasChunk(c)) continue;
-                            r.ReadChunk(c, chunk);
-                            log.Append(c, chunk);
-                            progress.Report(++done);
-                        }
-                    progress.Finish();
-                    var plan = new StoredChunkTokens(header.ContextSize, header.TotalChunks, readers[0].ChunkTokens);
-                    CompactBaselineFile.Build(output, header, readers[0].TailMass, plan, log);
-                }
-            }
-            finally
-            {
-                AtomicFile.TryDelete(logPath);
-            }
-            return (from, to, header.TotalChunks);
-        }
-        finally
-        {
-            foreach (var r in readers) r.Dispose();
-        }
+                r.ReadChunk(c, chunk);
+                log.Append(c, chunk);
+            },
+            (first, plan, log) => CompactBaselineFile.Build(output, first.Header, first.TailMass, plan, log));
     }
 
     /// <summary>Compact-2 pieces: their encoded chunks are copied as they are (with each chunk's τ and κ), so the bound holds unchanged.</summary>
-    public static (int From, int To, int Total) Quantized(IReadOnlyList<string> pieces, string output, IProgressSink progress)
+    public static (int From, int To, int Total) Quantized(IReadOnlyList<string> pieces, string output, IProgressSink progress) =>
+        ThroughLog(pieces, output, progress, QuantizedBaselineReader.Open,
+            (first, r) =>
+            {
+                if (r.Settings != first.Settings)
+                    throw GgufOptimizeException.BadInput($"merge: '{first.Path}' is encoded with {first.Settings.Describe()} and '{r.Path}' with {r.Settings.Describe()}; merge pieces of one logits run");
+            },
+            (r, c, log) => log.Append(c, r.Record(c).ToBytes()),
+            (first, plan, log) => QuantizedBaselineFile.Build(output, first.Header, first.Settings, plan, log));
+
+    /// <summary>
+    /// The same path as <c>logits --format compact</c>: every piece's chunks go into a working log (under a temporary
+    /// name, removed afterwards), and the HDF5 file is built from it at once.
+    /// </summary>
+    /// <param name="checkSameEncoding">Refuses a piece encoded otherwise than the first.</param>
+    /// <param name="copyChunk">Appends one chunk of a piece to the log as the writer's record.</param>
+    /// <param name="build">Builds the file from the first piece's settings and the log.</param>
+    private static (int From, int To, int Total) ThroughLog<TReader>(IReadOnlyList<string> pieces, string output, IProgressSink progress,
+        Func<string, TReader> open, Action<TReader, TReader> checkSameEncoding, Action<TReader, int, CompactLog> copyChunk,
+        Action<TReader, IChunkSource, CompactLog> build) where TReader : IStoredBaseline
     {
-        var readers = new List<QuantizedBaselineReader>();
+        var readers = new List<TReader>();
         try
         {
-            foreach (var p in pieces) readers.Add(QuantizedBaselineReader.Open(p));
-            var header = readers[0].Header;
+            foreach (var p in pieces) readers.Add(open(p));
+            var first = readers[0];
+            var header = HeaderOf(first);
             foreach (var r in readers.Skip(1))
             {
-                CheckSameInputs(readers[0].Path, header, r.Path, r.Header);
-                if (r.Settings != readers[0].Settings)
-                    throw GgufOptimizeException.BadInput($"merge: '{readers[0].Path}' is encoded with {readers[0].Settings.Describe()} and '{r.Path}' with {r.Settings.Describe()}; merge pieces of one logits run");
+                CheckSameInputs(first.Path, header, r.Path, HeaderOf(r));
+                checkSameEncoding(first, r);
             }
             var (from, to) = PieceRanges.Check(readers.SelectMany(r => Runs(r.Path, r.TotalChunks, r.HasChunk)).ToList());
             string logPath = AtomicFile.TempName(output);
@@ -132,12 +121,11 @@ internal static class BaselineMerge
                         for (int c = 0; c < r.TotalChunks; c++)
                         {
                             if (!r.HasChunk(c)) continue;
-                            log.Append(c, r.Record(c).ToBytes());
+                            copyChunk(r, c, log);
                             progress.Report(++done);
                         }
                     progress.Finish();
-                    var plan = new StoredChunkTokens(header.ContextSize, header.TotalChunks, readers[0].ChunkTokens);
-                    QuantizedBaselineFile.Build(output, header, readers[0].Settings, plan, log);
+                    build(first, new StoredChunkTokens(header.ContextSize, header.TotalChunks, first.ChunkTokens), log);
                 }
             }
             finally
@@ -151,6 +139,10 @@ internal static class BaselineMerge
             foreach (var r in readers) r.Dispose();
         }
     }
+
+    /// <summary>Our compact files always record their provenance (only foreign formats lack one).</summary>
+    private static BaselineHeader HeaderOf(IStoredBaseline piece) =>
+        piece.Header ?? throw new InvalidOperationException($"compact baseline '{piece.Path}' has no provenance header");
 
     private static IEnumerable<PieceRanges.Run> Runs(string piece, int total, Func<int, bool> has)
     {

@@ -7,11 +7,11 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// <summary>Builds the final compact HDF5 file from the chunks of a <see cref="CompactLog"/> (and reads them back into one).</summary>
 internal static class CompactBaselineFile
 {
-    /// <summary>Writes the file under a temporary name, syncs it, then renames it to <paramref name="path"/>.</summary>
+    /// <summary>Writes the file at <paramref name="path"/>, atomically (<see cref="CompactFileBuild.WriteAtomically"/>).</summary>
     public static void Build(string path, BaselineHeader header, double tailMass, IChunkSource plan, CompactLog log)
     {
         int chunks = header.TotalChunks, n = header.ContextSize;
-        var present = log.Chunks.Where(c => c < chunks).OrderBy(c => c).ToArray();
+        var present = CompactFileBuild.PresentChunks(log, chunks);
         var chunk = new CompactChunk();
         var entryStart = new long[chunks];
         Array.Fill(entryStart, -1L);
@@ -28,10 +28,7 @@ internal static class CompactBaselineFile
         BaselineLogitsFile.SetProvenance(root, header, CompactLayout.FormatName);
         root.SetAttribute(CompactLayout.AttrTailMass, tailMass);
         root.SetAttribute(CompactLayout.AttrEncoding, CompactLayout.Encoding);
-        var flags = new byte[chunks];
-        foreach (int c in present) flags[c] = 1;
-        root.AddDataset("processed_chunks", H5ElementType.Bool, chunks).SetInitialData(flags);
-        BaselineLogitsFile.AddTokens(root, header, plan);
+        CompactFileBuild.AddChunkIndex(root, header, plan, present);
         root.AddDataset("entry_start", H5ElementType.Int64, chunks).SetInitialData(entryStart);
         root.AddDataset("top_count", H5ElementType.Int32, chunks, n);
         root.AddDataset("tail_mass", H5ElementType.Float32, chunks, n);
@@ -40,33 +37,21 @@ internal static class CompactBaselineFile
         root.AddDataset("top_ids", H5ElementType.Int32, entries);
         root.AddDataset("top_logits", H5ElementType.Float32, entries);
 
-        string temp = AtomicFile.TempName(path);
-        var layout = Hdf5ContiguousFile.Create(temp, spec, new Hdf5CreateOptions { Overwrite = true });
-        try
+        CompactFileBuild.WriteAtomically(path, spec, (writer, layout) =>
         {
-            using (var writer = Hdf5DataWriter.Open(layout))
+            foreach (int c in present)
             {
-                foreach (int c in present)
-                {
-                    log.Read(c, chunk);
-                    if (chunk.Rows > n) throw GgufOptimizeException.Runtime($"compact working file '{log.Path}': chunk {c} has {chunk.Rows} rows, more than n_ctx {n}");
-                    long row = (long)c * n;
-                    writer.Write(layout.Dataset(CompactLayout.TopCount), row, chunk.Counts);
-                    writer.Write(layout.Dataset(CompactLayout.TailMass), row, chunk.TailMass);
-                    writer.Write(layout.Dataset(CompactLayout.LogNorm), row, chunk.LogNorm);
-                    writer.Write(layout.Dataset(CompactLayout.NextLogit), row, chunk.NextLogit);
-                    writer.Write(layout.Dataset(CompactLayout.TopIds), entryStart[c], chunk.Ids);
-                    writer.Write(layout.Dataset(CompactLayout.TopLogits), entryStart[c], chunk.Logits);
-                }
-                writer.Flush();
+                log.Read(c, chunk);
+                if (chunk.Rows > n) throw GgufOptimizeException.Runtime($"compact working file '{log.Path}': chunk {c} has {chunk.Rows} rows, more than n_ctx {n}");
+                long row = (long)c * n;
+                writer.Write(layout.Dataset(CompactLayout.TopCount), row, chunk.Counts);
+                writer.Write(layout.Dataset(CompactLayout.TailMass), row, chunk.TailMass);
+                writer.Write(layout.Dataset(CompactLayout.LogNorm), row, chunk.LogNorm);
+                writer.Write(layout.Dataset(CompactLayout.NextLogit), row, chunk.NextLogit);
+                writer.Write(layout.Dataset(CompactLayout.TopIds), entryStart[c], chunk.Ids);
+                writer.Write(layout.Dataset(CompactLayout.TopLogits), entryStart[c], chunk.Logits);
             }
-            FileStep.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            AtomicFile.TryDelete(temp);
-            throw;
-        }
+        });
     }
 
     /// <summary>Copies every processed chunk of a final compact file into a new log (to add chunks to it).</summary>

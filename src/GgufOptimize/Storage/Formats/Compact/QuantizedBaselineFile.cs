@@ -1,5 +1,4 @@
 using GgufOptimize.Chunking;
-using GgufOptimize.Common;
 using GgufOptimize.Storage.Hdf5;
 
 namespace GgufOptimize.Storage.Formats.Compact;
@@ -7,11 +6,11 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// <summary>Builds the final quantized compact HDF5 file from the chunks of a <see cref="CompactLog"/> (and copies a file's chunks back into one).</summary>
 internal static class QuantizedBaselineFile
 {
-    /// <summary>Writes the file under a temporary name, syncs it, then renames it to <paramref name="path"/>.</summary>
+    /// <summary>Writes the file at <paramref name="path"/>, atomically (<see cref="CompactFileBuild.WriteAtomically"/>).</summary>
     public static void Build(string path, BaselineHeader header, QuantizedRowSettings settings, IChunkSource plan, CompactLog log)
     {
         int chunks = header.TotalChunks;
-        var present = log.Chunks.Where(c => c < chunks).OrderBy(c => c).ToArray();
+        var present = CompactFileBuild.PresentChunks(log, chunks);
         var start = new long[chunks];
         var bytes = new long[chunks];
         var tau = new double[chunks];
@@ -45,10 +44,7 @@ internal static class QuantizedBaselineFile
         root.SetAttribute(QuantizedLayout.AttrDivergence, present.Length == 0 ? 0.0 : present.Max(c => kappa[c]));
         root.SetAttribute(QuantizedLayout.AttrEncoding, QuantizedLayout.Encoding);
         root.SetAttribute(QuantizedLayout.AttrBound, QuantizedLayout.Bound);
-        var flags = new byte[chunks];
-        foreach (int c in present) flags[c] = 1;
-        root.AddDataset("processed_chunks", H5ElementType.Bool, chunks).SetInitialData(flags);
-        BaselineLogitsFile.AddTokens(root, header, plan);
+        CompactFileBuild.AddChunkIndex(root, header, plan, present);
         root.AddDataset("chunk_start", H5ElementType.Int64, chunks).SetInitialData(start);
         root.AddDataset("chunk_bytes", H5ElementType.Int64, chunks).SetInitialData(bytes);
         root.AddDataset("chunk_total_variation", H5ElementType.Float64, chunks).SetInitialData(tau);
@@ -56,23 +52,11 @@ internal static class QuantizedBaselineFile
         root.AddDataset("chunk_checksum", H5ElementType.Int64, chunks).SetInitialData(checksum);
         root.AddDataset("encoded", H5ElementType.UInt8, total);
 
-        string temp = AtomicFile.TempName(path);
-        var layout = Hdf5ContiguousFile.Create(temp, spec, new Hdf5CreateOptions { Overwrite = true });
-        try
+        CompactFileBuild.WriteAtomically(path, spec, (writer, layout) =>
         {
-            using (var writer = Hdf5DataWriter.Open(layout))
-            {
-                foreach (int c in present)
-                    writer.Write(layout.Dataset(QuantizedLayout.Encoded), start[c], (ReadOnlySpan<byte>)QuantizedChunkRecord.FromBytes(log.Read(c)).Blob);
-                writer.Flush();
-            }
-            FileStep.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            AtomicFile.TryDelete(temp);
-            throw;
-        }
+            foreach (int c in present)
+                writer.Write(layout.Dataset(QuantizedLayout.Encoded), start[c], (ReadOnlySpan<byte>)QuantizedChunkRecord.FromBytes(log.Read(c)).Blob);
+        });
     }
 
     /// <summary>Copies every processed chunk of a final file into a log (to add chunks to it, or to merge shards).</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using GgufOptimize.Chunking;
 using GgufOptimize.Common;
@@ -11,109 +10,34 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// checksummed: a cut record is computed again), and the HDF5 file is built under the final name once the requested
 /// range is complete. Reopening a finished file for more chunks copies its chunks back into a log first.
 /// </summary>
-internal sealed class QuantizedBaselineWriter : IBaselineWriter
+internal sealed class QuantizedBaselineWriter : CompactLogWriter
 {
-    private readonly string _path;
-    private readonly BaselineHeader _header;
-    private readonly IChunkSource _plan;
     private readonly QuantizedChunkEncoder _encoder;
-    private readonly CompactLog _log;
-    private int _currentChunk = -1, _rows;
-    private int[] _currentTokens = [];
-    private bool _closed;
 
     private QuantizedBaselineWriter(string path, BaselineHeader header, IChunkSource plan, QuantizedRowSettings settings, CompactLog log)
-    {
-        _path = path;
-        _header = header;
-        _plan = plan;
-        _encoder = new QuantizedChunkEncoder(settings, header.VocabSize);
-        _log = log;
-    }
+        : base(path, header, plan, log) => _encoder = new QuantizedChunkEncoder(settings, header.VocabSize);
 
     public static QuantizedBaselineWriter OpenOrCreate(string path, BaselineHeader header, IChunkSource plan, QuantizedRowSettings settings, bool clobber, IProgressSink progress)
     {
         if (settings.Problem() is { } problem) throw GgufOptimizeException.BadInput($"--tail-mass: {problem}");
-        string partial = BaselineLayout.PartialPath(path);
         string identity = JsonSerializer.Serialize(new StoredIdentity(header, settings.TailMass, settings.ProbabilityStep, settings.MaxLogStep, settings.SecondKnee, settings.SecondLogStep));
-        if (File.Exists(path))
-        {
-            string? why = DescribeFinalMismatch(path, header, settings);
-            if (why is null)
-            {
-                var log = CompactLog.Create(partial, identity);
-                QuantizedBaselineFile.CopyInto(path, log);
-                FileStep.Delete(path);
-                return new QuantizedBaselineWriter(path, header, plan, settings, log);
-            }
-            OutputReplacement.RefuseOrDelete(path, why, clobber, progress);
-        }
-        if (File.Exists(partial))
-        {
-            string? existing = CompactLog.ReadIdentity(partial);
-            if (existing == identity) return new QuantizedBaselineWriter(path, header, plan, settings, CompactLog.Open(partial));
-            OutputReplacement.RefuseOrDelete(partial, existing is null ? "is not a compact baseline working file" : $"was made from other inputs ({DescribeIdentityMismatch(existing, header, settings)})", clobber, progress);
-        }
-        return new QuantizedBaselineWriter(path, header, plan, settings, CompactLog.Create(partial, identity));
+        var log = OpenLog(path, identity, p => DescribeFinalMismatch(p, header, settings),
+            existing => DescribeIdentityMismatch(existing, header, settings), QuantizedBaselineFile.CopyInto, clobber, progress);
+        return new QuantizedBaselineWriter(path, header, plan, settings, log);
     }
 
-    public bool IsProcessed(int chunk) => _log.Has(chunk);
-
-    public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits)
+    protected override void StartChunk()
     {
-        int n = _header.VocabSize;
-        if (chunk != _currentChunk)
-        {
-            _encoder.Finish();
-            _encoder.ResetBoundStatistics();
-            _currentChunk = chunk;
-            _rows = 0;
-            _currentTokens = _plan.Chunk(chunk);
-        }
-        if (firstPosition != _rows)
-            throw new InvalidOperationException($"compact encoding needs the rows of chunk {chunk} in order: expected position {_rows}, got {firstPosition}");
-        int rows = logits.Length / n;
-        for (int r = 0; r < rows; r++)
-        {
-            int j = firstPosition + r;
-            _encoder.Add(logits.Slice(r * n, n), j + 1 < _currentTokens.Length ? _currentTokens[j + 1] : -1);
-        }
-        _rows += rows;
+        _encoder.Finish();
+        _encoder.ResetBoundStatistics();
     }
 
-    public void MarkProcessed(int chunk)
-    {
-        if (chunk != _currentChunk || _rows != _plan.ChunkLength(chunk))
-            throw new InvalidOperationException($"chunk {chunk} is not completely encoded");
-        var record = new QuantizedChunkRecord(_encoder.MaxTotalVariation, _encoder.MaxDecodedDivergence, _encoder.Finish());
-        try
-        {
-            _log.Append(chunk, record.ToBytes());
-        }
-        catch (IOException e)
-        {
-            throw GgufOptimizeException.Runtime($"writing chunk {chunk} to '{_log.Path}' failed: {e.Message} (the file is kept; rerun the same command after fixing this to resume)", e);
-        }
-        _currentChunk = -1;
-    }
+    protected override void EncodeRow(ReadOnlySpan<float> row, int nextToken) => _encoder.Add(row, nextToken);
 
-    public bool Complete(int from, int to)
-    {
-        for (int c = from; c < to; c++) if (!_log.Has(c)) return false;
-        QuantizedBaselineFile.Build(_path, _header, _encoder.Settings, _plan, _log);
-        Close();
-        FileStep.Delete(_log.Path);
-        return true;
-    }
+    protected override void AppendChunk(CompactLog log, int chunk) =>
+        log.Append(chunk, new QuantizedChunkRecord(_encoder.MaxTotalVariation, _encoder.MaxDecodedDivergence, _encoder.Finish()).ToBytes());
 
-    public void Dispose() => Close();
-
-    private void Close()
-    {
-        if (_closed) return;
-        _closed = true;
-        _log.Dispose();
-    }
+    protected override void BuildFile(CompactLog log) => QuantizedBaselineFile.Build(Path, Header, _encoder.Settings, Plan, log);
 
     private static string? DescribeFinalMismatch(string path, BaselineHeader header, QuantizedRowSettings settings)
     {
