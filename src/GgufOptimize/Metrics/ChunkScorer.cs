@@ -3,7 +3,7 @@ namespace GgufOptimize.Metrics;
 /// <summary>
 /// Scores the positions of a chunk: row j of the logits predicts tokens[j+1], so positions skipFirst …
 /// tokens.Length−2 are scored (the last row has no next token inside the chunk). skipFirst = tokens.Length/2
-/// reproduces llama-perplexity --kl-divergence. Threads split the positions (<see cref="PositionScorer"/>); every
+/// reproduces llama-perplexity --kl-divergence. Threads split the positions (<see cref="ChunkScoring"/>); every
 /// token is computed by the same kernel, so the result is identical for any thread count.
 /// </summary>
 internal static class ChunkScorer

@@ -2,9 +2,11 @@ namespace GgufOptimize.Metrics;
 
 /// <summary>
 /// One chunk's scoring of positions [First, End), fed a range at a time as the target's rows arrive (a decode batch,
-/// or a window of stored rows), so no side has to hold a whole chunk of logits. Each range is split over threads the
-/// same way as a whole chunk (<see cref="PositionScorer"/>) and every position is computed by the same kernel into its
-/// own slot, collected in position order at <see cref="Finish"/>: the result is the same for any batching.
+/// or a window of stored rows), so no side has to hold a whole chunk of logits. The one partitioner of scoring work:
+/// each range is split into contiguous parts, one per thread (each with its own scratch row), and every position is
+/// computed by the same kernel into its own slot, collected in position order at <see cref="Finish"/>, so the result
+/// depends neither on the batching nor on the thread count. Every per-position comparison of every format goes
+/// through here.
 /// </summary>
 internal sealed class ChunkScoring
 {
@@ -12,14 +14,17 @@ internal sealed class ChunkScoring
     private const int MinPositionsPerPart = 16;
 
     private readonly int _chunk, _threads, _scratchLength;
-    private readonly PositionScorer.ScoreRange _score;
+    private readonly ScoreRange _score;
     private readonly Func<ChunkResult, ChunkResult>? _finish;
     private readonly TokenComparison[] _results;
     private readonly float[]?[] _scratch;
     private int _scoredUpTo;
 
+    /// <summary>Fills results[position − first] for positions [start, end), using its own scratch row.</summary>
+    public delegate void ScoreRange(int start, int end, TokenComparison[] results, float[] scratch);
+
     /// <param name="finish">Adjusts the built result (a format's own counts), if given.</param>
-    public ChunkScoring(int chunk, int first, int end, int threads, int scratchLength, PositionScorer.ScoreRange score, Func<ChunkResult, ChunkResult>? finish = null)
+    public ChunkScoring(int chunk, int first, int end, int threads, int scratchLength, ScoreRange score, Func<ChunkResult, ChunkResult>? finish = null)
     {
         _chunk = chunk;
         First = first;

@@ -6,6 +6,7 @@ using GgufOptimize.Kld;
 using GgufOptimize.Metrics;
 using GgufOptimize.Reporting;
 using GgufOptimize.Storage;
+using GgufOptimize.Storage.Formats;
 using GgufOptimize.Storage.Formats.LlamaCpp;
 using GgufOptimize.Storage.Hdf5;
 using GgufOptimize.Tests.Support;
@@ -189,7 +190,7 @@ public class InputFuzzTests(StoredInputs f, ITestOutputHelper output)
 
         Fuzz("llama.cpp .kld", Count(60), z => z.Bytes(f.LlamaCpp, 20 + 16 * StoredInputs.Context * 4), p =>
         {
-            using var kld = LlamaCppKldReader.Open(p, 1);
+            using IStoredBaseline kld = LlamaCppKldReader.Open(p, 1);
             var target = LogitRows.Of(new float[kld.ContextSize * kld.VocabSize], kld.VocabSize);
             for (int c = 0; c < kld.TotalChunks; c++)
             {

@@ -19,9 +19,6 @@ internal sealed class FullRowsBaseline(ILogitsSource rows, StoredLogitsKind kind
 
     public int[] ChunkTokens(int chunk) => rows.ChunkTokens(chunk);
 
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
-        BeginScore(chunk, target, tokens, skipFirst, threads).ScoreAll();
-
     public ChunkScoring BeginScore(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
         ChunkScorer.Begin(chunk, rows.ChunkRows(chunk), target, tokens, skipFirst, threads);
 

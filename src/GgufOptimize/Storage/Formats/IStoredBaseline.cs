@@ -28,7 +28,8 @@ internal interface IStoredBaseline : IDisposable
     /// <paramref name="target"/> (one row per token), on up to <paramref name="threads"/> threads (the result does not
     /// depend on the thread count).
     /// </summary>
-    ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1);
+    ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
+        BeginScore(chunk, target, tokens, skipFirst, threads).ScoreAll();
 
     /// <summary>
     /// The same scoring, fed a range of positions at a time as the target's rows arrive (<see cref="ChunkScoring.Score"/>);

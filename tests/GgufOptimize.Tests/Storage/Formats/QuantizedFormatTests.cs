@@ -81,7 +81,7 @@ public class QuantizedFormatTests
                 var tokens = reader.ChunkTokens(c);
                 Assert.Equal(full.ChunkTokens(c), tokens);
                 var q = LogitRows.Of(target.ChunkLogits(c).ToArray(), reader.VocabSize);
-                var exact = new FullRowsBaseline(full, StoredLogitsKind.Full, full.Header, "", full.ProcessedCount).Score(c, q, tokens, 0);
+                var exact = ((IStoredBaseline)new FullRowsBaseline(full, StoredLogitsKind.Full, full.Header, "", full.ProcessedCount)).Score(c, q, tokens, 0);
                 var bounds = new double[tokens.Length - 1];
                 var decoded = reader.Score(c, q, tokens, 0, 1, bounds);
                 var p = full.ChunkLogits(c);

@@ -128,9 +128,6 @@ internal sealed class CompactBaselineReader : IStoredBaseline
         into.AddRange(s.Counts, s.Tail, s.LogNorm, s.Next, s.Ids, s.Logits);
     }
 
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
-        BeginScore(chunk, target, tokens, skipFirst, threads).ScoreAll();
-
     public ChunkScoring BeginScore(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1)
     {
         int n = VocabSize;

@@ -160,9 +160,6 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
         return new QuantizedChunkRecord(_tau[chunk], _kappa[chunk], Blob(chunk).ToArray());
     }
 
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
-        BeginScore(chunk, target, tokens, skipFirst, threads, bounds: null).ScoreAll();
-
     /// <param name="bounds">When given (one entry per scored position), receives each position's error bound.</param>
     public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads, double[]? bounds) =>
         BeginScore(chunk, target, tokens, skipFirst, threads, bounds).ScoreAll();

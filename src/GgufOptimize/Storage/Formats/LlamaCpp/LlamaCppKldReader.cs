@@ -80,9 +80,6 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
         return tokens;
     }
 
-    public ChunkResult Score(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1) =>
-        BeginScore(chunk, target, tokens, skipFirst, threads).ScoreAll();
-
     public ChunkScoring BeginScore(int chunk, LogitRows target, int[] tokens, int skipFirst, int threads = 1)
     {
         int n = VocabSize;
