@@ -102,20 +102,21 @@ internal sealed class BaselineLogitsFile : IEncodedRowsWriter
         long first = (SlotOf(chunk) * Header.ContextSize + firstPosition) * Header.VocabSize;
         try
         {
-            if (_occupant is not null) Evict(SlotOf(chunk), chunk);
+            ClaimSlot(chunk);
             if (Header.Precision == 32)
             {
+                // Straight from the caller's span: float32 needs no encoding, so no copy.
                 _writer.Write(_logits, first, logits);
                 return;
             }
             if (_halfBuffer.Length < logits.Length) _halfBuffer = new Half[logits.Length];
             var half = _halfBuffer.AsSpan(0, logits.Length);
-            TensorPrimitives.ConvertToHalf(logits, half);
+            Encode(logits, MemoryMarshal.AsBytes(half));
             _writer.Write<Half>(_logits, first, half);
         }
         catch (IOException e)
         {
-            throw GgufOptimizeException.Runtime($"writing logits of chunk {chunk} to '{_partialPath}' failed: {e.Message} (the file is kept; rerun the same command after fixing this to resume)", e);
+            throw WriteFailed(chunk, e);
         }
     }
 
@@ -140,14 +141,23 @@ internal sealed class BaselineLogitsFile : IEncodedRowsWriter
     {
         try
         {
-            if (_occupant is not null) Evict(SlotOf(chunk), chunk);
+            ClaimSlot(chunk);
             _writer.WriteBytes(_logits, RowByteOffset(chunk, firstPosition), source, start, length);
         }
         catch (IOException e)
         {
-            throw GgufOptimizeException.Runtime($"writing logits of chunk {chunk} to '{_partialPath}' failed: {e.Message} (the file is kept; rerun the same command after fixing this to resume)", e);
+            throw WriteFailed(chunk, e);
         }
     }
+
+    /// <summary>Unflags the chunk a reused slot held before anything of <paramref name="chunk"/> lands in it.</summary>
+    private void ClaimSlot(int chunk)
+    {
+        if (_occupant is not null) Evict(SlotOf(chunk), chunk);
+    }
+
+    private GgufOptimizeException WriteFailed(int chunk, IOException e) =>
+        GgufOptimizeException.Runtime($"writing logits of chunk {chunk} to '{_partialPath}' failed: {e.Message} (the file is kept; rerun the same command after fixing this to resume)", e);
 
     /// <summary>
     /// Flags a chunk done after its logits are on disk (fdatasync), so neither a kill nor a power cut leaves a flag over
