@@ -59,6 +59,7 @@ internal static class NativeRuntime
         lock (Gate)
         {
             if (_initialized) return;
+            OpenMpSpin.Apply();
             _callback = OnLog;
             NativeLibraryConfig.All.WithLogCallback(_callback);
             if (_userLibrary is { } user) NativeLibraryConfig.All.WithLibrary(user.Llama, null);
