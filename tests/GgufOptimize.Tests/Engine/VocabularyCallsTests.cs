@@ -43,6 +43,25 @@ public class VocabularyCallsTests
     }
 
     [SkippableTheory]
+    [Slow]
+    [MemberData(nameof(Models))]
+    public void Texts_tokenized_in_two_halves_at_once_equal_one_call(string name)
+    {
+        // From TextPieces.ParallelChars on, a text is cut once near the middle and its halves tokenized on two threads.
+        using var model = LlamaModel.Load(ModelPath(name), vocabOnly: true);
+        string folder = Path.Combine(SharedAssets.RequireRoot(), "data", "polyglot");
+        var texts = new[] { "calib-en.txt", "calib-de.txt", "calib-fr.txt", "calib-es.txt" }
+            .Select(f => File.ReadAllText(Path.Combine(folder, f))[..(TextPieces.ParallelChars * 2)])
+            .Append(string.Concat(Enumerable.Repeat("日本語のテキストに空白はない。", TextPieces.ParallelChars / 10)))
+            .Append(new string('a', TextPieces.ParallelChars + 1));
+        foreach (string text in texts)
+        {
+            var expected = model.Handle.Tokenize(text, false, false, Encoding.UTF8).Select(t => (int)t).ToArray();
+            Assert.Equal(expected, model.Tokenize(text));
+        }
+    }
+
+    [SkippableTheory]
     [MemberData(nameof(Models))]
     public void Fingerprint_is_the_hash_of_every_piece_in_id_order(string name)
     {
