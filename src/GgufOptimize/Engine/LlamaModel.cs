@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using GgufOptimize.Common;
 using LLama.Native;
@@ -85,13 +86,28 @@ internal sealed class LlamaModel : IDisposable
     /// </summary>
     public int[] Tokenize(string text, IProgressSink progress) => TextPieces.Tokenize(text, TokenizeWhole, progress);
 
-    private int[] TokenizeWhole(string text)
+    /// <summary>
+    /// One call of llama.cpp's tokenizer into a buffer of one token per byte plus two (a byte-fallback vocabulary
+    /// needs at most one per byte; SentencePiece adds a leading space), and a second only if llama.cpp asks for more.
+    /// </summary>
+    private unsafe int[] TokenizeWhole(string text)
     {
         if (text.Length == 0) return [];
-        var tokens = Handle.Tokenize(text, false, false, Encoding.UTF8);
-        var result = new int[tokens.Length];
-        for (int i = 0; i < tokens.Length; i++) result[i] = (int)tokens[i];
-        return result;
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        var tokens = new int[bytes.Length + 2];
+        IntPtr vocab = Native.LlamaVocabApi.llama_model_get_vocab(Handle);
+        int n;
+        fixed (byte* b = bytes)
+        {
+            fixed (int* t = tokens) n = Native.LlamaVocabApi.llama_tokenize(vocab, b, bytes.Length, t, tokens.Length, false, false);
+            if (n < 0)
+            {
+                tokens = new int[-n];
+                fixed (int* t = tokens) n = Native.LlamaVocabApi.llama_tokenize(vocab, b, bytes.Length, t, tokens.Length, false, false);
+            }
+        }
+        if (n < 0) throw GgufOptimizeException.Runtime($"llama_tokenize failed ({n}) on a text of {bytes.Length:N0} bytes");
+        return n == tokens.Length ? tokens : tokens[..n];
     }
 
     /// <summary>The UTF-8 bytes of one token's piece, for detokenizing generated text.</summary>
@@ -109,19 +125,24 @@ internal sealed class LlamaModel : IDisposable
     }
 
     /// <summary>
-    /// SHA-256 over every token's piece in id order: two models with equal fingerprints tokenize text identically,
-    /// which is what comparing their logits position by position requires.
+    /// SHA-256 over every token's piece in id order, each followed by the bytes FF 00: two models with equal
+    /// fingerprints tokenize text identically, which is what comparing their logits position by position requires.
+    /// The pieces are gathered into one buffer and hashed in one call (hashing them one by one cost two calls into
+    /// the crypto library and an array per token, a visible share of start-up with a 32k vocabulary).
     /// </summary>
     public string TokenizerFingerprint()
     {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        Span<byte> separator = [0xFF, 0x00];
+        var all = new ArrayBufferWriter<byte>(VocabSize * 8 + 64);
+        ReadOnlySpan<byte> separator = [0xFF, 0x00];
+        Span<byte> piece = stackalloc byte[256];
         for (int id = 0; id < VocabSize; id++)
         {
-            hash.AppendData(TokenBytes(id));
-            hash.AppendData(separator);
+            uint n = Handle.TokenToSpan(id, piece, 0, false);
+            if (n <= piece.Length) all.Write(piece[..(int)n]);
+            else all.Write(TokenBytes(id));
+            all.Write(separator);
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all.WrittenSpan));
     }
 
     public void Dispose() => Handle.Dispose();

@@ -15,7 +15,13 @@ internal sealed class GgufReader
     private readonly string _path;
     private readonly Stream _stream;
     private readonly long _length;
-    private readonly byte[] _scratch = new byte[8];
+    /// <summary>
+    /// Our own read-ahead over <see cref="_stream"/>: a 32k vocabulary is 64k tiny reads (a length, then the bytes),
+    /// and going through a BufferedStream for each was a visible share of start-up.
+    /// </summary>
+    private readonly byte[] _buffer = new byte[1 << 16];
+    private long _bufferStart;
+    private int _bufferPos, _bufferFill;
 
     private GgufReader(string path, Stream stream, long length)
     {
@@ -32,8 +38,7 @@ internal sealed class GgufReader
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            using var buffered = new BufferedStream(file, 1 << 16);
-            return new GgufReader(path, buffered, file.Length).ReadFile();
+            return new GgufReader(path, file, file.Length).ReadFile();
         }
         catch (UnauthorizedAccessException e)
         {
@@ -41,7 +46,9 @@ internal sealed class GgufReader
         }
     }
 
-    private long Remaining => _length - _stream.Position;
+    private long Position => _bufferStart + _bufferPos;
+
+    private long Remaining => _length - Position;
 
     private GgufFile ReadFile()
     {
@@ -91,7 +98,7 @@ internal sealed class GgufReader
             tensors.Add(tensor);
         }
 
-        long dataOffset = GgufFormat.Align(_stream.Position, alignment);
+        long dataOffset = GgufFormat.Align(Position, alignment);
         long dataLength = _length - dataOffset;
         foreach (var t in tensors)
         {
@@ -175,7 +182,8 @@ internal sealed class GgufReader
         {
             case GgufValueType.String:
                 var strings = new byte[n][];
-                for (int i = 0; i < n; i++) strings[i] = ReadStringBytes($"metadata '{key}'");
+                string where = $"metadata '{key}'";
+                for (int i = 0; i < n; i++) strings[i] = ReadStringBytes(where);
                 return GgufValue.OwnedArray(elementType, strings);
             case GgufValueType.Array:
                 var arrays = new GgufValue[n];
@@ -247,12 +255,14 @@ internal sealed class GgufReader
     private uint ReadU32() => BitConverter.ToUInt32(ReadExact(4));
     private ulong ReadU64() => BitConverter.ToUInt64(ReadExact(8));
 
+    /// <summary>The next <paramref name="n"/> bytes; a short span stays valid only until the next read.</summary>
     private ReadOnlySpan<byte> ReadExact(int n)
     {
-        if (n <= _scratch.Length)
+        if (_bufferFill - _bufferPos >= n)
         {
-            FillExact(_scratch.AsSpan(0, n));
-            return _scratch.AsSpan(0, n);
+            var inBuffer = _buffer.AsSpan(_bufferPos, n);
+            _bufferPos += n;
+            return inBuffer;
         }
         var bytes = new byte[n];
         FillExact(bytes);
@@ -261,13 +271,29 @@ internal sealed class GgufReader
 
     private void FillExact(Span<byte> destination)
     {
-        try
+        while (true)
         {
-            _stream.ReadExactly(destination);
-        }
-        catch (EndOfStreamException)
-        {
-            throw Truncated("(ends inside the header)");
+            int available = _bufferFill - _bufferPos;
+            if (destination.Length <= available)
+            {
+                _buffer.AsSpan(_bufferPos, destination.Length).CopyTo(destination);
+                _bufferPos += destination.Length;
+                return;
+            }
+            _buffer.AsSpan(_bufferPos, available).CopyTo(destination);
+            destination = destination[available..];
+            _bufferStart += _bufferFill;
+            _bufferPos = _bufferFill = 0;
+            if (destination.Length >= _buffer.Length)
+            {
+                // A large value (a long array) goes straight to its destination.
+                try { _stream.ReadExactly(destination); }
+                catch (EndOfStreamException) { throw Truncated("(ends inside the header)"); }
+                _bufferStart += destination.Length;
+                return;
+            }
+            _bufferFill = _stream.Read(_buffer);
+            if (_bufferFill == 0) throw Truncated("(ends inside the header)");
         }
     }
 

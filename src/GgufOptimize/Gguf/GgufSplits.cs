@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using GgufOptimize.Common;
 
 namespace GgufOptimize.Gguf;
@@ -10,14 +9,11 @@ namespace GgufOptimize.Gguf;
 /// <c>split.no</c> (u16, k), <c>split.count</c> (u16, n) and <c>split.tensors.count</c> (i32, the tensors of all
 /// shards); the first shard also holds the model's metadata, and each tensor lives in exactly one shard.
 /// </summary>
-internal static partial class GgufSplits
+internal static class GgufSplits
 {
     public const string NoKey = "split.no";
     public const string CountKey = "split.count";
     public const string TensorsCountKey = "split.tensors.count";
-
-    [GeneratedRegex(@"^(?<prefix>.+)-(?<no>\d{5})-of-(?<count>\d{5})\.gguf$", RegexOptions.CultureInvariant)]
-    private static partial Regex ShardName();
 
     /// <summary>llama_split_path: the path of shard <paramref name="index"/> (0-based) of <paramref name="count"/>.</summary>
     public static string ShardPath(string prefix, int index, int count) =>
@@ -29,11 +25,29 @@ internal static partial class GgufSplits
     /// </summary>
     public static (string Prefix, int Index, int Count)? ParseName(string path)
     {
-        var m = ShardName().Match(path);
-        if (!m.Success) return null;
-        int no = int.Parse(m.Groups["no"].Value, CultureInfo.InvariantCulture), count = int.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture);
-        if (no < 1 || no > count) return null;
-        return (m.Groups["prefix"].Value, no - 1, count);
+        // PREFIX-NNNNN-of-NNNNN.gguf, read by hand: it is checked on every model a command opens, and a regular
+        // expression loaded and built the regex engine on the start-up path for this one test.
+        const string of = "-of-", extension = ".gguf";
+        const int digits = 5, tail = 1 + digits + 4 + digits + 5; // "-NNNNN-of-NNNNN.gguf"
+        if (path.Length <= tail || !path.EndsWith(extension, StringComparison.Ordinal)) return null;
+        int dash = path.Length - tail;
+        var name = path.AsSpan(dash);
+        if (name[0] != '-' || !name.Slice(1 + digits, of.Length).SequenceEqual(of)) return null;
+        if (!TryDigits(name.Slice(1, digits), out int no) || !TryDigits(name.Slice(1 + digits + of.Length, digits), out int count)) return null;
+        string prefix = path[..dash];
+        if (prefix.Contains('\n') || no < 1 || no > count) return null;
+        return (prefix, no - 1, count);
+    }
+
+    private static bool TryDigits(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        foreach (char c in text)
+        {
+            if (!char.IsAsciiDigit(c)) return false;
+            value = value * 10 + (c - '0');
+        }
+        return true;
     }
 
     /// <summary>

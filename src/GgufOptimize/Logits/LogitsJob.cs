@@ -34,10 +34,14 @@ internal static class LogitsJob
         if (options.Shard is { } g && options.Compression != LogitsCompression.None)
             throw GgufOptimizeException.BadInput($"{ChunkShard.Option} {g}: shards are written uncompressed (merge reads and copies them); drop --compression");
 
+        // Reading and hashing the dataset and hashing the model file need no llama.cpp: they run on the second core while
+        // llama.cpp loads the model, and their errors surface where they did before.
+        var corpusRead = Task.Run(() => TextCorpus.Load(options.DatasetPath));
+        var identityRead = Task.Run(() => ModelIdentity.Of(options.ModelPath));
         using var model = LlamaModel.Load(options.ModelPath, options.Engine);
         int contextSize = ChunkContext.Resolve(options.ContextSize, model.TrainContext, progress);
         options.Tuning?.Check(options.ModelPath, contextSize);
-        var corpus = TextCorpus.Load(options.DatasetPath);
+        var corpus = corpusRead.GetAwaiter().GetResult();
         var textTokens = model.Tokenize(corpus.Text, progress);
         var plan = ChunkPlan.ForModel(textTokens, contextSize, model.AddBos, model.Bos, model.AddEos, model.Eos);
         LlamaCppChunks? kldChunks = null;
@@ -73,7 +77,7 @@ internal static class LogitsJob
             VocabSize = model.VocabSize,
             TotalChunks = chunkCount,
             Precision = options.Precision,
-            Model = ModelIdentity.Of(options.ModelPath),
+            Model = identityRead.GetAwaiter().GetResult(),
             DatasetFile = Path.GetFileName(options.DatasetPath),
             DatasetSha256 = corpus.Sha256,
             TokenizerSha256 = model.TokenizerFingerprint(),

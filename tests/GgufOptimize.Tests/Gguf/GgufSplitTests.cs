@@ -32,6 +32,39 @@ public class GgufSplitTests
         Assert.Throws<GgufOptimizeException>(() => GgufSplits.ParseSize("2X", "--split-max-size"));
     }
 
+    [Theory]
+    [InlineData("/m/x-00003-of-00004.gguf")]
+    [InlineData("x-00001-of-00001.gguf")]
+    [InlineData("a-b-00002-of-00002.gguf")]
+    [InlineData("/m/model-00001-of-00002-00001-of-00003.gguf")]
+    [InlineData("-00001-of-00002.gguf")]
+    [InlineData("x-0001-of-00002.gguf")]
+    [InlineData("x-000001-of-00002.gguf")]
+    [InlineData("x-00001-of-0002.gguf")]
+    [InlineData("x-00001_of-00002.gguf")]
+    [InlineData("x-00001-of-00002.GGUF")]
+    [InlineData("x-00001-of-00002.gguf.bak")]
+    [InlineData("x-0000a-of-00002.gguf")]
+    [InlineData("x-00000-of-00002.gguf")]
+    [InlineData("x-00003-of-00002.gguf")]
+    [InlineData("x-99999-of-99999.gguf")]
+    [InlineData("x 00001-of-00002.gguf")]
+    [InlineData("we\nird-00001-of-00002.gguf")]
+    [InlineData("00001-of-00002.gguf")]
+    [InlineData("")]
+    public void Shard_names_are_read_as_the_regular_expression_read_them(string path)
+    {
+        // The hand-written reader replaced this expression (start-up cost): same answers on ASCII names.
+        var m = System.Text.RegularExpressions.Regex.Match(path, @"^(?<prefix>.+)-(?<no>\d{5})-of-(?<count>\d{5})\.gguf$");
+        (string, int, int)? expected = null;
+        if (m.Success)
+        {
+            int no = int.Parse(m.Groups["no"].Value), count = int.Parse(m.Groups["count"].Value);
+            if (no >= 1 && no <= count) expected = (m.Groups["prefix"].Value, no - 1, count);
+        }
+        Assert.Equal(expected, GgufSplits.ParseName(path));
+    }
+
     [Fact]
     public void Any_shard_reads_as_the_whole_model_with_the_same_tensor_bytes()
     {

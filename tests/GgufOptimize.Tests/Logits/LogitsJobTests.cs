@@ -41,6 +41,23 @@ public class LogitsJobTests
     }
 
     [SkippableFact]
+    public void Input_errors_surface_in_the_same_order_while_the_dataset_and_model_are_hashed_beside_the_load()
+    {
+        // The dataset is read and the model file hashed on another thread while llama.cpp loads the model: a bad model
+        // is still named first, a missing dataset still refused with its own message, and nothing is left behind.
+        using var tmp = new TempDir();
+        string output = tmp.File("base.h5");
+        var both = Assert.Throws<GgufOptimizeException>(() => LogitsJob.Run(Options(tmp.File("none.gguf"), tmp.File("none.txt"), output), NullProgress.Instance, default));
+        Assert.Contains("model file", both.Message);
+        Assert.Contains("none.gguf", both.Message);
+        var dataset = Assert.Throws<GgufOptimizeException>(() => LogitsJob.Run(Options(SharedAssets.AidreamsModel, tmp.File("none.txt"), output), NullProgress.Instance, default));
+        Assert.Equal(FailureKind.BadInput, dataset.Kind);
+        Assert.Contains("dataset", dataset.Message);
+        Assert.Contains("none.txt", dataset.Message);
+        Assert.DoesNotContain(Directory.GetFiles(tmp.Path), f => Path.GetFileName(f).StartsWith("base.h5", StringComparison.Ordinal) && !f.EndsWith(".lock", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public void Half_precision_stores_the_rounded_float32_logits()
     {
         using var tmp = new TempDir();

@@ -34,6 +34,8 @@ internal sealed class LogitsWriteQueue : IDisposable
     private readonly IEncodedRowsWriter? _encoder;
     private readonly BlockingCollection<Item> _items = new();
     private readonly Stack<PinnedBuffer> _spare = new();
+    /// <summary>Every buffer made, freed when the queue is (their memory is native).</summary>
+    private readonly List<PinnedBuffer> _made = new();
     private readonly Thread _thread;
     private readonly int _rowLength;
     private readonly int _rowBytes;
@@ -116,6 +118,12 @@ internal sealed class LogitsWriteQueue : IDisposable
     {
         Stop();
         _items.Dispose();
+        lock (_gate)
+        {
+            foreach (var buffer in _made) buffer.Dispose();
+            _made.Clear();
+            _spare.Clear();
+        }
     }
 
     private void Stop()
@@ -142,7 +150,9 @@ internal sealed class LogitsWriteQueue : IDisposable
                 if (_buffers < _maxBuffers)
                 {
                     _buffers++;
-                    return new PinnedBuffer(_sliceRows * _rowBytes);
+                    var made = new PinnedBuffer(_sliceRows * _rowBytes);
+                    _made.Add(made);
+                    return made;
                 }
                 Monitor.Wait(_gate);
             }
