@@ -62,6 +62,11 @@ public sealed class QuantizedAnatomyBenchmark : IBenchmark
             }
         }
         Console.WriteLine($"{kind} vocab {vocab}: {n} rows; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        if (a.Int("shape", 0) == 1)
+        {
+            Shape(rows, n, vocab);
+            return 0;
+        }
         foreach (double eps in (a.Get("eps") ?? "1e-4,3e-4,1e-3").Split(',').Select(double.Parse))
             Anatomy(rows, n, vocab, eps);
         return 0;
@@ -141,6 +146,53 @@ public sealed class QuantizedAnatomyBenchmark : IBenchmark
             double entropy = 0;
             foreach (int c in codeCounts[m].Values) entropy -= c * Math.Log2(c / keptTotal);
             Console.WriteLine($"  codes {mappings[m].Name}: Brotli q4 {Brotli(codeStreams[m]) / (double)n:F0} B/row ({Brotli(codeStreams[m]) * 8.0 / keptTotal:F2} bits/code), order-0 entropy {entropy / keptTotal:F2} bits/code, {codeCounts[m].Count} distinct");
+        }
+    }
+
+    /// <summary>
+    /// The rows' shapes against their cost under the default settings: per threshold of the kept share of the vocabulary
+    /// (at the default ε) and of the entropy, the share of rows and of raw encoded bytes above it — what a per-row rule
+    /// that refines such rows would touch.
+    /// </summary>
+    private static void Shape(float[] rows, int n, int vocab)
+    {
+        var settings = QuantizedRowSettings.Default;
+        var selector = new QuantizedRowSelector(settings.TailMass);
+        var encoder = new QuantizedChunkEncoder(settings, vocab);
+        var kept = new double[n];
+        var entropy = new double[n];
+        var bytes = new double[n];
+        for (int r = 0; r < n; r++)
+        {
+            var row = rows.AsSpan(r * vocab, vocab);
+            float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
+            selector.Select(row, max);
+            kept[r] = selector.Count / (double)vocab;
+            double z = 0, s = 0;
+            foreach (float x in row) { double e = Math.Exp(x - max); z += e; s += e * (x - max); }
+            entropy[r] = Math.Log(z) - s / z;
+            encoder.Add(row, -1);
+            bytes[r] = encoder.Finish().Length;
+        }
+        foreach (var (name, candidate) in new[] { ("compact-3", QuantizedRowSettings.Compact3), ("compact-4 default", QuantizedRowSettings.Default) })
+        {
+            var whole = new QuantizedChunkEncoder(candidate, vocab);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int r = 0; r < n; r++) whole.Add(rows.AsSpan(r * vocab, vocab), -1);
+            long size = whole.Finish().Length;
+            Console.WriteLine($"{name}: the chunk as one blob {size / (double)n:F0} B/row, fine-tier rows {whole.FineRows}, {clock.Elapsed.TotalMilliseconds / n:F2} ms/row");
+        }
+        double total = bytes.Sum();
+        Console.WriteLine($"bytes per row (each row its own Brotli blob) mean {total / n:F0}; entropy median {entropy.Order().ElementAt(n / 2):F2}, kept share median {kept.Order().ElementAt(n / 2):F3}");
+        foreach (double f in new[] { 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 })
+        {
+            var on = Enumerable.Range(0, n).Where(r => kept[r] >= f).ToArray();
+            Console.WriteLine($"  kept share ≥ {f:F2}: {on.Length * 100.0 / n:F1} % of rows, {on.Sum(r => bytes[r]) * 100 / total:F1} % of bytes");
+        }
+        foreach (double h in new[] { 3.0, 4.0, 5.0, 6.0, 7.0, 8.0 })
+        {
+            var on = Enumerable.Range(0, n).Where(r => entropy[r] >= h).ToArray();
+            Console.WriteLine($"  entropy ≥ {h:F1} nats: {on.Length * 100.0 / n:F1} % of rows, {on.Sum(r => bytes[r]) * 100 / total:F1} % of bytes");
         }
     }
 

@@ -157,7 +157,7 @@ public class QuantizedCompactTests
             if (dense) QuantizedChunk.DecodeDense(row, n, settings, logP);
             var decoded = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass, h.NextLogit - h.LogNorm, h.Top,
                 rows.Target(j), rows.Next(j), scratch);
-            decoded = decoded with { Kld = decoded.Kld + QuantizedChunk.Correction(row, settings.HasSecondKnee) };
+            decoded = decoded with { Kld = decoded.Kld + QuantizedChunk.Correction(row, settings) };
             Assert.Equal(exact.TopBase, decoded.TopBase);
             if (rows.Next(j) >= 0) Assert.Equal(exact.LogProbBase, decoded.LogProbBase, 1e-9);
             double error = Math.Abs(decoded.Kld - exact.Kld);

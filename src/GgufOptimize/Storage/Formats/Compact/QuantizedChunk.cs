@@ -12,7 +12,8 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// codes (<see cref="QuantizedRowSettings.Code"/>); for a dense row n_vocab float16 logits. compact-3 (a second knee)
 /// appends to every sparse and every-code row a float64 D = Σ P̂·log(P̂/P) over its kept tokens: KLD − KLD̂ = P_tail·KL(P|tail‖Q|tail)
 /// + Σ (P − P̂)(r − c) − D exactly, so subtracting D (<see cref="Correction"/>) removes the part of the error that the
-/// coarse codes would otherwise add to every KLD with the same sign.
+/// coarse codes would otherwise add to every KLD with the same sign. compact-4 (settings with a fine tier) appends after D
+/// one byte: the tier whose mapping coded the row (0 coarse, 1 fine; <see cref="QuantizedTierRule"/>).
 /// </summary>
 internal sealed class QuantizedChunk
 {
@@ -103,9 +104,9 @@ internal sealed class QuantizedChunk
     /// header's numbers, ids strictly ascending inside the vocabulary, exactly the bytes the row's kind needs. Returns
     /// null, or what is wrong (the first problem found).
     /// </summary>
-    public string? Validate(int vocab, int nextTokenRows, bool trailer = false)
+    public string? Validate(int vocab, int nextTokenRows, QuantizedRowSettings settings)
     {
-        int extra = trailer ? 8 : 0;
+        int extra = TrailerBytes(settings);
         for (int r = 0; r < Rows; r++)
         {
             var row = Row(r);
@@ -131,7 +132,7 @@ internal sealed class QuantizedChunk
                 for (int i = 0; i < vocab; i++)
                     if (!Varint.TryRead(row, ref o, out _)) return $"row {r}: code {i} runs past the row";
                 if (o + extra != row.Length) return $"row {r}: {row.Length - o} bytes after its codes, not {extra}";
-                if (trailer && !double.IsFinite(Correction(row, true))) return $"row {r}: correction {Correction(row, true)}";
+                if (Trailer(r, row, settings) is { } bad) return bad;
                 continue;
             }
             if (h.Count < 1 || h.Count > vocab) return $"row {r}: {h.Count} kept tokens (vocabulary {vocab})";
@@ -148,20 +149,40 @@ internal sealed class QuantizedChunk
                 for (int k = 0; k < h.Count; k++)
                     if (!Varint.TryRead(row, ref o, out _)) return $"row {r}: code {k} runs past the row";
                 if (o + extra != row.Length) return $"row {r}: {row.Length - o} bytes after its codes, not {extra}";
-                if (trailer && !double.IsFinite(Correction(row, true))) return $"row {r}: correction {Correction(row, true)}";
+                if (Trailer(r, row, settings) is { } bad) return bad;
             }
         }
         return null;
     }
 
-    /// <summary>
-    /// What to add to the KLD computed from the decoded row (compact-3: −D, the row's stored D; compact-2 and float16 rows: 0).
-    /// </summary>
-    public static double Correction(ReadOnlySpan<byte> row, bool trailer)
+    private static string? Trailer(int r, ReadOnlySpan<byte> row, QuantizedRowSettings settings)
     {
-        if (!trailer || row.Length < RowHeaderBytes + 8) return 0;
+        if (!settings.HasCorrection) return null;
+        if (!double.IsFinite(Correction(row, settings))) return $"row {r}: correction {Correction(row, settings)}";
+        if (settings.HasTiers && row[^1] > 1) return $"row {r}: tier {row[^1]} (0 or 1)";
+        return null;
+    }
+
+    /// <summary>Bytes after a sparse or every-code row's codes: none (compact-2), D (compact-3), D and the tier (compact-4).</summary>
+    public static int TrailerBytes(QuantizedRowSettings settings) => settings.HasTiers ? 9 : settings.HasSecondKnee ? 8 : 0;
+
+    /// <summary>The mapping that coded <paramref name="row"/>: the fine tier when a compact-4 row says so, else <paramref name="settings"/> itself.</summary>
+    public static QuantizedRowSettings SettingsOf(ReadOnlySpan<byte> row, QuantizedRowSettings settings)
+    {
+        if (!settings.HasTiers || row.Length <= RowHeaderBytes) return settings;
         int count = BinaryPrimitives.ReadInt32LittleEndian(row[28..]);
-        return count is Dense or NotFinite ? 0 : -BinaryPrimitives.ReadDoubleLittleEndian(row[^8..]);
+        return count is Dense or NotFinite ? settings : settings.Tier(row[^1]);
+    }
+
+    /// <summary>
+    /// What to add to the KLD computed from the decoded row (compact-3/4: −D, the row's stored D; compact-2 and float16 rows: 0).
+    /// </summary>
+    public static double Correction(ReadOnlySpan<byte> row, QuantizedRowSettings settings)
+    {
+        int trailer = TrailerBytes(settings);
+        if (trailer == 0 || row.Length < RowHeaderBytes + trailer) return 0;
+        int count = BinaryPrimitives.ReadInt32LittleEndian(row[28..]);
+        return count is Dense or NotFinite ? 0 : -BinaryPrimitives.ReadDoubleLittleEndian(row[^trailer..]);
     }
 
     /// <summary>
@@ -182,7 +203,7 @@ internal sealed class QuantizedChunk
             ids[k] = previous;
         }
         double sum = 0;
-        var map = new QuantizedCodeMap(settings);
+        var map = new QuantizedCodeMap(SettingsOf(row, settings));
         for (int k = 0; k < h.Count; k++)
         {
             double v = map.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
@@ -201,7 +222,7 @@ internal sealed class QuantizedChunk
         {
             int o = RowHeaderBytes;
             double sum = 0;
-            var map = new QuantizedCodeMap(settings);
+            var map = new QuantizedCodeMap(SettingsOf(row, settings));
             for (int i = 0; i < vocab; i++)
             {
                 logP[i] = map.Value(Varint.UnZigZag(Varint.Read(row, ref o)));
