@@ -62,6 +62,11 @@ public sealed class QuantizedAnatomyBenchmark : IBenchmark
             }
         }
         Console.WriteLine($"{kind} vocab {vocab}: {n} rows; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        if (a.Int("cost", 0) == 1)
+        {
+            Cost(rows, n, vocab, a.Int("rounds", 2));
+            return 0;
+        }
         if (a.Int("shape", 0) == 1)
         {
             Shape(rows, n, vocab);
@@ -147,6 +152,77 @@ public sealed class QuantizedAnatomyBenchmark : IBenchmark
             foreach (int c in codeCounts[m].Values) entropy -= c * Math.Log2(c / keptTotal);
             Console.WriteLine($"  codes {mappings[m].Name}: Brotli q4 {Brotli(codeStreams[m]) / (double)n:F0} B/row ({Brotli(codeStreams[m]) * 8.0 / keptTotal:F2} bits/code), order-0 entropy {entropy / keptTotal:F2} bits/code, {codeCounts[m].Count} distinct");
         }
+    }
+
+    /// <summary>
+    /// Where the encoder's CPU goes on the cached chunk (single thread, best of --rounds): the row statistics pass, the
+    /// selection, the whole row encoding (selection + codes), and Brotli per quality, with the bytes each quality gives.
+    /// </summary>
+    private static void Cost(float[] rows, int n, int vocab, int rounds)
+    {
+        double Best(Action run)
+        {
+            double best = double.MaxValue;
+            for (int r = 0; r < rounds; r++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                run();
+                best = Math.Min(best, clock.Elapsed.TotalMilliseconds / n);
+            }
+            return best;
+        }
+        var settings = QuantizedRowSettings.Default;
+        double stats = Best(() => { for (int r = 0; r < n; r++) { var row = rows.AsSpan(r * vocab, vocab); GgufOptimize.Metrics.RowSoftmax.Stats(row); System.Numerics.Tensors.TensorPrimitives.Min(row); } });
+        var selector = new QuantizedRowSelector(settings.TailMass);
+        double select = Best(() => { for (int r = 0; r < n; r++) { var row = rows.AsSpan(r * vocab, vocab); selector.Select(row, System.Numerics.Tensors.TensorPrimitives.Max(row)); } });
+        Console.WriteLine($"per row: stats + min {stats:F3} ms, selection {select:F3} ms (load {File.ReadAllText("/proc/loadavg").Trim()})");
+        foreach (int quality in new[] { 5, 4, 3, 2, 1 })
+        {
+            var encoder = new QuantizedChunkEncoder(settings, vocab) { BrotliQuality = quality };
+            double add = Best(() => { for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1); encoder.Finish(); });
+            for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            int bytes = encoder.Finish().Length;
+            double finish = clock.Elapsed.TotalMilliseconds / n;
+            Console.WriteLine($"  Brotli quality {quality}: rows + compression {add:F3} ms/row (compression alone {finish:F3}), {bytes / (double)n:F0} B/row");
+        }
+        // The same rows split into streams (headers+trailers, id gaps, codes), each compressed on its own: a low quality
+        // has one literal code per meta-block, so mixing the streams costs it more than it costs quality 4.
+        var whole = new QuantizedChunkEncoder(settings, vocab);
+        for (int r = 0; r < n; r++) whole.Add(rows.AsSpan(r * vocab, vocab), -1);
+        var chunk = new QuantizedChunk();
+        chunk.Load(whole.Finish());
+        var heads = new MemoryStream();
+        var gaps = new MemoryStream();
+        var codes = new MemoryStream();
+        for (int r = 0; r < n; r++)
+        {
+            var row = chunk.Row(r);
+            var h = QuantizedChunk.ReadHeader(row);
+            int trailer = QuantizedChunk.TrailerBytes(settings);
+            heads.Write(row[..QuantizedChunk.RowHeaderBytes]);
+            heads.Write(row[^trailer..]);
+            int o = QuantizedChunk.RowHeaderBytes;
+            if (h.Count > 0) for (int k = 0; k < h.Count; k++) Varint.Read(row, ref o);
+            gaps.Write(row[QuantizedChunk.RowHeaderBytes..o]);
+            codes.Write(row[o..^trailer]);
+        }
+        foreach (int quality in new[] { 4, 3, 2, 1, 0 })
+        {
+            long total = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            foreach (var stream in new[] { heads, gaps, codes }) total += BrotliAt(stream, quality);
+            Console.WriteLine($"  split streams, Brotli quality {quality}: {total / (double)n:F0} B/row (headers {BrotliAt(heads, quality) / (double)n:F0}, ids {BrotliAt(gaps, quality) / (double)n:F0}, codes {BrotliAt(codes, quality) / (double)n:F0}), compression {clock.Elapsed.TotalMilliseconds / n:F3} ms/row");
+        }
+    }
+
+    private static long BrotliAt(MemoryStream stream, int quality)
+    {
+        var raw = stream.GetBuffer().AsSpan(0, (int)stream.Length);
+        var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length)];
+        using var brotli = new BrotliEncoder(quality, QuantizedChunk.BrotliWindow);
+        brotli.Compress(raw, output, out _, out int written, isFinalBlock: true);
+        return written;
     }
 
     /// <summary>
