@@ -168,13 +168,52 @@ public class QuantizedCompactTests
         }
     }
 
-    private static (QuantizedChunk Chunk, QuantizedChunkEncoder Encoder) EncodeRows(float[][] rows, QuantizedRowSettings settings)
+    private static (QuantizedChunk Chunk, QuantizedChunkEncoder Encoder) EncodeRows(float[][] rows, QuantizedRowSettings settings) =>
+        EncodeRows(rows, settings, out _);
+
+    private static (QuantizedChunk Chunk, QuantizedChunkEncoder Encoder) EncodeRows(float[][] rows, QuantizedRowSettings settings, out byte[] blob)
     {
         var encoder = new QuantizedChunkEncoder(settings, rows[0].Length);
         foreach (var row in rows) encoder.Add(row, 0);
         var chunk = new QuantizedChunk();
-        chunk.Load(encoder.Finish());
+        blob = encoder.Finish();
+        chunk.Load(blob);
         return (chunk, encoder);
+    }
+
+    /// <summary>
+    /// compact-4 chunks are split into three Brotli streams (parts, ids, codes) and put back together on loading into
+    /// exactly the rows a single-stream chunk holds (compact-3 chunks keep the single stream); a cut or altered split
+    /// chunk is refused.
+    /// </summary>
+    [Fact]
+    public void Split_chunks_join_back_into_the_same_rows_and_damage_is_refused()
+    {
+        var random = new Random(5);
+        const int vocab = 2000;
+        var rows = Enumerable.Range(0, 12).Select(j =>
+        {
+            // Flat rows alternate with peaked ones (never a majority of wide rows: no fine tier), one row not finite.
+            var row = GgufOptimize.Tests.Metrics.LogitGenerator.Gaussian(random, vocab, scale: j % 2 == 0 ? 0.8 : 2.0, spikes: 0);
+            if (j % 2 == 1) row[random.Next(vocab)] = 17;
+            if (j == 5) row[7] = float.NaN;
+            return row;
+        }).ToArray();
+        var (split, encoder) = EncodeRows(rows, QuantizedRowSettings.Default, out var blob);
+        Assert.Equal(0, encoder.FineRows);
+        Assert.Equal(QuantizedChunk.SplitBrotli, blob[4]);
+        var (old, _) = EncodeRows(rows, QuantizedRowSettings.Compact3, out var oldBlob);
+        Assert.Equal(QuantizedChunk.Brotli, oldBlob[4]);
+        Assert.Equal(QuantizedChunk.NotFinite, QuantizedChunk.ReadHeader(split.Row(5)).Count);
+        Assert.Null(split.Validate(vocab, rows.Length - 1, QuantizedRowSettings.Default));
+        // Every row joined back is compact-3's row plus the tier byte (the non-finite row: the same header).
+        for (int j = 0; j < rows.Length; j++)
+            Assert.Equal(old.Row(j).ToArray(), j == 5 ? split.Row(j).ToArray() : split.Row(j)[..^1].ToArray());
+        var cut = blob[..^3];
+        Assert.Throws<InvalidDataException>(() => new QuantizedChunk().Load(cut));
+        var altered = (byte[])blob.Clone();
+        altered[5] ^= 0x7f;
+        Assert.Throws<InvalidDataException>(() => new QuantizedChunk().Load(altered));
     }
 
     /// <summary>Σ |P̂ − P| over the kept tokens of a decoded sparse or every-code row, plus its tail mass.</summary>

@@ -49,6 +49,8 @@ internal sealed class QuantizedChunkEncoder
     public QuantizedRowSettings Settings => _settings;
     /// <summary>Brotli quality of the chunks (the reader takes any): a trade of CPU against size, measured in the qcompact benchmark.</summary>
     public int BrotliQuality { get; init; } = QuantizedChunk.BrotliQuality;
+    /// <summary>Brotli quality of a split chunk's id stream (compact-4).</summary>
+    public int IdsBrotliQuality { get; init; } = QuantizedChunk.IdsBrotliQuality;
     /// <summary>Largest ½ Σ |P̂_i − P_i| over the rows encoded so far.</summary>
     public double MaxTotalVariation { get; private set; }
     /// <summary>Largest KL(P̂ ‖ P) over the rows encoded so far.</summary>
@@ -182,6 +184,7 @@ internal sealed class QuantizedChunkEncoder
             Append(bytes);
         }
         var raw = _raw.AsSpan(0, _rawLength);
+        if (_settings.HasTiers && Split(useFallbacks, raw.Length) is { } split) return split;
         var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length) + 5];
         BinaryPrimitives.WriteInt32LittleEndian(output, _pending.Count);
         output[4] = QuantizedChunk.Brotli;
@@ -199,6 +202,55 @@ internal sealed class QuantizedChunkEncoder
         stored[4] = QuantizedChunk.Stored;
         raw.CopyTo(stored.AsSpan(5));
         return stored;
+    }
+
+    /// <summary>
+    /// compact-4's chunk: the rows cut into three streams — per row its part lengths, header and trailer; the id gaps;
+    /// the codes (or float16 logits) — each one Brotli stream (layout: <see cref="QuantizedChunk"/>). A fast quality
+    /// codes all literals of a stream with one prefix code, so mixing ids, codes and headers cost it more than the
+    /// split does (qanatomy --cost 1). Null when the streams do not come out smaller than <paramref name="rawLength"/>
+    /// (the caller then stores the rows as they are).
+    /// </summary>
+    private byte[]? Split(bool useFallbacks, int rawLength)
+    {
+        var parts = new MemoryStream();
+        var ids = new MemoryStream();
+        var codes = new MemoryStream();
+        Span<byte> varint = stackalloc byte[5];
+        int trailer = QuantizedChunk.TrailerBytes(_settings);
+        foreach (var (row, float16, _) in _pending)
+        {
+            var bytes = (useFallbacks && float16 is not null ? float16 : row).AsSpan();
+            var h = QuantizedChunk.ReadHeader(bytes);
+            int idsEnd = QuantizedChunk.RowHeaderBytes;
+            if (h.Count > 0) for (int k = 0; k < h.Count; k++) Varint.Read(bytes, ref idsEnd);
+            int tail = h.Count is QuantizedChunk.Dense or QuantizedChunk.NotFinite ? 0 : trailer;
+            foreach (int length in new[] { idsEnd - QuantizedChunk.RowHeaderBytes, bytes.Length - idsEnd - tail, tail })
+                parts.Write(varint[..Varint.Write(varint, (uint)length)]);
+            parts.Write(bytes[..QuantizedChunk.RowHeaderBytes]);
+            parts.Write(bytes[^tail..]);
+            ids.Write(bytes[QuantizedChunk.RowHeaderBytes..idsEnd]);
+            codes.Write(bytes[idsEnd..^tail]);
+        }
+        var streams = new[] { (parts, BrotliQuality), (ids, IdsBrotliQuality), (codes, BrotliQuality) }.Select(x => Compressed(x.Item1, x.Item2)).ToArray();
+        if (streams.Any(x => x is null)) return null;
+        var output = new MemoryStream();
+        Span<byte> head = stackalloc byte[5];
+        BinaryPrimitives.WriteInt32LittleEndian(head, _pending.Count);
+        head[4] = QuantizedChunk.SplitBrotli;
+        output.Write(head);
+        foreach (var x in streams) output.Write(varint[..Varint.Write(varint, (uint)x!.Length)]);
+        foreach (var x in streams) output.Write(x);
+        return output.Length < rawLength + 5 ? output.ToArray() : null;
+    }
+
+    private static byte[]? Compressed(MemoryStream stream, int quality)
+    {
+        var raw = stream.GetBuffer().AsSpan(0, (int)stream.Length);
+        var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length)];
+        using var brotli = new BrotliEncoder(quality, QuantizedChunk.BrotliWindow);
+        if (brotli.Compress(raw, output, out _, out int written, isFinalBlock: true) != System.Buffers.OperationStatus.Done) return null;
+        return output[..written];
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
