@@ -72,6 +72,9 @@ public class QuantizedCompactTests
     {
         var random = new Random(7);
         foreach (double eps in new[] { 1e-2, 1e-4, 1e-6 })
+        {
+            // One selector for all rows of an ε: it starts a row after a wide one with the deep cut, which must not change what it keeps.
+            var selector = new QuantizedRowSelector(eps);
             for (int trial = 0; trial < 30; trial++)
             {
                 int vocab = trial % 3 == 0 ? 5000 : 700;
@@ -82,7 +85,6 @@ public class QuantizedCompactTests
                 float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
                 var ids = new int[16];
                 var (count, logNorm, tail) = new CompactRowEncoder(eps).SelectTop(row, max, ref ids);
-                var selector = new QuantizedRowSelector(eps);
                 selector.Select(row, max);
                 Assert.Equal(ids.AsSpan(0, count).ToArray().Order(), selector.Ids.ToArray());
                 Assert.Equal(logNorm, selector.LogNorm, 1e-12);
@@ -91,6 +93,7 @@ public class QuantizedCompactTests
                 for (int k = 0; k < count; k++)
                     Assert.Equal(Math.Exp(row[selector.Ids[k]] - logNorm), selector.P[k], 1e-12);
             }
+        }
     }
 
     /// <summary>compact-4's rule: a wide row is refined only once wide rows are at least half of the chunk so far (after the narrow prior), and a new chunk starts afresh.</summary>
