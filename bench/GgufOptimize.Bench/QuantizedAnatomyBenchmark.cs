@@ -176,6 +176,13 @@ public sealed class QuantizedAnatomyBenchmark : IBenchmark
         var selector = new QuantizedRowSelector(settings.TailMass);
         double select = Best(() => { for (int r = 0; r < n; r++) { var row = rows.AsSpan(r * vocab, vocab); selector.Select(row, System.Numerics.Tensors.TensorPrimitives.Max(row)); } });
         Console.WriteLine($"per row: stats + min {stats:F3} ms, selection {select:F3} ms (load {File.ReadAllText("/proc/loadavg").Trim()})");
+        foreach (var (name, candidate) in new[] { ("compact-3 (one stream, quality 4)", QuantizedRowSettings.Compact3), ("compact-4 default (split, ids at 2)", settings) })
+        {
+            var encoder = new QuantizedChunkEncoder(candidate, vocab);
+            double each = Best(() => { for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1); encoder.Finish(); });
+            for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1);
+            Console.WriteLine($"  {name}: rows + compression {each:F3} ms/row, {encoder.Finish().Length / (double)n:F0} B/row");
+        }
         foreach (var (quality, idsQuality) in new (int, int?)[] { (5, null), (4, null), (4, 2), (4, 1), (3, null), (2, null), (2, 4), (1, null) })
         {
             var encoder = new QuantizedChunkEncoder(settings, vocab) { BrotliQuality = quality, IdsBrotliQuality = idsQuality ?? quality };
