@@ -334,7 +334,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
             var tokens0 = plan.Chunk(0);
             foreach (int quality in new[] { 5, 4, 3, 2 })
             {
-                var encoder = new QuantizedChunkEncoder(QuantizedRowSettings.Default, vocab) { BrotliQuality = quality };
+                var encoder = new QuantizedChunkEncoder(QuantizedRowSettings.Default, vocab) { BrotliQuality = quality, CodesBrotliQuality = quality };
                 var clock = Stopwatch.StartNew();
                 for (int j = 0; j < tokens0.Length; j++) encoder.Add(rows.AsSpan(j * vocab, vocab), j + 1 < tokens0.Length ? tokens0[j + 1] : -1);
                 double add = clock.Elapsed.TotalSeconds;

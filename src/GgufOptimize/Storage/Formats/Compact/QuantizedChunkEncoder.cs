@@ -47,10 +47,12 @@ internal sealed class QuantizedChunkEncoder
     }
 
     public QuantizedRowSettings Settings => _settings;
-    /// <summary>Brotli quality of the chunks (the reader takes any): a trade of CPU against size, measured in the qcompact benchmark.</summary>
+    /// <summary>Brotli quality of single-stream chunks (compact-2/3; the reader takes any): a trade of CPU against size, measured in the qcompact benchmark.</summary>
     public int BrotliQuality { get; init; } = QuantizedChunk.BrotliQuality;
     /// <summary>Brotli quality of a split chunk's id stream (compact-4).</summary>
     public int IdsBrotliQuality { get; init; } = QuantizedChunk.IdsBrotliQuality;
+    /// <summary>Brotli quality of a split chunk's code and part streams (compact-4).</summary>
+    public int CodesBrotliQuality { get; init; } = QuantizedChunk.CodesBrotliQuality;
     /// <summary>Largest ½ Σ |P̂_i − P_i| over the rows encoded so far.</summary>
     public double MaxTotalVariation { get; private set; }
     /// <summary>Largest KL(P̂ ‖ P) over the rows encoded so far.</summary>
@@ -232,7 +234,7 @@ internal sealed class QuantizedChunkEncoder
             ids.Write(bytes[QuantizedChunk.RowHeaderBytes..idsEnd]);
             codes.Write(bytes[idsEnd..^tail]);
         }
-        var streams = new[] { (parts, BrotliQuality), (ids, IdsBrotliQuality), (codes, BrotliQuality) }.Select(x => Compressed(x.Item1, x.Item2)).ToArray();
+        var streams = new[] { (parts, CodesBrotliQuality), (ids, IdsBrotliQuality), (codes, CodesBrotliQuality) }.Select(x => Compressed(x.Item1, x.Item2)).ToArray();
         if (streams.Any(x => x is null)) return null;
         var output = new MemoryStream();
         Span<byte> head = stackalloc byte[5];
