@@ -25,12 +25,12 @@ internal sealed class QuantizedChunk
     /// <summary>Quality 4: 2.5× faster than 5 for 0.3 % more bytes on the 128k realistic model (qcompact --writer 1 --profile 1).</summary>
     public const int BrotliQuality = 4, BrotliWindow = 22;
     /// <summary>
-    /// compact-4's split chunks: codes (and the small part stream) at quality 2, ids at 4. On one chunk of the realistic
-    /// 128k model (qanatomy --cost 1, same run) the codes are where quality 4 spends its time and the ids where it saves
-    /// bytes: codes 2 / ids 4 took the encoder from 0.96 ms to 0.74 ms per row for 1.6 % more bytes than compact-3's
-    /// single quality-4 stream (ids 2 / codes 4: 0.95 ms, +0.8 %; everything at 2: 0.73 ms, +3.9 %).
+    /// compact-4's split chunks: every stream at quality 4. On one chunk of the realistic 128k model (qanatomy --cost 1)
+    /// the split saves 1.5 % of the bytes of compact-3's single quality-4 stream; lower qualities for the codes or the
+    /// ids (2, 1) cost 1–4 % more bytes and their CPU saving was within the noise of three runs at load 5–8, so they are
+    /// left as encoder options.
     /// </summary>
-    public const int CodesBrotliQuality = 2, IdsBrotliQuality = 4;
+    public const int CodesBrotliQuality = 4, IdsBrotliQuality = 4;
 
     private byte[] _bytes = [];
     private int[] _rowOffset = [], _rowEnd = [];
