@@ -32,7 +32,7 @@ internal static class QuantizedLayout
         "per position: the most probable tokens until all but at most tail_mass of the probability is kept, their probabilities quantized " +
         "(absolute step probability_step above probability_step/log_step, log step log_step below; compact-3: cells of second_log_step below second_knee), ids ascending as varint gaps, codes as zig-zag varints, " +
         "exact float64 log normalizer and tail mass, float32 next-token and smallest logit, int32 top token; each chunk one Brotli blob in 'encoded'; " +
-        "compact-4: a row keeping at least wide_share of the vocabulary, in a chunk where such rows are at least half of the rows so far, is coded with the fine_* settings, and every sparse or every-code row ends with its tier byte";
+        "compact-4: a row keeping at least wide_share of the vocabulary, in a chunk where such rows are at least half of the rows so far, is coded with the fine_* settings, every sparse or every-code row ends with its tier byte, and each chunk is three Brotli streams (row parts, ids, codes)";
     public const string Bound =
         "|KLD - KLD_decoded| <= (tail_mass + max_total_variation) * S + max_decoded_divergence per position, S = max - min over the vocabulary of (baseline logit - target logit); compact-4: tail_mass the larger of the two tiers'";
 
