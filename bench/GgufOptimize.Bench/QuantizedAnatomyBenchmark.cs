@@ -62,6 +62,16 @@ public sealed class QuantizedAnatomyBenchmark : IBenchmark
             }
         }
         Console.WriteLine($"{kind} vocab {vocab}: {n} rows; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        if (a.Int("cost", 0) == 1)
+        {
+            Cost(rows, n, vocab, a.Int("rounds", 2));
+            return 0;
+        }
+        if (a.Int("shape", 0) == 1)
+        {
+            Shape(rows, n, vocab);
+            return 0;
+        }
         foreach (double eps in (a.Get("eps") ?? "1e-4,3e-4,1e-3").Split(',').Select(double.Parse))
             Anatomy(rows, n, vocab, eps);
         return 0;
@@ -141,6 +151,131 @@ public sealed class QuantizedAnatomyBenchmark : IBenchmark
             double entropy = 0;
             foreach (int c in codeCounts[m].Values) entropy -= c * Math.Log2(c / keptTotal);
             Console.WriteLine($"  codes {mappings[m].Name}: Brotli q4 {Brotli(codeStreams[m]) / (double)n:F0} B/row ({Brotli(codeStreams[m]) * 8.0 / keptTotal:F2} bits/code), order-0 entropy {entropy / keptTotal:F2} bits/code, {codeCounts[m].Count} distinct");
+        }
+    }
+
+    /// <summary>
+    /// Where the encoder's CPU goes on the cached chunk (single thread, best of --rounds): the row statistics pass, the
+    /// selection, the whole row encoding (selection + codes), and Brotli per quality, with the bytes each quality gives.
+    /// </summary>
+    private static void Cost(float[] rows, int n, int vocab, int rounds)
+    {
+        double Best(Action run)
+        {
+            double best = double.MaxValue;
+            for (int r = 0; r < rounds; r++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                run();
+                best = Math.Min(best, clock.Elapsed.TotalMilliseconds / n);
+            }
+            return best;
+        }
+        var settings = QuantizedRowSettings.Default;
+        double stats = Best(() => { for (int r = 0; r < n; r++) { var row = rows.AsSpan(r * vocab, vocab); GgufOptimize.Metrics.RowSoftmax.Stats(row); System.Numerics.Tensors.TensorPrimitives.Min(row); } });
+        var selector = new QuantizedRowSelector(settings.TailMass);
+        double select = Best(() => { for (int r = 0; r < n; r++) { var row = rows.AsSpan(r * vocab, vocab); selector.Select(row, System.Numerics.Tensors.TensorPrimitives.Max(row)); } });
+        Console.WriteLine($"per row: stats + min {stats:F3} ms, selection {select:F3} ms (load {File.ReadAllText("/proc/loadavg").Trim()})");
+        foreach (var (name, candidate) in new[] { ("compact-3 (one stream, quality 4)", QuantizedRowSettings.Compact3), ("compact-4 default (split: codes at 2, ids at 4)", settings) })
+        {
+            var encoder = new QuantizedChunkEncoder(candidate, vocab);
+            double each = Best(() => { for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1); encoder.Finish(); });
+            for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1);
+            Console.WriteLine($"  {name}: rows + compression {each:F3} ms/row, {encoder.Finish().Length / (double)n:F0} B/row");
+        }
+        foreach (var (quality, idsQuality) in new (int, int?)[] { (5, null), (4, null), (4, 2), (4, 1), (3, null), (2, null), (2, 4), (1, null) })
+        {
+            var encoder = new QuantizedChunkEncoder(settings, vocab) { BrotliQuality = quality, CodesBrotliQuality = quality, IdsBrotliQuality = idsQuality ?? quality };
+            double add = Best(() => { for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1); encoder.Finish(); });
+            for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            int bytes = encoder.Finish().Length;
+            double finish = clock.Elapsed.TotalMilliseconds / n;
+            Console.WriteLine($"  Brotli quality {quality} (ids {idsQuality ?? quality}): rows + compression {add:F3} ms/row (compression alone {finish:F3}), {bytes / (double)n:F0} B/row");
+        }
+        // The same rows split into streams (headers+trailers, id gaps, codes), each compressed on its own: a low quality
+        // has one literal code per meta-block, so mixing the streams costs it more than it costs quality 4.
+        var whole = new QuantizedChunkEncoder(settings, vocab);
+        for (int r = 0; r < n; r++) whole.Add(rows.AsSpan(r * vocab, vocab), -1);
+        var chunk = new QuantizedChunk();
+        chunk.Load(whole.Finish());
+        var heads = new MemoryStream();
+        var gaps = new MemoryStream();
+        var codes = new MemoryStream();
+        for (int r = 0; r < n; r++)
+        {
+            var row = chunk.Row(r);
+            var h = QuantizedChunk.ReadHeader(row);
+            int trailer = QuantizedChunk.TrailerBytes(settings);
+            heads.Write(row[..QuantizedChunk.RowHeaderBytes]);
+            heads.Write(row[^trailer..]);
+            int o = QuantizedChunk.RowHeaderBytes;
+            if (h.Count > 0) for (int k = 0; k < h.Count; k++) Varint.Read(row, ref o);
+            gaps.Write(row[QuantizedChunk.RowHeaderBytes..o]);
+            codes.Write(row[o..^trailer]);
+        }
+        foreach (int quality in new[] { 4, 3, 2, 1, 0 })
+        {
+            long total = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            foreach (var stream in new[] { heads, gaps, codes }) total += BrotliAt(stream, quality);
+            Console.WriteLine($"  split streams, Brotli quality {quality}: {total / (double)n:F0} B/row (headers {BrotliAt(heads, quality) / (double)n:F0}, ids {BrotliAt(gaps, quality) / (double)n:F0}, codes {BrotliAt(codes, quality) / (double)n:F0}), compression {clock.Elapsed.TotalMilliseconds / n:F3} ms/row");
+        }
+    }
+
+    private static long BrotliAt(MemoryStream stream, int quality)
+    {
+        var raw = stream.GetBuffer().AsSpan(0, (int)stream.Length);
+        var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length)];
+        using var brotli = new BrotliEncoder(quality, QuantizedChunk.BrotliWindow);
+        brotli.Compress(raw, output, out _, out int written, isFinalBlock: true);
+        return written;
+    }
+
+    /// <summary>
+    /// The rows' shapes against their cost under the default settings: per threshold of the kept share of the vocabulary
+    /// (at the default ε) and of the entropy, the share of rows and of raw encoded bytes above it — what a per-row rule
+    /// that refines such rows would touch.
+    /// </summary>
+    private static void Shape(float[] rows, int n, int vocab)
+    {
+        var settings = QuantizedRowSettings.Default;
+        var selector = new QuantizedRowSelector(settings.TailMass);
+        var encoder = new QuantizedChunkEncoder(settings, vocab);
+        var kept = new double[n];
+        var entropy = new double[n];
+        var bytes = new double[n];
+        for (int r = 0; r < n; r++)
+        {
+            var row = rows.AsSpan(r * vocab, vocab);
+            float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
+            selector.Select(row, max);
+            kept[r] = selector.Count / (double)vocab;
+            double z = 0, s = 0;
+            foreach (float x in row) { double e = Math.Exp(x - max); z += e; s += e * (x - max); }
+            entropy[r] = Math.Log(z) - s / z;
+            encoder.Add(row, -1);
+            bytes[r] = encoder.Finish().Length;
+        }
+        foreach (var (name, candidate) in new[] { ("compact-3", QuantizedRowSettings.Compact3), ("compact-4 default", QuantizedRowSettings.Default) })
+        {
+            var whole = new QuantizedChunkEncoder(candidate, vocab);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int r = 0; r < n; r++) whole.Add(rows.AsSpan(r * vocab, vocab), -1);
+            long size = whole.Finish().Length;
+            Console.WriteLine($"{name}: the chunk as one blob {size / (double)n:F0} B/row, fine-tier rows {whole.FineRows}, {clock.Elapsed.TotalMilliseconds / n:F2} ms/row");
+        }
+        double total = bytes.Sum();
+        Console.WriteLine($"bytes per row (each row its own Brotli blob) mean {total / n:F0}; entropy median {entropy.Order().ElementAt(n / 2):F2}, kept share median {kept.Order().ElementAt(n / 2):F3}");
+        foreach (double f in new[] { 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 })
+        {
+            var on = Enumerable.Range(0, n).Where(r => kept[r] >= f).ToArray();
+            Console.WriteLine($"  kept share ≥ {f:F2}: {on.Length * 100.0 / n:F1} % of rows, {on.Sum(r => bytes[r]) * 100 / total:F1} % of bytes");
+        }
+        foreach (double h in new[] { 3.0, 4.0, 5.0, 6.0, 7.0, 8.0 })
+        {
+            var on = Enumerable.Range(0, n).Where(r => entropy[r] >= h).ToArray();
+            Console.WriteLine($"  entropy ≥ {h:F1} nats: {on.Length * 100.0 / n:F1} % of rows, {on.Sum(r => bytes[r]) * 100 / total:F1} % of bytes");
         }
     }
 

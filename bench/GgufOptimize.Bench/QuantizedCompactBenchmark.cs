@@ -37,10 +37,10 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
     public int Run(string[] args)
     {
         var a = new BenchArgs(args);
-        // --settings "ε,ρ,Δ[,second knee,Δ₂];…": the encodings to compare (default: the three below).
+        // --settings "ε,ρ,Δ[,second knee,Δ₂][/fine ε,ρ,Δ[,knee₂,Δ₂]/wide share];…": the encodings to compare (default: the
+        // three below); "default" and "compact3" name those settings.
         if (a.Get("settings") is { } list)
-            Settings = list.Split(';').Select(x => x.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray())
-                .Select(v => new QuantizedRowSettings(v[0], v[1], v[2], v.Length > 3 ? v[3] : 0, v.Length > 4 ? v[4] : 0)).ToArray();
+            Settings = list.Split(';').Select(ParseSettings).ToArray();
         var vocabs = (a.Get("vocabs") ?? "32000,128256,262144").Split(',').Select(int.Parse).ToArray();
         var kinds = (a.Get("kinds") ?? "realistic,flat").Split(',');
         var types = (a.Get("types") ?? "Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K").Split(',');
@@ -86,6 +86,20 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
             return 0;
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static QuantizedRowSettings ParseSettings(string text)
+    {
+        if (text == "default") return QuantizedRowSettings.Default;
+        if (text == "compact3") return QuantizedRowSettings.Compact3;
+        static QuantizedRowSettings Mapping(string x)
+        {
+            var v = x.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            return new QuantizedRowSettings(v[0], v[1], v[2], v.Length > 3 ? v[3] : 0, v.Length > 4 ? v[4] : 0);
+        }
+        var parts = text.Split('/');
+        var settings = Mapping(parts[0]);
+        return parts.Length == 3 ? settings with { Fine = Mapping(parts[1]), WideShare = double.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) } : settings;
     }
 
     private static void Study(string title, string baseline, string[] types, string text, int ctx, int maxChunks, string dir)
@@ -161,14 +175,14 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
                             else if (h.Count > 0) count = QuantizedChunk.DecodeSparse(row, Settings[e], ids, logP);
                             var compared = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
                                 h.NextLogit - h.LogNorm, h.Top, q.AsSpan(j * vocab, vocab), tokens[j + 1], scratch);
-                            builders[e].Add(compared.IsValid ? compared with { Kld = compared.Kld + QuantizedChunk.Correction(row, Settings[e].HasSecondKnee) } : compared);
+                            builders[e].Add(compared.IsValid ? compared with { Kld = compared.Kld + QuantizedChunk.Correction(row, Settings[e]) } : compared);
                         }
                         if (e == 0) encodedScoreSeconds += clock.Elapsed.TotalSeconds;
                         var built = builders[e].Build();
                         encoded[k][e].Add(built);
                         for (int j = 0; j < n - 1; j++)
                         {
-                            double bound = QuantizedErrorBound.Of(Settings[e].TailMass, encoders[e].MaxTotalVariation, encoders[e].MaxDecodedDivergence,
+                            double bound = QuantizedErrorBound.Of(Settings[e].MaxTailMass, encoders[e].MaxTotalVariation, encoders[e].MaxDecodedDivergence,
                                 QuantizedErrorBound.LogRatioSpread(p.AsSpan(j * vocab, vocab), q.AsSpan(j * vocab, vocab)));
                             double err = Math.Abs(built.Kld[j] - exactKld[j]);
                             if (err > bound * (1 + 1e-9) + 1e-12) violations[e, k]++;
@@ -189,11 +203,12 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
                 {
                     var st = KldStatistics.Compute(encoded[k][e]);
                     double worstRel = 0, worstCi = 0;
+                    string relName = "", ciName = "";
                     foreach (var (name, get) in Stats)
                     {
                         double x = get(exactStats), y = get(st);
-                        if (x != 0) worstRel = Math.Max(worstRel, Math.Abs(y - x) / Math.Abs(x));
-                        if (halfWidths[name] > 0) worstCi = Math.Max(worstCi, Math.Abs(y - x) / halfWidths[name]);
+                        if (x != 0 && Math.Abs(y - x) / Math.Abs(x) > worstRel) (worstRel, relName) = (Math.Abs(y - x) / Math.Abs(x), name);
+                        if (halfWidths[name] > 0 && Math.Abs(y - x) / halfWidths[name] > worstCi) (worstCi, ciName) = (Math.Abs(y - x) / halfWidths[name], name);
                     }
                     int flips = 0;
                     for (int other = 0; other < t; other++)
@@ -203,10 +218,10 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
                         var dd = Decision(BlockBootstrap.Paired(Blocks(encoded[k][e]), Blocks(encoded[other][e]), bootstrap));
                         if (de != dd) flips++;
                     }
-                    Console.WriteLine($"| {title} | {vocab} | {targets[k].Type} | {Settings[e].Describe()} | {bytes[e] / (double)positions:F0} | {bytes[e] / (double)positions / kldBytes * 100:F2} % | {worstRel * 100:F4} % | {worstCi:F4} | {flips} | {violations[e, k]} |");
+                    Console.WriteLine($"| {title} | {vocab} | {targets[k].Type} | {Settings[e].Describe()} | {bytes[e] / (double)positions:F0} | {bytes[e] / (double)positions / kldBytes * 100:F2} % | {worstRel * 100:F4} % ({relName}) | {worstCi:F4} ({ciName}) | {flips} | {violations[e, k]} |");
                 }
             }
-            Console.WriteLine($"<!-- {title} vocab {vocab}: {chunks} chunks x {ctx}, {positions} positions; dense rows {string.Join("/", encoders.Select(x => x.DenseRows))}; τ {string.Join("/", encoders.Select(x => x.MaxTotalVariation.ToString("G3")))}, κ {string.Join("/", encoders.Select(x => x.MaxDecodedDivergence.ToString("G3")))}; worst error/bound {string.Join("/", worstBoundUse.Select(x => x.ToString("G3")))}; CPU: encode {encodeSeconds / bareSeconds * 100:F1} % of bare decode, decode+score {encodedScoreSeconds / exactScoreSeconds * 100:F0} % of exact scoring (load {File.ReadAllText("/proc/loadavg").Trim()}) -->");
+            Console.WriteLine($"<!-- {title} vocab {vocab}: {chunks} chunks x {ctx}, {positions} positions; dense rows {string.Join("/", encoders.Select(x => x.DenseRows))}; fine-tier rows {string.Join("/", encoders.Select(x => x.FineRows))}; τ {string.Join("/", encoders.Select(x => x.MaxTotalVariation.ToString("G3")))}, κ {string.Join("/", encoders.Select(x => x.MaxDecodedDivergence.ToString("G3")))}; worst error/bound {string.Join("/", worstBoundUse.Select(x => x.ToString("G3")))}; CPU: encode {encodeSeconds / bareSeconds * 100:F1} % of bare decode, decode+score {encodedScoreSeconds / exactScoreSeconds * 100:F0} % of exact scoring (load {File.ReadAllText("/proc/loadavg").Trim()}) -->");
         }
         finally
         {
@@ -319,7 +334,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
             var tokens0 = plan.Chunk(0);
             foreach (int quality in new[] { 5, 4, 3, 2 })
             {
-                var encoder = new QuantizedChunkEncoder(QuantizedRowSettings.Default, vocab) { BrotliQuality = quality };
+                var encoder = new QuantizedChunkEncoder(QuantizedRowSettings.Default, vocab) { BrotliQuality = quality, CodesBrotliQuality = quality };
                 var clock = Stopwatch.StartNew();
                 for (int j = 0; j < tokens0.Length; j++) encoder.Add(rows.AsSpan(j * vocab, vocab), j + 1 < tokens0.Length ? tokens0[j + 1] : -1);
                 double add = clock.Elapsed.TotalSeconds;

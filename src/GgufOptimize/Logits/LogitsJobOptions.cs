@@ -59,7 +59,7 @@ internal enum LogitsFormat
     Full,
     /// <summary>compact-1: per position the top tokens up to 1 − ε with their float32 logits, the tail mass and log P(next) (HDF5).</summary>
     Compact,
-    /// <summary>compact-3 (compact-2 before issue 13): compact-1's tokens with quantized, entropy-coded probabilities and a recorded error bound (HDF5).</summary>
+    /// <summary>compact-4 (compact-2, then compact-3, before it; issue 13): compact-1's tokens with quantized, entropy-coded probabilities and a recorded error bound (HDF5).</summary>
     QuantizedCompact,
     /// <summary>llama-perplexity's --kl-divergence-base file (.kld): its own chunking, second half of each chunk, uint16 log-probs.</summary>
     LlamaCpp,

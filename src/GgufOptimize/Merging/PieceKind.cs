@@ -14,7 +14,7 @@ internal enum PieceKind
     FullBaseline,
     /// <summary>A compact-1 baseline, <c>logits --format compact-1</c>.</summary>
     CompactBaseline,
-    /// <summary>A compact-3 or compact-2 (quantized) baseline, <c>logits --format compact</c>.</summary>
+    /// <summary>A compact-4, compact-3 or compact-2 (quantized) baseline, <c>logits --format compact</c>.</summary>
     QuantizedBaseline,
     /// <summary>A comparison written by <c>kld</c>.</summary>
     Comparison,

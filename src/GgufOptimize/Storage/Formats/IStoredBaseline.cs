@@ -53,7 +53,7 @@ internal enum StoredLogitsKind
     FullCompressed,
     /// <summary>Ours, compact-1: top tokens until 1 − ε with their float32 logits, tail mass, log P(next).</summary>
     Compact,
-    /// <summary>Ours, compact-3 (or compact-2): top tokens until 1 − ε with quantized probabilities, entropy-coded, with a recorded error bound.</summary>
+    /// <summary>Ours, compact-4 (or compact-3/compact-2): top tokens until 1 − ε with quantized probabilities, entropy-coded, with a recorded error bound.</summary>
     QuantizedCompact,
     /// <summary>llama-perplexity --kl-divergence-base: uint16-quantized log-probabilities of the second half of each chunk.</summary>
     LlamaCpp,

@@ -56,7 +56,7 @@ internal static class StoredBaselines
         {
             BaselineLayout.FormatName => StoredLogitsKind.Full,
             CompactLayout.FormatName => StoredLogitsKind.Compact,
-            QuantizedLayout.FormatName or QuantizedLayout.FormatName3 => StoredLogitsKind.QuantizedCompact,
+            QuantizedLayout.FormatName or QuantizedLayout.FormatName3 or QuantizedLayout.FormatName4 => StoredLogitsKind.QuantizedCompact,
             _ when layout.TryGetDataset("logits", out _) => StoredLogitsKind.PythonTool,
             _ => throw GgufOptimizeException.BadInput($"'{path}' is an HDF5 file without logits (format attribute {(format is null ? "missing" : $"'{format}'")})"),
         };

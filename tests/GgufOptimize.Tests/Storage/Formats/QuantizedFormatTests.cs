@@ -29,9 +29,9 @@ public class QuantizedFormatTests
         public string Text => Dir.File("text.txt");
         public string Target = "";
 
-        public Realistic()
+        public Realistic(bool flat = false)
         {
-            SyntheticModel.Write(Model, SyntheticModelOptions.Realistic(4096) with { ContextLength = 256 });
+            SyntheticModel.Write(Model, (flat ? SyntheticModelOptions.Flat(4096) : SyntheticModelOptions.Realistic(4096)) with { ContextLength = 256 });
             File.WriteAllText(Text, SyntheticVocabulary.Build(4096).RandomWords(700, 5));
             Target = ModelQuantizer.Run(new QuantizeOptions
             {
@@ -47,15 +47,23 @@ public class QuantizedFormatTests
         public void Dispose() => Dir.Dispose();
     }
 
-    /// <param name="format">compact-3 (the default mapping) or compact-2 (files written before it, still read).</param>
+    /// <param name="format">compact-4 (the default), compact-3 or compact-2 (files written before it, still read).</param>
+    /// <param name="flat">A flat model instead of the realistic one: compact-4 codes most of its rows with the fine tier.</param>
     [Slow]
     [Theory]
-    [InlineData("gguf-optimize-compact-3")]
-    [InlineData("gguf-optimize-compact-2")]
-    public void Every_position_of_a_real_target_stays_within_the_stated_bound_and_kld_agrees_with_float32(string format)
+    [InlineData("gguf-optimize-compact-4", false)]
+    [InlineData("gguf-optimize-compact-4", true)]
+    [InlineData("gguf-optimize-compact-3", false)]
+    [InlineData("gguf-optimize-compact-2", false)]
+    public void Every_position_of_a_real_target_stays_within_the_stated_bound_and_kld_agrees_with_float32(string format, bool flat)
     {
-        using var r = new Realistic();
-        var settings = format == QuantizedLayout.FormatName ? QuantizedRowSettings.Compact2 : QuantizedRowSettings.Default;
+        using var r = new Realistic(flat);
+        var settings = format switch
+        {
+            QuantizedLayout.FormatName => QuantizedRowSettings.Compact2,
+            QuantizedLayout.FormatName3 => QuantizedRowSettings.Compact3,
+            _ => QuantizedRowSettings.Default,
+        };
         r.Logits(r.Model, "full.h5", LogitsFormat.Full);
         r.Logits(r.Model, "compact.h5", LogitsFormat.QuantizedCompact, settings: settings);
         r.Logits(r.Target, "target.h5", LogitsFormat.Full);
@@ -68,7 +76,7 @@ public class QuantizedFormatTests
         }
         Assert.False(File.Exists(compact + ".partial"));
 
-        int positions = 0, errors = 0, violations = 0, violationsWithoutQuantization = 0, violationsWithoutKappa = 0;
+        int positions = 0, errors = 0, violations = 0, violationsWithoutQuantization = 0, violationsWithoutKappa = 0, fineRows = 0;
         double worstRatio = 0, meanBound = 0;
         using (var full = BaselineLogitsReader.Open(r.Dir.File("full.h5")))
         using (var target = BaselineLogitsReader.Open(r.Dir.File("target.h5")))
@@ -98,22 +106,27 @@ public class QuantizedFormatTests
                     Assert.Equal(exact.SameTop[i], decoded.SameTop[i]);
                     // The bound with the exact S is never larger than the file's: the file's S is an upper bound of it.
                     double exactS = QuantizedErrorBound.LogRatioSpread(p.Slice(i * n, n), q.Row(i, new float[n]));
-                    var h = QuantizedChunk.ReadHeader(RowOf(reader, c, i));
+                    var rowBytes = RowOf(reader, c, i);
+                    var h = QuantizedChunk.ReadHeader(rowBytes);
+                    if (settings.HasTiers && QuantizedChunk.SettingsOf(rowBytes, settings) == settings.Fine) fineRows++;
                     Assert.True(QuantizedErrorBound.Of(h.TailMass, 0, 0, exactS) <= bounds[i] * (1 + 1e-9), $"chunk {c} position {i}: the file's S is below the exact one");
                     // Without τ and κ the bound would miss the quantization's share somewhere: this check can fail.
                     if (error > h.TailMass * exactS + 1e-12) violationsWithoutQuantization++;
                     // compact-3 subtracts each row's D = Σ P̂·log(P̂/P): what is left is the tail term and Σ (P − P̂)(r − c), so
                     // its error is within the bound even without κ.
-                    if (settings.HasSecondKnee && error > bounds[i] - reader.Record(c).DecodedDivergence + 1e-12) violationsWithoutKappa++;
+                    if (settings.HasCorrection && error > bounds[i] - reader.Record(c).DecodedDivergence + 1e-12) violationsWithoutKappa++;
                 }
             }
         }
         Assert.Equal(0, violations);
+        // The flat model's rows keep most of the vocabulary: compact-4 refines them; the realistic model's chunks stay coarse.
+        if (flat) Assert.True(fineRows > positions / 2, $"only {fineRows} of {positions} flat positions were coded with the fine tier");
+        else Assert.True(fineRows < positions / 10, $"{fineRows} of {positions} realistic positions were coded with the fine tier");
         Assert.True(errors > positions / 10, $"only {errors} of {positions} positions changed: the check would not see a broken bound");
         Assert.Equal(0, violationsWithoutKappa);
         // compact-2 has no correction, so its quantization error shows beyond the tail term and the τ/κ part is exercised
         // here; compact-3's error is mostly the tail term's on this small peaked model (its τ part: QuantizedCompactTests).
-        if (!settings.HasSecondKnee) Assert.True(violationsWithoutQuantization > 0, "the tail term alone covers every error: the τ/κ part of the bound is not being tested");
+        if (!settings.HasCorrection) Assert.True(violationsWithoutQuantization > 0, "the tail term alone covers every error: the τ/κ part of the bound is not being tested");
         meanBound /= positions;
 
         // kld through the file: against the target model and against its stored logits, the mean within the mean bound of float32's.
@@ -149,7 +162,7 @@ public class QuantizedFormatTests
 
         var text = CliProcess.Run("logits", "--info", r.Dir.File("all.h5"));
         Assert.True(text.ExitCode == 0, text.Stderr);
-        Assert.Contains("gguf-optimize-compact-3", text.Stdout);
+        Assert.Contains("gguf-optimize-compact-4", text.Stdout);
         Assert.Contains("(ε + τ)·S + κ", text.Stdout);
         Assert.Contains("n_vocab 4096", text.Stdout);
         Assert.Contains("bytes per stored position", text.Stdout);

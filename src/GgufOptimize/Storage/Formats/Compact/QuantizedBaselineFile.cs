@@ -32,13 +32,12 @@ internal static class QuantizedBaselineFile
         var spec = new Hdf5FileSpec();
         var root = spec.Root;
         BaselineLogitsFile.SetProvenance(root, header, QuantizedLayout.FormatOf(settings));
-        root.SetAttribute(QuantizedLayout.AttrTailMass, settings.TailMass);
-        root.SetAttribute(QuantizedLayout.AttrProbabilityStep, settings.ProbabilityStep);
-        root.SetAttribute(QuantizedLayout.AttrLogStep, settings.MaxLogStep);
-        if (settings.HasSecondKnee)
+        SetMapping(root, "", settings);
+        if (settings.Fine is { } fine)
         {
-            root.SetAttribute(QuantizedLayout.AttrSecondKnee, settings.SecondKnee);
-            root.SetAttribute(QuantizedLayout.AttrSecondLogStep, settings.SecondLogStep);
+            // A fine tier is always written with its second-knee attributes (0 when it has none), so the reader knows them all.
+            SetMapping(root, QuantizedLayout.AttrFinePrefix, fine, always: true);
+            root.SetAttribute(QuantizedLayout.AttrWideShare, settings.WideShare);
         }
         root.SetAttribute(QuantizedLayout.AttrTotalVariation, present.Length == 0 ? 0.0 : present.Max(c => tau[c]));
         root.SetAttribute(QuantizedLayout.AttrDivergence, present.Length == 0 ? 0.0 : present.Max(c => kappa[c]));
@@ -57,6 +56,18 @@ internal static class QuantizedBaselineFile
             foreach (int c in present)
                 writer.Write(layout.Dataset(QuantizedLayout.Encoded), start[c], (ReadOnlySpan<byte>)QuantizedChunkRecord.FromBytes(log.Read(c)).Blob);
         });
+    }
+
+    private static void SetMapping(Hdf5GroupSpec root, string prefix, QuantizedRowSettings settings, bool always = false)
+    {
+        root.SetAttribute(prefix + QuantizedLayout.AttrTailMass, settings.TailMass);
+        root.SetAttribute(prefix + QuantizedLayout.AttrProbabilityStep, settings.ProbabilityStep);
+        root.SetAttribute(prefix + QuantizedLayout.AttrLogStep, settings.MaxLogStep);
+        if (settings.HasSecondKnee || always)
+        {
+            root.SetAttribute(prefix + QuantizedLayout.AttrSecondKnee, settings.SecondKnee);
+            root.SetAttribute(prefix + QuantizedLayout.AttrSecondLogStep, settings.SecondLogStep);
+        }
     }
 
     /// <summary>Copies every processed chunk of a final file into a log (to add chunks to it, or to merge shards).</summary>

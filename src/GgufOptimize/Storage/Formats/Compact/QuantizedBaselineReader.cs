@@ -6,7 +6,7 @@ using GgufOptimize.Storage.Hdf5;
 namespace GgufOptimize.Storage.Formats.Compact;
 
 /// <summary>
-/// Reads a quantized compact baseline (compact-2) and scores targets against it with <see cref="SparseLogProbComparer"/>.
+/// Reads a quantized compact baseline (compact-2, -3 or -4) and scores targets against it with <see cref="SparseLogProbComparer"/>.
 /// Opening it checks every processed chunk (its blob inside the file, decompressible, every row well formed) before any
 /// of it is trusted. Scoring also computes each position's error bound (<see cref="QuantizedErrorBound"/>) from the
 /// stored row and the target, and keeps the largest and the mean over the positions it scored.
@@ -30,7 +30,7 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
     public QuantizedRowSettings Settings { get; }
     public double MaxTotalVariation { get; }
     public double MaxDecodedDivergence { get; }
-    /// <summary>The format attribute: compact-2, or compact-3 (a second knee in the code mapping).</summary>
+    /// <summary>The format attribute: compact-2, compact-3 (a second knee in the code mapping) or compact-4 (and a fine tier).</summary>
     public string Format { get; }
     public string Identity => $"{Format["gguf-optimize-".Length..]} logits of {Header.Model.Sha256} on {Header.DatasetSha256}, n_ctx {Header.ContextSize}, {Settings.Describe()}";
     public int ContextSize => Header.ContextSize;
@@ -65,10 +65,13 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
             : throw GgufOptimizeException.BadInput($"'{path}' has no attribute {name} (the file is corrupt or not a compact-2 baseline)");
         root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var format);
         Format = format ?? QuantizedLayout.FormatName;
-        // compact-3 adds the second knee; a compact-2 file has none (and must not carry one).
-        bool three = Format == QuantizedLayout.FormatName3;
-        Settings = new QuantizedRowSettings(Attribute(QuantizedLayout.AttrTailMass), Attribute(QuantizedLayout.AttrProbabilityStep), Attribute(QuantizedLayout.AttrLogStep),
-            three ? Attribute(QuantizedLayout.AttrSecondKnee) : 0, three ? Attribute(QuantizedLayout.AttrSecondLogStep) : 0);
+        // compact-3 adds the second knee; a compact-2 file has none (and must not carry one). compact-4 adds a fine tier
+        // (every attribute of its mapping under fine_, and wide_share).
+        bool three = Format == QuantizedLayout.FormatName3, four = Format == QuantizedLayout.FormatName4;
+        QuantizedRowSettings Mapping(string prefix, bool secondKnee) => new(Attribute(prefix + QuantizedLayout.AttrTailMass), Attribute(prefix + QuantizedLayout.AttrProbabilityStep),
+            Attribute(prefix + QuantizedLayout.AttrLogStep), secondKnee ? Attribute(prefix + QuantizedLayout.AttrSecondKnee) : 0, secondKnee ? Attribute(prefix + QuantizedLayout.AttrSecondLogStep) : 0);
+        Settings = Mapping("", three || (four && root.TryGetAttribute<double>(QuantizedLayout.AttrSecondKnee, out _)));
+        if (four) Settings = Settings with { Fine = Mapping(QuantizedLayout.AttrFinePrefix, true), WideShare = Attribute(QuantizedLayout.AttrWideShare) };
         if (three && !Settings.HasSecondKnee) throw GgufOptimizeException.BadInput($"'{path}': a compact-3 file without a second knee (the file is corrupt)");
         if (Settings.Problem() is { } problem) throw GgufOptimizeException.BadInput($"'{path}': {problem} (the file is corrupt)");
         MaxTotalVariation = Attribute(QuantizedLayout.AttrTotalVariation);
@@ -126,7 +129,7 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
             else try
             {
                 chunk.Load(Blob(c));
-                why = chunk.Rows != _lengths[c] ? $"{chunk.Rows} rows for a chunk of {_lengths[c]} tokens" : chunk.Validate(VocabSize, _lengths[c] - 1, Settings.HasSecondKnee);
+                why = chunk.Rows != _lengths[c] ? $"{chunk.Rows} rows for a chunk of {_lengths[c]} tokens" : chunk.Validate(VocabSize, _lengths[c] - 1, Settings);
             }
             catch (InvalidDataException e)
             {
@@ -142,7 +145,7 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
     {
         var layout = Hdf5ContiguousFile.Open(path);
         if (!layout.Root.TryGetAttribute<string>(BaselineLayout.AttrFormat, out var format) || !QuantizedLayout.IsOurs(format))
-            throw GgufOptimizeException.BadInput($"'{path}' is not a compact-2/compact-3 baseline file (format attribute {(format is null ? "missing" : $"'{format}'")})");
+            throw GgufOptimizeException.BadInput($"'{path}' is not a compact-2/3/4 baseline file (format attribute {(format is null ? "missing" : $"'{format}'")})");
         return new QuantizedBaselineReader(path, layout);
     }
 
@@ -206,8 +209,8 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
                 else count = QuantizedChunk.DecodeSparse(row, Settings, ids, logP, out shift);
                 var compared = SparseLogProbComparer.Compare(ids.AsSpan(0, dense ? 0 : count), dense, logP.AsSpan(0, count), h.TailMass,
                     h.NextLogit - h.LogNorm, h.Top, targetRow, tokens[j + 1], scratch.AsSpan(0, n));
-                results[j - first] = compared.IsValid ? compared with { Kld = compared.Kld + QuantizedChunk.Correction(row, Settings.HasSecondKnee) } : compared;
-                positionBounds[j - first] = QuantizedErrorBound.Of(h.TailMass, tau, kappa, Spread(h, dense, ids.AsSpan(0, count), logP.AsSpan(0, count), shift, targetRow));
+                results[j - first] = compared.IsValid ? compared with { Kld = compared.Kld + QuantizedChunk.Correction(row, Settings) } : compared;
+                positionBounds[j - first] = QuantizedErrorBound.Of(h.TailMass, tau, kappa, Spread(row, h, dense, ids.AsSpan(0, count), logP.AsSpan(0, count), shift, targetRow));
             }
         }, finish: result =>
         {
@@ -227,7 +230,7 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
     }
 
     /// <summary>An upper bound of S for one row, from the intervals the stored values guarantee.</summary>
-    private double Spread(QuantizedChunk.RowHeader h, bool dense, ReadOnlySpan<int> ids, ReadOnlySpan<double> logP, double shift, ReadOnlySpan<float> target)
+    private double Spread(ReadOnlySpan<byte> rowBytes, QuantizedChunk.RowHeader h, bool dense, ReadOnlySpan<int> ids, ReadOnlySpan<double> logP, double shift, ReadOnlySpan<float> target)
     {
         var spread = new QuantizedErrorBound.SpreadBound();
         if (h.Count == QuantizedChunk.Dense)
@@ -242,7 +245,7 @@ internal sealed class QuantizedBaselineReader : IStoredBaseline
             }
             return spread.Value;
         }
-        double step = Settings.MaxLogError;
+        double step = QuantizedChunk.SettingsOf(rowBytes, Settings).MaxLogError;
         if (dense)
         {
             for (int i = 0; i < target.Length; i++) spread.Add(logP[i] - step, logP[i] + step, target[i]);

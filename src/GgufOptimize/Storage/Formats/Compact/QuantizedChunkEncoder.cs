@@ -14,15 +14,16 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// largest χ²(P̂‖P) = Σ (P̂ − P)²/P, an upper bound of KL(P̂‖P), as κ: the file's error bound is built from ε, τ and κ
 /// (<see cref="QuantizedErrorBound"/>). Sparse rows get both from the codes directly (the decoder's P̂ is the codes'
 /// values rescaled to hold 1 − P_tail), with no exp or log per token; the rare dense rows are decoded and compared.
+/// With a fine tier (compact-4), <see cref="QuantizedTierRule"/> picks per row which mapping codes it; a fine row is
+/// selected again at the fine tier's ε, and its τ and κ count like any other row's.
 /// </summary>
 internal sealed class QuantizedChunkEncoder
 {
     private readonly QuantizedRowSettings _settings;
     private readonly int _vocab;
-    private readonly QuantizedRowSelector _selector;
-    private readonly QuantizedCodeMap _map;
+    private readonly Tier[] _tiers;
+    private readonly QuantizedTierRule _rule;
     private double[] _hat = new double[1024], _logHat = new double[1024];
-    private readonly double[] _logStepValues;
     private readonly double[] _allP, _allLogP;
     private byte[] _raw = new byte[1 << 16];
     private int _rawLength;
@@ -37,11 +38,8 @@ internal sealed class QuantizedChunkEncoder
         settings.Validate();
         _settings = settings;
         _vocab = vocab;
-        _selector = new QuantizedRowSelector(settings.TailMass);
-        _map = new QuantizedCodeMap(settings);
-        // e^(ln knee − s·Δ) for the first log-domain steps: the unscaled P̂ of a code below the knee without an exp.
-        _logStepValues = new double[(int)Math.Min(4096, 200 / settings.MaxLogStep)];
-        for (int s = 0; s < _logStepValues.Length; s++) _logStepValues[s] = Math.Exp(settings.Value(-1 - s));
+        _tiers = settings.Fine is { } fine ? [new Tier(settings), new Tier(fine)] : [new Tier(settings)];
+        _rule = new QuantizedTierRule(settings, vocab);
         _rowBuffer = new byte[QuantizedChunk.RowHeaderBytes + 3 * vocab + 24];
         _dense = new double[vocab];
         _allP = new double[vocab];
@@ -49,8 +47,12 @@ internal sealed class QuantizedChunkEncoder
     }
 
     public QuantizedRowSettings Settings => _settings;
-    /// <summary>Brotli quality of the chunks (the reader takes any): a trade of CPU against size, measured in the qcompact benchmark.</summary>
+    /// <summary>Brotli quality of single-stream chunks (compact-2/3; the reader takes any): a trade of CPU against size, measured in the qcompact benchmark.</summary>
     public int BrotliQuality { get; init; } = QuantizedChunk.BrotliQuality;
+    /// <summary>Brotli quality of a split chunk's id stream (compact-4).</summary>
+    public int IdsBrotliQuality { get; init; } = QuantizedChunk.IdsBrotliQuality;
+    /// <summary>Brotli quality of a split chunk's code and part streams (compact-4).</summary>
+    public int CodesBrotliQuality { get; init; } = QuantizedChunk.CodesBrotliQuality;
     /// <summary>Largest ½ Σ |P̂_i − P_i| over the rows encoded so far.</summary>
     public double MaxTotalVariation { get; private set; }
     /// <summary>Largest KL(P̂ ‖ P) over the rows encoded so far.</summary>
@@ -58,6 +60,27 @@ internal sealed class QuantizedChunkEncoder
     /// <summary>Rows stored as float16 logits (their chunk would otherwise have been larger than float16 rows).</summary>
     public long DenseRows { get; private set; }
     public int Rows => _pending.Count;
+    /// <summary>Rows coded with the fine tier (compact-4) so far.</summary>
+    public long FineRows { get; private set; }
+
+    /// <summary>One mapping with what its per-token loop needs precomputed.</summary>
+    private sealed class Tier
+    {
+        public readonly QuantizedRowSettings Settings;
+        public readonly QuantizedRowSelector Selector;
+        public readonly QuantizedCodeMap Map;
+        /// <summary>e^(ln knee − s·Δ) for the first log-domain steps: the unscaled P̂ of a code below the knee without an exp.</summary>
+        public readonly double[] LogStepValues;
+
+        public Tier(QuantizedRowSettings settings)
+        {
+            Settings = settings;
+            Selector = new QuantizedRowSelector(settings.TailMass);
+            Map = new QuantizedCodeMap(settings);
+            LogStepValues = new double[(int)Math.Min(4096, 200 / settings.MaxLogStep)];
+            for (int s = 0; s < LogStepValues.Length; s++) LogStepValues[s] = Math.Exp(settings.Value(-1 - s));
+        }
+    }
 
     /// <summary>Starts τ and κ afresh (they are recorded per chunk, so a resumed file's bound is the same as an uninterrupted one's).</summary>
     public void ResetBoundStatistics()
@@ -83,10 +106,17 @@ internal sealed class QuantizedChunkEncoder
         {
             float next = nextToken >= 0 ? row[nextToken] : float.NaN;
             _minLogit = System.Numerics.Tensors.TensorPrimitives.Min(row);
-            _selector.Select(row, stats.Max);
-            double logNorm = _selector.LogNorm;
-            length = TrySparse(_selector.LogNorm, _selector.Tail, next, stats.ArgMax, buffer);
-            if (length < 0) length = TryAllCodes(row, logNorm, next, stats.ArgMax, buffer);
+            var tier = _tiers[0];
+            tier.Selector.Select(row, stats.Max);
+            if (_tiers.Length > 1 && _rule.Next(tier.Selector.Count) == 1)
+            {
+                tier = _tiers[1];
+                tier.Selector.Select(row, stats.Max);
+                FineRows++;
+            }
+            double logNorm = tier.Selector.LogNorm;
+            length = TrySparse(tier, logNorm, tier.Selector.Tail, next, stats.ArgMax, buffer);
+            if (length < 0) length = TryAllCodes(tier, row, logNorm, next, stats.ArgMax, buffer);
             if (length < 0 || length > Float16RowBytes)
             {
                 // Larger than float16 before compression: keep the float16 form too, in case the compressed chunk
@@ -140,6 +170,7 @@ internal sealed class QuantizedChunkEncoder
         }
         DenseRows += _pending.Count(r => QuantizedChunk.ReadHeader(r.Row).Count == QuantizedChunk.Dense || (fallBack && r.Float16 is not null));
         _pending.Clear();
+        _rule.StartChunk();
         return blob;
     }
 
@@ -155,6 +186,7 @@ internal sealed class QuantizedChunkEncoder
             Append(bytes);
         }
         var raw = _raw.AsSpan(0, _rawLength);
+        if (_settings.HasTiers && Split(useFallbacks, raw.Length) is { } split) return split;
         var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length) + 5];
         BinaryPrimitives.WriteInt32LittleEndian(output, _pending.Count);
         output[4] = QuantizedChunk.Brotli;
@@ -174,6 +206,55 @@ internal sealed class QuantizedChunkEncoder
         return stored;
     }
 
+    /// <summary>
+    /// compact-4's chunk: the rows cut into three streams — per row its part lengths, header and trailer; the id gaps;
+    /// the codes (or float16 logits) — each one Brotli stream (layout: <see cref="QuantizedChunk"/>). A fast quality
+    /// codes all literals of a stream with one prefix code, so mixing ids, codes and headers cost it more than the
+    /// split does (qanatomy --cost 1). Null when the streams do not come out smaller than <paramref name="rawLength"/>
+    /// (the caller then stores the rows as they are).
+    /// </summary>
+    private byte[]? Split(bool useFallbacks, int rawLength)
+    {
+        var parts = new MemoryStream();
+        var ids = new MemoryStream();
+        var codes = new MemoryStream();
+        Span<byte> varint = stackalloc byte[5];
+        int trailer = QuantizedChunk.TrailerBytes(_settings);
+        foreach (var (row, float16, _) in _pending)
+        {
+            var bytes = (useFallbacks && float16 is not null ? float16 : row).AsSpan();
+            var h = QuantizedChunk.ReadHeader(bytes);
+            int idsEnd = QuantizedChunk.RowHeaderBytes;
+            if (h.Count > 0) for (int k = 0; k < h.Count; k++) Varint.Read(bytes, ref idsEnd);
+            int tail = h.Count is QuantizedChunk.Dense or QuantizedChunk.NotFinite ? 0 : trailer;
+            foreach (int length in new[] { idsEnd - QuantizedChunk.RowHeaderBytes, bytes.Length - idsEnd - tail, tail })
+                parts.Write(varint[..Varint.Write(varint, (uint)length)]);
+            parts.Write(bytes[..QuantizedChunk.RowHeaderBytes]);
+            parts.Write(bytes[^tail..]);
+            ids.Write(bytes[QuantizedChunk.RowHeaderBytes..idsEnd]);
+            codes.Write(bytes[idsEnd..^tail]);
+        }
+        var streams = new[] { (parts, CodesBrotliQuality), (ids, IdsBrotliQuality), (codes, CodesBrotliQuality) }.Select(x => Compressed(x.Item1, x.Item2)).ToArray();
+        if (streams.Any(x => x is null)) return null;
+        var output = new MemoryStream();
+        Span<byte> head = stackalloc byte[5];
+        BinaryPrimitives.WriteInt32LittleEndian(head, _pending.Count);
+        head[4] = QuantizedChunk.SplitBrotli;
+        output.Write(head);
+        foreach (var x in streams) output.Write(varint[..Varint.Write(varint, (uint)x!.Length)]);
+        foreach (var x in streams) output.Write(x);
+        return output.Length < rawLength + 5 ? output.ToArray() : null;
+    }
+
+    private static byte[]? Compressed(MemoryStream stream, int quality)
+    {
+        var raw = stream.GetBuffer().AsSpan(0, (int)stream.Length);
+        var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length)];
+        using var brotli = new BrotliEncoder(quality, QuantizedChunk.BrotliWindow);
+        if (brotli.Compress(raw, output, out _, out int written, isFinalBlock: true) != System.Buffers.OperationStatus.Done) return null;
+        return output[..written];
+    }
+
     private void Append(ReadOnlySpan<byte> bytes)
     {
         if (_rawLength + bytes.Length > _raw.Length) Array.Resize(ref _raw, Math.Max(_rawLength + bytes.Length, 2 * _raw.Length));
@@ -189,23 +270,24 @@ internal sealed class QuantizedChunkEncoder
     /// Writes the sparse form of the selected tokens and folds the decoded row's τ and χ² into the maxima; −1 when it
     /// would take more than <see cref="RawLimit"/> bytes.
     /// </summary>
-    private int TrySparse(double logNorm, double tail, float next, int top, Span<byte> buffer)
+    private int TrySparse(Tier tier, double logNorm, double tail, float next, int top, Span<byte> buffer)
     {
-        int count = _selector.Count;
+        var selector = tier.Selector;
+        int count = selector.Count;
         int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, tail, top, count, _minLogit);
         int limit = RawLimit;
         int previous = -1;
-        foreach (int id in _selector.Ids)
+        foreach (int id in selector.Ids)
         {
             if (o + 10 > limit) return -1;
             o += Varint.Write(buffer[o..], (uint)(id - previous - 1));
             previous = id;
         }
-        return WriteCodes(_selector.P, _selector.LogP, 1 - tail, buffer, o);
+        return WriteCodes(tier, selector.P, selector.LogP, 1 - tail, buffer, o);
     }
 
     /// <summary>Every token's code, no ids and no tail (flat rows, where most tokens are kept anyway); −1 when larger than <see cref="RawLimit"/>.</summary>
-    private int TryAllCodes(ReadOnlySpan<float> row, double logNorm, float next, int top, Span<byte> buffer)
+    private int TryAllCodes(Tier tier, ReadOnlySpan<float> row, double logNorm, float next, int top, Span<byte> buffer)
     {
         int o = QuantizedChunk.WriteHeader(buffer, logNorm, next, 0, top, QuantizedChunk.AllCodes, _minLogit);
         for (int i = 0; i < _vocab; i++)
@@ -213,7 +295,7 @@ internal sealed class QuantizedChunkEncoder
             _allLogP[i] = (double)row[i] - logNorm;
             _allP[i] = Math.Exp(_allLogP[i]);
         }
-        return WriteCodes(_allP, _allLogP, 1, buffer, o);
+        return WriteCodes(tier, _allP, _allLogP, 1, buffer, o);
     }
 
     /// <summary>
@@ -221,16 +303,19 @@ internal sealed class QuantizedChunkEncoder
     /// τ and χ² of the row a reader decodes — the codes' values rescaled to hold <paramref name="kept"/> — into the
     /// maxima, with no exp or log per token; −1 when the row would exceed <see cref="RawLimit"/> (nothing folded then).
     /// </summary>
-    private int WriteCodes(ReadOnlySpan<double> p, ReadOnlySpan<double> logP, double kept, Span<byte> buffer, int o)
+    private int WriteCodes(Tier tier, ReadOnlySpan<double> p, ReadOnlySpan<double> logP, double kept, Span<byte> buffer, int o)
     {
+        var settings = tier.Settings;
+        var map = tier.Map;
+        var logStepValues = tier.LogStepValues;
         int count = p.Length, limit = RawLimit;
         if (_hat.Length < count)
         {
             _hat = new double[Math.Max(count, 2 * _hat.Length)];
             _logHat = new double[_hat.Length];
         }
-        double knee = _settings.Knee, rho = _settings.ProbabilityStep;
-        double maxLogError = _settings.MaxLogError;
+        double knee = settings.Knee, rho = settings.ProbabilityStep;
+        double maxLogError = settings.MaxLogError;
         double sum = 0;
         for (int k = 0; k < count; k++)
         {
@@ -245,10 +330,10 @@ internal sealed class QuantizedChunkEncoder
             }
             else
             {
-                code = _map.LogCode(logP[k]);
+                code = map.LogCode(logP[k]);
                 int steps = -1 - code;
-                double logHat = _map.Value(code);
-                hat = steps < _logStepValues.Length ? _logStepValues[steps] : Math.Exp(logHat);
+                double logHat = map.Value(code);
+                hat = steps < logStepValues.Length ? logStepValues[steps] : Math.Exp(logHat);
                 _logHat[k] = logHat;
             }
             o += Varint.Write(buffer[o..], Varint.ZigZag(code));
@@ -256,7 +341,7 @@ internal sealed class QuantizedChunkEncoder
             sum += hat;
         }
         double scale = kept / sum, tv = 0, chi2 = 0, logScale = Math.Log(scale), divergence = 0;
-        bool trailer = _settings.HasSecondKnee;
+        bool trailer = _settings.HasCorrection;
         for (int k = 0; k < count; k++)
         {
             double d = scale * _hat[k] - p[k];
@@ -273,6 +358,7 @@ internal sealed class QuantizedChunkEncoder
             BinaryPrimitives.WriteDoubleLittleEndian(buffer[o..], divergence);
             o += 8;
         }
+        if (_settings.HasTiers) buffer[o++] = (byte)(tier == _tiers[0] ? 0 : 1);
         MaxTotalVariation = Math.Max(MaxTotalVariation, tv / 2);
         MaxDecodedDivergence = Math.Max(MaxDecodedDivergence, chi2);
         return o;

@@ -14,9 +14,13 @@ internal static class QuantizedLayout
     public const string FormatName3 = "gguf-optimize-compact-3";
     public const string AttrSecondKnee = "second_knee";
     public const string AttrSecondLogStep = "second_log_step";
+    /// <summary>compact-3 with a fine tier (attributes fine_* and wide_share) and a tier byte after every sparse or every-code row's D.</summary>
+    public const string FormatName4 = "gguf-optimize-compact-4";
+    public const string AttrFinePrefix = "fine_";
+    public const string AttrWideShare = "wide_share";
 
-    public static bool IsOurs(string? format) => format is FormatName or FormatName3;
-    public static string FormatOf(QuantizedRowSettings settings) => settings.HasSecondKnee ? FormatName3 : FormatName;
+    public static bool IsOurs(string? format) => format is FormatName or FormatName3 or FormatName4;
+    public static string FormatOf(QuantizedRowSettings settings) => settings.HasTiers ? FormatName4 : settings.HasSecondKnee ? FormatName3 : FormatName;
     public const string AttrTailMass = "tail_mass";
     public const string AttrProbabilityStep = "probability_step";
     public const string AttrLogStep = "log_step";
@@ -27,9 +31,10 @@ internal static class QuantizedLayout
     public const string Encoding =
         "per position: the most probable tokens until all but at most tail_mass of the probability is kept, their probabilities quantized " +
         "(absolute step probability_step above probability_step/log_step, log step log_step below; compact-3: cells of second_log_step below second_knee), ids ascending as varint gaps, codes as zig-zag varints, " +
-        "exact float64 log normalizer and tail mass, float32 next-token and smallest logit, int32 top token; each chunk one Brotli blob in 'encoded'";
+        "exact float64 log normalizer and tail mass, float32 next-token and smallest logit, int32 top token; each chunk one Brotli blob in 'encoded'; " +
+        "compact-4: a row keeping at least wide_share of the vocabulary, in a chunk where such rows are at least half of the rows so far, is coded with the fine_* settings, every sparse or every-code row ends with its tier byte, and each chunk is three Brotli streams (row parts, ids, codes)";
     public const string Bound =
-        "|KLD - KLD_decoded| <= (tail_mass + max_total_variation) * S + max_decoded_divergence per position, S = max - min over the vocabulary of (baseline logit - target logit)";
+        "|KLD - KLD_decoded| <= (tail_mass + max_total_variation) * S + max_decoded_divergence per position, S = max - min over the vocabulary of (baseline logit - target logit); compact-4: tail_mass the larger of the two tiers'";
 
     public const string ProcessedChunks = "/processed_chunks";
     public const string ChunkStart = "/chunk_start";

@@ -29,21 +29,33 @@ internal sealed class QuantizedRowSelector(double tailMass)
     public double LogNorm { get; private set; }
     public double Tail { get; private set; }
     private int[] _keptIds = new int[1024];
+    private bool _deepFirst;
     private double[] _keptP = new double[1024], _keptLogP = new double[1024];
 
     public void Select(ReadOnlySpan<float> row, float max)
     {
         // As the compact-1 selection: a first cut ln ε − 4 below the max usually holds all but ε; ln(ε / n_vocab) − 1
-        // always does (the tokens below it hold less than ε together).
-        float cut = (float)(max + Math.Log(tailMass) - 4);
+        // always does (the tokens below it hold less than ε together). Which cut is used changes only how many candidates
+        // are looked at, never the tokens kept. Wide rows come in runs, and each costs a wasted pass of exp over the row
+        // when the first cut fails, so after a row that needed the deep cut the next one starts with it.
+        float shallow = (float)(max + Math.Log(tailMass) - 4);
+        float cut = _deepFirst ? (float)(max + Math.Log(tailMass / row.Length) - 1) : shallow;
         var (sum, below) = RowSoftmax.SumExpSplit(row, max, cut);
         if (below > tailMass * sum)
         {
             cut = (float)(max + Math.Log(tailMass / row.Length) - 1);
             (sum, below) = RowSoftmax.SumExpSplit(row, max, cut);
+            _deepFirst = true;
         }
         LogNorm = max + Math.Log(sum);
         int n = Collect(row, cut, max);
+        if (_deepFirst && cut < shallow)
+        {
+            // Would the first cut have done? Then the next row starts with it again.
+            double belowShallow = below;
+            for (int k = 0; k < n; k++) if (row[_ids[k]] < shallow) belowShallow += _e[k];
+            _deepFirst = belowShallow > tailMass * sum;
+        }
         int bins = (int)((max - cut) * BinsPerNat) + 2;
         if (_binMass.Length < bins) _binMass = new double[bins];
         var binMass = _binMass.AsSpan(0, bins);
