@@ -19,7 +19,7 @@ namespace GgufOptimize.Bench;
 public sealed class QuantizedCompactBenchmark : IBenchmark
 {
     public string Name => "qcompact";
-    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1] [--settings 'ε,ρ,Δ[,knee₂,Δ₂];…']; --reader 1 [--rounds 2]: kld --target-model (first --types) with a compact baseline against a full float32 one (same run, alternating); --writer 1 [--rounds 2] [--profile 1]: wall time of logits --format compact against a bare decode and --format full (same run, alternating)";
+    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1] [--settings 'ε,ρ,Δ[,knee₂,Δ₂];…']; --reader 1 [--rounds 2]: kld --target-model (first --types) with a compact baseline against a full float32 one (same run, alternating); --writer 1 [--rounds 2] [--profile 1] [--embd N]: wall time of logits --format compact against a bare decode and --format full (same run, alternating)";
 
     private static QuantizedRowSettings[] Settings =
     [
@@ -60,7 +60,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
             {
                 foreach (int vocab in vocabs)
                     foreach (string kind in kinds)
-                        WriterCost(kind, vocab, ctx, chunks, a.Int("rounds", 2), a.Int("profile", 0) == 1, dir);
+                        WriterCost(kind, vocab, ctx, chunks, a.Int("rounds", 2), a.Int("profile", 0) == 1, a.Int("embd", 0), dir);
                 return 0;
             }
             Console.WriteLine($"load at start: {File.ReadAllText("/proc/loadavg").Trim()} (2 cores shared with other work); ctx {ctx}, {chunks} chunks");
@@ -284,9 +284,12 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
     /// rounds, wall and process CPU time each, load average before and after. Fixed costs of a run (model load, hashing,
     /// tokenizing) are left out: they are the same for every format.
     /// </summary>
-    private static void WriterCost(string kind, int vocab, int ctx, int chunks, int rounds, bool profile, string dir)
+    private static void WriterCost(string kind, int vocab, int ctx, int chunks, int rounds, bool profile, int embd, string dir)
     {
         var options = kind == "flat" ? SyntheticModelOptions.Flat(vocab) : SyntheticModelOptions.Realistic(vocab);
+        // --embd: a real model's width (4096 for Llama 3 8B) with the preset's two layers: a decode then costs about a ninth
+        // of an 8B model's (its output layer plus two layers of 32), a lower bound for the encoder's share at a real width.
+        if (embd > 0) options = options with { EmbeddingLength = embd, HeadCount = Math.Max(1, embd / 128), FeedForwardLength = 2 * embd };
         string model = Path.Combine(dir, $"{kind}-{vocab}.gguf");
         SyntheticModel.Write(model, options with { ContextLength = ctx });
         string text = SyntheticVocabulary.Build(vocab).RandomWords(chunks * ctx + 256, 5);
@@ -301,7 +304,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
             DatasetSha256 = new string('0', 64), TokenizerSha256 = llama.TokenizerFingerprint(), AddBos = plan.Bos.HasValue, AddEos = plan.Eos.HasValue,
         };
         evaluator.DecodeOnly(plan.Chunk(0));
-        Console.WriteLine($"writer cost, {kind} synthetic vocab {vocab}: {n} chunks × {ctx} = {tokens} tokens; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"writer cost, {kind} synthetic vocab {vocab}, n_embd {options.EmbeddingLength}, {options.LayerCount} layers: {n} chunks × {ctx} = {tokens} tokens; load {File.ReadAllText("/proc/loadavg").Trim()}");
         var process = Process.GetCurrentProcess();
         (double Wall, double Cpu) Measure(Action run)
         {

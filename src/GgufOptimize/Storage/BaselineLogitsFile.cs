@@ -90,8 +90,8 @@ internal sealed class BaselineLogitsFile : IEncodedRowsWriter
             Formats.OutputReplacement.RefuseOrDelete(candidate, why, clobber, progress);
         }
         OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header, Math.Min(chunksToWrite ?? header.TotalChunks, slots ?? header.TotalChunks)), "baseline logits");
-        Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan, slots));
-        return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
+        // Create hands back the layout it read from the new file: no second read of it.
+        return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan, slots))));
     }
 
     public bool IsProcessed(int chunk) => _done[chunk];
