@@ -20,15 +20,6 @@ for r in $(seq 1 "$reps"); do
         $prio /usr/bin/time -f "theirs %U %S %e" "$bin/llama-perplexity" -m "$model" -f "$text" -c 128 -b 128 --chunks 1 -t 2 --kl-divergence-base "$work/o.kld" 2>&1 >/dev/null | tail -1;;
     esac
   done
-done | python3 -c '
-import sys, statistics as st
-d = {}
-for line in sys.stdin:
-    side, user, system, wall = line.split()
-    d.setdefault(side, ([], []))[0].append(float(user) + float(system)); d[side][1].append(float(wall))
-for side in ("before", "after", "theirs"):
-    cpu, wall = d[side]
-    print("%-7s cpu median %.2f [%.2f-%.2f]  wall median %.2f [%.2f-%.2f]  n=%d" % (side, st.median(cpu), min(cpu), max(cpu), st.median(wall), min(wall), max(wall), len(cpu)))
-'
+done | python3 "$(dirname "$0")/medians.py" before after theirs
 rm -f "$work"/o.h5* "$work"/o.kld
 echo "   (load after $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -26,19 +26,7 @@ for model in "$shared/models/aidreams260K-f32.gguf" "$shared/models/llama-2-tiny
         $prio /usr/bin/time -f "theirs %U %S %e" "$bin/llama-perplexity" -m "$model" -f "$text" -c 128 -b 128 --chunks 1 -t 2 --kl-divergence-base "$work/o.kld" 2>&1 >/dev/null | tail -1
       fi
     done
-  done | python3 -c '
-import sys, statistics as st
-d = {}
-for line in sys.stdin:
-    side, user, system, wall = line.split()
-    d.setdefault(side, ([], []))[0].append(float(user) + float(system)); d[side][1].append(float(wall))
-for side in ("ours", "theirs"):
-    cpu, wall = d[side]
-    cs = " ".join("%.2f" % c for c in cpu); ws = " ".join("%.2f" % w for w in wall)
-    print("%-6s cpu: %s (median %.2f) | wall: %s (median %.2f)" % (side, cs, st.median(cpu), ws, st.median(wall)))
-o, t = d["ours"], d["theirs"]
-print("ours - theirs, medians: cpu %+.2f s, wall %+.2f s" % (st.median(o[0]) - st.median(t[0]), st.median(o[1]) - st.median(t[1])))
-'
+  done | python3 "$(dirname "$0")/medians.py" ours theirs
   rm -f "$work"/o.h5*
   strace -f -tt -e trace=execve,openat -o "$work/strace.txt" $tool logits -m "$model" -d "$text" -c 128 -o "$work/o.h5" --to-chunk 1 -q >/dev/null 2>&1
   python3 - "$work/strace.txt" <<'PY'
