@@ -38,12 +38,12 @@ internal sealed class QuantizedRowSelector(double tailMass)
         // always does (the tokens below it hold less than ε together). Which cut is used changes only how many candidates
         // are looked at, never the tokens kept. Wide rows come in runs, and each costs a wasted pass of exp over the row
         // when the first cut fails, so after a row that needed the deep cut the next one starts with it.
-        float shallow = (float)(max + Math.Log(tailMass) - 4);
-        float cut = _deepFirst ? (float)(max + Math.Log(tailMass / row.Length) - 1) : shallow;
+        float shallow = (float)(max + Math.Log(tailMass) - 4), deep = (float)(max + Math.Log(tailMass / row.Length) - 1);
+        float cut = _deepFirst ? deep : shallow;
         var (sum, below) = RowSoftmax.SumExpSplit(row, max, cut);
         if (below > tailMass * sum)
         {
-            cut = (float)(max + Math.Log(tailMass / row.Length) - 1);
+            cut = deep;
             (sum, below) = RowSoftmax.SumExpSplit(row, max, cut);
             _deepFirst = true;
         }
