@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using GgufOptimize.Metrics;
 
@@ -8,12 +9,21 @@ namespace GgufOptimize.Storage.Formats.Compact;
 /// Finds the tokens the quantized encoding keeps — the most probable ones (ties: lower id) until the rest holds at most
 /// ε — without sorting them all: candidates (logit above a cut) go into bins of 1/16 nat by their distance to the max;
 /// whole bins are kept from the top until the mass below is at most ε, and only the candidates of the one boundary bin
-/// are sorted. The kept tokens come out in ascending id order (the order the encoding stores them), each with its exact
-/// probability and log-probability, so the encoder needs no further exp or log per token.
+/// are sorted. The kept tokens come out in ascending id order (the order the encoding stores them), each with its
+/// probability and log-probability in double precision, so the encoder needs no further exp or log per token. The row's
+/// normalizer is exact but for the mass below the candidate cut, summed in single precision: its relative error is at
+/// most <see cref="BelowSumError"/> times the tail (≤ 3e-9 of the row at the default ε), and the tail kept is held that
+/// much under ε.
 /// </summary>
 internal sealed class QuantizedRowSelector(double tailMass)
 {
     private const double BinsPerNat = 16;
+
+    /// <summary>
+    /// Largest relative error of the mass below the cut as <see cref="Collect"/> sums it: e^x within 2.5e-7 (VectorExpSingle),
+    /// each lane adds at most 64 terms in single precision before the sum goes to double (≤ 64 · 6e-8), with room to spare.
+    /// </summary>
+    internal const double BelowSumError = 1e-5;
     private int[] _ids = new int[1024];
     private double[] _e = new double[1024];
     private int[] _bin = new int[1024];
@@ -36,19 +46,20 @@ internal sealed class QuantizedRowSelector(double tailMass)
     {
         // As the compact-1 selection: a first cut ln ε − 4 below the max usually holds all but ε; ln(ε / n_vocab) − 1
         // always does (the tokens below it hold less than ε together). Which cut is used changes only how many candidates
-        // are looked at, never the tokens kept. Wide rows come in runs, and each costs a wasted pass of exp over the row
-        // when the first cut fails, so after a row that needed the deep cut the next one starts with it.
+        // are looked at, never the tokens kept. Wide rows come in runs, and each costs a wasted pass over the row when
+        // the first cut fails, so after a row that needed the deep cut the next one starts with it.
         float shallow = (float)(max + Math.Log(tailMass) - 4), deep = (float)(max + Math.Log(tailMass / row.Length) - 1);
         float cut = _deepFirst ? deep : shallow;
-        var (sum, below) = RowSoftmax.SumExpSplit(row, max, cut);
+        var (n, below) = Collect(row, cut, max);
+        double sum = below + Sum(n);
         if (below > tailMass * sum)
         {
             cut = deep;
-            (sum, below) = RowSoftmax.SumExpSplit(row, max, cut);
+            (n, below) = Collect(row, cut, max);
+            sum = below + Sum(n);
             _deepFirst = true;
         }
         LogNorm = max + Math.Log(sum);
-        int n = Collect(row, cut, max);
         if (_deepFirst && cut < shallow)
         {
             // Would the first cut have done? Then the next row starts with it again.
@@ -62,8 +73,9 @@ internal sealed class QuantizedRowSelector(double tailMass)
         binMass.Clear();
         for (int k = 0; k < n; k++) binMass[_bin[k]] += _e[k];
 
-        // Walk up from the least probable bin: rest = mass strictly below bin b, summed small to large.
-        double limit = tailMass * sum, rest = below;
+        // Walk up from the least probable bin: rest = mass strictly below bin b, summed small to large. The limit is ε less
+        // the relative error the single-precision sum below the cut may carry, so the true tail stays ≤ ε (the bound's ε).
+        double limit = tailMass * sum * (1 - BelowSumError), rest = below;
         int boundary = -1;
         for (int b = bins - 1; b >= 0; b--)
         {
@@ -121,23 +133,67 @@ internal sealed class QuantizedRowSelector(double tailMass)
         Count = count;
     }
 
-    /// <summary>Every token with logit ≥ cut, in id order, with e^(x − max) and its bin.</summary>
-    private int Collect(ReadOnlySpan<float> row, float cut, float max)
+    /// <summary>
+    /// Every token with logit ≥ cut, in id order, with e^(x − max) in double and its bin; and, in the same pass, the mass
+    /// of the tokens below the cut. That mass is at most ε of the row whenever the cut is used (else the deep cut is
+    /// taken, below which it is smaller still), so a single-precision exp (2.5e-7 relative) moves the row's normalizer
+    /// and tail by less than 1e-10 of the row: the candidates, whose values are coded, keep double precision.
+    /// </summary>
+    private (int Count, double Below) Collect(ReadOnlySpan<float> row, float cut, float max)
     {
         int n = 0, i = 0;
-        var c = Vector256.Create(cut);
-        for (; i <= row.Length - 8; i += 8)
+        double below = 0;
+        ref float start = ref MemoryMarshal.GetReference(row);
+        if (Vector512.IsHardwareAccelerated)
         {
-            uint hits = Vector256.GreaterThanOrEqual(Vector256.Create(row.Slice(i, 8)), c).ExtractMostSignificantBits();
-            while (hits != 0)
+            var c = Vector512.Create(cut);
+            var m = Vector512.Create(max);
+            var block = Vector512<float>.Zero;
+            int inBlock = 0;
+            for (; i <= row.Length - 16; i += 16)
             {
-                int j = i + BitOperations.TrailingZeroCount(hits);
-                hits &= hits - 1;
-                Add(ref n, row[j], j, max);
+                var v = Vector512.LoadUnsafe(ref start, (nuint)i);
+                var candidate = Vector512.GreaterThanOrEqual(v, c);
+                block += Vector512.AndNot(VectorExpSingle.ExpNonPositive(v - m), candidate);
+                ulong hits = candidate.ExtractMostSignificantBits();
+                while (hits != 0)
+                {
+                    int j = i + BitOperations.TrailingZeroCount(hits);
+                    hits &= hits - 1;
+                    Add(ref n, row[j], j, max);
+                }
+                // Float sums of at most 64 terms per lane (relative error ≤ 64 ulp), then double.
+                if (++inBlock == 64) { below += WidenedSum(block); block = Vector512<float>.Zero; inBlock = 0; }
             }
+            below += WidenedSum(block);
+        }
+        else
+        {
+            var c = Vector256.Create(cut);
+            var m = Vector256.Create(max);
+            var block = Vector256<float>.Zero;
+            int inBlock = 0;
+            for (; i <= row.Length - 8; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                var candidate = Vector256.GreaterThanOrEqual(v, c);
+                block += Vector256.AndNot(VectorExpSingle.ExpNonPositive(v - m), candidate);
+                uint hits = candidate.ExtractMostSignificantBits();
+                while (hits != 0)
+                {
+                    int j = i + BitOperations.TrailingZeroCount(hits);
+                    hits &= hits - 1;
+                    Add(ref n, row[j], j, max);
+                }
+                if (++inBlock == 64) { below += WidenedSum(block); block = Vector256<float>.Zero; inBlock = 0; }
+            }
+            below += WidenedSum(block);
         }
         for (; i < row.Length; i++)
+        {
             if (row[i] >= cut) Add(ref n, row[i], i, max);
+            else below += Math.Exp((double)row[i] - max);
+        }
         // e^(x − max) of every candidate four at a time (a high-entropy row has tens of thousands): the vectorized exp is
         // within 1 ulp of Math.Exp.
         var e = _e.AsSpan(0, n);
@@ -145,7 +201,26 @@ internal sealed class QuantizedRowSelector(double tailMass)
         for (; k <= n - 4; k += 4)
             VectorExp.ExpNonPositive(Vector256.Create(e.Slice(k, 4))).CopyTo(e.Slice(k, 4));
         for (; k < n; k++) e[k] = Math.Exp(e[k]);
-        return n;
+        return (n, below);
+    }
+
+    private double Sum(int n)
+    {
+        double sum = 0;
+        foreach (double e in _e.AsSpan(0, n)) sum += e;
+        return sum;
+    }
+
+    private static double WidenedSum(Vector512<float> v)
+    {
+        var (lo, hi) = Vector512.Widen(v);
+        return Vector512.Sum(lo + hi);
+    }
+
+    private static double WidenedSum(Vector256<float> v)
+    {
+        var (lo, hi) = Vector256.Widen(v);
+        return Vector256.Sum(lo + hi);
     }
 
     /// <summary>Appends a candidate with its bin; <c>_e</c> holds x − max until <see cref="Collect"/> exponentiates it.</summary>
