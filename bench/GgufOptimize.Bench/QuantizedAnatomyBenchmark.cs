@@ -176,16 +176,17 @@ public sealed class QuantizedAnatomyBenchmark : IBenchmark
         var selector = new QuantizedRowSelector(settings.TailMass);
         double select = Best(() => { for (int r = 0; r < n; r++) { var row = rows.AsSpan(r * vocab, vocab); selector.Select(row, System.Numerics.Tensors.TensorPrimitives.Max(row)); } });
         Console.WriteLine($"per row: stats + min {stats:F3} ms, selection {select:F3} ms (load {File.ReadAllText("/proc/loadavg").Trim()})");
-        foreach (var (name, candidate) in new[] { ("compact-3 (one stream, quality 4)", QuantizedRowSettings.Compact3), ("compact-4 default (split: codes at 2, ids at 4)", settings) })
+        foreach (var (name, candidate, codec) in new[] { ("compact-3 (one stream, quality 4)", QuantizedRowSettings.Compact3, StreamCodec.Zstandard),
+                     ("compact-4, every stream Brotli quality 4", settings, StreamCodec.Brotli), ("compact-4 default (codes Zstandard, ids Brotli 4)", settings, StreamCodec.Zstandard) })
         {
-            var encoder = new QuantizedChunkEncoder(candidate, vocab);
+            var encoder = new QuantizedChunkEncoder(candidate, vocab) { CodesCodec = codec };
             double each = Best(() => { for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1); encoder.Finish(); });
             for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1);
             Console.WriteLine($"  {name}: rows + compression {each:F3} ms/row, {encoder.Finish().Length / (double)n:F0} B/row");
         }
-        foreach (var (quality, idsQuality) in new (int, int?)[] { (5, null), (4, null), (4, 2), (4, 1), (3, null), (2, null), (2, 4), (1, null) })
+        foreach (var (quality, idsQuality) in new (int, int?)[] { (4, null), (4, 2), (2, null), (2, 4) })
         {
-            var encoder = new QuantizedChunkEncoder(settings, vocab) { BrotliQuality = quality, CodesBrotliQuality = quality, IdsBrotliQuality = idsQuality ?? quality };
+            var encoder = new QuantizedChunkEncoder(settings, vocab) { BrotliQuality = quality, CodesBrotliQuality = quality, IdsBrotliQuality = idsQuality ?? quality, CodesCodec = StreamCodec.Brotli };
             double add = Best(() => { for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1); encoder.Finish(); });
             for (int r = 0; r < n; r++) encoder.Add(rows.AsSpan(r * vocab, vocab), -1);
             var clock = System.Diagnostics.Stopwatch.StartNew();

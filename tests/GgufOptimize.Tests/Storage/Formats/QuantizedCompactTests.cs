@@ -177,9 +177,9 @@ public class QuantizedCompactTests
     private static (QuantizedChunk Chunk, QuantizedChunkEncoder Encoder) EncodeRows(float[][] rows, QuantizedRowSettings settings) =>
         EncodeRows(rows, settings, out _);
 
-    private static (QuantizedChunk Chunk, QuantizedChunkEncoder Encoder) EncodeRows(float[][] rows, QuantizedRowSettings settings, out byte[] blob)
+    private static (QuantizedChunk Chunk, QuantizedChunkEncoder Encoder) EncodeRows(float[][] rows, QuantizedRowSettings settings, out byte[] blob, byte codesCodec = StreamCodec.Zstandard)
     {
-        var encoder = new QuantizedChunkEncoder(settings, rows[0].Length);
+        var encoder = new QuantizedChunkEncoder(settings, rows[0].Length) { CodesCodec = codesCodec };
         foreach (var row in rows) encoder.Add(row, 0);
         var chunk = new QuantizedChunk();
         blob = encoder.Finish();
@@ -188,9 +188,9 @@ public class QuantizedCompactTests
     }
 
     /// <summary>
-    /// compact-4 chunks are split into three Brotli streams (parts, ids, codes) and put back together on loading into
-    /// exactly the rows a single-stream chunk holds (compact-3 chunks keep the single stream); a cut or altered split
-    /// chunk is refused.
+    /// compact-4 chunks are split into three streams (parts, ids, codes; each Brotli, or the codes Zstandard behind a
+    /// codec byte) and put back together on loading into exactly the rows a single-stream chunk holds (compact-3 chunks
+    /// keep the single stream); a cut or altered split chunk, and an unknown codec, are refused.
     /// </summary>
     [Fact]
     public void Split_chunks_join_back_into_the_same_rows_and_damage_is_refused()
@@ -207,7 +207,10 @@ public class QuantizedCompactTests
         }).ToArray();
         var (split, encoder) = EncodeRows(rows, QuantizedRowSettings.Default, out var blob);
         Assert.Equal(0, encoder.FineRows);
-        Assert.Equal(QuantizedChunk.SplitBrotli, blob[4]);
+        Assert.Equal(QuantizedChunk.SplitCoded, blob[4]);
+        var (brotli, _) = EncodeRows(rows, QuantizedRowSettings.Default, out var brotliBlob, StreamCodec.Brotli);
+        Assert.Equal(QuantizedChunk.SplitBrotli, brotliBlob[4]);
+        for (int j = 0; j < rows.Length; j++) Assert.Equal(brotli.Row(j).ToArray(), split.Row(j).ToArray());
         var (old, _) = EncodeRows(rows, QuantizedRowSettings.Compact3, out var oldBlob);
         Assert.Equal(QuantizedChunk.Brotli, oldBlob[4]);
         Assert.Equal(QuantizedChunk.NotFinite, QuantizedChunk.ReadHeader(split.Row(5)).Count);
@@ -215,11 +218,26 @@ public class QuantizedCompactTests
         // Every row joined back is compact-3's row plus the tier byte (the non-finite row: the same header).
         for (int j = 0; j < rows.Length; j++)
             Assert.Equal(old.Row(j).ToArray(), j == 5 ? split.Row(j).ToArray() : split.Row(j)[..^1].ToArray());
-        var cut = blob[..^3];
-        Assert.Throws<InvalidDataException>(() => new QuantizedChunk().Load(cut));
-        var altered = (byte[])blob.Clone();
-        altered[5] ^= 0x7f;
-        Assert.Throws<InvalidDataException>(() => new QuantizedChunk().Load(altered));
+        foreach (var whole in new[] { blob, brotliBlob })
+        {
+            var cut = whole[..^3];
+            Assert.Throws<InvalidDataException>(() => new QuantizedChunk().Load(cut));
+            var altered = (byte[])whole.Clone();
+            altered[5] ^= 0x7f;
+            Assert.Throws<InvalidDataException>(() => new QuantizedChunk().Load(altered));
+        }
+        // The code stream is the last: its codec byte sits right after the other two streams.
+        int o = 5;
+        var lengths = new uint[3];
+        for (int s = 0; s < 3; s++) lengths[s] = Varint.Read(blob, ref o);
+        int codec = o + (int)lengths[0] + (int)lengths[1];
+        Assert.Equal(StreamCodec.Zstandard, blob[codec]);
+        var unknown = (byte[])blob.Clone();
+        unknown[codec] = 9;
+        Assert.Contains("codec 9", Assert.Throws<InvalidDataException>(() => new QuantizedChunk().Load(unknown)).Message);
+        var damaged = (byte[])blob.Clone();
+        damaged[codec + 1 + (int)lengths[2] / 2] ^= 0x55;
+        Assert.Throws<InvalidDataException>(() => new QuantizedChunk().Load(damaged));
     }
 
     /// <summary>Σ |P̂ − P| over the kept tokens of a decoded sparse or every-code row, plus its tail mass.</summary>

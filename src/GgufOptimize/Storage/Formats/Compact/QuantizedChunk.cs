@@ -5,9 +5,11 @@ namespace GgufOptimize.Storage.Formats.Compact;
 
 /// <summary>
 /// One chunk of the quantized compact encoding, decompressed, with each row's place in it. Blob: int32 rows, one byte
-/// (1 = Brotli, 0 = stored, 2 = split), then the (compressed) rows. Split (compact-4): three varint byte lengths, then
-/// three Brotli streams — per row three varint lengths (id gaps, codes, trailer), its 32-byte header and its trailer;
-/// every row's id gaps; every row's codes (or float16 logits) — from which the rows are put back together as below. Row: varint byte length, then a 32-byte header — float64 log
+/// (1 = Brotli, 0 = stored, 2 = split, 3 = split with a codec per stream), then the (compressed) rows. Split (compact-4):
+/// three varint byte lengths, then three streams — per row three varint lengths (id gaps, codes, trailer), its 32-byte
+/// header and its trailer; every row's id gaps; every row's codes (or float16 logits) — from which the rows are put back
+/// together as below; each stream is Brotli (2), or (3) one codec byte (<see cref="StreamCodec"/>) and the stream in
+/// that codec. Row: varint byte length, then a 32-byte header — float64 log
 /// normalizer, float64 tail mass, float32 next-token logit, float32 smallest logit of the row (it bounds the tail tokens'
 /// log-probabilities from below, for the per-position error bound), int32 top token, int32 count (≥ 0 sparse, −1 dense
 /// float16, −2 not finite, −3 every token's code) — then for a sparse row `count` varint id gaps (ids ascending, gap − 1) and `count` zig-zag varint
@@ -21,7 +23,7 @@ internal sealed class QuantizedChunk
 {
     public const int RowHeaderBytes = 32;
     public const int Dense = -1, NotFinite = -2, AllCodes = -3;
-    public const byte Stored = 0, Brotli = 1, SplitBrotli = 2;
+    public const byte Stored = 0, Brotli = 1, SplitBrotli = 2, SplitCoded = 3;
     /// <summary>Quality 4: 2.5× faster than 5 for 0.3 % more bytes on the 128k realistic model (qcompact --writer 1 --profile 1).</summary>
     public const int BrotliQuality = 4, BrotliWindow = 22;
     /// <summary>
@@ -66,7 +68,7 @@ internal sealed class QuantizedChunk
                 else throw new InvalidDataException($"quantized chunk: Brotli stream is {status}");
             }
         }
-        else if (blob[4] == SplitBrotli) length = Join(payload, rows);
+        else if (blob[4] is SplitBrotli or SplitCoded) length = Join(payload, rows, blob[4] == SplitCoded);
         else throw new InvalidDataException($"quantized chunk: unknown compression {blob[4]}");
 
         if (_rowOffset.Length < rows + 1) { _rowOffset = new int[rows + 1]; _rowEnd = new int[rows + 1]; }
@@ -85,7 +87,7 @@ internal sealed class QuantizedChunk
     }
 
     /// <summary>Decompresses a split chunk's three streams and puts its rows back together in <c>_bytes</c> (as a Brotli chunk holds them); returns their length.</summary>
-    private int Join(ReadOnlySpan<byte> payload, int rows)
+    private int Join(ReadOnlySpan<byte> payload, int rows, bool coded)
     {
         int o = 0;
         var lengths = new long[3];
@@ -96,7 +98,10 @@ internal sealed class QuantizedChunk
         var sizes = new int[3];
         for (int s = 0; s < 3; s++)
         {
-            (streams[s], sizes[s]) = Decompress(payload.Slice(o, (int)lengths[s]));
+            var stream = payload.Slice(o, (int)lengths[s]);
+            if (!coded) (streams[s], sizes[s]) = Decompress(stream);
+            else if (stream.IsEmpty) throw new InvalidDataException("quantized chunk: a split stream without its codec byte");
+            else (streams[s], sizes[s]) = StreamCodec.Decode(stream[0], stream[1..]);
             o += (int)lengths[s];
         }
         var parts = streams[0].AsSpan(0, sizes[0]);
@@ -130,7 +135,7 @@ internal sealed class QuantizedChunk
         return length;
     }
 
-    private static (byte[] Bytes, int Length) Decompress(ReadOnlySpan<byte> payload)
+    internal static (byte[] Bytes, int Length) Decompress(ReadOnlySpan<byte> payload)
     {
         using var decoder = new BrotliDecoder();
         var bytes = new byte[Math.Max(1024, 4 * payload.Length)];

@@ -51,8 +51,13 @@ internal sealed class QuantizedChunkEncoder
     public int BrotliQuality { get; init; } = QuantizedChunk.BrotliQuality;
     /// <summary>Brotli quality of a split chunk's id stream (compact-4).</summary>
     public int IdsBrotliQuality { get; init; } = QuantizedChunk.IdsBrotliQuality;
-    /// <summary>Brotli quality of a split chunk's code and part streams (compact-4).</summary>
+    /// <summary>Brotli quality of a split chunk's part stream, and of its code stream when that is Brotli (compact-4).</summary>
     public int CodesBrotliQuality { get; init; } = QuantizedChunk.CodesBrotliQuality;
+    /// <summary>
+    /// How a split chunk's code stream is compressed: Zstandard (the default, <see cref="StreamCodec"/>, chunk kind 3)
+    /// or Brotli (every stream Brotli, chunk kind 2, as the first compact-4 files).
+    /// </summary>
+    public byte CodesCodec { get; init; } = StreamCodec.Zstandard;
     /// <summary>Largest ½ Σ |P̂_i − P_i| over the rows encoded so far.</summary>
     public double MaxTotalVariation { get; private set; }
     /// <summary>Largest KL(P̂ ‖ P) over the rows encoded so far.</summary>
@@ -208,7 +213,8 @@ internal sealed class QuantizedChunkEncoder
 
     /// <summary>
     /// compact-4's chunk: the rows cut into three streams — per row its part lengths, header and trailer; the id gaps;
-    /// the codes (or float16 logits) — each one Brotli stream (layout: <see cref="QuantizedChunk"/>). A fast quality
+    /// the codes (or float16 logits) — each compressed on its own: parts and ids with Brotli, the codes with
+    /// <see cref="CodesCodec"/> (layout: <see cref="QuantizedChunk"/>). A fast quality
     /// codes all literals of a stream with one prefix code, so mixing ids, codes and headers cost it more than the
     /// split does (qanatomy --cost 1). Null when the streams do not come out smaller than <paramref name="rawLength"/>
     /// (the caller then stores the rows as they are).
@@ -234,21 +240,27 @@ internal sealed class QuantizedChunkEncoder
             ids.Write(bytes[QuantizedChunk.RowHeaderBytes..idsEnd]);
             codes.Write(bytes[idsEnd..^tail]);
         }
-        var streams = new[] { (parts, CodesBrotliQuality), (ids, IdsBrotliQuality), (codes, CodesBrotliQuality) }.Select(x => Compressed(x.Item1, x.Item2)).ToArray();
+        bool coded = CodesCodec != StreamCodec.Brotli;
+        var streams = coded
+            ? new[] { StreamCodec.Encode(Raw(parts), StreamCodec.Brotli, CodesBrotliQuality), StreamCodec.Encode(Raw(ids), StreamCodec.Brotli, IdsBrotliQuality),
+                      StreamCodec.Encode(Raw(codes), CodesCodec, CodesCodec == StreamCodec.Zstandard ? StreamCodec.ZstandardLevel : CodesBrotliQuality) }
+            : new[] { (parts, CodesBrotliQuality), (ids, IdsBrotliQuality), (codes, CodesBrotliQuality) }.Select(x => Compressed(x.Item1, x.Item2)).ToArray();
         if (streams.Any(x => x is null)) return null;
         var output = new MemoryStream();
         Span<byte> head = stackalloc byte[5];
         BinaryPrimitives.WriteInt32LittleEndian(head, _pending.Count);
-        head[4] = QuantizedChunk.SplitBrotli;
+        head[4] = coded ? QuantizedChunk.SplitCoded : QuantizedChunk.SplitBrotli;
         output.Write(head);
         foreach (var x in streams) output.Write(varint[..Varint.Write(varint, (uint)x!.Length)]);
         foreach (var x in streams) output.Write(x);
         return output.Length < rawLength + 5 ? output.ToArray() : null;
     }
 
+    private static ReadOnlySpan<byte> Raw(MemoryStream stream) => stream.GetBuffer().AsSpan(0, (int)stream.Length);
+
     private static byte[]? Compressed(MemoryStream stream, int quality)
     {
-        var raw = stream.GetBuffer().AsSpan(0, (int)stream.Length);
+        var raw = Raw(stream);
         var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length)];
         using var brotli = new BrotliEncoder(quality, QuantizedChunk.BrotliWindow);
         if (brotli.Compress(raw, output, out _, out int written, isFinalBlock: true) != System.Buffers.OperationStatus.Done) return null;
