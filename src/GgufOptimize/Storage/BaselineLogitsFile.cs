@@ -31,7 +31,11 @@ internal sealed class BaselineLogitsFile : IEncodedRowsWriter
 
     public BaselineHeader Header { get; }
 
-    private BaselineLogitsFile(string path, BaselineHeader header, Hdf5DataWriter writer)
+    /// <param name="created">
+    /// The file was just created: every flag is clear and no slot is taken, so nothing is read back (mapping the new
+    /// file only to find zeros cost start-up time, BENCHMARKS.md).
+    /// </param>
+    private BaselineLogitsFile(string path, BaselineHeader header, Hdf5DataWriter writer, bool created)
     {
         _path = path;
         _partialPath = BaselineLayout.PartialPath(path);
@@ -42,6 +46,15 @@ internal sealed class BaselineLogitsFile : IEncodedRowsWriter
         _processed = layout.Dataset(BaselineLayout.ProcessedChunks);
         _chunkIndex = layout.Dataset(BaselineLayout.ChunkIndex);
         _done = new bool[header.TotalChunks];
+        if (created)
+        {
+            if (SlotCount(layout) is int free)
+            {
+                _occupant = new long[free];
+                Array.Fill(_occupant, -1L);
+            }
+            return;
+        }
         using var reader = Hdf5MappedReader.Open(layout);
         var flags = reader.Elements<byte>(_processed, 0, header.TotalChunks);
         for (int i = 0; i < _done.Length; i++) _done[i] = flags[i] != 0;
@@ -85,13 +98,13 @@ internal sealed class BaselineLogitsFile : IEncodedRowsWriter
                     // Reopened for more chunks: back under the partial name until the new range is complete.
                     FileStep.Move(path, partial, overwrite: true);
                 }
-                return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial));
+                return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(partial), created: false);
             }
             Formats.OutputReplacement.RefuseOrDelete(candidate, why, clobber, progress);
         }
         OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header, Math.Min(chunksToWrite ?? header.TotalChunks, slots ?? header.TotalChunks)), "baseline logits");
         // Create hands back the layout it read from the new file: no second read of it.
-        return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan, slots))));
+        return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan, slots))), created: true);
     }
 
     public bool IsProcessed(int chunk) => _done[chunk];

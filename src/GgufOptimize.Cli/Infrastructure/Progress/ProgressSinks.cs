@@ -14,6 +14,16 @@ internal static class ProgressSinks
     {
         if (quiet) return new QuietProgress(Console.Error);
         if (verbose || Console.IsErrorRedirected) return new PlainProgress(Console.Error);
+        return ForTerminal();
+    }
+
+    /// <summary>
+    /// Kept out of <see cref="ForStderr"/> (and never inlined into it) so that quiet, verbose and redirected runs do not
+    /// load Spectre.Console at all: two assemblies and their types, start-up time for a display they never show.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static IProgressSink ForTerminal()
+    {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(Console.Error),
