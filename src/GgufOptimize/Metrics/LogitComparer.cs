@@ -27,6 +27,11 @@ internal static class LogitComparer
     /// instructions per logit); the two widths sum in different orders, so results differ in the last bits.
     /// Tests call both widths explicitly.
     /// </summary>
+    /// <remarks>
+    /// The kernels are compiled optimized from the first call: unoptimized, the exp is a call per vector rather than
+    /// inlined, and a run scores only a few thousand rows, so tiering would leave a visible share of them to slow code.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static TokenComparison Compare(ReadOnlySpan<float> baseline, ReadOnlySpan<float> target, int nextToken, bool wide)
     {
         if (baseline.Length != target.Length)
@@ -68,6 +73,7 @@ internal static class LogitComparer
     /// index of the max is found afterwards (<see cref="FirstIndexOf"/>) in the rows then in cache. The max of a row
     /// holding NaN is meaningless, and never used.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PairScan ScanPair(ReadOnlySpan<float> baseline, ReadOnlySpan<float> target)
     {
         ref float p = ref MemoryMarshal.GetReference(baseline);
@@ -130,6 +136,7 @@ internal static class LogitComparer
     }
 
     /// <summary>The first index holding <paramref name="max"/> (compared as numbers: +0 and −0 are equal), which a finite row has.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FirstIndexOf(ReadOnlySpan<float> row, float max)
     {
         ref float x = ref MemoryMarshal.GetReference(row);
@@ -158,6 +165,7 @@ internal static class LogitComparer
     }
 
     /// <summary>S_P, S_Q and T of the remarks, in double: 16 logits of each row per step with AVX-512, else 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double SumP, double SumQ, double Cross) Accumulate(ReadOnlySpan<float> baseline, ReadOnlySpan<float> target, float maxP, float maxQ, bool wide)
     {
         ref float p = ref MemoryMarshal.GetReference(baseline);
