@@ -6,7 +6,8 @@ using GgufOptimize.Metrics;
 namespace GgufOptimize.Storage.Formats.LlamaCpp;
 
 /// <summary>
-/// Reads a llama.cpp .kld baseline (ours or llama-perplexity's) through a memory map. The file fixes its own chunks
+/// Reads a llama.cpp .kld baseline (ours or llama-perplexity's): header and tokens through a memory map, rows to score
+/// by positional reads. The file fixes its own chunks
 /// and scored positions: the target is run on its tokens (<see cref="Chunking.LlamaCppChunks"/>) and scored at positions
 /// n_ctx/2 … n_ctx−2 only, against the dequantized log-probabilities, as llama-perplexity --kl-divergence does.
 /// A file cut short (an interrupted llama-perplexity run) offers the chunks it holds completely.
