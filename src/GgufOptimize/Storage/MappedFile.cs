@@ -5,9 +5,10 @@ namespace GgufOptimize.Storage;
 
 /// <summary>
 /// A whole file mapped read-only; slices come back as spans over the page cache, without copying (valid until
-/// <see cref="Dispose"/>), or are copied out with <see cref="Read{T}"/> where that is cheaper. The one memory map of the library: llama.cpp's .kld files read through it directly, HDF5
-/// files through <see cref="Hdf5.Hdf5MappedReader"/>, which adds the dataset layout. Data written meanwhile through
-/// another handle (e.g. <see cref="Hdf5.Hdf5DataWriter"/>) within the mapped length is visible: both share the page cache.
+/// <see cref="Dispose"/>), or are copied out with <see cref="Read{T}"/> where that is cheaper. The one memory map of the
+/// library: llama.cpp's .kld files read through it directly, HDF5 files through <see cref="Hdf5.Hdf5MappedReader"/>,
+/// which adds the dataset layout. Data written meanwhile through another handle (e.g. <see cref="Hdf5.Hdf5DataWriter"/>)
+/// within the mapped length is visible: both share the page cache.
 /// </summary>
 internal sealed unsafe class MappedFile : IDisposable
 {
@@ -78,8 +79,8 @@ internal sealed unsafe class MappedFile : IDisposable
     /// <summary>
     /// Copies the values of <typeparamref name="T"/> from byte <paramref name="offset"/> into <paramref name="destination"/>
     /// with positional reads of the file (pread), not through the map. For data read once, in rows of tens of KB, this
-    /// is the cheaper way: every page first touched through a map costs a page fault (and on a virtual machine with
-    /// shadow page tables a second, hidden one in the hypervisor), while a read copies out of the page cache through
+    /// is the cheaper way: every page first touched through a map costs a page fault (and, on the paravirtualized
+    /// development VM, evidently a second, hidden one in the hypervisor), while a read copies out of the page cache through
     /// the kernel's own mapping into a buffer the caller reuses, which stays mapped and in cache. Measured on the
     /// development VM: one 128 KB row through the map after its pages were dropped, 60–100 µs; read, 17 µs.
     /// </summary>
