@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -9,8 +10,8 @@ namespace GgufOptimize.Metrics;
 /// Δp and top-1 agreement, in two vectorized passes over each row.
 /// </summary>
 /// <remarks>
-/// Pass 1 finds max, first argmax and non-finite values. Pass 2 accumulates, in double, with u_i = p_i − max p and
-/// v_i = q_i − max q: S_P = Σ e^{u_i}, S_Q = Σ e^{v_i}, T = Σ e^{u_i}(u_i − v_i). Then
+/// Pass 1 finds each row's max and non-finite values (both rows at once), then the first index of each max. Pass 2
+/// accumulates, in double, with u_i = p_i − max p and v_i = q_i − max q: S_P = Σ e^{u_i}, S_Q = Σ e^{v_i}, T = Σ e^{u_i}(u_i − v_i). Then
 /// KL = Σ P_i((u_i − ln S_P) − (v_i − ln S_Q)) = T/S_P + ln(S_Q/S_P), the log-space form: no probability is
 /// clipped, a P_i that underflows to 0 contributes exactly 0, and Q_i = 0 is fine because log Q_i is never formed
 /// from Q_i. Rounding can push a true KL of ~0 to −1e-17; such results are returned as 0.
@@ -26,6 +27,11 @@ internal static class LogitComparer
     /// instructions per logit); the two widths sum in different orders, so results differ in the last bits.
     /// Tests call both widths explicitly.
     /// </summary>
+    /// <remarks>
+    /// The kernels are compiled optimized from the first call: unoptimized, the exp is a call per vector rather than
+    /// inlined, and a run scores only a few thousand rows, so tiering would leave a visible share of them to slow code.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static TokenComparison Compare(ReadOnlySpan<float> baseline, ReadOnlySpan<float> target, int nextToken, bool wide)
     {
         if (baseline.Length != target.Length)
@@ -35,93 +41,131 @@ internal static class LogitComparer
         if (nextToken < -1 || nextToken >= baseline.Length)
             throw new ArgumentOutOfRangeException(nameof(nextToken), nextToken, $"next token must be −1 or in [0, {baseline.Length})");
 
-        var p = Scan(baseline);
-        var q = Scan(target);
-        var status = (p.Finite ? RowStatus.Ok : RowStatus.BaselineNotFinite) | (q.Finite ? RowStatus.Ok : RowStatus.TargetNotFinite);
+        var scan = ScanPair(baseline, target);
+        var status = (scan.FiniteP ? RowStatus.Ok : RowStatus.BaselineNotFinite) | (scan.FiniteQ ? RowStatus.Ok : RowStatus.TargetNotFinite);
+        int topP = scan.FiniteP ? FirstIndexOf(baseline, scan.MaxP) : -1, topQ = scan.FiniteQ ? FirstIndexOf(target, scan.MaxQ) : -1;
         if (status != RowStatus.Ok)
-            return new TokenComparison(status, double.NaN, double.NaN, double.NaN, double.NaN, p.Finite ? p.ArgMax : -1, q.Finite ? q.ArgMax : -1);
+            return new TokenComparison(status, double.NaN, double.NaN, double.NaN, double.NaN, topP, topQ);
 
-        var (sumP, sumQ, cross) = Accumulate(baseline, target, p.Max, q.Max, wide && Vector512.IsHardwareAccelerated);
+        // The shift is the max as stored at its first index (of +0 and −0, the sign found there).
+        float maxP = baseline[topP], maxQ = target[topQ];
+        var (sumP, sumQ, cross) = Accumulate(baseline, target, maxP, maxQ, wide && Vector512.IsHardwareAccelerated);
         double kld = Math.Max(0.0, cross / sumP + Math.Log(sumQ / sumP));
 
         double logP = double.NaN, logQ = double.NaN, deltaP = double.NaN;
         if (nextToken >= 0)
         {
-            logP = ((double)baseline[nextToken] - p.Max) - Math.Log(sumP);
-            logQ = ((double)target[nextToken] - q.Max) - Math.Log(sumQ);
+            logP = ((double)baseline[nextToken] - maxP) - Math.Log(sumP);
+            logQ = ((double)target[nextToken] - maxQ) - Math.Log(sumQ);
             deltaP = Math.Exp(logQ) - Math.Exp(logP);
         }
-        return new TokenComparison(RowStatus.Ok, kld, logP, logQ, deltaP, p.ArgMax, q.ArgMax);
+        return new TokenComparison(RowStatus.Ok, kld, logP, logQ, deltaP, topP, topQ);
     }
 
-    private readonly record struct RowScan(float Max, int ArgMax, bool Finite);
+    private readonly record struct PairScan(float MaxP, float MaxQ, bool FiniteP, bool FiniteQ);
 
-    /// <summary>Max, first index of the max, and whether every value is finite, 32 lanes at a time.</summary>
-    private static RowScan Scan(ReadOnlySpan<float> row)
+    /// <summary>|x| as bits; a float is NaN or ±∞ exactly when this is at least <see cref="ExponentAllSet"/>.</summary>
+    private const uint AbsMask = 0x7FFFFFFF, ExponentAllSet = 0x7F800000;
+
+    /// <summary>
+    /// Max of each row and whether each is finite, both rows in one pass (the first read of the rows, from memory):
+    /// per lane a max and the largest |x| bits, nothing else, so the pass runs at the speed of the loads. The first
+    /// index of the max is found afterwards (<see cref="FirstIndexOf"/>) in the rows then in cache. The max of a row
+    /// holding NaN is meaningless, and never used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static PairScan ScanPair(ReadOnlySpan<float> baseline, ReadOnlySpan<float> target)
     {
-        ref float start = ref MemoryMarshal.GetReference(row);
-        int n = row.Length;
-        int i = 0;
-        float best = float.NegativeInfinity;
-        int bestIndex = -1;
-        uint exponentsAllSet = 0;
-        const int Lanes = 8;
-        if (Vector256.IsHardwareAccelerated && n >= 4 * Lanes)
+        ref float p = ref MemoryMarshal.GetReference(baseline);
+        ref float q = ref MemoryMarshal.GetReference(target);
+        int n = baseline.Length, i = 0;
+        float maxP = float.NegativeInfinity, maxQ = float.NegativeInfinity;
+        uint absP = 0, absQ = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 32)
         {
-            var max0 = Vector256.Create(float.NegativeInfinity);
-            var max1 = max0; var max2 = max0; var max3 = max0;
-            var idx0 = Vector256.Create(-1);
-            var idx1 = idx0; var idx2 = idx0; var idx3 = idx0;
-            var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-            var expMask = Vector256.Create(0x7F800000u);
-            var bad = Vector256<uint>.Zero;
-            for (; i <= n - 4 * Lanes; i += 4 * Lanes)
+            var mp0 = Vector512.Create(float.NegativeInfinity);
+            var mp1 = mp0; var mq0 = mp0; var mq1 = mp0;
+            var ap = Vector512<uint>.Zero; var aq = ap;
+            var mask = Vector512.Create(AbsMask);
+            for (; i <= n - 32; i += 32)
             {
-                var v0 = Vector256.LoadUnsafe(ref start, (nuint)i);
-                var v1 = Vector256.LoadUnsafe(ref start, (nuint)(i + Lanes));
-                var v2 = Vector256.LoadUnsafe(ref start, (nuint)(i + 2 * Lanes));
-                var v3 = Vector256.LoadUnsafe(ref start, (nuint)(i + 3 * Lanes));
-                var baseIndex = lane + Vector256.Create(i);
-                Track(v0, ref max0, ref idx0, baseIndex);
-                Track(v1, ref max1, ref idx1, baseIndex + Vector256.Create(Lanes));
-                Track(v2, ref max2, ref idx2, baseIndex + Vector256.Create(2 * Lanes));
-                Track(v3, ref max3, ref idx3, baseIndex + Vector256.Create(3 * Lanes));
-                bad |= Vector256.Equals(v0.AsUInt32() & expMask, expMask) | Vector256.Equals(v1.AsUInt32() & expMask, expMask)
-                     | Vector256.Equals(v2.AsUInt32() & expMask, expMask) | Vector256.Equals(v3.AsUInt32() & expMask, expMask);
+                var p0 = Vector512.LoadUnsafe(ref p, (nuint)i); var p1 = Vector512.LoadUnsafe(ref p, (nuint)(i + 16));
+                var q0 = Vector512.LoadUnsafe(ref q, (nuint)i); var q1 = Vector512.LoadUnsafe(ref q, (nuint)(i + 16));
+                mp0 = Vector512.MaxNative(mp0, p0); mp1 = Vector512.MaxNative(mp1, p1);
+                mq0 = Vector512.MaxNative(mq0, q0); mq1 = Vector512.MaxNative(mq1, q1);
+                ap = Vector512.Max(ap, Vector512.Max(p0.AsUInt32() & mask, p1.AsUInt32() & mask));
+                aq = Vector512.Max(aq, Vector512.Max(q0.AsUInt32() & mask, q1.AsUInt32() & mask));
             }
-            exponentsAllSet = bad == Vector256<uint>.Zero ? 0u : 1u;
-            Span<float> maxes = stackalloc float[4 * Lanes];
-            Span<int> indices = stackalloc int[4 * Lanes];
-            max0.CopyTo(maxes); max1.CopyTo(maxes[Lanes..]); max2.CopyTo(maxes[(2 * Lanes)..]); max3.CopyTo(maxes[(3 * Lanes)..]);
-            idx0.CopyTo(indices); idx1.CopyTo(indices[Lanes..]); idx2.CopyTo(indices[(2 * Lanes)..]); idx3.CopyTo(indices[(3 * Lanes)..]);
-            for (int k = 0; k < maxes.Length; k++)
+            var mp = Vector512.MaxNative(mp0, mp1); var mq = Vector512.MaxNative(mq0, mq1);
+            for (int k = 0; k < Vector512<float>.Count; k++)
             {
-                if (indices[k] < 0) continue;
-                if (maxes[k] > best || (maxes[k] == best && indices[k] < bestIndex) || bestIndex < 0)
-                {
-                    best = maxes[k];
-                    bestIndex = indices[k];
-                }
+                maxP = MathF.Max(maxP, mp[k]); maxQ = MathF.Max(maxQ, mq[k]);
+                absP = Math.Max(absP, ap[k]); absQ = Math.Max(absQ, aq[k]);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 16)
+        {
+            var mp0 = Vector256.Create(float.NegativeInfinity);
+            var mp1 = mp0; var mq0 = mp0; var mq1 = mp0;
+            var ap = Vector256<uint>.Zero; var aq = ap;
+            var mask = Vector256.Create(AbsMask);
+            for (; i <= n - 16; i += 16)
+            {
+                var p0 = Vector256.LoadUnsafe(ref p, (nuint)i); var p1 = Vector256.LoadUnsafe(ref p, (nuint)(i + 8));
+                var q0 = Vector256.LoadUnsafe(ref q, (nuint)i); var q1 = Vector256.LoadUnsafe(ref q, (nuint)(i + 8));
+                mp0 = Vector256.MaxNative(mp0, p0); mp1 = Vector256.MaxNative(mp1, p1);
+                mq0 = Vector256.MaxNative(mq0, q0); mq1 = Vector256.MaxNative(mq1, q1);
+                ap = Vector256.Max(ap, Vector256.Max(p0.AsUInt32() & mask, p1.AsUInt32() & mask));
+                aq = Vector256.Max(aq, Vector256.Max(q0.AsUInt32() & mask, q1.AsUInt32() & mask));
+            }
+            var mp = Vector256.MaxNative(mp0, mp1); var mq = Vector256.MaxNative(mq0, mq1);
+            for (int k = 0; k < Vector256<float>.Count; k++)
+            {
+                maxP = MathF.Max(maxP, mp[k]); maxQ = MathF.Max(maxQ, mq[k]);
+                absP = Math.Max(absP, ap[k]); absQ = Math.Max(absQ, aq[k]);
             }
         }
         for (; i < n; i++)
         {
-            float v = Unsafe.Add(ref start, i);
-            if ((BitConverter.SingleToUInt32Bits(v) & 0x7F800000u) == 0x7F800000u) exponentsAllSet = 1;
-            else if (v > best || bestIndex < 0) { best = v; bestIndex = i; }
+            float a = Unsafe.Add(ref p, i), b = Unsafe.Add(ref q, i);
+            maxP = MathF.Max(maxP, a); maxQ = MathF.Max(maxQ, b);
+            absP = Math.Max(absP, BitConverter.SingleToUInt32Bits(a) & AbsMask);
+            absQ = Math.Max(absQ, BitConverter.SingleToUInt32Bits(b) & AbsMask);
         }
-        return new RowScan(best, bestIndex, exponentsAllSet == 0);
+        return new PairScan(maxP, maxQ, absP < ExponentAllSet, absQ < ExponentAllSet);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Track(Vector256<float> v, ref Vector256<float> max, ref Vector256<int> index, Vector256<int> positions)
+    /// <summary>The first index holding <paramref name="max"/> (compared as numbers: +0 and −0 are equal), which a finite row has.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int FirstIndexOf(ReadOnlySpan<float> row, float max)
     {
-        var greater = Vector256.GreaterThan(v, max);
-        max = Vector256.ConditionalSelect(greater, v, max);
-        index = Vector256.ConditionalSelect(greater.AsInt32(), positions, index);
+        ref float x = ref MemoryMarshal.GetReference(row);
+        int n = row.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(max);
+            for (; i <= n - 16; i += 16)
+            {
+                ulong hits = Vector512.Equals(Vector512.LoadUnsafe(ref x, (nuint)i), m).ExtractMostSignificantBits();
+                if (hits != 0) return i + BitOperations.TrailingZeroCount(hits);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var m = Vector256.Create(max);
+            for (; i <= n - 8; i += 8)
+            {
+                uint hits = Vector256.Equals(Vector256.LoadUnsafe(ref x, (nuint)i), m).ExtractMostSignificantBits();
+                if (hits != 0) return i + BitOperations.TrailingZeroCount(hits);
+            }
+        }
+        for (; i < n; i++)
+            if (Unsafe.Add(ref x, i) == max) return i;
+        throw new InvalidOperationException("the row's max is not in the row");
     }
 
     /// <summary>S_P, S_Q and T of the remarks, in double: 16 logits of each row per step with AVX-512, else 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double SumP, double SumQ, double Cross) Accumulate(ReadOnlySpan<float> baseline, ReadOnlySpan<float> target, float maxP, float maxQ, bool wide)
     {
         ref float p = ref MemoryMarshal.GetReference(baseline);

@@ -54,6 +54,47 @@ internal abstract class LogitRows
             ? new SpanRows<T>(count, vocabSize, row, release)
             : throw new NotSupportedException($"logits stored as {typeof(T).Name}");
 
+    /// <summary>Copies stored row <c>index</c> into <c>destination</c> (exactly VocabSize values).</summary>
+    public delegate void RowReader<T>(int index, Span<T> destination) where T : unmanaged;
+
+    /// <summary>
+    /// Rows copied out of storage on access (e.g. positional reads of a file) into the caller's scratch: float32 straight
+    /// into it, float16 through a per-thread staging row and widened into it. Nothing stays resident, so
+    /// <see cref="Release"/> has nothing to do.
+    /// </summary>
+    public static LogitRows Read<T>(int count, int vocabSize, RowReader<T> read) where T : unmanaged =>
+        typeof(T) == typeof(float) ? new ReadFloatRows(count, vocabSize, (RowReader<float>)(object)read)
+            : typeof(T) == typeof(Half) ? new ReadHalfRows(count, vocabSize, (RowReader<Half>)(object)read)
+            : throw new NotSupportedException($"logits stored as {typeof(T).Name}");
+
+    private sealed class ReadFloatRows(int count, int vocabSize, RowReader<float> read) : LogitRows(count, vocabSize)
+    {
+        public override ReadOnlySpan<float> Row(int index, Span<float> scratch)
+        {
+            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
+            var row = scratch[..VocabSize];
+            read(index, row);
+            return row;
+        }
+    }
+
+    private sealed class ReadHalfRows(int count, int vocabSize, RowReader<Half> read) : LogitRows(count, vocabSize)
+    {
+        /// <summary>The stored row before widening; one per thread, as scoring threads read rows at once.</summary>
+        [ThreadStatic] private static Half[]? t_staging;
+
+        public override ReadOnlySpan<float> Row(int index, Span<float> scratch)
+        {
+            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
+            var staging = t_staging is { } s && s.Length >= VocabSize ? s : t_staging = new Half[VocabSize];
+            var stored = staging.AsSpan(0, VocabSize);
+            read(index, stored);
+            var row = scratch[..VocabSize];
+            HalfConversion.ToSingle(stored, row);
+            return row;
+        }
+    }
+
     private sealed class FloatRows(ReadOnlyMemory<float> values, int vocabSize) : LogitRows(RowCount(values.Length, vocabSize), vocabSize)
     {
         public override ReadOnlySpan<float> Row(int index, Span<float> scratch) => values.Span.Slice(checked(index * VocabSize), VocabSize);

@@ -42,6 +42,8 @@ internal static class RowSoftmax
     }
 
     /// <summary>Σ e^(x_i − shift) in double; <paramref name="shift"/> must be ≥ every x_i (−∞ entries add 0).</summary>
+    /// <remarks>Optimized from the first call (the exp is inlined only then; see <see cref="LogitComparer"/>).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumExp(ReadOnlySpan<float> row, float shift)
     {
         ref float x = ref MemoryMarshal.GetReference(row);

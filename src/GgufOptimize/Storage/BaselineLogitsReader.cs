@@ -104,15 +104,18 @@ internal sealed class BaselineLogitsReader : ILogitsSource
         return _reader.Elements<Half>(_logits, _slot[chunk] * Header.ContextSize * Header.VocabSize, _lengths[chunk] * Header.VocabSize);
     }
 
-    /// <summary>Rows straight from the memory map: float32 in place, float16 widened one row at a time.</summary>
+    /// <summary>
+    /// Rows read from the file one at a time into the caller's scratch (float16 widened there): a positional read per
+    /// row, not the memory map, because faulting a row's pages in costs several times more than copying it (see
+    /// <see cref="MappedFile.Read{T}"/>), and nothing read stays resident.
+    /// </summary>
     public LogitRows ChunkRows(int chunk)
     {
         long first = _slot[chunk] * Header.ContextSize * Header.VocabSize;
         int n = Header.VocabSize;
-        Action<int, int> release = (j, k) => _reader.Release(_logits, first + (long)j * n, (long)k * n);
         return IsHalf
-            ? LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<Half>(_logits, first + (long)j * n, n), release)
-            : LogitRows.Of(_lengths[chunk], n, j => _reader.Elements<float>(_logits, first + (long)j * n, n), release);
+            ? LogitRows.Read<Half>(_lengths[chunk], n, (j, row) => _reader.Read(_logits, first + (long)j * n, row))
+            : LogitRows.Read<float>(_lengths[chunk], n, (j, row) => _reader.Read(_logits, first + (long)j * n, row));
     }
 
     public void Dispose() => _reader.Dispose();

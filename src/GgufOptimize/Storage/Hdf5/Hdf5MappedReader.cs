@@ -62,9 +62,16 @@ internal sealed class Hdf5MappedReader : IDisposable
         _file.Release(dataset.Offset + firstElement * dataset.ElementSize, count * dataset.ElementSize);
     }
 
-    /// <summary>Copies elements out (convenient when the caller needs its own array).</summary>
-    public void Read<T>(Hdf5DatasetInfo dataset, long firstElement, Span<T> destination) where T : unmanaged =>
-        Elements<T>(dataset, firstElement, destination.Length).CopyTo(destination);
+    /// <summary>
+    /// Copies elements out with a positional read of the file, not through the map: for rows read once into a reused
+    /// buffer this is cheaper than faulting their pages in (see <see cref="MappedFile.Read{T}"/>).
+    /// </summary>
+    public void Read<T>(Hdf5DatasetInfo dataset, long firstElement, Span<T> destination) where T : unmanaged
+    {
+        dataset.Type.RequireAccepts<T>(dataset.Path);
+        dataset.CheckRange(firstElement, destination.Length);
+        _file.Read(dataset.Offset + firstElement * dataset.ElementSize, destination);
+    }
 
     public void Dispose() => _file.Dispose();
 }

@@ -35,6 +35,32 @@ public class LlamaCppRowQuantizerTests
         CheckSame(steps);
     }
 
+    /// <summary>
+    /// The one-pass max/min uses the hardware's per-lane max and min, which differ from the IEEE ones only for NaN and
+    /// the sign of zero: rows where those decide, and rows with infinities, still give the reference's bytes.
+    /// </summary>
+    [Theory]
+    [InlineData(40)]
+    [InlineData(32000)]
+    public void Signed_zeros_infinities_and_nan_give_the_same_bytes(int n)
+    {
+        var random = new Random(n);
+        float[] Row(Func<int, float> value) => Enumerable.Range(0, n).Select(value).ToArray();
+        var rows = new List<float[]>
+        {
+            Row(i => i == 3 ? -0f : i == n - 5 ? 0f : -1 - (float)random.NextDouble()),   // max −0 before +0
+            Row(i => i == 3 ? 0f : i == n - 5 ? -0f : -1 - (float)random.NextDouble()),   // max +0 before −0
+            Row(i => i % 2 == 0 ? -0f : 0f),                                               // all zeros, both signs
+            Row(i => i == 7 ? -0f : 1 + (float)random.NextDouble()),                       // min −0
+            Row(i => i == n - 1 ? 0f : 1 + (float)random.NextDouble()),                     // min +0 in the tail
+            Row(i => i == 9 ? float.NegativeInfinity : (float)random.NextDouble()),
+            Row(i => i == n - 2 ? float.PositiveInfinity : (float)random.NextDouble()),
+            Row(i => i == 11 ? float.NaN : (float)random.NextDouble()),
+            Row(i => i == n - 1 ? float.NaN : (float)random.NextDouble()),
+        };
+        foreach (var row in rows) CheckSame(row);
+    }
+
     private static void CheckSame(float[] row)
     {
         int width = 2 * ((row.Length + 1) / 2) + 4;

@@ -6,7 +6,8 @@ using GgufOptimize.Metrics;
 namespace GgufOptimize.Storage.Formats.LlamaCpp;
 
 /// <summary>
-/// Reads a llama.cpp .kld baseline (ours or llama-perplexity's) through a memory map. The file fixes its own chunks
+/// Reads a llama.cpp .kld baseline (ours or llama-perplexity's): header and tokens through a memory map, rows to score
+/// by positional reads. The file fixes its own chunks
 /// and scored positions: the target is run on its tokens (<see cref="Chunking.LlamaCppChunks"/>) and scored at positions
 /// n_ctx/2 … n_ctx−2 only, against the dequantized log-probabilities, as llama-perplexity --kl-divergence does.
 /// A file cut short (an interrupted llama-perplexity run) offers the chunks it holds completely.
@@ -101,21 +102,25 @@ internal sealed class LlamaCppKldReader : IStoredBaseline
                 throw GgufOptimizeException.BadInput($"'{Path}': row {j} of chunk {chunk} has scale {row[0]} and minimum {row[1]}, so its log-probabilities reach {row[1] + row[0] * ushort.MaxValue} > 0: not a distribution (the file is corrupt)");
             if (QuantizedLogProbComparer.IsFloored(_file.Span<float>(offset, 1)[0], _file.Span<ushort>(offset + 8, n), tokens[j + 1])) floored++;
         }
-        return new ChunkScoring(chunk, first, ContextSize - 1, threads, n, (start, end, results, scratch) =>
+        // Each thread's scratch: a target row (when the target is stored), then the stored row's bytes, read with a
+        // positional read rather than faulted in through the map (cheaper for rows read once; see MappedFile.Read).
+        int rowFloats = checked((int)(Layout.RowBytes / sizeof(float)));
+        return new ChunkScoring(chunk, first, ContextSize - 1, threads, n + rowFloats, (start, end, results, scratch) =>
         {
+            var stored = MemoryMarshal.AsBytes(scratch.AsSpan(n, rowFloats));
             for (int j = start; j < end; j++)
             {
-                long offset = Layout.RowOffset(chunk, j);
-                var head = _file.Span<float>(offset, 2);
-                results[j - first] = QuantizedLogProbComparer.Compare(head[0], head[1], _file.Span<ushort>(offset + 8, n),
-                    target.Row(j, scratch), tokens[j + 1]);
+                _file.Read(Layout.RowOffset(chunk, j), stored);
+                var head = MemoryMarshal.Cast<byte, float>(stored[..8]);
+                results[j - first] = QuantizedLogProbComparer.Compare(head[0], head[1], MemoryMarshal.Cast<byte, ushort>(stored.Slice(8, 2 * n)),
+                    target.Row(j, scratch.AsSpan(0, n)), tokens[j + 1]);
             }
         }, finish: result => new ChunkResult(result.ChunkIndex, result.Kld, result.DeltaP, result.SameTop, result.LogProbBase, result.LogProbTarget, result.NonFiniteRows, floored)
         {
             FirstBaselineNonFiniteRow = result.FirstBaselineNonFiniteRow,
         })
         {
-            // Rows already scored are not read again: their pages leave the process (a long file stays out of its RSS).
+            // The checks above touched each row's first page through the map: once scored, those pages leave the process.
             Scored = (start, end) => _file.Release(Layout.RowOffset(chunk, start), Layout.RowOffset(chunk, end - 1) - Layout.RowOffset(chunk, start) + Layout.RowBytes),
         };
     }
