@@ -351,7 +351,10 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
         long compactBytes = 0;
         for (int r = 0; r < rounds; r++)
         {
-            foreach (string name in new[] { "bare", "fetch", "compact", "full" })
+            // The order rotates each round: this VM's speed drifts over minutes, and a fixed order charged the drift
+            // to whichever mode came last.
+            string[] modes = ["bare", "fetch", "compact", "full"];
+            foreach (string name in modes.Skip(r % modes.Length).Concat(modes.Take(r % modes.Length)))
             {
                 string output = Path.Combine(dir, $"w-{name}.h5");
                 var m = Measure(() =>

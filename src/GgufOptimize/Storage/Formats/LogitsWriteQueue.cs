@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
+using GgufOptimize.Common;
 using GgufOptimize.Storage.Hdf5;
 
 namespace GgufOptimize.Storage.Formats;
@@ -161,6 +162,8 @@ internal sealed class LogitsWriteQueue : IDisposable
 
     private void Drain()
     {
+        // The writer (and the compact encoder on it) yields the cores to llama.cpp's decode threads.
+        BackgroundThread.LowerCurrent();
         foreach (var item in _items.GetConsumingEnumerable())
         {
             try

@@ -12,8 +12,12 @@ public class LogitsWriteQueueTests
 
         public bool IsProcessed(int chunk) => false;
 
+        /// <summary>The writer thread's nice value at its last write (Linux).</summary>
+        public int WriterNice = int.MinValue;
+
         public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits)
         {
+            if (OperatingSystem.IsLinux()) WriterNice = GgufOptimize.Common.BackgroundThread.CurrentNice();
             if (chunk == FailOnChunk) throw new IOException("disk full");
             if (Delay > 0) Thread.Sleep(Delay);
             lock (Calls) Calls.Add($"w{chunk}:{firstPosition}:{logits[0]}:{logits.Length}");
@@ -26,6 +30,23 @@ public class LogitsWriteQueueTests
 
         public bool Complete(int from, int to) => true;
         public void Dispose() { }
+    }
+
+    /// <summary>The writer (and the compact encoder that runs on it) yields the cores to the decode; the caller keeps its priority.</summary>
+    [SkippableFact]
+    public void The_writer_thread_runs_at_the_lowest_priority()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "thread priorities are lowered on Linux only");
+        int caller = GgufOptimize.Common.BackgroundThread.CurrentNice();
+        var recorder = new Recorder();
+        using (var queue = new LogitsWriteQueue(recorder, 4))
+        {
+            queue.Add(0, 0, new float[8]);
+            queue.EndChunk(0);
+            queue.Finish();
+        }
+        Assert.Equal(19, recorder.WriterNice);
+        Assert.Equal(caller, GgufOptimize.Common.BackgroundThread.CurrentNice());
     }
 
     [Fact]
