@@ -67,7 +67,8 @@ internal sealed record FileStatus
         using (stored)
         {
             var madeFrom = Header(stored.Header, null).ToList();
-            madeFrom.Add(new("n_ctx", stored.ContextSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            // A header already names n_ctx; a .kld file has none.
+            if (stored.Header is null) madeFrom.Add(new("n_ctx", stored.ContextSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             return Build(path, kind, finished, stored.TotalChunks, stored.HasChunk, madeFrom, []);
         }
     }

@@ -49,4 +49,20 @@ public class StatusCommandTests
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("nothing.h5", missing.Stderr);
     }
+
+    /// <summary>A compact baseline and a llama.cpp .kld: their inputs once each (n_ctx from the header, or the .kld's own).</summary>
+    [Slow]
+    [SkippableTheory]
+    [InlineData("compact", "base.h5")]
+    [InlineData("llamacpp", "base.kld")]
+    public void Status_describes_compact_and_kld_baselines(string format, string name)
+    {
+        using var tmp = new TempDir();
+        string data = tmp.File("data.txt");
+        File.WriteAllText(data, File.ReadAllText(SharedAssets.AidreamsText)[..12000]);
+        Assert.Equal(0, CliProcess.Run("logits", "-m", SharedAssets.AidreamsModel, "-d", data, "-o", tmp.File(name), "-c", "64", "--format", format, "-q").ExitCode);
+        var baseline = Status(tmp.File(name));
+        Assert.Equal("64", baseline.GetProperty("made_from").GetProperty("n_ctx").GetString());
+        Assert.True(baseline.GetProperty("complete").GetBoolean());
+    }
 }
