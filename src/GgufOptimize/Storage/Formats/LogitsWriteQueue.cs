@@ -162,8 +162,9 @@ internal sealed class LogitsWriteQueue : IDisposable
 
     private void Drain()
     {
-        // The writer (and the compact encoder on it) yields the cores to llama.cpp's decode threads.
-        BackgroundThread.LowerCurrent();
+        // A writer that encodes on this thread (the compact formats) yields the cores to llama.cpp's decode threads;
+        // one that only writes rows encoded on the decode thread keeps its priority, so its writes are not held back.
+        if (_encoder is null) BackgroundThread.LowerCurrent();
         foreach (var item in _items.GetConsumingEnumerable())
         {
             try

@@ -32,9 +32,9 @@ public class LogitsWriteQueueTests
         public void Dispose() { }
     }
 
-    /// <summary>The writer (and the compact encoder that runs on it) yields the cores to the decode; the caller keeps its priority.</summary>
+    /// <summary>A writer that encodes on the queue's thread (the compact formats) yields the cores to the decode; the caller keeps its priority.</summary>
     [SkippableFact]
-    public void The_writer_thread_runs_at_the_lowest_priority()
+    public void An_encoding_writer_thread_runs_at_the_lowest_priority()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "thread priorities are lowered on Linux only");
         int caller = GgufOptimize.Common.BackgroundThread.CurrentNice();
@@ -47,6 +47,38 @@ public class LogitsWriteQueueTests
         }
         Assert.Equal(19, recorder.WriterNice);
         Assert.Equal(caller, GgufOptimize.Common.BackgroundThread.CurrentNice());
+    }
+
+    /// <summary>Rows encoded on the decode thread (float32/16, .kld): the writer only writes them and keeps its priority.</summary>
+    [SkippableFact]
+    public void A_writer_of_rows_encoded_on_the_decode_thread_keeps_its_priority()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "thread priorities are lowered on Linux only");
+        var writer = new EncodedRecorder();
+        using (var queue = new LogitsWriteQueue(writer, 4))
+        {
+            queue.Add(0, 0, new float[8]);
+            queue.EndChunk(0);
+            queue.Finish();
+        }
+        Assert.Equal(GgufOptimize.Common.BackgroundThread.CurrentNice(), writer.WriterNice);
+    }
+
+    private sealed class EncodedRecorder : IEncodedRowsWriter
+    {
+        public int WriterNice = int.MinValue;
+        public int EncodedRowBytes => 16;
+        public int FirstStoredPosition => 0;
+        public (int From, int To) StoredPositions(int firstPosition, int rows) => (firstPosition, firstPosition + rows);
+        public long FilePosition(int chunk, int position) => 0;
+        public void Encode(ReadOnlySpan<float> rows, Span<byte> destination) => destination.Clear();
+        public void WriteEncoded(int chunk, int firstPosition, GgufOptimize.Storage.Hdf5.PinnedBuffer source, int start, int length) =>
+            WriterNice = GgufOptimize.Common.BackgroundThread.CurrentNice();
+        public bool IsProcessed(int chunk) => false;
+        public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits) => throw new InvalidOperationException("rows come encoded");
+        public void MarkProcessed(int chunk) { }
+        public bool Complete(int from, int to) => true;
+        public void Dispose() { }
     }
 
     [Fact]
