@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
-using GgufOptimize.Common;
 using GgufOptimize.Storage.Hdf5;
 
 namespace GgufOptimize.Storage.Formats;
@@ -162,9 +161,6 @@ internal sealed class LogitsWriteQueue : IDisposable
 
     private void Drain()
     {
-        // A writer that encodes on this thread (the compact formats) yields the cores to llama.cpp's decode threads;
-        // one that only writes rows encoded on the decode thread keeps its priority, so its writes are not held back.
-        if (_encoder is null) BackgroundThread.LowerCurrent();
         foreach (var item in _items.GetConsumingEnumerable())
         {
             try

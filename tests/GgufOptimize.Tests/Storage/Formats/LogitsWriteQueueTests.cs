@@ -12,12 +12,8 @@ public class LogitsWriteQueueTests
 
         public bool IsProcessed(int chunk) => false;
 
-        /// <summary>The writer thread's nice value at its last write (Linux).</summary>
-        public int WriterNice = int.MinValue;
-
         public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits)
         {
-            if (OperatingSystem.IsLinux()) WriterNice = GgufOptimize.Common.BackgroundThread.CurrentNice();
             if (chunk == FailOnChunk) throw new IOException("disk full");
             if (Delay > 0) Thread.Sleep(Delay);
             lock (Calls) Calls.Add($"w{chunk}:{firstPosition}:{logits[0]}:{logits.Length}");
@@ -28,55 +24,6 @@ public class LogitsWriteQueueTests
             lock (Calls) Calls.Add($"m{chunk}");
         }
 
-        public bool Complete(int from, int to) => true;
-        public void Dispose() { }
-    }
-
-    /// <summary>A writer that encodes on the queue's thread (the compact formats) yields the cores to the decode; the caller keeps its priority.</summary>
-    [SkippableFact]
-    public void An_encoding_writer_thread_runs_at_the_lowest_priority()
-    {
-        Skip.IfNot(OperatingSystem.IsLinux(), "thread priorities are lowered on Linux only");
-        int caller = GgufOptimize.Common.BackgroundThread.CurrentNice();
-        var recorder = new Recorder();
-        using (var queue = new LogitsWriteQueue(recorder, 4))
-        {
-            queue.Add(0, 0, new float[8]);
-            queue.EndChunk(0);
-            queue.Finish();
-        }
-        Assert.Equal(19, recorder.WriterNice);
-        Assert.Equal(caller, GgufOptimize.Common.BackgroundThread.CurrentNice());
-    }
-
-    /// <summary>Rows encoded on the decode thread (float32/16, .kld): the writer only writes them and keeps its priority.</summary>
-    [SkippableFact]
-    public void A_writer_of_rows_encoded_on_the_decode_thread_keeps_its_priority()
-    {
-        Skip.IfNot(OperatingSystem.IsLinux(), "thread priorities are lowered on Linux only");
-        var writer = new EncodedRecorder();
-        using (var queue = new LogitsWriteQueue(writer, 4))
-        {
-            queue.Add(0, 0, new float[8]);
-            queue.EndChunk(0);
-            queue.Finish();
-        }
-        Assert.Equal(GgufOptimize.Common.BackgroundThread.CurrentNice(), writer.WriterNice);
-    }
-
-    private sealed class EncodedRecorder : IEncodedRowsWriter
-    {
-        public int WriterNice = int.MinValue;
-        public int EncodedRowBytes => 16;
-        public int FirstStoredPosition => 0;
-        public (int From, int To) StoredPositions(int firstPosition, int rows) => (firstPosition, firstPosition + rows);
-        public long FilePosition(int chunk, int position) => 0;
-        public void Encode(ReadOnlySpan<float> rows, Span<byte> destination) => destination.Clear();
-        public void WriteEncoded(int chunk, int firstPosition, GgufOptimize.Storage.Hdf5.PinnedBuffer source, int start, int length) =>
-            WriterNice = GgufOptimize.Common.BackgroundThread.CurrentNice();
-        public bool IsProcessed(int chunk) => false;
-        public void WriteLogits(int chunk, int firstPosition, ReadOnlySpan<float> logits) => throw new InvalidOperationException("rows come encoded");
-        public void MarkProcessed(int chunk) { }
         public bool Complete(int from, int to) => true;
         public void Dispose() { }
     }
