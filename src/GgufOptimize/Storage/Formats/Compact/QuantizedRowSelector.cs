@@ -136,8 +136,8 @@ internal sealed class QuantizedRowSelector(double tailMass)
     /// <summary>
     /// Every token with logit ≥ cut, in id order, with e^(x − max) in double and its bin; and, in the same pass, the mass
     /// of the tokens below the cut. That mass is at most ε of the row whenever the cut is used (else the deep cut is
-    /// taken, below which it is smaller still), so a single-precision exp (2.5e-7 relative) moves the row's normalizer
-    /// and tail by less than 1e-10 of the row: the candidates, whose values are coded, keep double precision.
+    /// taken, below which it is smaller still), so a single-precision exp moves the row's normalizer and tail by at most
+    /// <see cref="BelowSumError"/> of the tail: the candidates, whose values are coded, keep double precision.
     /// </summary>
     private (int Count, double Below) Collect(ReadOnlySpan<float> row, float cut, float max)
     {
