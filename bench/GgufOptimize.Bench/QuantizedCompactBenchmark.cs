@@ -19,7 +19,7 @@ namespace GgufOptimize.Bench;
 public sealed class QuantizedCompactBenchmark : IBenchmark
 {
     public string Name => "qcompact";
-    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1] [--settings 'ε,ρ,Δ[,knee₂,Δ₂];…']; --reader 1 [--rounds 2]: kld --target-model (first --types) with a compact baseline against a full float32 one (same run, alternating); --writer 1 [--rounds 2] [--profile 1] [--embd N]: wall time of logits --format compact against a bare decode and --format full (same run, alternating)";
+    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1] [--settings 'ε,ρ,Δ[,knee₂,Δ₂];…']; --reader 1 [--rounds 2]: kld --target-model (first --types) with a compact baseline against a full float32 one (same run, alternating); --writer 1 [--rounds 2] [--profile 1] [--embd N]: CPU and wall time of logits --format compact (through the write queue, and stored between decodes as a CPU-only run does) against a bare decode and --format full (same run, modes rotated each round)";
 
     private static QuantizedRowSettings[] Settings =
     [
@@ -329,6 +329,20 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
                 writer.Complete(0, n);
             }
         }
+        // The same writer called on the decode thread, no queue: encoding never overlaps a decode (nor competes with
+        // its threads for the cores), the shape a CPU-only run could take.
+        void Serial(GgufOptimize.Storage.Formats.IBaselineWriter writer)
+        {
+            using (writer)
+            {
+                for (int c = 0; c < n; c++)
+                {
+                    evaluator.EvaluateChunk(plan.Chunk(c), (first, logits) => writer.WriteLogits(c, first, logits));
+                    writer.MarkProcessed(c);
+                }
+                writer.Complete(0, n);
+            }
+        }
         if (profile)
         {
             // Where the encoder's time goes, single-threaded on one chunk held in memory: row encoding vs Brotli per quality.
@@ -353,7 +367,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
         {
             // The order rotates each round: this VM's speed drifts over minutes, and a fixed order charged the drift
             // to whichever mode came last.
-            string[] modes = ["bare", "fetch", "compact", "full"];
+            string[] modes = ["bare", "fetch", "compact", "compact-serial", "full"];
             foreach (string name in modes.Skip(r % modes.Length).Concat(modes.Take(r % modes.Length)))
             {
                 string output = Path.Combine(dir, $"w-{name}.h5");
@@ -365,6 +379,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
                         // Every row handed over and dropped: what getting the logits out costs before any format sees them.
                         case "fetch": for (int c = 0; c < n; c++) evaluator.EvaluateChunk(plan.Chunk(c), (_, _) => { }); break;
                         case "compact": Pipeline(QuantizedBaselineWriter.OpenOrCreate(output, header with { TotalChunks = n }, plan, QuantizedRowSettings.Default, true, NullProgress.Instance)); break;
+                        case "compact-serial": Serial(QuantizedBaselineWriter.OpenOrCreate(output, header with { TotalChunks = n }, plan, QuantizedRowSettings.Default, true, NullProgress.Instance)); break;
                         default: Pipeline(GgufOptimize.Storage.BaselineLogitsFile.OpenOrCreate(output, header with { TotalChunks = n }, plan, true, NullProgress.Instance, chunksToWrite: n)); break;
                     }
                 });
@@ -375,7 +390,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
             }
         }
         var bare = sums["bare"];
-        foreach (string name in new[] { "fetch", "compact", "full" })
+        foreach (string name in new[] { "fetch", "compact", "compact-serial", "full" })
             Console.WriteLine($"  {name}: wall {sums[name].Wall / rounds:F2} s = {(sums[name].Wall / bare.Wall - 1) * 100:+0.0;-0.0} % over bare decode ({bare.Wall / rounds:F2} s); " +
                               $"CPU {sums[name].Cpu / rounds:F2} s = {(sums[name].Cpu / bare.Cpu - 1) * 100:+0.0;-0.0} % over bare decode's {bare.Cpu / rounds:F2} s");
         Console.WriteLine($"  compact over fetch (the encoder's own share, wall): {(sums["compact"].Wall / sums["fetch"].Wall - 1) * 100:+0.0;-0.0} %, CPU {(sums["compact"].Cpu / sums["fetch"].Cpu - 1) * 100:+0.0;-0.0} %");

@@ -102,20 +102,29 @@ internal static class LogitsJob
             progress.Start("logits", to - from);
             progress.Report(alreadyDone);
             int done = alreadyDone;
-            // Storing runs on the queue's thread, overlapping the next chunk's decode.
-            using (var queue = new LogitsWriteQueue(file, model.VocabSize))
+            // Storing runs on the queue's thread, overlapping the next chunk's decode — unless it would compete with the
+            // decode for the cores (see StoresOnDecodeThread); then each batch is stored between decodes.
+            using (var queue = StoresOnDecodeThread(file, options.Engine, NativeRuntime.SupportsGpuOffload) ? null : new LogitsWriteQueue(file, model.VocabSize))
             {
                 foreach (int c in todo)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var chunk = chunks.Chunk(c);
-                    // A .kld file keeps only the second half of each chunk: earlier rows are not even computed.
-                    evaluator.EvaluateChunk(chunk, (first, logits) => queue.Add(c, first, logits), queue.FirstStoredPosition);
-                    queue.EndChunk(c);
+                    if (queue is null)
+                    {
+                        evaluator.EvaluateChunk(chunk, (first, logits) => file.WriteLogits(c, first, logits));
+                        file.MarkProcessed(c);
+                    }
+                    else
+                    {
+                        // A .kld file keeps only the second half of each chunk: earlier rows are not even computed.
+                        evaluator.EvaluateChunk(chunk, (first, logits) => queue.Add(c, first, logits), queue.FirstStoredPosition);
+                        queue.EndChunk(c);
+                    }
                     tokens += chunk.Length;
                     progress.Report(++done, chunk.Length);
                 }
-                queue.Finish();
+                queue?.Finish();
             }
             progress.Finish();
         }
@@ -123,6 +132,19 @@ internal static class LogitsJob
         return new LogitsJobResult(options.OutputPath, chunkCount, todo.Count, alreadyDone, tokens, contextSize, model.VocabSize, clock.Elapsed.TotalSeconds);
     }
 
+
+    /// <summary>
+    /// Whether rows go to <paramref name="file"/> on the decode thread, between decodes, instead of through the write
+    /// queue: for the compact formats, whose writer encodes every row itself (the float32/float16/.kld writers get rows
+    /// encoded on the decode thread already and only write them; gzip's writes a full file), when llama.cpp decodes on
+    /// the CPU. Its encoding thread would take a
+    /// core from one of the decode threads, and the others then wait at the next barrier: at Llama 3 8B's width the
+    /// queued compact writer cost +2.1 % CPU over a bare decode and the same writer between decodes −5.6 % (within
+    /// noise of it), wall +5.3 % against −3.8 % (BENCHMARKS.md, "The compact encoder's cost"). With layers on a GPU the
+    /// cores are free during the decode, and the queue overlaps the two.
+    /// </summary>
+    internal static bool StoresOnDecodeThread(IBaselineWriter file, EngineSettings engine, bool gpuBackend) =>
+        file is CompactLogWriter && !(gpuBackend && engine.GpuLayers != 0);
     private static IBaselineWriter OpenWriter(LogitsJobOptions o, BaselineHeader header, ChunkPlan plan, LlamaCppChunks? kldChunks, int from, int to, IProgressSink progress) =>
         o.Format switch
         {
