@@ -132,13 +132,12 @@ internal static class LogitsJob
         return new LogitsJobResult(options.OutputPath, chunkCount, todo.Count, alreadyDone, tokens, contextSize, model.VocabSize, clock.Elapsed.TotalSeconds);
     }
 
-
     /// <summary>
     /// Whether rows go to <paramref name="file"/> on the decode thread, between decodes, instead of through the write
     /// queue: for the compact formats, whose writer encodes every row itself (the float32/float16/.kld writers get rows
     /// encoded on the decode thread already and only write them; gzip's writes a full file), when llama.cpp decodes on
-    /// the CPU. Its encoding thread would take a
-    /// core from one of the decode threads, and the others then wait at the next barrier: at Llama 3 8B's width the
+    /// the CPU. Its encoding thread would take a core from one of the decode threads, and the others then wait at the
+    /// next barrier: at Llama 3 8B's width the
     /// queued compact writer cost +2.1 % CPU over a bare decode and the same writer between decodes −5.6 % (within
     /// noise of it), wall +5.3 % against −3.8 % (BENCHMARKS.md, "The compact encoder's cost"). With layers on a GPU the
     /// cores are free during the decode, and the queue overlaps the two.
