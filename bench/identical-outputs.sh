@@ -25,7 +25,7 @@ run_all() {
     {
     $g inspect model.gguf --json > inspect.json
     $g dataset --source text.txt -n 40 --output dataset.txt --json dataset.result.json > /dev/null
-    $g logits -m model.gguf -d text.txt -o full32.h5 --to-chunk 6 --json logits-full32.json > /dev/null
+    $g logits -m model.gguf -d text.txt -o full32.h5 --format full --to-chunk 6 --json logits-full32.json > /dev/null
     $g logits -m model.gguf -d text.txt -o full16.h5 --precision 16 --to-chunk 6 --json logits-full16.json > /dev/null
     $g logits -m model.gguf -d text.txt -o compact.h5 --format compact --to-chunk 6 --json logits-compact.json > /dev/null
     $g logits -m model.gguf -d text.txt -o base.kld --format llamacpp --to-chunk 6 --json logits-llamacpp.json > /dev/null

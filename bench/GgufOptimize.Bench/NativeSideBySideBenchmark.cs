@@ -48,7 +48,7 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
             string q4 = P("target-Q4_K_M.gguf");
             Must(Tool("llama-quantize"), [model, q4, "Q4_K_M", t]);
             Must(Tool("llama-perplexity"), ["-m", model, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "--kl-divergence-base", P("prepared.kld")]);
-            Must(cli, ["logits", "-m", model, "-d", text, "-c", c, "-t", t, "--to-chunk", n, "-o", P("prepared.h5"), "-q"]);
+            Must(cli, ["logits", "-m", model, "-d", text, "-c", c, "-t", t, "--to-chunk", n, "--format", "full", "-o", P("prepared.h5"), "-q"]);
 
             string[] ppl = ["-m", model, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n];
             string[] ours = ["-m", model, "-d", text, "-c", c, "-t", t, "--to-chunk", n, "--overwrite", "-q"];
@@ -61,7 +61,7 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
                 new("bare decode, logits of the second half only", [.. SelfCommand(), "decode", "--model", model, "--text", text, "--ctx", c, "--chunks", n, "--threads", t,
                         "--first", (ctx / 2).ToString(CultureInfo.InvariantCulture)],
                     [Tool("llama-perplexity"), .. ppl], null, null),
-                new("store baseline (logits f32 vs --kl-divergence-base)", [cli, "logits", .. ours, "-o", P("timed.h5")],
+                new("store baseline (logits f32 vs --kl-divergence-base)", [cli, "logits", .. ours, "--format", "full", "-o", P("timed.h5")],
                     [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]) { OursOutputs = [P("timed.h5")] },
                 new("store baseline (logits f16 vs --kl-divergence-base)", [cli, "logits", .. ours, "--precision", "16", "-o", P("timed16.h5")],
                     [Tool("llama-perplexity"), .. ppl, "--kl-divergence-base", P("timed.kld")]) { OursOutputs = [P("timed16.h5")] },
@@ -75,7 +75,7 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
                     [Tool("llama-imatrix"), "-m", model, "-f", text, "-c", c, "-b", c, "-t", t, "--chunks", n, "-o", P("im.dat")]) { OursOutputs = [P("im.gguf")] },
                 new("quantize Q4_K_M", [cli, "quantize", "-m", model, "--types", "Q4_K_M", "-t", t, "-o", P("q"), "--name", "m", "--overwrite", "-q"],
                     [Tool("llama-quantize"), model, P("theirs-Q4_K_M.gguf"), "Q4_K_M", t], null, null) { OursOutputs = [P("q/m-Q4_K_M.gguf")] },
-                new("one chunk (logits f32 vs --kl-divergence-base)", [cli, "logits", .. ours[..^4], "--to-chunk", "1", "--overwrite", "-q", "-o", P("one.h5")],
+                new("one chunk (logits f32 vs --kl-divergence-base)", [cli, "logits", .. ours[..^4], "--to-chunk", "1", "--format", "full", "--overwrite", "-q", "-o", P("one.h5")],
                     [Tool("llama-perplexity"), .. ppl[..^2], "--chunks", "1", "--kl-divergence-base", P("one.kld")], null, null) { OursOutputs = [P("one.h5")] },
             };
             Console.WriteLine($"model: synthetic llama F16, vocab 32000, n_embd {embd}, {layers} layers, {new FileInfo(model).Length / 1e6:F0} MB; " +

@@ -82,7 +82,7 @@ internal static class DatasetCommand
             var file = parse.GetValue(config) is { } configPath ? DatasetConfig.Load(configPath) : new DatasetConfig();
             var settings = new SourceSettings
             {
-                TextField = Given(parse, textField) ? parse.GetValue(textField)! : file.TextField ?? parse.GetValue(textField)!,
+                TextField = parse.IsGiven(textField) ? parse.GetValue(textField)! : file.TextField ?? parse.GetValue(textField)!,
                 LanguageField = parse.GetValue(langField) ?? file.LanguageField,
                 Split = ChoiceOption.Get<TextSplit>(parse, split),
                 HuggingFace = new HfSettings
@@ -150,7 +150,6 @@ internal static class DatasetCommand
     }
 
     /// <summary>True when the user typed the option (its default does not count), so a --config value can fill it otherwise.</summary>
-    private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     /// <summary>The config file's weights, for the languages in use: --langs on the command line may leave some of the file's out.</summary>
     private static Dictionary<string, double>? FileWeights(DatasetConfig file, IReadOnlyList<string>? languages) =>

@@ -17,12 +17,12 @@ internal static class LogitsCommand
         var output = SharedOptions.Output("HDF5 file to write (or .kld with --format llamacpp)", "baseline_logits.h5");
         var engine = EngineOptions.Evaluation();
         var tuning = new TuningOption();
-        var precision = new Option<int>("--precision") { Description = "Stored logits precision in bits: 32 or 16", DefaultValueFactory = _ => 32 };
+        var precision = new Option<int>("--precision") { Description = "Stored logits precision in bits, 32 or 16 (full rows only: giving it without --format means --format full)", DefaultValueFactory = _ => 32 };
         precision.AcceptOnlyFromAmong("16", "32");
-        var compression = new Option<string>("--compression") { Description = "none (contiguous, written at disk speed), gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits) or lzf (h5py's LZF filter: faster than gzip, saves less)", DefaultValueFactory = _ => "none" };
+        var compression = new Option<string>("--compression") { Description = "Full rows only (giving it without --format means --format full): none (contiguous, written at disk speed), gzip (chunked + deflate, rewritten at the end: slow, saves little on float logits) or lzf (h5py's LZF filter: faster than gzip, saves less)", DefaultValueFactory = _ => "none" };
         compression.AcceptOnlyFromAmong("none", "gzip", "lzf");
-        var format = new Option<string>("--format") { Description = "full (every logit), compact (compact-4: top tokens up to 1 - tail mass with quantized probabilities, finer for flat chunks, and a recorded error bound; about 2 % of a llama.cpp .kld on peaked 128k-vocabulary models), compact-1 (top tokens with exact float32 logits) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking)", DefaultValueFactory = _ => "full" };
-        format.AcceptOnlyFromAmong("full", "compact", "compact-1", "llamacpp");
+        var format = new Option<string>("--format") { Description = "compact (compact-4: top tokens up to 1 - tail mass with quantized probabilities, finer for flat chunks, and a recorded error bound; about 2 % of a llama.cpp .kld on peaked 128k-vocabulary models), full (every logit; what llama-gguf-optimize reads), compact-1 (top tokens with exact float32 logits) or llamacpp (llama-perplexity --kl-divergence-base .kld file, its own chunking). Default: the format of an existing output or its .partial (it resumes), else llamacpp for an output named *.kld, else full when --precision or --compression is given, else compact" };
+        format.AcceptOnlyFromAmong([.. FormatNames.Keys]);
         var tailMass = new Option<double?>("--tail-mass") { Description = $"With --format compact or compact-1: probability at most left in each position's tail bucket (epsilon; default {GgufOptimize.Storage.Formats.Compact.QuantizedRowSettings.Default.TailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)} for compact, {LogitsJobOptions.DefaultTailMass.ToString(System.Globalization.CultureInfo.InvariantCulture)} for compact-1)" };
         var info = new Option<string>("--info") { Description = "Print what a stored logits file holds (format, error bound, vocabulary, positions, size, bytes per position) and exit; no model is run" };
         var range = new ChunkRange();
@@ -52,6 +52,8 @@ internal static class LogitsCommand
             if (parse.GetValue(dataset) is null) throw GgufOptimizeException.BadInput($"logits needs {OptionVocabulary.Dataset.Name} (the text to score) unless --info FILE is given");
             var e = engine.Read(parse, parse.GetValue(model), ctx.Progress);
             (var tuned, e) = tuning.Apply(parse, engine, e, parse.GetValue(model), ctx.Progress);
+            var chosen = LogitsFormatChoice.Resolve(parse.GetValue(format) is { } named ? FormatNames[named] : null, output.Get(parse)!, parse.IsGiven(precision) || parse.IsGiven(compression), out var continued);
+            if (continued is not null) ctx.Progress.Info($"'{continued}' exists: continuing it in its own format ({FormatName(chosen)}); give --format to choose");
             var result = LogitsJob.Run(new LogitsJobOptions
             {
                 ModelPath = parse.GetValue(model)!,
@@ -65,7 +67,7 @@ internal static class LogitsCommand
                 Tuning = tuned,
                 Precision = parse.GetValue(precision),
                 Compression = parse.GetValue(compression) switch { "gzip" => LogitsCompression.Gzip, "lzf" => LogitsCompression.Lzf, _ => LogitsCompression.None },
-                Format = parse.GetValue(format) switch { "compact" => LogitsFormat.QuantizedCompact, "compact-1" => LogitsFormat.Compact, "llamacpp" => LogitsFormat.LlamaCpp, _ => LogitsFormat.Full },
+                Format = chosen,
                 TailMass = parse.GetValue(tailMass),
                 FromChunk = parse.GetValue(range.From),
                 ToChunk = parse.GetValue(range.To),
@@ -80,6 +82,17 @@ internal static class LogitsCommand
         });
         return command;
     }
+
+    /// <summary>--format's words for the formats.</summary>
+    private static readonly Dictionary<string, LogitsFormat> FormatNames = new()
+    {
+        ["compact"] = LogitsFormat.QuantizedCompact,
+        ["full"] = LogitsFormat.Full,
+        ["compact-1"] = LogitsFormat.Compact,
+        ["llamacpp"] = LogitsFormat.LlamaCpp,
+    };
+
+    private static string FormatName(LogitsFormat f) => FormatNames.First(n => n.Value == f).Key;
 
     private static string DescribeInfo(StoredLogitsInfo i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"{i.Path}\n  format: {i.Format}\n  accuracy: {i.Accuracy}\n  n_vocab {i.VocabSize}, n_ctx {i.ContextSize}, chunks {i.StoredChunks} of {i.TotalChunks}, " +

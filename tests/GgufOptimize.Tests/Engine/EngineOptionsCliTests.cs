@@ -43,7 +43,7 @@ public class EngineOptionsCliTests
     {
         using var dir = new TempDir();
         string[] Args(string output, params string[] extra) =>
-            ["logits", "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation, "-o", output, "-c", "128", "-t", "1", "-q", .. extra.Contains("--to-chunk") ? extra : [.. extra, "--to-chunk", "1"]];
+            ["logits", "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation, "-o", output, "-c", "128", "-t", "1", "-q", "--format", "full", .. extra.Contains("--to-chunk") ? extra : [.. extra, "--to-chunk", "1"]];
         string plain = dir.File("plain.h5"), again = dir.File("again.h5"), rope = dir.File("rope.h5"), cache = dir.File("cache.h5");
         Assert.Equal(0, CliProcess.Run(Args(plain)).ExitCode);
         Assert.Equal(0, CliProcess.Run(Args(again, "--no-mmap")).ExitCode);

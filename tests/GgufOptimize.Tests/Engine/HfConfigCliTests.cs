@@ -19,7 +19,7 @@ public class HfConfigCliTests
         // The synthetic model states context_length 128 and rope.freq_base 10000: the config overrides both here.
         File.WriteAllText(config, """{"architectures": ["LlamaForCausalLM"], "max_position_embeddings": 64, "rope_theta": 2500.0, "rope_scaling": null}""");
         var r = CliProcess.Run("logits", "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation, "-o", output, "-t", "1", "-q",
-            "--to-chunk", "1", "--hf-model-config", config);
+            "--to-chunk", "1", "--format", "full", "--hf-model-config", config);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("warning: --hf-model-config", r.Stderr);
         Assert.Equal(2, r.Stderr.Split("warning: ").Length - 1);
@@ -33,7 +33,7 @@ public class HfConfigCliTests
         // An explicit --rope-freq-base wins over the config, with a warning that names it.
         string explicitOutput = dir.File("explicit.h5");
         var given = CliProcess.Run("logits", "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation, "-o", explicitOutput, "-t", "1", "-q",
-            "--to-chunk", "1", "-c", "128", "--rope-freq-base", "5000", "--hf-model-config", config);
+            "--to-chunk", "1", "-c", "128", "--format", "full", "--rope-freq-base", "5000", "--hf-model-config", config);
         Assert.True(given.ExitCode == 0, given.Stderr);
         Assert.Contains("--rope-freq-base 5000 was given, so the config's value is not used", given.Stderr);
         Assert.Contains("rope_freq_base 5000", BaselineLogitsReader.ReadHeader(explicitOutput).Engine);

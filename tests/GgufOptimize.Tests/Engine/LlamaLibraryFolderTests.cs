@@ -30,7 +30,7 @@ public class LlamaLibraryFolderTests
         string lib = CopyBundled(dir);
         string output = dir.File("base.h5");
         var r = CliProcess.Run("logits", "-m", WorkflowAssets.Model, "-d", WorkflowAssets.Evaluation, "-o", output, "--to-chunk", "1", "-c", "128",
-            "-t", "1", "-q", "-v", "--llama-lib", lib);
+            "-t", "1", "-q", "-v", "--format", "full", "--llama-lib", lib);
         Assert.True(r.ExitCode == 0, r.Stderr[^Math.Min(2000, r.Stderr.Length)..]);
         Assert.Contains($"llama.cpp library: {Path.Combine(lib, "libllama.so")}", r.Stderr);
         Assert.Contains($"{lib}/libllama.so sha256", BaselineLogitsReader.ReadHeader(output).Engine);

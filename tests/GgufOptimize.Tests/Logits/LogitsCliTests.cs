@@ -13,7 +13,7 @@ public class LogitsCliTests
         using var tmp = new TempDir();
         string data = tmp.File("data.txt");
         File.WriteAllText(data, File.ReadAllText(SharedAssets.AidreamsText));
-        string[] Args(string output) => ["logits", "-m", SharedAssets.AidreamsModel, "-d", data, "-o", output, "-c", "32", "-b", "8", "-t", "1", "--quiet"];
+        string[] Args(string output) => ["logits", "-m", SharedAssets.AidreamsModel, "-d", data, "-o", output, "-c", "32", "-b", "8", "-t", "1", "--format", "full", "--quiet"];
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var reference = CliProcess.Run(Args(tmp.File("ref.h5")));
@@ -58,7 +58,7 @@ public class LogitsCliTests
     {
         using var tmp = new TempDir();
         File.WriteAllText(tmp.File("data.txt"), File.ReadAllText(SharedAssets.AidreamsText)[..5000]);
-        var run = CliProcess.Run("logits", "-m", SharedAssets.AidreamsModel, "-d", tmp.File("data.txt"), "-o", tmp.File("b.h5"), "--json", "--quiet");
+        var run = CliProcess.Run("logits", "-m", SharedAssets.AidreamsModel, "-d", tmp.File("data.txt"), "-o", tmp.File("b.h5"), "--format", "full", "--json", "--quiet");
         Assert.Equal(0, run.ExitCode);
         var json = JsonDocument.Parse(run.Stdout).RootElement;
         int chunks = json.GetProperty("TotalChunks").GetInt32();

@@ -22,7 +22,7 @@ public sealed class LogitsDiskFullTests : IDisposable
         {
             Skip.IfNot(Mount("12M"), "mounting a tmpfs needs root; skipped");
             string output = Path.Combine(_mount, "base.h5");
-            string[] Args(params string[] extra) => ["logits", "-m", SharedAssets.AidreamsModel, "-d", data, "-o", output, "-q", .. extra];
+            string[] Args(params string[] extra) => ["logits", "-m", SharedAssets.AidreamsModel, "-d", data, "-o", output, "-q", "--format", "full", .. extra];
 
             // Too little space for the whole file: refused before any work, nothing written.
             File.WriteAllBytes(Path.Combine(_mount, "filler"), new byte[8 << 20]);

@@ -20,7 +20,7 @@ public class StatusCommandTests
         using var tmp = new TempDir();
         string data = tmp.File("data.txt");
         File.WriteAllText(data, File.ReadAllText(SharedAssets.AidreamsText)[..12000]);
-        Assert.Equal(0, CliProcess.Run("logits", "-m", SharedAssets.AidreamsModel, "-d", data, "-o", tmp.File("base.h5"), "-c", "64", "--to-chunk", "2", "-q").ExitCode);
+        Assert.Equal(0, CliProcess.Run("logits", "-m", SharedAssets.AidreamsModel, "-d", data, "-o", tmp.File("base.h5"), "-c", "64", "--to-chunk", "2", "--format", "full", "-q").ExitCode);
 
         var baseline = Status(tmp.File("base.h5"));
         Assert.Equal("baseline (full)", baseline.GetProperty("kind").GetString());

@@ -95,7 +95,7 @@ public class TuneCliTests
         string tuning = dir.File("tune.json");
         TuningFile.Write(tuning, TuningFileTests.Result(tuning, ModelIdentity.Of(model), 128, new TuningSetting(64, 32, 1)) with { EngineOptions = "" });
 
-        string[] Logits(string output, params string[] extra) => ["logits", "-m", model, "-d", text, "-o", output, "--to-chunk", "1", "--tuning", tuning, .. extra];
+        string[] Logits(string output, params string[] extra) => ["logits", "-m", model, "-d", text, "-o", output, "--to-chunk", "1", "--tuning", tuning, "--format", "full", .. extra];
         var applied = CliProcess.Run(Logits(dir.File("a.h5")));
         Assert.True(applied.ExitCode == 0, applied.Stderr);
         string engine = BaselineLogitsReader.ReadHeader(dir.File("a.h5")).Engine!;

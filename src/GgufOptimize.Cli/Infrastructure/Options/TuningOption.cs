@@ -27,14 +27,13 @@ internal sealed class TuningOption
         if (modelPath is null) throw GgufOptimizeException.BadInput($"{TuningFile.OptionName} applies to a model this command runs; give the model it was measured for");
         var tuning = TuningFile.Read(path);
         var r = tuning.Recommended;
-        bool Given(Option? o) => o is not null && parse.GetResult(o) is { Implicit: false };
         var applied = e with
         {
-            BatchSize = Given(engine.BatchSize) ? e.BatchSize : r.Batch,
-            UBatchSize = Given(engine.UBatchSize) ? e.UBatchSize : r.UBatch,
-            Threads = Given(engine.Threads) ? e.Threads : r.Threads,
+            BatchSize = parse.IsGiven(engine.BatchSize) ? e.BatchSize : r.Batch,
+            UBatchSize = parse.IsGiven(engine.UBatchSize) ? e.UBatchSize : r.UBatch,
+            Threads = parse.IsGiven(engine.Threads) ? e.Threads : r.Threads,
         };
-        var kept = new[] { (engine.BatchSize, "-b"), (engine.UBatchSize, "-ub"), ((Option?)engine.Threads, "-t") }.Where(x => Given(x.Item1)).Select(x => x.Item2).ToList();
+        var kept = new[] { (engine.BatchSize, "-b"), (engine.UBatchSize, "-ub"), ((Option?)engine.Threads, "-t") }.Where(x => parse.IsGiven(x.Item1)).Select(x => x.Item2).ToList();
         progress.Info($"{TuningFile.OptionName} {path}: -b {applied.BatchSize} -ub {applied.UBatchSize} -t {applied.Threads}{(kept.Count > 0 ? $" ({string.Join(", ", kept)} as given, the file says {r})" : "")}");
         string engineKey = e.Engine.LogitsKey();
         if (engineKey != tuning.EngineOptions)

@@ -40,6 +40,16 @@ internal sealed class QuantizedBaselineWriter : CompactLogWriter
 
     protected override void BuildFile(CompactLog log) => QuantizedBaselineFile.Build(Path, Header, _encoder.Settings, Plan, log);
 
+    /// <summary>Whether a working log's identity is this format's (compact-1's has no probability step).</summary>
+    public static bool OwnsIdentity(string identity)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<StoredIdentity>(identity) is { ProbabilityStep: > 0 };
+        }
+        catch (JsonException) { return false; }
+    }
+
     private static string? DescribeFinalMismatch(string path, BaselineHeader header, QuantizedRowSettings settings)
     {
         BaselineHeader existing;
