@@ -135,8 +135,8 @@ internal static class IterationLoop
         {
             if (r.BaselineLogits is { } given)
             {
-                var h = BaselineLogitsReader.ReadHeader(given);
-                return (Path.GetFullPath(given), $"{h.Model.Sha256}|{h.DatasetSha256}|ctx {h.ContextSize}|f{h.Precision}", h.TotalChunks);
+                var reused = ReusedBaseline.Open(given);
+                return (Path.GetFullPath(given), reused.Identity, reused.TotalChunks);
             }
             const string file = "baseline.h5";
             string inputs = $"logits|{r.ModelIdentity.Sha256}|{r.DatasetSha256}|ctx {r.ContextSize}|to {(_p.EvalChunks > 0 ? _p.EvalChunks : "all")}{EngineKey}";
@@ -149,8 +149,8 @@ internal static class IterationLoop
                 }, progress, ct);
                 return null;
             }, hash: false);
-            var header = BaselineLogitsReader.ReadHeader(state.FullPath(file));
-            return (state.FullPath(file), $"{header.Model.Sha256}|{header.DatasetSha256}|ctx {header.ContextSize}|f{header.Precision}", header.TotalChunks);
+            var own = ReusedBaseline.Open(state.FullPath(file));
+            return (state.FullPath(file), own.Identity, own.TotalChunks);
         }
 
         private async Task<CalibrationData> Calibration()

@@ -63,7 +63,8 @@ internal sealed record ResolvedPlan
         int context;
         if (plan.BaselineLogits is { } logits)
         {
-            var header = BaselineLogitsReader.ReadHeader(logits);
+            var reused = ReusedBaseline.Open(logits);
+            var header = reused.Header;
             if (header.Model.Sha256 != identity.Sha256)
                 throw GgufOptimizeException.BadInput($"baseline logits '{logits}' were made from model '{header.Model.FileName}' (sha256 {header.Model.Sha256[..12]}…), not '{plan.Model}' (sha256 {identity.Sha256[..12]}…)");
             if (datasetSha is not null && datasetSha != header.DatasetSha256)
@@ -71,8 +72,7 @@ internal sealed record ResolvedPlan
             if (plan.ContextSize != 0 && plan.ContextSize != header.ContextSize)
                 throw GgufOptimizeException.BadInput($"context_size {plan.ContextSize} differs from the baseline logits' chunks of {header.ContextSize} tokens");
             context = header.ContextSize;
-            using var reader = BaselineLogitsReader.Open(logits);
-            if (reader.ProcessedCount == 0) throw GgufOptimizeException.BadInput($"baseline logits '{logits}' hold no finished chunk");
+            if (reused.ProcessedCount == 0) throw GgufOptimizeException.BadInput($"baseline logits '{logits}' hold no finished chunk");
         }
         else
         {
