@@ -12,13 +12,6 @@ namespace GgufOptimize.Tests.Storage;
 /// </summary>
 public class BaselineRowsReadTests
 {
-    private sealed class FixedChunks(int contextSize, int[] lengths, int vocab) : IChunkSource
-    {
-        public int ContextSize => contextSize;
-        public int ChunkCount => lengths.Length;
-        public int[] Chunk(int index) => Enumerable.Range(0, lengths[index]).Select(i => (index * 31 + i) % vocab).ToArray();
-    }
-
     [Theory]
     [InlineData(32, 1000)]
     [InlineData(16, 33)]
