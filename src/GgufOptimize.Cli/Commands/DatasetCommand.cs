@@ -149,8 +149,6 @@ internal static class DatasetCommand
         return command;
     }
 
-    /// <summary>True when the user typed the option (its default does not count), so a --config value can fill it otherwise.</summary>
-
     /// <summary>The config file's weights, for the languages in use: --langs on the command line may leave some of the file's out.</summary>
     private static Dictionary<string, double>? FileWeights(DatasetConfig file, IReadOnlyList<string>? languages) =>
         file.Weights?.Where(w => languages is null || languages.Contains(w.Key, StringComparer.OrdinalIgnoreCase))

@@ -31,23 +31,10 @@ internal static class LogitsFormatChoice
     /// <summary>The format of the finished output, else of its working file; null when neither is there or ours.</summary>
     private static LogitsFormat? Existing(string outputPath, out string? path)
     {
-        StoredLogitsKind? kind = null;
-        path = File.Exists(outputPath) ? outputPath : File.Exists(BaselineLayout.PartialPath(outputPath)) ? BaselineLayout.PartialPath(outputPath) : null;
-        if (path == outputPath)
-        {
-            try
-            {
-                kind = StoredBaselines.Detect(outputPath);
-            }
-            catch (Exception e) when (e is GgufOptimizeException or IOException or UnauthorizedAccessException)
-            {
-                // Not a baseline: the writer refuses it (or replaces it with --overwrite) in its own words.
-            }
-        }
-        else if (path is not null)
-        {
-            kind = WorkingFiles.KindOf(path);
-        }
+        string partial = BaselineLayout.PartialPath(outputPath);
+        (path, var kind) = File.Exists(outputPath) ? (outputPath, FinishedKind(outputPath))
+            : File.Exists(partial) ? (partial, WorkingFiles.KindOf(partial))
+            : (null, null);
         var format = kind switch
         {
             StoredLogitsKind.Full or StoredLogitsKind.FullCompressed => LogitsFormat.Full,
@@ -58,5 +45,18 @@ internal static class LogitsFormatChoice
         };
         if (format is null) path = null;
         return format;
+    }
+
+    private static StoredLogitsKind? FinishedKind(string path)
+    {
+        try
+        {
+            return StoredBaselines.Detect(path);
+        }
+        catch (Exception e) when (e is GgufOptimizeException or IOException or UnauthorizedAccessException)
+        {
+            // Not a baseline: the writer refuses it (or replaces it with --overwrite) in its own words.
+            return null;
+        }
     }
 }
