@@ -27,7 +27,7 @@ internal sealed class PendingOutput : IDisposable
     public static PendingOutput Start(Func<IBaselineWriter> open, bool fresh) =>
         fresh ? new PendingOutput(null, Task.Run(open)) : new PendingOutput(open(), null);
 
-    /// <summary>Whether the output is being created on the side task (until <see cref="Writer"/> is first asked for).</summary>
+    /// <summary>Whether the output was new and is (or was) created on the side task.</summary>
     public bool Fresh => _creating is not null;
 
     /// <summary>The writer; the first call waits for a fresh output's creation and rethrows its failure as it was thrown.</summary>
