@@ -9,6 +9,8 @@ usage: paired.py MODEL TEXT WORK_DIR REPS LABEL=COMMAND [LABEL=COMMAND ...]
            NAME=VALUE environment settings; "ppl:LLAMA_BIN" runs LLAMA_BIN/llama-perplexity --kl-divergence-base instead.
 Same command lines as shared-models.sh. RT=1 runs every process at real-time priority (chrt -f 10, root), as there;
 a run over 8 s (threads spinning at equal real-time priority can stall) is reported and left out of its round.
+LOGITS_ARGS="--format compact" (for example) appends those arguments to every `logits` command line, so a format
+other than the default can be compared; llama-perplexity's command line stays the same.
 """
 import glob
 import math
@@ -36,11 +38,13 @@ def command(spec):
         name, value = argv.pop(0).split("=", 1)
         env[name] = value
     argv += ["logits", "-m", model, "-d", text, "-c", "128", "-o", os.path.join(work, "o.h5"), "--to-chunk", "1", "-q"]
+    argv += shlex.split(os.environ.get("LOGITS_ARGS", ""))
     return argv, env
 
 
 results = {label: ([], []) for label, _ in sides}
-print("== %s (load %s)" % (os.path.basename(model), " ".join(open("/proc/loadavg").read().split()[:3])), flush=True)
+print("== %s %s(load %s)" % (os.path.basename(model), os.environ.get("LOGITS_ARGS", "") + " " if os.environ.get("LOGITS_ARGS") else "",
+                            " ".join(open("/proc/loadavg").read().split()[:3])), flush=True)
 for r in range(reps):
     shift = r % len(sides)
     for label, spec in sides[shift:] + sides[:shift]:

@@ -2,6 +2,7 @@ using System.CommandLine;
 using GgufOptimize.Cli.Infrastructure.Progress;
 using GgufOptimize.Common;
 using GgufOptimize.Engine;
+using GgufOptimize.Gguf;
 
 namespace GgufOptimize.Cli.Infrastructure;
 
@@ -16,6 +17,8 @@ internal static class CommandRunner
     {
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            // The model's header is read and checked on the other core while llama.cpp's libraries load (see GgufHeaderPrefetch).
+            if (ModelPath(parseResult) is { } modelPath) GgufHeaderPrefetch.Start(modelPath);
             bool verbose = parseResult.GetValue(GlobalOptions.Verbose);
             bool quiet = parseResult.GetValue(GlobalOptions.Quiet);
             var error = parseResult.InvocationConfiguration.Error;
@@ -35,6 +38,14 @@ internal static class CommandRunner
                 return Failures.Report(e, verbose, error);
             }
         });
+    }
+
+    /// <summary>The command's --model, when it has one and it was given.</summary>
+    private static string? ModelPath(ParseResult parse)
+    {
+        foreach (var option in parse.CommandResult.Command.Options)
+            if (option.Name == Options.OptionVocabulary.Model.Name && option is Option<string> model) return parse.GetValue(model);
+        return null;
     }
 
     /// <summary>--llama-lib, else $GGUF_OPTIMIZE_LLAMA_LIB: checked before any work, so a broken folder fails at once.</summary>

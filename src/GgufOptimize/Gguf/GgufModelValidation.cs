@@ -19,8 +19,14 @@ internal static class GgufModelValidation
     /// <summary>At most this many problems are named in one message (the rest are counted).</summary>
     private const int ShownProblems = 3;
 
-    /// <summary>Reads <paramref name="path"/> and refuses it (BadInput naming the file) when it has any problem.</summary>
-    public static GgufFile ReadChecked(string path)
+    /// <summary>
+    /// Reads <paramref name="path"/> and refuses it (BadInput naming the file) when it has any problem; takes the result
+    /// of a <see cref="GgufHeaderPrefetch"/> of the same file when one was started.
+    /// </summary>
+    public static GgufFile ReadChecked(string path) => GgufHeaderPrefetch.Take(path) ?? ReadCheckedNow(path);
+
+    /// <summary><see cref="ReadChecked"/> without looking for a prefetched result.</summary>
+    internal static GgufFile ReadCheckedNow(string path)
     {
         var file = GgufFile.Read(path);
         Require(file);

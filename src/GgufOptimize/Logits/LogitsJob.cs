@@ -86,12 +86,16 @@ internal static class LogitsJob
             Engine = evaluator.EngineSettings,
         };
 
-        using var file = OpenWriter(options, header, plan, kldChunks, from, to, progress);
+        bool fresh = CreatesFresh(options);
+        // A new full-rows file the disk cannot hold is refused before any decode, as when it was created before them.
+        if (fresh && options.Format == LogitsFormat.Full)
+            BaselineLogitsFile.EnsureFreeSpace(options.OutputPath, header, options.Compression == LogitsCompression.None ? to - from : null);
+        using var output = PendingOutput.Start(() => OpenWriter(options, header, plan, kldChunks, from, to, progress), fresh);
         int alreadyDone = 0;
         var todo = new List<int>();
         for (int c = from; c < to; c++)
         {
-            if (file.IsProcessed(c)) alreadyDone++;
+            if (output.IsProcessed(c)) alreadyDone++;
             else todo.Add(c);
         }
         if (alreadyDone > 0 && todo.Count > 0) progress.Info($"resuming: {alreadyDone} of {to - from} chunks already stored in {options.OutputPath}");
@@ -103,34 +107,56 @@ internal static class LogitsJob
             progress.Report(alreadyDone);
             int done = alreadyDone;
             // Storing runs on the queue's thread, overlapping the next chunk's decode — unless it would compete with the
-            // decode for the cores (see StoresOnDecodeThread); then each batch is stored between decodes.
-            using (var queue = StoresOnDecodeThread(file, options.Engine, NativeRuntime.SupportsGpuOffload) ? null : new LogitsWriteQueue(file, model.VocabSize))
+            // decode for the cores (see StoresOnDecodeThread); then each batch is stored between decodes. A fresh output
+            // is still being created during the first decode: the queue is set up when its first rows arrive.
+            IBaselineWriter? file = null;
+            LogitsWriteQueue? queue = null;
+            void Attach()
+            {
+                file = output.Writer;
+                queue = StoresOnDecodeThread(file, options.Engine, NativeRuntime.SupportsGpuOffload) ? null : new LogitsWriteQueue(file, model.VocabSize);
+            }
+            if (!output.Fresh) Attach();
+            // A .kld file keeps only the second half of each chunk: earlier rows are not even computed (a fresh output is
+            // one of the formats that store every row, see CreatesFresh).
+            int firstStored = queue?.FirstStoredPosition ?? 0;
+            try
             {
                 foreach (int c in todo)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var chunk = chunks.Chunk(c);
-                    if (queue is null)
+                    evaluator.EvaluateChunk(chunk, (first, logits) =>
                     {
-                        evaluator.EvaluateChunk(chunk, (first, logits) => file.WriteLogits(c, first, logits));
-                        file.MarkProcessed(c);
-                    }
-                    else
-                    {
-                        // A .kld file keeps only the second half of each chunk: earlier rows are not even computed.
-                        evaluator.EvaluateChunk(chunk, (first, logits) => queue.Add(c, first, logits), queue.FirstStoredPosition);
-                        queue.EndChunk(c);
-                    }
+                        if (file is null) Attach();
+                        if (queue is null) file!.WriteLogits(c, first, logits);
+                        else queue.Add(c, first, logits);
+                    }, firstStored);
+                    if (file is null) Attach();
+                    if (queue is null) file!.MarkProcessed(c);
+                    else queue.EndChunk(c);
                     tokens += chunk.Length;
                     progress.Report(++done, chunk.Length);
                 }
                 queue?.Finish();
             }
+            finally
+            {
+                queue?.Dispose();
+            }
             progress.Finish();
         }
-        file.Complete(from, to);
+        output.Writer.Complete(from, to);
         return new LogitsJobResult(options.OutputPath, chunkCount, todo.Count, alreadyDone, tokens, contextSize, model.VocabSize, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>
+    /// Whether the run's output is created fresh, so that <see cref="PendingOutput"/> may create it during the first
+    /// decode: nothing exists that its writer would resume, refuse or replace (the output and its <c>.partial</c>), and the
+    /// format stores every row of a chunk (a .kld file starts at n_ctx/2, which the first decode must know).
+    /// </summary>
+    private static bool CreatesFresh(LogitsJobOptions o) =>
+        o.Format != LogitsFormat.LlamaCpp && !File.Exists(o.OutputPath) && !File.Exists(BaselineLayout.PartialPath(o.OutputPath));
 
     /// <summary>
     /// Whether rows go to <paramref name="file"/> on the decode thread, between decodes, instead of through the write

@@ -102,10 +102,18 @@ internal sealed class BaselineLogitsFile : IEncodedRowsWriter
             }
             Formats.OutputReplacement.RefuseOrDelete(candidate, why, clobber, progress);
         }
-        OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header, Math.Min(chunksToWrite ?? header.TotalChunks, slots ?? header.TotalChunks)), "baseline logits");
+        EnsureFreeSpace(path, header, chunksToWrite, slots);
         // Create hands back the layout it read from the new file: no second read of it.
         return new BaselineLogitsFile(path, header, Hdf5DataWriter.Open(Hdf5ContiguousFile.Create(partial, BuildSpec(header, plan, slots))), created: true);
     }
+
+    /// <summary>
+    /// Refuses a new file for which the disk lacks space: the chunks (or slots) this run writes, with the arguments of
+    /// <see cref="OpenOrCreate"/>. Callers that create the file later (during the first decode) call it first, so a full
+    /// disk still stops the run before any work.
+    /// </summary>
+    public static void EnsureFreeSpace(string path, BaselineHeader header, int? chunksToWrite = null, int? slots = null) =>
+        OutputPaths.EnsureFreeSpace(path, ExpectedBytes(header, Math.Min(chunksToWrite ?? header.TotalChunks, slots ?? header.TotalChunks)), "baseline logits");
 
     public bool IsProcessed(int chunk) => _done[chunk];
 
