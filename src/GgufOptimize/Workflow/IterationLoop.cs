@@ -134,10 +134,7 @@ internal static class IterationLoop
         private (string Path, string Identity, int TotalChunks) Baseline()
         {
             if (r.BaselineLogits is { } given)
-            {
-                var reused = ReusedBaseline.Open(given);
-                return (Path.GetFullPath(given), reused.Identity, reused.TotalChunks);
-            }
+                return (Path.GetFullPath(given), r.ReusedBaseline!.Identity, r.ReusedBaseline.TotalChunks);
             const string file = "baseline.h5";
             string inputs = $"logits|{r.ModelIdentity.Sha256}|{r.DatasetSha256}|ctx {r.ContextSize}|to {(_p.EvalChunks > 0 ? _p.EvalChunks : "all")}{EngineKey}";
             Step("baseline", inputs, [file], [file, BaselineLayout.PartialPath(file)], "baseline logits", () =>

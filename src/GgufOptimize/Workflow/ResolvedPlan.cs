@@ -25,6 +25,8 @@ internal sealed record ResolvedPlan
     public required int ContextSize { get; init; }
     /// <summary>Set when the plan names stored logits; otherwise they are computed into the output folder.</summary>
     public string? BaselineLogits { get; init; }
+    /// <summary>What the stored logits named by <see cref="BaselineLogits"/> hold, read once when the plan was checked.</summary>
+    public ReusedBaseline? ReusedBaseline { get; init; }
     public string? DatasetSha256 { get; init; }
     public required string Name { get; init; }
 
@@ -61,9 +63,10 @@ internal sealed record ResolvedPlan
         string? datasetSha = plan.Dataset is null ? null : TextCorpus.Load(plan.Dataset).Sha256;
 
         int context;
+        ReusedBaseline? reused = null;
         if (plan.BaselineLogits is { } logits)
         {
-            var reused = ReusedBaseline.Open(logits);
+            reused = ReusedBaseline.Open(logits);
             var header = reused.Header;
             if (header.Model.Sha256 != identity.Sha256)
                 throw GgufOptimizeException.BadInput($"baseline logits '{logits}' were made from model '{header.Model.FileName}' (sha256 {header.Model.Sha256[..12]}…), not '{plan.Model}' (sha256 {identity.Sha256[..12]}…)");
@@ -91,6 +94,7 @@ internal sealed record ResolvedPlan
             Types = types,
             ContextSize = context,
             BaselineLogits = plan.BaselineLogits,
+            ReusedBaseline = reused,
             DatasetSha256 = datasetSha,
             Name = name,
         };
