@@ -78,12 +78,17 @@ public sealed class LogitsBenchmark : IBenchmark
                 // Storing over a bare decode that also pays load, tokenizing and the fresh context (cold: every row's
                 // logits; coldhalf: the second half's, which is all a .kld keeps), paired per round.
                 string vsCold = "";
-                if (results.GetValueOrDefault(p == "llamacpp" ? "coldhalf" : "cold") is { Count: > 0 } cold && p is "f32" or "f16" or "llamacpp")
+                if (results.GetValueOrDefault(p == "llamacpp" ? "coldhalf" : "cold") is { Count: > 0 } cold && p is "f32" or "f16" or "llamacpp" or "kld-stored")
                     vsCold = $"{(Median(list.Zip(cold, (x, b) => x.CpuSeconds / b.CpuSeconds)) - 1) * 100:+0.0;-0.0} %";
                 long tokens = list[0].Tokens;
                 string rate = tokens > 0 ? $"{tokens / wall:F0}" : "";
                 Console.WriteLine($"| {p} | {rate} | {wall:F2} s | {cpu:F2} s | {vsWall} | {vsCpu} | {vsCold} | {Median(list.Select(x => x.PeakMB)):F0} MB | {list[^1].Steps} |");
             }
+            // The same ratios with their spread: per round, over the cold decode of the same round (wall and CPU).
+            foreach (string p in phases.Where(p => p is "f32" or "f16" or "llamacpp" or "kld-stored"))
+                if (results.GetValueOrDefault(p == "llamacpp" ? "coldhalf" : "cold") is { Count: > 0 } cold)
+                    Console.WriteLine($"{p} over {(p == "llamacpp" ? "coldhalf" : "cold")}, per round: wall {PairedRatio.Describe(results[p].Select(x => x.Seconds), cold.Select(x => x.Seconds))}; " +
+                                      $"CPU {PairedRatio.Describe(results[p].Select(x => x.CpuSeconds), cold.Select(x => x.CpuSeconds))}");
             int ub = a.Int("ubatch", 0) > 0 ? a.Int("ubatch", 0) : a.Int("batch", 0) > 0 ? a.Int("batch", 0) : ctx;
             Console.WriteLine($"goal (issue #12): model + 4 x ubatch x n_vocab x 4 B + 512 MB = {(modelBytes + 4.0 * Math.Min(ub, 512) * vocab * 4 + (512 << 20)) / 1e6:F0} MB (with ubatch 512)");
             if (phases.Contains("f32")) Console.WriteLine($"dd (1 GiB, conv=fdatasync) on the same disk: {DiskAnchor.DdWriteMBps(dir, 1024):F0} MB/s");
@@ -237,6 +242,9 @@ public sealed class LogitsBenchmark : IBenchmark
         {
             foreach (var f in Directory.EnumerateFiles(dir, Path.GetFileName(output) + "*")) File.Delete(f);
         }
+        // The runtime's own work in the run, which wall and CPU time hide in the host's drift: methods compiled and the
+        // time spent compiling them (all threads, process start included).
+        steps.Add(string.Create(CultureInfo.InvariantCulture, $"jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3} s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {seconds:F3} {cpu:F3} {PeakRssMB():F0} {tokens} {string.Join(", ", steps)}"));
         return 0;
     }

@@ -19,7 +19,7 @@ namespace GgufOptimize.Bench;
 public sealed class QuantizedCompactBenchmark : IBenchmark
 {
     public string Name => "qcompact";
-    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1] [--settings 'ε,ρ,Δ[,knee₂,Δ₂];…']; --reader 1 [--rounds 2]: kld --target-model (first --types) with a compact baseline against a full float32 one (same run, alternating); --writer 1 [--rounds 2] [--profile 1] [--embd N]: CPU and wall time of logits --format compact (through the write queue, and stored between decodes as a CPU-only run does) against a bare decode and --format full (same run, modes rotated each round)";
+    public string Description => "quantized compact encoding: size, error vs CI, decision flips [--vocabs 32000,128256,262144] [--kinds realistic,flat] [--types Q8_0,Q6_K,Q4_K_M,Q4_0,Q3_K_M,Q2_K] [--ctx 512] [--chunks 4] [--aidreams 1] [--settings 'ε,ρ,Δ[,knee₂,Δ₂];…']; --reader 1 [--rounds 2]: kld --target-model (first --types) with a compact baseline against a full float32 one (same run, alternating); --writer 1 [--rounds 2] [--profile 1] [--embd N] [--modes bare,fetch,compact,compact-serial,full] [--warmup 1]: CPU and wall time of logits --format compact (through the write queue, and stored between decodes as a CPU-only run does) against a bare decode and --format full (same run, modes rotated each round; each mode's per-round ratio to the bare decode of the same round, with a 95 % interval)";
 
     private static QuantizedRowSettings[] Settings =
     [
@@ -60,7 +60,8 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
             {
                 foreach (int vocab in vocabs)
                     foreach (string kind in kinds)
-                        WriterCost(kind, vocab, ctx, chunks, a.Int("rounds", 2), a.Int("profile", 0) == 1, a.Int("embd", 0), dir);
+                        WriterCost(kind, vocab, ctx, chunks, a.Int("rounds", 2), a.Int("profile", 0) == 1, a.Int("embd", 0), dir,
+                            (a.Get("modes") ?? "bare,fetch,compact,compact-serial,full").Split(',', StringSplitOptions.RemoveEmptyEntries), a.Int("warmup", 1) == 1);
                 return 0;
             }
             Console.WriteLine($"load at start: {File.ReadAllText("/proc/loadavg").Trim()} (2 cores shared with other work); ctx {ctx}, {chunks} chunks");
@@ -284,7 +285,7 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
     /// rounds, wall and process CPU time each, load average before and after. Fixed costs of a run (model load, hashing,
     /// tokenizing) are left out: they are the same for every format.
     /// </summary>
-    private static void WriterCost(string kind, int vocab, int ctx, int chunks, int rounds, bool profile, int embd, string dir)
+    private static void WriterCost(string kind, int vocab, int ctx, int chunks, int rounds, bool profile, int embd, string dir, string[] modes, bool warmup)
     {
         var options = kind == "flat" ? SyntheticModelOptions.Flat(vocab) : SyntheticModelOptions.Realistic(vocab);
         // --embd: a real model's width (4096 for Llama 3 8B) with the preset's two layers: a decode then costs about a ninth
@@ -361,39 +362,51 @@ public sealed class QuantizedCompactBenchmark : IBenchmark
                 Console.WriteLine($"  encoder, Brotli quality {quality}: rows {add * 1e3 / tokens0.Length:F3} ms/row, compression {finish * 1e3 / tokens0.Length:F3} ms/row, {bytes / (double)tokens0.Length:F0} bytes/position");
             }
         }
-        var sums = new Dictionary<string, (double Wall, double Cpu)>();
+        if (!modes.Contains("bare")) throw new ArgumentException("--modes must include bare (every ratio is to it)");
         long compactBytes = 0;
+        void RunMode(string name)
+        {
+            string output = Path.Combine(dir, $"w-{name}.h5");
+            switch (name)
+            {
+                case "bare": for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c)); break;
+                // Every row handed over and dropped: what getting the logits out costs before any format sees them.
+                case "fetch": for (int c = 0; c < n; c++) evaluator.EvaluateChunk(plan.Chunk(c), (_, _) => { }); break;
+                case "compact": Pipeline(QuantizedBaselineWriter.OpenOrCreate(output, header with { TotalChunks = n }, plan, QuantizedRowSettings.Default, true, NullProgress.Instance)); break;
+                case "compact-serial": Serial(QuantizedBaselineWriter.OpenOrCreate(output, header with { TotalChunks = n }, plan, QuantizedRowSettings.Default, true, NullProgress.Instance)); break;
+                case "full": Pipeline(GgufOptimize.Storage.BaselineLogitsFile.OpenOrCreate(output, header with { TotalChunks = n }, plan, true, NullProgress.Instance, chunksToWrite: n)); break;
+                default: throw new ArgumentException($"unknown mode '{name}' (bare, fetch, compact, compact-serial, full)");
+            }
+            if (name is "compact" or "compact-serial") compactBytes = new FileInfo(output).Length;
+            foreach (var f in Directory.GetFiles(dir, "w-*")) File.Delete(f);
+        }
+        // One untimed pass of every mode first: the rounds then measure the steady state of a long run, not the first
+        // use of each code path (its compilation is a per-run constant, measured apart in the `logits` bench's jit step).
+        if (warmup) foreach (string name in modes) RunMode(name);
+        var sums = new Dictionary<string, (double Wall, double Cpu)>();
+        var perRound = modes.ToDictionary(m => m, _ => new List<(double Wall, double Cpu)>());
         for (int r = 0; r < rounds; r++)
         {
             // The order rotates each round: this VM's speed drifts over minutes, and a fixed order charged the drift
             // to whichever mode came last.
-            string[] modes = ["bare", "fetch", "compact", "compact-serial", "full"];
             foreach (string name in modes.Skip(r % modes.Length).Concat(modes.Take(r % modes.Length)))
             {
-                string output = Path.Combine(dir, $"w-{name}.h5");
-                var m = Measure(() =>
-                {
-                    switch (name)
-                    {
-                        case "bare": for (int c = 0; c < n; c++) evaluator.DecodeOnly(plan.Chunk(c)); break;
-                        // Every row handed over and dropped: what getting the logits out costs before any format sees them.
-                        case "fetch": for (int c = 0; c < n; c++) evaluator.EvaluateChunk(plan.Chunk(c), (_, _) => { }); break;
-                        case "compact": Pipeline(QuantizedBaselineWriter.OpenOrCreate(output, header with { TotalChunks = n }, plan, QuantizedRowSettings.Default, true, NullProgress.Instance)); break;
-                        case "compact-serial": Serial(QuantizedBaselineWriter.OpenOrCreate(output, header with { TotalChunks = n }, plan, QuantizedRowSettings.Default, true, NullProgress.Instance)); break;
-                        default: Pipeline(GgufOptimize.Storage.BaselineLogitsFile.OpenOrCreate(output, header with { TotalChunks = n }, plan, true, NullProgress.Instance, chunksToWrite: n)); break;
-                    }
-                });
-                if (name == "compact") compactBytes = new FileInfo(output).Length;
-                foreach (var f in Directory.GetFiles(dir, "w-*")) File.Delete(f);
+                var m = Measure(() => RunMode(name));
                 sums[name] = sums.TryGetValue(name, out var s) ? (s.Wall + m.Wall, s.Cpu + m.Cpu) : m;
+                perRound[name].Add(m);
                 Console.WriteLine($"  round {r + 1} {name}: wall {m.Wall:F2} s, process CPU {m.Cpu:F2} s");
             }
         }
         var bare = sums["bare"];
-        foreach (string name in new[] { "fetch", "compact", "compact-serial", "full" })
+        foreach (string name in modes.Where(m => m != "bare"))
+        {
             Console.WriteLine($"  {name}: wall {sums[name].Wall / rounds:F2} s = {(sums[name].Wall / bare.Wall - 1) * 100:+0.0;-0.0} % over bare decode ({bare.Wall / rounds:F2} s); " +
                               $"CPU {sums[name].Cpu / rounds:F2} s = {(sums[name].Cpu / bare.Cpu - 1) * 100:+0.0;-0.0} % over bare decode's {bare.Cpu / rounds:F2} s");
-        Console.WriteLine($"  compact over fetch (the encoder's own share, wall): {(sums["compact"].Wall / sums["fetch"].Wall - 1) * 100:+0.0;-0.0} %, CPU {(sums["compact"].Cpu / sums["fetch"].Cpu - 1) * 100:+0.0;-0.0} %");
+            Console.WriteLine($"    per round over the same round's bare decode: wall {PairedRatio.Describe(perRound[name].Select(x => x.Wall), perRound["bare"].Select(x => x.Wall))}; " +
+                              $"CPU {PairedRatio.Describe(perRound[name].Select(x => x.Cpu), perRound["bare"].Select(x => x.Cpu))}");
+        }
+        if (sums.TryGetValue("compact", out var compact) && sums.TryGetValue("fetch", out var fetch))
+            Console.WriteLine($"  compact over fetch (the encoder's own share, wall): {(compact.Wall / fetch.Wall - 1) * 100:+0.0;-0.0} %, CPU {(compact.Cpu / fetch.Cpu - 1) * 100:+0.0;-0.0} %");
         Console.WriteLine($"  compact file: {compactBytes} bytes, {compactBytes / (double)tokens:F0} bytes per position; load {File.ReadAllText("/proc/loadavg").Trim()}");
         File.Delete(model);
     }
