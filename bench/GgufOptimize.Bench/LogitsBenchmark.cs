@@ -78,7 +78,7 @@ public sealed class LogitsBenchmark : IBenchmark
                 // Storing over a bare decode that also pays load, tokenizing and the fresh context (cold: every row's
                 // logits; coldhalf: the second half's, which is all a .kld keeps), paired per round.
                 string vsCold = "";
-                if (results.GetValueOrDefault(p == "llamacpp" ? "coldhalf" : "cold") is { Count: > 0 } cold && p is "f32" or "f16" or "llamacpp" or "kld-stored")
+                if (results.GetValueOrDefault(ColdOf(p)) is { Count: > 0 } cold && p is "f32" or "f16" or "llamacpp" or "kld-stored")
                     vsCold = $"{(Median(list.Zip(cold, (x, b) => x.CpuSeconds / b.CpuSeconds)) - 1) * 100:+0.0;-0.0} %";
                 long tokens = list[0].Tokens;
                 string rate = tokens > 0 ? $"{tokens / wall:F0}" : "";
@@ -86,8 +86,8 @@ public sealed class LogitsBenchmark : IBenchmark
             }
             // The same ratios with their spread: per round, over the cold decode of the same round (wall and CPU).
             foreach (string p in phases.Where(p => p is "f32" or "f16" or "llamacpp" or "kld-stored"))
-                if (results.GetValueOrDefault(p == "llamacpp" ? "coldhalf" : "cold") is { Count: > 0 } cold)
-                    Console.WriteLine($"{p} over {(p == "llamacpp" ? "coldhalf" : "cold")}, per round: wall {PairedRatio.Describe(results[p].Select(x => x.Seconds), cold.Select(x => x.Seconds))}; " +
+                if (results.GetValueOrDefault(ColdOf(p)) is { Count: > 0 } cold)
+                    Console.WriteLine($"{p} over {ColdOf(p)}, per round: wall {PairedRatio.Describe(results[p].Select(x => x.Seconds), cold.Select(x => x.Seconds))}; " +
                                       $"CPU {PairedRatio.Describe(results[p].Select(x => x.CpuSeconds), cold.Select(x => x.CpuSeconds))}");
             int ub = a.Int("ubatch", 0) > 0 ? a.Int("ubatch", 0) : a.Int("batch", 0) > 0 ? a.Int("batch", 0) : ctx;
             Console.WriteLine($"goal (issue #12): model + 4 x ubatch x n_vocab x 4 B + 512 MB = {(modelBytes + 4.0 * Math.Min(ub, 512) * vocab * 4 + (512 << 20)) / 1e6:F0} MB (with ubatch 512)");
@@ -99,6 +99,9 @@ public sealed class LogitsBenchmark : IBenchmark
             if (!keep) Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>The cold decode a phase is compared with: a .kld keeps the second half's rows, so its reference requests only those.</summary>
+    private static string ColdOf(string phase) => phase == "llamacpp" ? "coldhalf" : "cold";
 
     private static string Show(int v) => v > 0 ? v.ToString(CultureInfo.InvariantCulture) : "default";
 
