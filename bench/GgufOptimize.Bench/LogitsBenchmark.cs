@@ -248,6 +248,8 @@ public sealed class LogitsBenchmark : IBenchmark
         // The runtime's own work in the run, which wall and CPU time hide in the host's drift: methods compiled and the
         // time spent compiling them (all threads, process start included).
         steps.Add(string.Create(CultureInfo.InvariantCulture, $"jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3} s"));
+        steps.Add(string.Create(CultureInfo.InvariantCulture,
+            $"gc {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} paused {GC.GetTotalPauseDuration().TotalSeconds:F3} s, allocated {GC.GetTotalAllocatedBytes() / 1e6:F0} MB"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {seconds:F3} {cpu:F3} {PeakRssMB():F0} {tokens} {string.Join(", ", steps)}"));
         return 0;
     }
