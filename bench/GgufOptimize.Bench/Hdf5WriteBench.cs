@@ -52,20 +52,20 @@ public static class Hdf5WriteBench
                 File.Delete(reserved);
             }
             dd.Add(DiskAnchor.DdWriteMBps(dir, totalMiB) / 1.048576); // MiB/s, like the rest of this table
-            double ddMedian = Median(dd);
+            double ddMedian = Medians.Of(dd);
             Console.WriteLine($"| (write rounds: dd {Join(dd)}; ours {Join(ours)}; reserved {Join(oursReserved)} MiB/s) | | | | |");
             Row($"dd if=/dev/zero bs=1M conv=fdatasync, median of {dd.Count}", totalMiB, ddMedian, 1);
-            Row($"Hdf5DataWriter, sparse file, random chunk order, + fsync, median of {rounds}", totalMiB, Median(ours), Median(ours) / ddMedian);
-            Row($"Hdf5DataWriter, ReserveDiskSpace (fallocate), + fsync, median of {rounds}", totalMiB, Median(oursReserved), Median(oursReserved) / ddMedian);
+            Row($"Hdf5DataWriter, sparse file, random chunk order, + fsync, median of {rounds}", totalMiB, Medians.Of(ours), Medians.Of(ours) / ddMedian);
+            Row($"Hdf5DataWriter, ReserveDiskSpace (fallocate), + fsync, median of {rounds}", totalMiB, Medians.Of(oursReserved), Medians.Of(oursReserved) / ddMedian);
 
             // Reads: the file was just written, so it is in the page cache; a warm-up pass confirms that,
             // then each variant is timed three times (median) because other jobs share the CPUs.
             ReadFileStream(big);
-            double plain = Median(Repeat(() => ReadFileStream(big)));
-            double mappedFresh = Median(Repeat(() => ReadMapped(big, passes: 1)));
-            double mappedSame = Median(Repeat(() => ReadMapped(big, passes: 2)));
-            double mappedCopy = Median(Repeat(() => ReadMappedCopy(big)));
-            double pread = Median(Repeat(() => ReadPositional(big)));
+            double plain = Medians.Of(Repeat(() => ReadFileStream(big)));
+            double mappedFresh = Medians.Of(Repeat(() => ReadMapped(big, passes: 1)));
+            double mappedSame = Medians.Of(Repeat(() => ReadMapped(big, passes: 2)));
+            double mappedCopy = Medians.Of(Repeat(() => ReadMappedCopy(big)));
+            double pread = Medians.Of(Repeat(() => ReadPositional(big)));
             Row("read: FileStream sequential, 16 MiB buffer (page cache)", totalMiB, plain, 1);
             Row("read: Hdf5MappedReader.Rows<float> + sum, new mapping", totalMiB, mappedFresh, mappedFresh / plain);
             Row("read: Hdf5MappedReader.Rows<float> + sum, mapping reused", totalMiB, mappedSame, mappedSame / plain);
@@ -85,11 +85,11 @@ public static class Hdf5WriteBench
                 pureWrites.Add(WritePureHdf(pure, pureData));
                 oursSmall.Add(WriteOurs(small, pureMiB / ChunkMiB, chunk, reserve: false));
             }
-            Row($"PureHDF 2.2.0 H5File.Write + fsync, median of {rounds}", pureMiB, Median(pureWrites), 1);
-            Row($"Hdf5DataWriter, same size, median of {rounds}", pureMiB, Median(oursSmall), Median(oursSmall) / Median(pureWrites));
+            Row($"PureHDF 2.2.0 H5File.Write + fsync, median of {rounds}", pureMiB, Medians.Of(pureWrites), 1);
+            Row($"Hdf5DataWriter, same size, median of {rounds}", pureMiB, Medians.Of(oursSmall), Medians.Of(oursSmall) / Medians.Of(pureWrites));
             ReadPureHdf(small);
-            double pureRead = Median(Repeat(() => ReadPureHdf(small)));
-            double oursSmallRead = Median(Repeat(() => ReadMappedCopy(small)));
+            double pureRead = Medians.Of(Repeat(() => ReadPureHdf(small)));
+            double oursSmallRead = Medians.Of(Repeat(() => ReadMappedCopy(small)));
             Row("read: PureHDF Dataset.Read<float[]> (page cache)", pureMiB, pureRead, 1);
             Row("read: Hdf5MappedReader.Read<float> copy, same file", pureMiB, oursSmallRead, oursSmallRead / pureRead);
         }
@@ -219,12 +219,6 @@ public static class Hdf5WriteBench
     }
 
     private static List<double> Repeat(Func<double> measure) => [measure(), measure(), measure()];
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     private static string Join(List<double> values) => string.Join(", ", values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)));
 

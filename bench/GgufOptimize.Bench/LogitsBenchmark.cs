@@ -67,22 +67,22 @@ public sealed class LogitsBenchmark : IBenchmark
             foreach (string p in phases)
             {
                 var list = results[p];
-                double wall = Median(list.Select(x => x.Seconds)), cpu = Median(list.Select(x => x.CpuSeconds));
+                double wall = Medians.Of(list.Select(x => x.Seconds)), cpu = Medians.Of(list.Select(x => x.CpuSeconds));
                 string vsWall = "", vsCpu = "";
                 if (bare is { Count: > 0 } && p != "bare" && p != "one" && p != "startup")
                 {
                     // Paired per round: this phase over the bare decode run just before it.
-                    vsWall = $"{(Median(list.Zip(bare, (x, b) => x.Seconds / b.Seconds)) - 1) * 100:+0.0;-0.0} %";
-                    vsCpu = $"{(Median(list.Zip(bare, (x, b) => x.CpuSeconds / b.CpuSeconds)) - 1) * 100:+0.0;-0.0} %";
+                    vsWall = $"{(Medians.Of(list.Zip(bare, (x, b) => x.Seconds / b.Seconds)) - 1) * 100:+0.0;-0.0} %";
+                    vsCpu = $"{(Medians.Of(list.Zip(bare, (x, b) => x.CpuSeconds / b.CpuSeconds)) - 1) * 100:+0.0;-0.0} %";
                 }
                 // Storing over a bare decode that also pays load, tokenizing and the fresh context (cold: every row's
                 // logits; coldhalf: the second half's, which is all a .kld keeps), paired per round.
                 string vsCold = "";
                 if (results.GetValueOrDefault(ColdOf(p)) is { Count: > 0 } cold && p is "f32" or "f16" or "llamacpp" or "kld-stored")
-                    vsCold = $"{(Median(list.Zip(cold, (x, b) => x.CpuSeconds / b.CpuSeconds)) - 1) * 100:+0.0;-0.0} %";
+                    vsCold = $"{(Medians.Of(list.Zip(cold, (x, b) => x.CpuSeconds / b.CpuSeconds)) - 1) * 100:+0.0;-0.0} %";
                 long tokens = list[0].Tokens;
                 string rate = tokens > 0 ? $"{tokens / wall:F0}" : "";
-                Console.WriteLine($"| {p} | {rate} | {wall:F2} s | {cpu:F2} s | {vsWall} | {vsCpu} | {vsCold} | {Median(list.Select(x => x.PeakMB)):F0} MB | {list[^1].Steps} |");
+                Console.WriteLine($"| {p} | {rate} | {wall:F2} s | {cpu:F2} s | {vsWall} | {vsCpu} | {vsCold} | {Medians.Of(list.Select(x => x.PeakMB)):F0} MB | {list[^1].Steps} |");
             }
             // The same ratios with their spread: per round, over the cold decode of the same round (wall and CPU).
             foreach (string p in phases.Where(p => p is "f32" or "f16" or "llamacpp" or "kld-stored"))
@@ -266,12 +266,6 @@ public sealed class LogitsBenchmark : IBenchmark
         double wall = clock.Elapsed.TotalSeconds;
         self.Refresh();
         return (wall, (self.TotalProcessorTime - cpu0).TotalSeconds);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>The process's peak resident set (VmHWM), in MB.</summary>

@@ -94,10 +94,10 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
                     if (r % 2 == 0) { Clean(pair); Add(o, oc, pair.Ours); Add(th, thc, pair.Theirs); }
                     else { Add(th, thc, pair.Theirs); Clean(pair); Add(o, oc, pair.Ours); }
                 }
-                medians[pair.Name] = (Median(o), Median(th));
-                cpuMedians[pair.Name] = (Median(oc), Median(thc));
-                Console.WriteLine($"{pair.Name}: ours {Median(o):F2} s wall [{List(o)}], {Median(oc):F2} s CPU [{List(oc)}]; " +
-                                  $"llama.cpp {Median(th):F2} s wall [{List(th)}], {Median(thc):F2} s CPU [{List(thc)}]");
+                medians[pair.Name] = (Medians.Of(o), Medians.Of(th));
+                cpuMedians[pair.Name] = (Medians.Of(oc), Medians.Of(thc));
+                Console.WriteLine($"{pair.Name}: ours {Medians.Of(o):F2} s wall [{List(o)}], {Medians.Of(oc):F2} s CPU [{List(oc)}]; " +
+                                  $"llama.cpp {Medians.Of(th):F2} s wall [{List(th)}], {Medians.Of(thc):F2} s CPU [{List(thc)}]");
             }
 
             foreach (var (title, table) in new[] { ("wall time", medians), ("CPU time (user + system of the child process)", cpuMedians) })
@@ -218,9 +218,4 @@ public sealed class NativeSideBySideBenchmark : IBenchmark
         return (p.ExitCode, err.Length > 2000 ? err[^2000..] : err);
     }
 
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
 }

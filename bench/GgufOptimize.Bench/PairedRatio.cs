@@ -17,8 +17,7 @@ internal static class PairedRatio
     {
         var ratios = side.Zip(reference, (s, r) => s / r).ToArray();
         if (ratios.Length == 0) return new Summary(ratios, double.NaN, double.NaN, double.NaN, double.NaN);
-        var sorted = ratios.Order().ToArray();
-        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        double median = Medians.Of(ratios);
         var logs = ratios.Select(r => Math.Log(r)).ToArray();
         double mean = logs.Average();
         if (logs.Length < 3) return new Summary(ratios, median, Math.Exp(mean), double.NaN, double.NaN);

@@ -1,4 +1,5 @@
 using GgufOptimize.Bench;
+using GgufOptimize.Tests.Metrics;
 
 namespace GgufOptimize.Tests.Bench;
 
@@ -24,9 +25,9 @@ public sealed class PairedRatioTests
             for (int r = 0; r < rounds; r++)
             {
                 // A drifting host: both runs of a round share its speed; their ratio scatters log-normally.
-                double speed = 10 * Math.Exp(0.2 * Normal(random));
+                double speed = 10 * Math.Exp(0.2 * LogitGenerator.Normal(random));
                 reference[r] = speed;
-                side[r] = speed * Math.Exp(logRatio + spread * Normal(random));
+                side[r] = speed * Math.Exp(logRatio + spread * LogitGenerator.Normal(random));
             }
             var s = PairedRatio.Of(side, reference);
             if (s.Low <= Math.Exp(logRatio) && Math.Exp(logRatio) <= s.High) covered++;
@@ -54,7 +55,4 @@ public sealed class PairedRatioTests
     [InlineData(120, 1.980)]
     public void Student_t_quantile_matches_the_tables(int df, double expected) =>
         Assert.Equal(expected, PairedRatio.StudentT975(df), 2);
-
-    private static double Normal(Random random) =>
-        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

@@ -12,9 +12,9 @@ internal static class ComparisonFixtures
         var result = new List<ChunkResult>();
         for (int c = 0; c < chunks; c++)
         {
-            double difficulty = Math.Exp(0.3 * Gaussian(random));
+            double difficulty = Math.Exp(0.3 * GgufOptimize.Tests.Metrics.LogitGenerator.Normal(random));
             var kld = new float[tokens];
-            for (int t = 0; t < tokens; t++) kld[t] = (float)(0.02 * difficulty * Math.Exp(1.2 * Gaussian(random)));
+            for (int t = 0; t < tokens; t++) kld[t] = (float)(0.02 * difficulty * Math.Exp(1.2 * GgufOptimize.Tests.Metrics.LogitGenerator.Normal(random)));
             result.Add(Chunk(c, kld));
         }
         return result;
@@ -40,7 +40,4 @@ internal static class ComparisonFixtures
     }
 
     private static double[] Wide(float[] values) => Array.ConvertAll(values, v => (double)v);
-
-    private static double Gaussian(Random random) =>
-        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }
